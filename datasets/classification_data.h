@@ -1,0 +1,28 @@
+#pragma once
+// The `dataset` artifact: an image-classification dataset split into train / validation / test.
+// Pixels are float32 in [0, 1]; normalization statistics travel with the data and are applied by
+// the model's first layer, so robustness radii stay in pixel units.
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "graph/artifact.h"
+
+namespace flowlab::datasets {
+
+struct ClassificationData : Artifact {
+  at::Tensor train_x, train_y;  // [N, C, H, W] float32, [N] int64
+  at::Tensor val_x, val_y;
+  at::Tensor test_x, test_y;
+  std::vector<std::string> class_names;
+  double mean = 0.0, std = 1.0;  // per-pixel normalization the model applies (0 / 1: none)
+
+  static constexpr const char* kType = "dataset";
+  std::string type() const override { return kType; }
+  void save(const std::filesystem::path& dir) const override;
+  static ArtifactPtr load(const std::filesystem::path& dir);
+  int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
+};
+
+}  // namespace flowlab::datasets

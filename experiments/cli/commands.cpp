@@ -1,0 +1,184 @@
+#include "experiments/cli/commands.h"
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "graph/error.h"
+#include "tracking/store.h"
+
+namespace flowlab::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string format_time(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+tracking::Store open_existing(const fs::path& workspace) {
+  fs::path db = workspace / "runs.db";
+  if (!fs::exists(db))
+    throw ConfigError(SourceLocation{db.string()}, "",
+                      "no results database here yet; run a spec first or pass --workspace");
+  return tracking::Store(db);
+}
+
+std::string headline(const tracking::Store& store, int64_t run_id) {
+  // The most telling final number: an evaluator's accuracy if there is one.
+  for (const auto& m : store.final_metrics(run_id))
+    if (m.key == "accuracy") return format_number(m.value);
+  return "";
+}
+
+}  // namespace
+
+void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out) {
+  auto store = open_existing(workspace);
+  Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
+          {},
+          {true, false, false, false, false, true, true, false}};
+  for (const auto& r : store.list_runs(limit)) {
+    std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
+    t.add_row({std::to_string(r.id), r.experiment, r.name, tracking::to_string(r.status),
+               format_time(r.start_time), seconds, headline(store, r.id), r.overrides});
+  }
+  print(t, format, out);
+}
+
+void show_run(const fs::path& workspace, const std::string& run, Format format, std::ostream& out) {
+  auto store = open_existing(workspace);
+  int64_t id = 0;
+  if (run == "last") {
+    auto runs = store.list_runs(1);
+    if (runs.empty()) throw ConfigError(SourceLocation{"command line"}, "RUN", "there are no runs yet");
+    id = runs.front().id;
+  } else {
+    try {
+      size_t used = 0;
+      id = std::stoll(run, &used);
+      if (used != run.size()) throw std::invalid_argument(run);
+    } catch (const std::exception&) {
+      throw ConfigError(SourceLocation{"command line"}, "RUN", "expected a run id or 'last', got \"" + run + "\"");
+    }
+  }
+  auto r = store.get_run(id);
+  if (!r) throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", id));
+  auto params = store.params(id);
+  auto metrics = store.final_metrics(id);
+  auto nodes = store.node_executions(id);
+  auto artifacts = store.artifacts(id);
+
+  if (format == Format::kJson) {
+    nlohmann::ordered_json j;
+    j["id"] = r->id;
+    j["uuid"] = r->uuid;
+    j["experiment"] = r->experiment;
+    j["name"] = r->name;
+    j["status"] = tracking::to_string(r->status);
+    j["start_time"] = r->start_time;
+    j["end_time"] = r->end_time ? nlohmann::ordered_json(*r->end_time) : nullptr;
+    j["spec_file"] = r->spec_file;
+    j["overrides"] = r->overrides;
+    j["git_commit"] = r->git_commit;
+    j["host"] = r->host;
+    j["seed"] = r->seed;
+    j["flowlab_version"] = r->flowlab_version;
+    j["error"] = r->error;
+    j["params"] = params;
+    for (const auto& m : metrics) j["metrics"][m.node + "." + m.key] = m.value;
+    for (const auto& n : nodes)
+      j["nodes"].push_back({{"node", n.node}, {"op", n.op}, {"status", n.status},
+                            {"cache_hit", n.cache_hit}, {"seconds", n.end_time - n.start_time},
+                            {"cache_key", n.cache_key}, {"error", n.error}});
+    for (const auto& a : artifacts)
+      j["artifacts"].push_back({{"node", a.node}, {"kind", a.kind}, {"path", a.path}, {"sha256", a.sha256}});
+    j["composed_yaml"] = r->composed_yaml;
+    out << j.dump(2) << "\n";
+    return;
+  }
+  if (format == Format::kCsv) {
+    // One row per value, so the whole run fits a single CSV.
+    Table t{{"section", "key", "value"}, {}, {}};
+    t.add_row({"run", "status", tracking::to_string(r->status)});
+    t.add_row({"run", "experiment", r->experiment});
+    for (const auto& [k, v] : params) t.add_row({"param", k, v});
+    for (const auto& m : metrics) t.add_row({"metric", m.node + "." + m.key, format_number(m.value, 6)});
+    for (const auto& n : nodes) t.add_row({"node", n.node, n.status});
+    print(t, Format::kCsv, out);
+    return;
+  }
+  out << fmt::format("run {}  {}  ({})\n", r->id, tracking::to_string(r->status), r->uuid);
+  out << fmt::format("  experiment  {}\n  spec        {}{}\n", r->experiment, r->spec_file,
+                     r->overrides.empty() ? "" : "  " + r->overrides);
+  out << fmt::format("  started     {}   wall {}\n", format_time(r->start_time),
+                     r->end_time ? fmt::format("{:.1f} s", *r->end_time - r->start_time) : "-");
+  out << fmt::format("  host        {}   seed {}   flowlab {}{}\n", r->host, r->seed,
+                     r->flowlab_version, r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));
+  if (!r->error.empty()) out << "  error       " << r->error << "\n";
+  out << "\nnodes\n";
+  Table nt{{"node", "op", "status", "seconds", "cache key"}, {}, {false, false, false, true, false}};
+  for (const auto& n : nodes)
+    nt.add_row({n.node, n.op, n.status, fmt::format("{:.2f}", n.end_time - n.start_time),
+                n.cache_key.substr(0, 12)});
+  print(nt, Format::kTable, out);
+  out << "\nfinal metrics\n";
+  Table mt{{"node", "metric", "value"}, {}, {false, false, true}};
+  for (const auto& m : metrics) mt.add_row({m.node, m.key, format_number(m.value, 6)});
+  print(mt, Format::kTable, out);
+  out << "\nparams\n";
+  Table pt{{"param", "value"}, {}, {}};
+  for (const auto& [k, v] : params) pt.add_row({k, v});
+  print(pt, Format::kTable, out);
+  if (!artifacts.empty()) {
+    out << "\nartifacts\n";
+    Table at{{"node", "kind", "path"}, {}, {}};
+    for (const auto& a : artifacts) at.add_row({a.node, a.kind, a.path});
+    print(at, Format::kTable, out);
+  }
+  out << "\ncomposed spec\n" << r->composed_yaml;
+}
+
+void show_ops(const Registry& registry, const std::string& name, Format format, std::ostream& out) {
+  if (name.empty()) {
+    Table t{{"op", "inputs", "output", "summary"}, {}, {}};
+    for (const auto& [op_name, op] : registry.ops()) {
+      std::string inputs;
+      for (const auto& p : op.inputs) inputs += (inputs.empty() ? "" : ", ") + p.name + ":" + p.type;
+      t.add_row({op_name, inputs.empty() ? "-" : inputs, op.output_type, op.summary});
+    }
+    print(t, format, out);
+    return;
+  }
+  const OpDef* op = registry.find(name);
+  if (!op) {
+    auto notes = did_you_mean(name, registry.names());
+    notes.push_back("run 'flowlab ops' to list all ops");
+    throw ConfigError(SourceLocation{"command line"}, "ops", "unknown op '" + name + "'", notes);
+  }
+  Table params{{"param", "type", "default", "allowed", "doc"}, {}, {}};
+  for (const auto& p : op->params) {
+    std::string def = p.default_value ? to_string(*p.default_value) : "(required)";
+    if (p.type == ParamType::kFloat && p.default_value) def = format_number(std::get<double>(*p.default_value), 6);
+    if (p.inherit_from_spec) def += " (or spec's " + p.name + ")";
+    params.add_row({p.name, to_string(p.type), def, p.expectation(), p.doc});
+  }
+  if (format != Format::kTable) {
+    print(params, format, out);
+    return;
+  }
+  out << fmt::format("{} (version {})\n  {}\n\n", op->name, op->version, op->summary);
+  out << "inputs\n";
+  for (const auto& p : op->inputs) out << fmt::format("  {}: {}  {}\n", p.name, p.type, p.doc);
+  if (op->inputs.empty()) out << "  (none)\n";
+  out << "output\n  " << op->output_type << (op->cache_output ? "" : "  (recomputed, not cached)") << "\n\nparams\n";
+  print(params, Format::kTable, out);
+}
+
+}  // namespace flowlab::cli

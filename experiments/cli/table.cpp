@@ -1,0 +1,106 @@
+#include "experiments/cli/table.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "graph/error.h"
+
+namespace flowlab::cli {
+
+Format parse_format(const std::string& name) {
+  if (name == "table") return Format::kTable;
+  if (name == "csv") return Format::kCsv;
+  if (name == "json") return Format::kJson;
+  throw ConfigError(SourceLocation{"command line"}, "--format",
+                    "expected table, csv or json, got \"" + name + "\"",
+                    did_you_mean(name, {"table", "csv", "json"}));
+}
+
+std::string format_number(double value, int digits) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{:.0f}", value);
+  return fmt::format("{:.{}g}", value, digits);
+}
+
+static std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Display width of UTF-8 text (counts code points, not bytes).
+static size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void print(const Table& t, Format format, std::ostream& out) {
+  auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
+  switch (format) {
+    case Format::kCsv: {
+      for (size_t c = 0; c < t.columns.size(); ++c) out << (c ? "," : "") << csv_field(t.columns[c]);
+      out << "\n";
+      for (const auto& row : t.rows) {
+        for (size_t c = 0; c < row.size(); ++c) out << (c ? "," : "") << csv_field(row[c]);
+        out << "\n";
+      }
+      break;
+    }
+    case Format::kJson: {
+      nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+      for (const auto& row : t.rows) {
+        nlohmann::ordered_json obj;
+        for (size_t c = 0; c < t.columns.size() && c < row.size(); ++c) {
+          const std::string& v = row[c];
+          if (is_numeric(c) && !v.empty()) {
+            try {
+              size_t used = 0;
+              double d = std::stod(v, &used);
+              if (used == v.size() && std::isfinite(d)) {
+                obj[t.columns[c]] = d;
+                continue;
+              }
+            } catch (const std::exception&) {
+            }
+          }
+          obj[t.columns[c]] = v.empty() && is_numeric(c) ? nlohmann::ordered_json(nullptr)
+                                                         : nlohmann::ordered_json(v);
+        }
+        rows.push_back(obj);
+      }
+      out << rows.dump(2) << "\n";
+      break;
+    }
+    case Format::kTable: {
+      std::vector<size_t> width(t.columns.size());
+      for (size_t c = 0; c < t.columns.size(); ++c) width[c] = display_width(t.columns[c]);
+      for (const auto& row : t.rows)
+        for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+          width[c] = std::max(width[c], display_width(row[c]));
+      auto line = [&](const std::vector<std::string>& cells) {
+        std::string text;
+        for (size_t c = 0; c < width.size(); ++c) {
+          std::string v = c < cells.size() ? cells[c] : "";
+          std::string pad(width[c] - display_width(v), ' ');
+          text += (c ? "  " : "") + (is_numeric(c) ? pad + v : v + pad);
+        }
+        text.erase(text.find_last_not_of(' ') + 1);
+        out << text << "\n";
+      };
+      line(t.columns);
+      std::vector<std::string> rule;
+      for (size_t w : width) rule.push_back(std::string(w, '-'));
+      line(rule);
+      for (const auto& row : t.rows) line(row);
+      break;
+    }
+  }
+}
+
+}  // namespace flowlab::cli

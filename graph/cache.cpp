@@ -1,0 +1,89 @@
+#include "graph/cache.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "graph/error.h"
+
+namespace flowlab {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+NodeCache::NodeCache(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_ / "staging"); }
+
+fs::path NodeCache::entry(const std::string& key) const { return dir_ / key.substr(0, 2) / key; }
+
+std::optional<CacheRecord> NodeCache::lookup(const std::string& key) const {
+  fs::path file = entry(key) / "record.json";
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  try {
+    json j = json::parse(in);
+    CacheRecord r;
+    r.op = j.at("op");
+    r.node = j.at("node");
+    r.has_output = j.at("has_output");
+    for (const auto& m : j.at("metrics"))
+      r.metrics.push_back({m.at(0).get<std::string>(), m.at(1).get<int64_t>(),
+                           m.at(2).is_null() ? std::nan("") : m.at(2).get<double>()});
+    for (const auto& f : j.at("files")) r.files.push_back({f.at("path"), f.at("kind")});
+    return r;
+  } catch (const json::exception&) {
+    return std::nullopt;  // a damaged record is a miss: the node is recomputed and rewritten
+  }
+}
+
+fs::path NodeCache::stage(const std::string& key) const {
+  static std::atomic<int> counter{0};
+  std::random_device rd;
+  fs::path dir = dir_ / "staging" / fmt::format("{}-{}-{}-{:x}", key, getpid(), counter++, rd());
+  fs::create_directories(dir / "files");
+  fs::create_directories(dir / "output");
+  return dir;
+}
+
+fs::path NodeCache::commit(const fs::path& staging, const std::string& key,
+                           const CacheRecord& record) const {
+  json metrics = json::array();
+  for (const auto& m : record.metrics)
+    metrics.push_back({m.key, m.step, std::isfinite(m.value) ? json(m.value) : json(nullptr)});
+  json files = json::array();
+  for (const auto& f : record.files) files.push_back({{"path", f.relative_path}, {"kind", f.kind}});
+  json j = {{"op", record.op},           {"node", record.node}, {"has_output", record.has_output},
+            {"metrics", metrics},        {"files", files}};
+  {
+    std::ofstream out(staging / "record.json");
+    out << j.dump(1);
+    if (!out) throw RunError("cannot write cache record in " + staging.string());
+  }
+  fs::path final_dir = entry(key);
+  fs::create_directories(final_dir.parent_path());
+  std::error_code ec;
+  if (fs::exists(final_dir)) {
+    // Move the old entry aside first: rename() cannot replace a non-empty directory.
+    fs::path old = staging.string() + ".old";
+    fs::rename(final_dir, old, ec);
+    fs::rename(staging, final_dir, ec);
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(staging, final_dir, ec);
+  }
+  if (ec && !fs::exists(final_dir / "record.json"))
+    throw RunError("cannot move cache entry into " + final_dir.string() + ": " + ec.message());
+  if (fs::exists(staging)) fs::remove_all(staging, ec);  // another process won the race
+  return final_dir;
+}
+
+void NodeCache::discard(const fs::path& staging) const {
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+}
+
+}  // namespace flowlab

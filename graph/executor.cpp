@@ -1,0 +1,263 @@
+#include "graph/executor.h"
+
+#include <chrono>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "graph/cache.h"
+#include "graph/error.h"
+
+namespace flowlab {
+namespace fs = std::filesystem;
+
+std::string to_string(NodeStatus s) {
+  switch (s) {
+    case NodeStatus::kPending: return "PENDING";
+    case NodeStatus::kFinished: return "FINISHED";
+    case NodeStatus::kCached: return "CACHED";
+    case NodeStatus::kFailed: return "FAILED";
+    case NodeStatus::kSkipped: return "SKIPPED";
+    case NodeStatus::kKilled: return "KILLED";
+  }
+  return "?";
+}
+
+static double now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads) {
+  threads = std::max(1, threads);
+  // Level = longest path from a source; nodes on one level can run at the same time.
+  std::vector<int> level(plan.nodes.size(), 0);
+  std::map<int, int> width;
+  for (size_t i = 0; i < plan.nodes.size(); ++i) {
+    for (const auto& in : plan.nodes[i].inputs) level[i] = std::max(level[i], level[in.second] + 1);
+    if (to_compute[i]) ++width[level[i]];
+  }
+  int widest = 1;
+  for (const auto& [l, w] : width) widest = std::max(widest, w);
+  int concurrency = std::min(threads, widest);
+  return {concurrency, std::max(1, threads / concurrency)};
+}
+
+namespace {
+
+// Forwards a node's reports to the listener and keeps a copy for its cache record.
+class RecordingObserver : public RunObserver {
+ public:
+  RecordingObserver(ExecutionListener& listener, fs::path files_dir)
+      : listener_(listener), files_dir_(std::move(files_dir)) {}
+  void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      record.metrics.push_back({key, step, value});
+    }
+    listener_.metric(node, key, step, value);
+  }
+  void progress(const std::string& node, double fraction, const std::string& message) override {
+    listener_.progress(node, fraction, message);
+  }
+  void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    record.files.push_back({fs::relative(path, files_dir_).string(), kind});
+  }
+  CacheRecord record;
+
+ private:
+  ExecutionListener& listener_;
+  fs::path files_dir_;
+  std::mutex mutex_;
+};
+
+class Executor {
+ public:
+  Executor(const Plan& plan, const Registry& registry, ExecutionListener& listener,
+           const ExecuteOptions& options)
+      : plan_(plan),
+        registry_(registry),
+        listener_(listener),
+        options_(options),
+        cache_(options.cache_dir),
+        records_(plan.nodes.size()),
+        outputs_(plan.nodes.size()),
+        compute_(plan.nodes.size(), false),
+        load_(plan.nodes.size(), false) {
+    stop_ = options.stop ? options.stop : &no_stop_;
+  }
+
+  ExecutionResult run() {
+    decide_what_to_compute();
+    ExecutionResult result;
+    std::tie(result.concurrency, result.threads_per_node) =
+        split_threads(plan_, compute_, options_.threads);
+    threads_per_node_ = result.threads_per_node;
+    result.outcomes.resize(plan_.nodes.size());
+    outcomes_ = &result.outcomes;
+
+    tbb::task_arena arena(result.concurrency);
+    arena.execute([&] {
+      tbb::flow::graph g;
+      std::vector<std::unique_ptr<tbb::flow::continue_node<tbb::flow::continue_msg>>> nodes;
+      for (size_t i = 0; i < plan_.nodes.size(); ++i)
+        nodes.push_back(std::make_unique<tbb::flow::continue_node<tbb::flow::continue_msg>>(
+            g, [this, i](const tbb::flow::continue_msg&) {
+              run_node(i);
+              return tbb::flow::continue_msg();
+            }));
+      for (size_t i = 0; i < plan_.nodes.size(); ++i)
+        for (const auto& in : plan_.nodes[i].inputs) tbb::flow::make_edge(*nodes[in.second], *nodes[i]);
+      for (size_t i = 0; i < plan_.nodes.size(); ++i)
+        if (plan_.nodes[i].inputs.empty()) nodes[i]->try_put(tbb::flow::continue_msg());
+      g.wait_for_all();
+    });
+    for (const auto& o : result.outcomes) {
+      result.failed |= o.status == NodeStatus::kFailed;
+      result.killed |= o.status == NodeStatus::kKilled;
+    }
+    return result;
+  }
+
+ private:
+  const Plan& plan_;
+  const Registry& registry_;
+  ExecutionListener& listener_;
+  const ExecuteOptions& options_;
+  NodeCache cache_;
+  std::vector<std::optional<CacheRecord>> records_;
+  std::vector<ArtifactPtr> outputs_;
+  std::vector<bool> compute_, load_;
+  std::vector<NodeOutcome>* outcomes_ = nullptr;
+  int threads_per_node_ = 1;
+  std::atomic<bool> no_stop_{false};
+  const std::atomic<bool>* stop_;
+
+  // Walk consumers before producers: a node is computed when it has no usable cache entry;
+  // a producer with a usable entry is loaded, or recomputed if its output is not stored.
+  void decide_what_to_compute() {
+    size_t n = plan_.nodes.size();
+    for (size_t i = 0; i < n; ++i)
+      if (options_.read_cache) records_[i] = cache_.lookup(plan_.nodes[i].key);
+    for (size_t k = n; k-- > 0;) {
+      bool needed_by_compute = false;
+      for (size_t c : plan_.nodes[k].consumers) needed_by_compute |= compute_[c];
+      if (!records_[k]) {
+        compute_[k] = true;
+      } else if (needed_by_compute) {
+        if (records_[k]->has_output) load_[k] = true;
+        else compute_[k] = true;
+      }
+    }
+  }
+
+  void run_node(size_t i) {
+    const PlannedNode& node = plan_.nodes[i];
+    NodeOutcome& outcome = (*outcomes_)[i];
+    outcome.start_time = now();
+    for (const auto& [port, producer] : node.inputs) {
+      const NodeOutcome& up = (*outcomes_)[producer];
+      if (up.status == NodeStatus::kFinished || up.status == NodeStatus::kCached) continue;
+      bool killed = up.status == NodeStatus::kKilled;
+      finish(i, killed ? NodeStatus::kKilled : NodeStatus::kSkipped,
+             fmt::format("upstream node '{}' {}", plan_.nodes[producer].name,
+                         killed ? "was interrupted" : "did not finish"));
+      return;
+    }
+    if (stop_->load()) {
+      finish(i, NodeStatus::kKilled, "run interrupted before this node started");
+      return;
+    }
+    listener_.node_started(node);
+    try {
+      if (compute_[i]) {
+        compute(i);
+        finish(i, NodeStatus::kFinished, "");
+      } else {
+        replay(i);
+        if (load_[i]) load(i);
+        finish(i, NodeStatus::kCached, "");
+      }
+    } catch (const Cancelled&) {
+      finish(i, NodeStatus::kKilled, "interrupted");
+    } catch (const std::exception& e) {
+      finish(i, NodeStatus::kFailed,
+             fmt::format("node '{}' (op {}) failed: {}", node.name, node.op->name, e.what()));
+    }
+    release_inputs(i);
+  }
+
+  void finish(size_t i, NodeStatus status, std::string error) {
+    NodeOutcome& outcome = (*outcomes_)[i];
+    outcome.status = status;
+    outcome.error = std::move(error);
+    outcome.end_time = now();
+    listener_.node_finished(plan_.nodes[i], outcome);
+  }
+
+  void compute(size_t i) {
+    const PlannedNode& node = plan_.nodes[i];
+    std::map<std::string, ArtifactPtr> inputs;
+    for (const auto& [port, producer] : node.inputs) inputs[port] = outputs_[producer];
+    fs::path staging = cache_.stage(node.key);
+    RecordingObserver observer(listener_, staging / "files");
+    try {
+      OpContext ctx(node.name, node.params, std::move(inputs), threads_per_node_, staging / "files",
+                    observer, *stop_);
+      ArtifactPtr out = node.op->run(ctx);
+      if (!out || out->type() != node.op->output_type)
+        throw std::logic_error(fmt::format("op {} returned {} instead of a {}", node.op->name,
+                                           out ? out->type() : "nothing", node.op->output_type));
+      observer.record.op = node.op->name;
+      observer.record.node = node.name;
+      observer.record.has_output = node.op->cache_output;
+      if (node.op->cache_output) out->save(staging / "output");
+      fs::path entry = cache_.commit(staging, node.key, observer.record);
+      for (const auto& f : observer.record.files)
+        listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
+      if (!node.consumers.empty()) outputs_[i] = std::move(out);
+    } catch (...) {
+      cache_.discard(staging);
+      throw;
+    }
+  }
+
+  void replay(size_t i) {
+    const PlannedNode& node = plan_.nodes[i];
+    const CacheRecord& record = *records_[i];
+    for (const auto& m : record.metrics) listener_.metric(node.name, m.key, m.step, m.value);
+    fs::path entry = cache_.entry(node.key);
+    for (const auto& f : record.files)
+      listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
+  }
+
+  void load(size_t i) {
+    const PlannedNode& node = plan_.nodes[i];
+    const ArtifactType* type = registry_.find_type(node.op->output_type);
+    if (!type || !type->load)
+      throw std::logic_error("artifact type '" + node.op->output_type + "' cannot be loaded");
+    outputs_[i] = type->load(cache_.entry(node.key) / "output");
+  }
+
+  // Frees a producer's output once every consumer has run (a dataset can be large).
+  void release_inputs(size_t i) {
+    std::lock_guard<std::mutex> lock(release_mutex_);
+    for (const auto& [port, producer] : plan_.nodes[i].inputs) {
+      if (++consumed_[producer] == plan_.nodes[producer].consumers.size()) outputs_[producer].reset();
+    }
+  }
+  std::mutex release_mutex_;
+  std::map<size_t, size_t> consumed_;
+};
+
+}  // namespace
+
+ExecutionResult execute(const Plan& plan, const Registry& registry, ExecutionListener& listener,
+                        const ExecuteOptions& options) {
+  return Executor(plan, registry, listener, options).run();
+}
+
+}  // namespace flowlab

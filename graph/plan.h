@@ -1,0 +1,43 @@
+#pragma once
+// Validation and planning: a composed spec becomes a DAG of op instances, each with its resolved
+// params and a content hash. Everything a user can get wrong is caught here, before anything runs.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "graph/compose.h"
+#include "graph/op.h"
+
+namespace flowlab {
+
+struct PlannedNode {
+  std::string name;
+  const OpDef* op = nullptr;
+  Params params;
+  std::map<std::string, size_t> inputs;  // port -> index of the producing node in Plan::nodes
+  std::vector<size_t> consumers;         // indices of nodes reading this one
+  /// Cache key: hash of op name and version, resolved params and the inputs' keys. Equal keys
+  /// mean equal outputs, so a node with a known key is never computed twice.
+  std::string key;
+  SourceLocation where;
+};
+
+struct Plan {
+  std::string experiment;  // `experiment:` or the spec file's stem
+  int64_t seed = 0;
+  int threads = 0;         // 0 = auto (all cores)
+  std::string device = "auto";
+  std::vector<PlannedNode> nodes;  // in topological order
+
+  const PlannedNode* find(const std::string& name) const;
+};
+
+/// Throws ConfigError naming file:line:col and the key path for: no nodes, unknown op, unknown,
+/// missing or mistyped params, unknown or missing inputs, inputs of the wrong type, cycles.
+Plan make_plan(const ComposedSpec& spec, const Registry& registry);
+
+/// The hex digest flowlab uses for cache keys (XXH3-128).
+std::string content_hash(const std::string& text);
+
+}  // namespace flowlab

@@ -1,0 +1,116 @@
+// eval.classifier: accuracy, mean cross-entropy, per-class accuracy and the confusion matrix of
+// a trained classifier on the dataset's test (or validation) split.
+#include <fstream>
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "datasets/classification_data.h"
+#include "graph/error.h"
+#include "ops/classifier.h"
+#include "ops/metrics_table.h"
+#include "ops/register.h"
+#include "ops/torch_runtime.h"
+
+namespace flowlab::ops {
+namespace {
+
+using datasets::ClassificationData;
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
+                     const std::vector<std::string>& names) {
+  auto a = cm.accessor<int64_t, 2>();
+  std::ofstream csv(dir / "confusion_matrix.csv");
+  csv << "true\\predicted";
+  for (const auto& n : names) csv << "," << csv_field(n);
+  csv << "\n";
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t i = 0; i < cm.size(0); ++i) {
+    csv << csv_field(names[i]);
+    std::vector<int64_t> row;
+    for (int64_t j = 0; j < cm.size(1); ++j) csv << "," << a[i][j], row.push_back(a[i][j]);
+    csv << "\n";
+    rows.push_back(row);
+  }
+  std::ofstream(dir / "confusion_matrix.json")
+      << nlohmann::json{{"classes", names}, {"rows_true_cols_predicted", rows}}.dump(1);
+}
+
+ArtifactPtr run_eval_classifier(OpContext& ctx) {
+  const Params& p = ctx.params();
+  set_torch_threads(ctx.threads());
+  auto model = ctx.input<Classifier>("model");
+  auto data = ctx.input<ClassificationData>("data");
+  bool test = p.get_string("split") == "test";
+  const auto& x = test ? data->test_x : data->val_x;
+  const auto& y = test ? data->test_y : data->val_y;
+  if (x.size(0) == 0) throw RunError("the " + p.get_string("split") + " split is empty");
+  if (model->config().classes != data->num_classes())
+    throw RunError(fmt::format("the model predicts {} classes but the dataset has {}",
+                               model->config().classes, data->num_classes()));
+
+  // Evaluate where the model lives: it may be shared with other nodes, so it is not moved.
+  torch::Device device(model->device());
+  torch::NoGradGuard no_grad;
+  const int64_t k = data->num_classes(), batch = p.get_int("batch_size");
+  auto confusion = torch::zeros({k, k}, torch::kInt64);
+  double loss_sum = 0;
+  for (int64_t start = 0; start < x.size(0); start += batch) {
+    ctx.check_cancelled();
+    auto xb = x.slice(0, start, start + batch).to(device);
+    auto yb = y.slice(0, start, start + batch);
+    auto logits = model->forward(xb).to(torch::kCPU);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    auto pred = logits.argmax(1);
+    confusion.view(-1).index_add_(0, yb * k + pred, torch::ones_like(yb));
+    ctx.progress(std::min<double>(1.0, double(start + batch) / x.size(0)),
+                 fmt::format("{} / {} images", std::min(start + batch, x.size(0)), x.size(0)));
+  }
+  auto table = std::make_shared<MetricsTable>();
+  double n = static_cast<double>(x.size(0));
+  table->values["accuracy"] = confusion.diag().sum().item<int64_t>() / n;
+  table->values["loss"] = loss_sum / n;
+  auto per_class_total = confusion.sum(1);
+  for (int64_t c = 0; c < k; ++c) {
+    int64_t total = per_class_total[c].item<int64_t>();
+    if (total > 0)
+      table->values[fmt::format("class_accuracy.{}", c)] =
+          static_cast<double>(confusion[c][c].item<int64_t>()) / total;
+  }
+  for (const auto& [key, value] : table->values) ctx.log_metric(key, value);
+  write_confusion(ctx.output_dir(), confusion, data->class_names);
+  ctx.add_file(ctx.output_dir() / "confusion_matrix.csv", "confusion_matrix");
+  ctx.add_file(ctx.output_dir() / "confusion_matrix.json", "confusion_matrix");
+  return table;
+}
+
+}  // namespace
+
+void register_eval_classifier(Registry& r) {
+  OpDef op;
+  op.name = "eval.classifier";
+  op.summary = "accuracy, loss, per-class accuracy and confusion matrix of a classifier on a split";
+  op.version = 1;
+  op.params = {
+      string_param("split", "test", "which split to evaluate", {"test", "val"}),
+      int_param("batch_size", 1000, "images per forward pass (on the device the model was trained on)", 1.0),
+  };
+  op.inputs = {{"model", Classifier::kType, "the trained classifier"},
+               {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+  op.output_type = MetricsTable::kType;
+  op.run = run_eval_classifier;
+  r.add(std::move(op));
+}
+
+}  // namespace flowlab::ops

@@ -1,0 +1,13 @@
+#pragma once
+#include "graph/op.h"
+
+namespace flowlab::ops {
+
+/// Registers every model, trainer and evaluator op, and their artifact types.
+void register_ops(Registry& registry);
+
+// One function per op file.
+void register_train_classifier(Registry& registry);
+void register_eval_classifier(Registry& registry);
+
+}  // namespace flowlab::ops

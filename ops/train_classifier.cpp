@@ -1,0 +1,169 @@
+// train.classifier: supervised training of a small image classifier (CNN or MLP) with
+// mini-batch SGD or Adam on the `dataset` artifact's training split.
+#include <chrono>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include <fmt/format.h>
+
+#include "datasets/classification_data.h"
+#include "graph/error.h"
+#include "ops/classifier.h"
+#include "ops/format.h"
+#include "ops/register.h"
+#include "ops/torch_runtime.h"
+
+namespace flowlab::ops {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using datasets::ClassificationData;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Accuracy and mean cross-entropy over a split, in batches, without gradients.
+std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor& x,
+                                         const torch::Tensor& y, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  model.net().eval();
+  int64_t correct = 0;
+  double loss_sum = 0;
+  for (int64_t start = 0; start < x.size(0); start += 1000) {
+    auto xb = x.slice(0, start, start + 1000).to(device);
+    auto yb = y.slice(0, start, start + 1000).to(device);
+    auto logits = model.forward(xb);
+    loss_sum += torch::nn::functional::cross_entropy(
+                    logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    .item<double>();
+    correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+  }
+  model.net().train();
+  double n = static_cast<double>(std::max<int64_t>(x.size(0), 1));
+  return {correct / n, loss_sum / n};
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Params& p, Classifier& model) {
+  auto params = model.net().parameters();
+  double lr = p.get_float("lr"), wd = p.get_float("weight_decay");
+  if (p.get_string("optimizer") == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(lr).momentum(p.get_float("momentum")).weight_decay(wd));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr).weight_decay(wd));
+}
+
+ArtifactPtr run_train_classifier(OpContext& ctx) {
+  const Params& p = ctx.params();
+  set_torch_threads(ctx.threads());
+  torch::Device device(resolve_device(p.get_string("device")));
+  auto data = ctx.input<ClassificationData>("data");
+  if (data->train_x.size(0) == 0) throw RunError("the training split is empty");
+
+  ClassifierConfig config;
+  config.arch = p.get_string("model");
+  config.width = p.get_int("width");
+  config.channels = data->train_x.size(1);
+  config.height = data->train_x.size(2);
+  config.width_px = data->train_x.size(3);
+  config.classes = data->num_classes();
+  config.mean = data->mean;
+  config.std = data->std;
+  const uint64_t seed = static_cast<uint64_t>(p.get_int("seed"));
+  std::shared_ptr<Classifier> model;
+  {
+    std::lock_guard<std::mutex> lock(global_rng_mutex());
+    torch::manual_seed(seed);
+    model = std::make_shared<Classifier>(config);
+  }
+  model->to_device(device.str());
+  model->net().train();
+  auto optimizer = make_optimizer(p, *model);
+
+  auto train_x = data->train_x.to(device), train_y = data->train_y.to(device);
+  const int64_t n = train_x.size(0), batch = p.get_int("batch_size");
+  const int64_t epochs = p.get_int("epochs"), log_every = p.get_int("log_every");
+  const int64_t steps_per_epoch = (n + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
+  // Shuffling draws from its own generator so it does not depend on other nodes' RNG use.
+  auto shuffle_gen = at::detail::createCPUGenerator(seed + 0x9e3779b97f4a7c15ULL);
+
+  const auto start = Clock::now();
+  auto window_start = start;
+  double window_loss = 0;
+  int64_t window_steps = 0, window_samples = 0, step = 0;
+  double last_val_acc = 0;
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    auto perm = torch::randperm(n, shuffle_gen, torch::kInt64).to(device);
+    for (int64_t b = 0; b < steps_per_epoch; ++b) {
+      ctx.check_cancelled();
+      auto idx = perm.slice(0, b * batch, std::min(n, (b + 1) * batch));
+      auto xb = train_x.index_select(0, idx), yb = train_y.index_select(0, idx);
+      optimizer->zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(model->forward(xb), yb);
+      double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value))
+        throw RunError(fmt::format("loss became {} at epoch {} step {} (lr = {}); try a smaller "
+                                   "params.lr", loss_value, epoch, step + 1, p.get_float("lr")));
+      loss.backward();
+      optimizer->step();
+      ++step, ++window_steps;
+      window_loss += loss_value;
+      window_samples += idx.size(0);
+
+      if (step % log_every == 0 || step == total_steps) {
+        double elapsed = seconds_since(window_start);
+        double rate = window_samples / std::max(elapsed, 1e-9);
+        ctx.log_metric("loss", window_loss / window_steps, step);
+        ctx.log_metric("samples_per_s", rate, step);
+        window_start = Clock::now(), window_loss = 0, window_steps = 0, window_samples = 0;
+      }
+      double spent = seconds_since(start);
+      double eta = spent / step * (total_steps - step);
+      ctx.progress(static_cast<double>(step) / total_steps,
+                   fmt::format("epoch {}/{} step {}/{} loss {:.4f} {:.0f} samples/s ETA {}", epoch,
+                               epochs, b + 1, steps_per_epoch, loss_value,
+                               step * batch / std::max(spent, 1e-9), format_duration(eta)));
+    }
+    if (data->val_x.size(0) > 0) {
+      auto [acc, vloss] = evaluate_split(*model, data->val_x, data->val_y, device);
+      ctx.log_metric("val_acc", acc, epoch);
+      ctx.log_metric("val_loss", vloss, epoch);
+      last_val_acc = acc;
+    }
+  }
+  model->net().eval();
+  ctx.log_metric("train_time_s", seconds_since(start));
+  ctx.log_metric("final_val_acc", last_val_acc);
+  return model;
+}
+
+}  // namespace
+
+void register_train_classifier(Registry& r) {
+  OpDef op;
+  op.name = "train.classifier";
+  op.summary = "train a CNN or MLP image classifier with cross-entropy (Adam or SGD)";
+  op.version = 1;
+  op.params = {
+      string_param("model", "cnn", "architecture: cnn (two 3x3 conv blocks + hidden layer) or mlp (two hidden layers)",
+                   {"cnn", "mlp"}),
+      int_param("width", 32, "channels of the first conv layer (cnn) or hidden units (mlp)", 1.0, 4096.0),
+      string_param("optimizer", "adam", "optimizer", {"adam", "sgd"}),
+      float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
+      float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
+      float_param("weight_decay", 0.0, "L2 penalty", 0.0),
+      int_param("epochs", 3, "passes over the training split", 1.0, 10000.0),
+      int_param("batch_size", 128, "examples per step", 1.0, 1'000'000.0),
+      int_param("log_every", 50, "log mean loss and samples/s every this many steps", 1.0),
+      inherited(int_param("seed", 0, "seed of weight initialization and shuffling (default: the spec's seed)", 0.0)),
+      inherited(string_param("device", "auto", "auto picks cuda when available (default: the spec's device)",
+                             {"auto", "cpu", "cuda"})),
+  };
+  op.inputs = {{"data", datasets::ClassificationData::kType, "training and validation splits"}};
+  op.output_type = Classifier::kType;
+  op.run = run_train_classifier;
+  r.add(std::move(op));
+}
+
+}  // namespace flowlab::ops

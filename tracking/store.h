@@ -1,0 +1,133 @@
+#pragma once
+// The results database: experiments, runs, params, metrics, node executions and artifacts in
+// one SQLite file. No LibTorch here (the target does not link it).
+//
+// Concurrency: one Store per thread (it owns one sqlite3 connection). The database is opened in
+// WAL mode with a busy timeout and every write transaction starts with BEGIN IMMEDIATE, so
+// several processes can share one file. Metrics go through MetricWriter, which batches rows on a
+// background thread so that logging never blocks a training loop on disk I/O.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace flowlab::tracking {
+
+/// Thrown for any SQLite failure; what() names the statement and SQLite's message.
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
+std::string to_string(RunStatus s);          // "RUNNING", "FINISHED", ...
+RunStatus run_status_from_string(const std::string& s);  // throws StoreError on junk
+
+/// Everything known about a run when it starts.
+struct RunStart {
+  std::string experiment;       // experiment name; created on first use
+  std::string name;             // run name (e.g. spec stem)
+  std::optional<int64_t> parent_id;
+  std::string spec_file;
+  std::string composed_yaml;
+  std::string overrides;        // the command-line overrides, space separated
+  std::string git_commit;       // empty when the spec is not in a git checkout
+  std::string host;
+  int64_t pid = 0;
+  int64_t seed = 0;
+  std::string flowlab_version;
+};
+
+struct RunRow {
+  int64_t id = 0;
+  std::string uuid;
+  std::string experiment;
+  std::optional<int64_t> parent_id;
+  std::string name;
+  RunStatus status = RunStatus::kRunning;
+  double start_time = 0;            // unix seconds
+  std::optional<double> end_time;
+  std::string spec_file, composed_yaml, overrides, git_commit, host, flowlab_version, error;
+  int64_t pid = 0;
+  int64_t seed = 0;
+};
+
+struct MetricRow {
+  std::string node, key;
+  int64_t step = 0;
+  double value = 0;
+  double timestamp = 0;
+};
+
+struct NodeExecution {
+  std::string node, op, cache_key;
+  std::string status;   // FINISHED | FAILED | SKIPPED | KILLED
+  bool cache_hit = false;
+  double start_time = 0, end_time = 0;
+  std::string error;
+};
+
+struct ArtifactRow {
+  std::string node, path, kind, sha256;
+  int64_t size = 0;
+};
+
+/// The schema version this build writes; migrations bring older files up to it.
+int latest_schema_version();
+
+class Store {
+ public:
+  /// Opens (creating if needed) the database and migrates it to `schema_version`
+  /// (default: latest). Migrations run in one exclusive transaction.
+  explicit Store(const std::filesystem::path& db_path, int schema_version = -1);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version() const;
+  const std::filesystem::path& path() const;
+
+  int64_t begin_run(const RunStart& run);
+  void log_params(int64_t run_id, const std::map<std::string, std::string>& params);
+  /// Writes rows in one transaction (MetricWriter calls this; also usable directly).
+  void log_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
+  void record_node(int64_t run_id, const NodeExecution& exec);
+  void record_artifact(int64_t run_id, const ArtifactRow& artifact);
+  void finish_run(int64_t run_id, RunStatus status, const std::string& error = "");
+  void heartbeat(int64_t run_id);
+
+  std::vector<RunRow> list_runs(int limit = 20) const;   // newest first
+  std::optional<RunRow> get_run(int64_t id) const;
+  std::map<std::string, std::string> params(int64_t run_id) const;
+  std::vector<MetricRow> metrics(int64_t run_id) const;          // every row, in insert order
+  std::vector<MetricRow> final_metrics(int64_t run_id) const;    // last value per (node, key)
+  std::vector<NodeExecution> node_executions(int64_t run_id) const;
+  std::vector<ArtifactRow> artifacts(int64_t run_id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Batches metric rows for one run and writes them from a background thread (every
+/// `flush_interval_ms` or `max_batch` rows, whichever first) through its own connection.
+/// log() never touches the disk. flush() waits until everything logged so far is written;
+/// the destructor flushes. Thread-safe: several node threads may log at once.
+class MetricWriter {
+ public:
+  MetricWriter(const std::filesystem::path& db_path, int64_t run_id, int flush_interval_ms = 200,
+               size_t max_batch = 2000);
+  ~MetricWriter();
+  void log(const std::string& node, const std::string& key, int64_t step, double value);
+  void flush();
+  int64_t rows_written() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowlab::tracking

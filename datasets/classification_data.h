@@ -17,6 +17,9 @@ struct ClassificationData : Artifact {
   at::Tensor test_x, test_y;
   std::vector<std::string> class_names;
   double mean = 0.0, std = 1.0;  // per-pixel normalization the model applies (0 / 1: none)
+  /// Pixels are k/255 for integer k (decoded from 8-bit images): the cache stores them as uint8,
+  /// a quarter of the size, and restores the same floats exactly.
+  bool eight_bit = false;
 
   static constexpr const char* kType = "dataset";
   std::string type() const override { return kType; }

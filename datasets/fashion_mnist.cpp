@@ -65,6 +65,7 @@ ArtifactPtr run_fashion_mnist(OpContext& ctx) {
 
   auto data = std::make_shared<ClassificationData>();
   data->class_names = kFashionClasses;
+  data->eight_bit = true;
   data->train_x = to_float_images(train_images.index_select(0, train_idx));
   data->train_y = train_labels.index_select(0, train_idx);
   data->val_x = to_float_images(train_images.index_select(0, val_idx));
@@ -100,7 +101,6 @@ void register_fashion_mnist(Registry& r) {
       int_param("limit_test", 0, "keep only the first this many test images (0 = all)", 0.0),
   };
   op.output_type = ClassificationData::kType;
-  op.cache_output = false;  // decoding the IDX files takes under a second; not worth 200 MB of cache
   op.run = run_fashion_mnist;
   r.add(std::move(op));
 }

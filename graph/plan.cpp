@@ -133,7 +133,7 @@ class Planner {
     std::vector<std::string> known;
     for (const auto& p : op.params) known.push_back(p.name);
     std::map<std::string, ParamValue> values;
-    if (given.IsMap()) {
+    if (given.IsDefined() && given.IsMap()) {
       for (const auto& kv : given) {
         std::string key = kv.first.as<std::string>();
         const ParamSpec* spec = op.find_param(key);

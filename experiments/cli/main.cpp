@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   CLI::App app{"flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite"};
   app.footer(kFooter);
   app.require_subcommand(1);
+  app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run SPEC`
   app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
   std::string workspace_flag;
   app.add_option("--workspace", workspace_flag, "results database and cache directory")

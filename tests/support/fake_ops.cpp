@@ -1,0 +1,226 @@
+#include "tests/support/fake_ops.h"
+
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace flowlab::testing {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::mutex g_log_mutex;
+std::vector<SleepInterval> g_sleeps;
+std::vector<std::string> g_runs;
+
+void note_run(const std::string& node) {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  g_runs.push_back(node);
+}
+
+ArtifactPtr number(double v) { return std::make_shared<Number>(v); }
+
+OpDef op(std::string name, std::vector<ParamSpec> params, std::vector<PortSpec> inputs,
+         std::function<ArtifactPtr(OpContext&)> run, std::string output = Number::kType) {
+  OpDef d;
+  d.name = std::move(name);
+  d.summary = "test op";
+  d.params = std::move(params);
+  d.inputs = std::move(inputs);
+  d.output_type = std::move(output);
+  d.run = [run = std::move(run)](OpContext& ctx) {
+    note_run(ctx.node());
+    return run(ctx);
+  };
+  return d;
+}
+
+double in(OpContext& ctx, const std::string& port) { return ctx.input<Number>(port)->value; }
+
+}  // namespace
+
+void Number::save(const fs::path& dir) const {
+  std::ofstream out(dir / "value.txt");
+  out << fmt::format("{:.17g}\n", value);
+  if (!out) throw std::runtime_error("cannot write " + (dir / "value.txt").string());
+}
+
+ArtifactPtr Number::load(const fs::path& dir) {
+  std::ifstream in(dir / "value.txt");
+  double v = 0;
+  if (!(in >> v)) throw std::runtime_error("cannot read " + (dir / "value.txt").string());
+  return std::make_shared<Number>(v);
+}
+
+void Text::save(const fs::path& dir) const {
+  std::ofstream out(dir / "text.txt");
+  out << text;
+}
+
+void register_fake_ops(Registry& r, int const_version) {
+  r.add_type({Number::kType, "a double", &Number::load});
+  r.add_type({Text::kType, "a string", [](const fs::path& dir) -> ArtifactPtr {
+                std::ifstream in(dir / "text.txt");
+                std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                return std::make_shared<Text>(s);
+              }});
+
+  OpDef c = op("test.const", {float_param("value", 0.0, "the number")}, {},
+               [](OpContext& ctx) { return number(ctx.params().get_float("value")); });
+  c.version = const_version;
+  r.add(std::move(c));
+
+  r.add(op("test.add", {}, {{"a", Number::kType, ""}, {"b", Number::kType, ""}}, [](OpContext& ctx) {
+    double sum = in(ctx, "a") + in(ctx, "b");
+    ctx.log_metric("sum", sum);
+    return number(sum);
+  }));
+
+  r.add(op("test.follow", {float_param("offset", 0.0, "added to x")}, {{"x", Number::kType, ""}},
+           [](OpContext& ctx) {
+             double result = in(ctx, "x") + ctx.params().get_float("offset");
+             ctx.log_metric("result", result);
+             return number(result);
+           }));
+
+  r.add(op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {},
+           [](OpContext& ctx) {
+             SleepInterval s{ctx.node(), Clock::now(), {}};
+             std::this_thread::sleep_for(std::chrono::milliseconds(ctx.params().get_int("ms")));
+             s.end = Clock::now();
+             {
+               std::lock_guard<std::mutex> lock(g_log_mutex);
+               g_sleeps.push_back(s);
+             }
+             ctx.log_metric("threads", ctx.threads());
+             return number(static_cast<double>(ctx.params().get_int("ms")));
+           }));
+
+  r.add(op("test.fail", {}, {}, [](OpContext&) -> ArtifactPtr {
+    throw std::runtime_error("deliberate failure");
+  }));
+
+  r.add(op("test.wait_for_stop", {}, {}, [](OpContext& ctx) -> ArtifactPtr {
+    // The safety limit keeps a broken stop path from hanging the suite; it fails the node instead.
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    while (Clock::now() < deadline) {
+      ctx.check_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    throw std::runtime_error("the stop flag was never set");
+  }));
+
+  auto counting = [](std::atomic<int>& counter) {
+    return [&counter](OpContext& ctx) {
+      ++counter;
+      double v = ctx.params().get_float("value");
+      ctx.log_metric("value", v, 0);
+      ctx.log_metric("value", v + 1, 1);
+      return number(v);
+    };
+  };
+  r.add(op("test.count", {float_param("value", 1.0, "the number")}, {}, counting(count_runs())));
+  OpDef nocache = op("test.count_nocache", {float_param("value", 1.0, "the number")}, {},
+                     counting(count_nocache_runs()));
+  nocache.cache_output = false;
+  r.add(std::move(nocache));
+
+  r.add(op("test.text", {string_param("text", "hello", "the text")}, {},
+           [](OpContext& ctx) -> ArtifactPtr {
+             return std::make_shared<Text>(ctx.params().get_string("text"));
+           },
+           Text::kType));
+
+  r.add(op("test.schema",
+           {required(int_param("size", 0, "how many", 1.0, 100.0)),
+            string_param("mode", "fast", "how", {"fast", "slow", "exact"}),
+            inherited(int_param("seed", 0, "random seed", 0.0)),
+            float_param("lr", 0.1, "step size", 0.0, std::nullopt, /*min_exclusive=*/true),
+            bool_param("flag", false, "a switch")},
+           {}, [](OpContext& ctx) { return number(static_cast<double>(ctx.params().get_int("size"))); }));
+}
+
+Registry fake_registry(int const_version) {
+  Registry r;
+  register_fake_ops(r, const_version);
+  return r;
+}
+
+std::vector<SleepInterval> sleep_log() {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  return g_sleeps;
+}
+
+std::vector<std::string> runs_log() {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  return g_runs;
+}
+
+int runs_of(const std::string& node) {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  int n = 0;
+  for (const auto& r : g_runs) n += r == node;
+  return n;
+}
+
+std::atomic<int>& count_runs() {
+  static std::atomic<int> counter{0};
+  return counter;
+}
+
+std::atomic<int>& count_nocache_runs() {
+  static std::atomic<int> counter{0};
+  return counter;
+}
+
+void reset_fake_logs() {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  g_sleeps.clear();
+  g_runs.clear();
+  count_runs() = 0;
+  count_nocache_runs() = 0;
+}
+
+void RecordingListener::metric(const std::string& node, const std::string& key, int64_t step,
+                               double value) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  metrics_.push_back({node, key, step, value});
+}
+
+void RecordingListener::node_started(const PlannedNode& node) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  started_.push_back(node.name);
+}
+
+void RecordingListener::node_finished(const PlannedNode& node, const NodeOutcome& outcome) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  finished_[node.name] = outcome.status;
+}
+
+std::vector<RecordingListener::Metric> RecordingListener::metrics() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return metrics_;
+}
+
+std::vector<double> RecordingListener::values(const std::string& node, const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<double> out;
+  for (const auto& m : metrics_)
+    if (m.node == node && m.key == key) out.push_back(m.value);
+  return out;
+}
+
+std::vector<std::string> RecordingListener::started() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return started_;
+}
+
+std::map<std::string, NodeStatus> RecordingListener::finished() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return finished_;
+}
+
+}  // namespace flowlab::testing

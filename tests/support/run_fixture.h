@@ -1,0 +1,39 @@
+#pragma once
+// Runs specs end to end through the same code path as `flowlab run`, in a throwaway workspace.
+#include <atomic>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "experiments/cli/runner.h"
+#include "graph/op.h"
+#include "tests/support/temp_dir.h"
+
+namespace flowlab::testing {
+
+std::filesystem::path source_dir();  // the repository root (FLOWLAB_SOURCE_DIR)
+
+struct RunResult {
+  cli::RunOutcome outcome;
+  std::string out, err;
+  double seconds = 0;
+};
+
+class RunFixture {
+ public:
+  RunFixture();
+  /// Runs tests/data/specs/<spec> (or an absolute path) with overrides in this fixture's workspace.
+  RunResult run(const std::string& spec, const std::vector<std::string>& overrides = {},
+                bool no_cache = false);
+  std::filesystem::path workspace() const { return dir_.path() / "ws"; }
+  std::filesystem::path db() const { return workspace() / "runs.db"; }
+  const Registry& registry() const { return registry_; }
+
+ private:
+  TempDir dir_;
+  Registry registry_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace flowlab::testing

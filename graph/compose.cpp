@@ -76,9 +76,42 @@ void ComposedSpec::set_location(const std::string& key_path, SourceLocation loc)
   locations_[key_path] = std::move(loc);
 }
 
+// Like `out << node`, but keeps quoted scalars quoted: yaml-cpp's emitter drops the "!" tag of a
+// quoted scalar, so `label: "1"` would come back as the number 1 when the output is read again.
+static void emit(YAML::Emitter& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      out << YAML::BeginMap;
+      for (const auto& kv : node) {
+        out << YAML::Key;
+        emit(out, kv.first);
+        out << YAML::Value;
+        emit(out, kv.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      out << YAML::BeginSeq;
+      for (const auto& item : node) emit(out, item);
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (node.Tag() == "!") out << YAML::DoubleQuoted;
+      out << node.Scalar();
+      break;
+    case YAML::NodeType::Null:
+      out << YAML::Null;
+      break;
+    case YAML::NodeType::Undefined:
+      break;
+  }
+}
+
 std::string ComposedSpec::to_yaml() const {
   YAML::Emitter out;
-  out << root;
+  emit(out, root);
   return std::string(out.c_str()) + "\n";
 }
 
@@ -176,9 +209,13 @@ class Composer {
       if (entry.self) {
         YAML::Node body = YAML::Clone(primary);
         if (body.IsMap()) body.remove("defaults");
-        merge_at("", body, spec_name_);
+        // YAML::Clone drops marks (every cloned node says 1:1), so the spec's own locations
+        // are recorded from the parsed node itself.
+        record_locations("", primary, spec_name_);
+        merge_at("", body, spec_name_, /*record=*/false);
         continue;
       }
+      if (entry.option.empty()) continue;  // a `group: null` placeholder no override filled
       load_entry(entry);
     }
     for (const auto& o : value_overrides) apply_value_override(o);
@@ -247,7 +284,12 @@ class Composer {
         auto at = key.find('@');
         e.group = key.substr(0, at);
         if (at != std::string::npos) e.package = key.substr(at + 1);
-        if (kv.second.IsNull()) continue;  // `group: null` is a placeholder for an override
+        // `group: null` is a placeholder for an override: kept (with no option) so that
+        // `group=option` on the command line finds it.
+        if (kv.second.IsNull()) {
+          entries.push_back(e);
+          continue;
+        }
         if (!kv.second.IsScalar())
           throw ConfigError(e.where, path, "expected one option name for group '" + e.group + "'");
         e.option = kv.second.Scalar();
@@ -343,9 +385,10 @@ class Composer {
   }
 
   // Records where every value under `node` came from, then deep-merges it at `package`.
-  void merge_at(const std::string& package, const YAML::Node& node, const std::string& file) {
+  void merge_at(const std::string& package, const YAML::Node& node, const std::string& file,
+                bool record = true) {
     if (node.IsNull() || !node.IsDefined()) return;
-    record_locations(package, node, file);
+    if (record) record_locations(package, node, file);
     YAML::Node target = ensure_map_at(package, node);
     if (!node.IsMap()) return;  // ensure_map_at already stored a non-map value
     merge_into(target, node);

@@ -26,7 +26,7 @@ std::string to_string(const ParamValue& v) {
   return std::visit(Visitor{}, v);
 }
 
-static std::string number(double x) { return fmt::format("{:g}", x); }
+static std::string number(double x) { return fmt::format("{}", x); }
 
 std::string ParamSpec::expectation() const {
   switch (type) {

@@ -1,5 +1,7 @@
 #include "ops/classifier.h"
 
+#include "ops/classifier_net.h"
+
 #include <fstream>
 
 #include <torch/torch.h>
@@ -9,40 +11,6 @@
 #include "graph/error.h"
 
 namespace flowlab::ops {
-namespace nn = torch::nn;
-
-// A plain module holding the layers; the normalization is a fixed first layer (buffers, not
-// parameters) so that saved weights and robustness radii both refer to raw pixels.
-struct Classifier::Net : nn::Module {
-  explicit Net(const ClassifierConfig& c) {
-    mean = register_buffer("mean", torch::full({1}, c.mean));
-    stdev = register_buffer("stdev", torch::full({1}, c.std));
-    if (c.arch == "cnn") {
-      // Two 3x3 conv blocks with 2x2 max pooling, then a hidden layer: a LeNet-style CNN.
-      int64_t w = c.width;
-      int64_t flat = 2 * w * (c.height / 4) * (c.width_px / 4);
-      layers = register_module(
-          "layers", nn::Sequential(nn::Conv2d(nn::Conv2dOptions(c.channels, w, 3).padding(1)),
-                                   nn::Functional(torch::relu), nn::MaxPool2d(2),
-                                   nn::Conv2d(nn::Conv2dOptions(w, 2 * w, 3).padding(1)),
-                                   nn::Functional(torch::relu), nn::MaxPool2d(2), nn::Flatten(),
-                                   nn::Linear(flat, 128), nn::Functional(torch::relu),
-                                   nn::Linear(128, c.classes)));
-    } else if (c.arch == "mlp") {
-      int64_t in = c.channels * c.height * c.width_px;
-      layers = register_module(
-          "layers", nn::Sequential(nn::Flatten(), nn::Linear(in, c.width), nn::Functional(torch::relu),
-                                   nn::Linear(c.width, c.width), nn::Functional(torch::relu),
-                                   nn::Linear(c.width, c.classes)));
-    } else {
-      throw RunError("unknown classifier architecture '" + c.arch + "' (expected cnn or mlp)");
-    }
-  }
-  torch::Tensor forward(const torch::Tensor& x) { return layers->forward((x - mean) / stdev); }
-
-  torch::Tensor mean, stdev;
-  nn::Sequential layers{nullptr};
-};
 
 Classifier::Classifier(ClassifierConfig config)
     : config_(std::move(config)), net_(std::make_shared<Net>(config_)) {}

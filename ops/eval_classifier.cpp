@@ -10,6 +10,7 @@
 #include "datasets/classification_data.h"
 #include "graph/error.h"
 #include "ops/classifier.h"
+#include "ops/classifier_net.h"
 #include "ops/metrics_table.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"

@@ -10,6 +10,7 @@
 #include "datasets/classification_data.h"
 #include "graph/error.h"
 #include "ops/classifier.h"
+#include "ops/classifier_net.h"
 #include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -104,7 +105,8 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
       double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
         throw RunError(fmt::format("loss became {} at epoch {} step {} (lr = {}); try a smaller "
-                                   "params.lr", loss_value, epoch, step + 1, p.get_float("lr")));
+                                   "params.lr", std::isnan(loss_value) ? "NaN" : "infinite", epoch,
+                                   step + 1, p.get_float("lr")));
       loss.backward();
       optimizer->step();
       ++step, ++window_steps;

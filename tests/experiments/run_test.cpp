@@ -12,6 +12,7 @@
 
 #include "experiments/cli/runner.h"
 #include "graph/error.h"
+#include "ops/torch_runtime.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"
 
@@ -255,6 +256,48 @@ BOOST_AUTO_TEST_CASE(interrupt_marks_the_run_killed, *boost::unit_test::label("s
   auto nodes = node_status(store, run.id);
   BOOST_TEST(nodes["train"] == "KILLED");
   BOOST_TEST(nodes["eval"] == "KILLED");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+bool cuda_available() {
+  static const bool available = [] {
+    try {
+      return flowlab::ops::resolve_device("auto") == "cuda";
+    } catch (const std::exception&) {
+      return false;
+    }
+  }();
+  return available;
+}
+struct RequiresCuda {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    boost::test_tools::assertion_result r(cuda_available());
+    r.message() << "no CUDA device in this LibTorch build or machine";
+    return r;
+  }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(experiments_run_device)
+
+BOOST_AUTO_TEST_CASE(asking_for_cuda_without_a_gpu_fails_with_a_clear_message) {
+  if (cuda_available()) return;  // the positive case is the cuda-labelled test below
+  RunFixture f;
+  auto r = f.run("tiny.yaml", {"device=cuda"});
+  BOOST_TEST(r.outcome.exit_code == 1);
+  Store store(f.db());
+  BOOST_TEST(contains(store.get_run(r.outcome.run_id)->error, "device: cuda was requested"));
+}
+
+BOOST_AUTO_TEST_CASE(tiny_run_on_cuda_learns, *boost::unit_test::label("cuda") *
+                                                  boost::unit_test::precondition(RequiresCuda())) {
+  RunFixture f;
+  auto r = f.run("tiny.yaml", {"device=cuda"});
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  Store store(f.db());
+  BOOST_TEST(final_metric(store, r.outcome.run_id, "eval", "accuracy") > 0.6);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -229,8 +229,9 @@ class Composer {
   fs::path group_dir(const std::string& group) const { return spec_.config_dir / group; }
 
   bool is_group(const std::string& key) const {
+    // Only the group part must be dot-free: `+model@nodes.train.params=cnn` names a package.
     std::string group = key.substr(0, key.find('@'));
-    return !spec_.config_dir.empty() && key.find('.') == std::string::npos &&
+    return !spec_.config_dir.empty() && group.find('.') == std::string::npos &&
            fs::is_directory(group_dir(group));
   }
 
@@ -452,7 +453,8 @@ class Composer {
       std::vector<std::string> notes =
           parent.IsDefined() ? did_you_mean(parts.back(), map_keys(parent))
                              : std::vector<std::string>{};
-      notes.push_back("to add a new key, write +" + o.key + "=" + o.value);
+      if (o.kind == Override::Kind::kSet)
+        notes.push_back("to add a new key, write +" + o.key + "=" + o.value);
       return ConfigError(where, o.key, "no such key in the composed spec", notes);
     };
 
@@ -483,7 +485,15 @@ class Composer {
     }
     if (!parent.IsDefined() || !parent.IsMap()) {
       if (o.kind == Override::Kind::kSet) throw missing();
-      // + and ++ create intermediate maps.
+      // + and ++ create missing intermediate maps, but never replace a value that is not a map.
+      for (std::string up = parent_path; !up.empty();
+           up = up.substr(0, std::min(up.size(), up.find_last_of('.')))) {
+        YAML::Node n = find_path(spec_.root, up);
+        if (!n.IsDefined()) continue;
+        if (!n.IsMap())
+          throw ConfigError(where, o.key, "'" + up + "' is not a mapping, so no key can be added under it");
+        break;
+      }
       ensure_map_at(parent_path, YAML::Node(YAML::NodeType::Map));
       parent = find_path(spec_.root, parent_path);
     }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "experiments/cli/app.h"
 #include "graph/error.h"
 #include "tracking/store.h"
 
@@ -38,6 +39,14 @@ std::string headline(const tracking::Store& store, int64_t run_id) {
 }
 
 }  // namespace
+
+fs::path resolve_workspace(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* home = std::getenv("FLOWLAB_HOME"); home && *home) return home;
+  return fs::current_path() / ".flowlab";
+}
+
+fs::path GlobalOptions::workspace() const { return resolve_workspace(workspace_flag); }
 
 void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out) {
   auto store = open_existing(workspace);

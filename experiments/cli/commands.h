@@ -9,6 +9,9 @@
 
 namespace flowlab::cli {
 
+/// --workspace, else $FLOWLAB_HOME, else ./.flowlab.
+std::filesystem::path resolve_workspace(const std::string& flag);
+
 void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out);
 /// RUN is a run id or "last". Throws ConfigError for an unknown run.
 void show_run(const std::filesystem::path& workspace, const std::string& run, Format format,

@@ -25,12 +25,6 @@
 namespace flowlab::cli {
 namespace fs = std::filesystem;
 
-fs::path resolve_workspace(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* home = std::getenv("FLOWLAB_HOME"); home && *home) return home;
-  return fs::current_path() / ".flowlab";
-}
-
 std::string sha256_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return "";

@@ -31,9 +31,6 @@ struct RunOutcome {
 RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::ostream& out,
                     std::ostream& err, const std::atomic<bool>& stop);
 
-/// --workspace, else $FLOWLAB_HOME, else ./.flowlab.
-std::filesystem::path resolve_workspace(const std::string& flag);
-
 /// Hex SHA-256 of a file's bytes.
 std::string sha256_file(const std::filesystem::path& file);
 

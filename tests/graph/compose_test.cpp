@@ -220,6 +220,13 @@ BOOST_AUTO_TEST_CASE(plus_group_adds_an_entry_that_the_spec_still_overrides) {
   BOOST_TEST(scalar(spec, "optimizer.lr") == "5");
 }
 
+BOOST_AUTO_TEST_CASE(plus_group_with_a_dotted_package_adds_it_there) {
+  ConfigTree t;
+  auto spec = t.compose("a: 1\n", {"+model@nodes.train.params=cnn"});
+  BOOST_TEST(scalar(spec, "nodes.train.params.width") == "16");
+  BOOST_TEST(!has(spec, "model"));
+}
+
 BOOST_AUTO_TEST_CASE(plus_group_on_a_listed_group_is_an_error) {
   ConfigTree t;
   std::string e = t.error("defaults:\n  - model: cnn\n", {"+model=mlp"});
@@ -319,6 +326,18 @@ BOOST_AUTO_TEST_CASE(plus_on_an_existing_key_is_an_error) {
   BOOST_TEST(contains(e, "++model.width=3"));
 }
 
+BOOST_AUTO_TEST_CASE(plus_never_replaces_a_value_that_is_not_a_map) {
+  // Adding under a scalar would silently drop it; it must be an error instead.
+  std::string e = text_error("model:\n  width: 16\n", {"+model.width.x=1"});
+  BOOST_TEST(contains(e, "model.width.x: "));
+  BOOST_TEST(contains(e, "not a mapping"));
+  std::string deeper = text_error("model: 3\n", {"++model.a.b=1"});
+  BOOST_TEST(contains(deeper, "not a mapping"));
+  auto ok = compose_text("model:\n  width: 16\n", {"++model.sub.x=1"});
+  BOOST_TEST(scalar(ok, "model.width") == "16");
+  BOOST_TEST(scalar(ok, "model.sub.x") == "1");
+}
+
 BOOST_AUTO_TEST_CASE(double_plus_adds_or_sets) {
   auto spec = compose_text("model:\n  width: 16\n", {"++model.width=3", "++model.fresh=1"});
   BOOST_TEST(scalar(spec, "model.width") == "3");
@@ -334,6 +353,7 @@ BOOST_AUTO_TEST_CASE(tilde_deletes_a_key_optionally_only_if_it_has_a_value) {
   BOOST_TEST(contains(wrong_value, "model.width: value is not '17'"));
   std::string missing = text_error("model:\n  width: 16\n", {"~model.nope"});
   BOOST_TEST(contains(missing, "model.nope: no such key"));
+  BOOST_TEST(!contains(missing, "+model.nope"));  // adding is no advice for a failed delete
 }
 
 BOOST_AUTO_TEST_CASE(overrides_apply_in_order) {

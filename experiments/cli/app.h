@@ -1,0 +1,26 @@
+#pragma once
+// How subcommands plug into the `flowlab` command: each command family lives in its own file and
+// installs its subcommands with a callback that runs when the user picked it.
+#include <filesystem>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace flowlab::cli {
+
+struct GlobalOptions {
+  std::string workspace_flag;   // --workspace (or FLOWLAB_HOME through CLI11's envname)
+  std::filesystem::path workspace() const;  // resolved: flag, $FLOWLAB_HOME, ./.flowlab
+  int exit_code = 0;            // a command's callback sets it
+};
+
+// Installers, one per command family. Callbacks throw ConfigError for bad input (exit 2) and
+// other exceptions for failures (exit 1); main() reports them.
+void add_run_commands(CLI::App& app, GlobalOptions& global);     // run, sweep, resume
+void add_report_commands(CLI::App& app, GlobalOptions& global);  // runs, show, ops
+void add_query_commands(CLI::App& app, GlobalOptions& global);   // query, sql, compare
+void add_plot_command(CLI::App& app, GlobalOptions& global);     // plot
+
+}  // namespace flowlab::cli

@@ -1,0 +1,34 @@
+// `flowlab runs`, `show` and `ops`: reading what is recorded and what is registered.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "experiments/cli/app.h"
+#include "experiments/cli/builtin.h"
+#include "experiments/cli/commands.h"
+
+namespace flowlab::cli {
+
+void add_report_commands(CLI::App& app, GlobalOptions& global) {
+  auto limit = std::make_shared<int>(20);
+  auto format = std::make_shared<std::string>("table");
+  auto* runs = app.add_subcommand("runs", "recent runs, newest first");
+  runs->add_option("-n,--limit", *limit, "how many runs")->check(CLI::Range(1, 1000000));
+  runs->add_option("--format", *format, "table, csv or json");
+  runs->callback([=, &global] { list_runs(global.workspace(), *limit, parse_format(*format), std::cout); });
+
+  auto run_ref = std::make_shared<std::string>();
+  auto* show = app.add_subcommand("show", "one run: status, params, final metrics, node timings, composed spec");
+  show->add_option("run", *run_ref, "run id or 'last'")->required();
+  show->add_option("--format", *format, "table, csv or json");
+  show->callback([=, &global] { show_run(global.workspace(), *run_ref, parse_format(*format), std::cout); });
+
+  auto op_name = std::make_shared<std::string>();
+  auto* ops = app.add_subcommand("ops", "list the ops, or show one op's params and docs");
+  ops->add_option("name", *op_name, "op name, e.g. train.classifier");
+  ops->add_option("--format", *format, "table, csv or json");
+  ops->callback([=] { show_ops(make_builtin_registry(), *op_name, parse_format(*format), std::cout); });
+}
+
+}  // namespace flowlab::cli

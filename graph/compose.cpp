@@ -486,13 +486,16 @@ class Composer {
     if (!parent.IsDefined() || !parent.IsMap()) {
       if (o.kind == Override::Kind::kSet) throw missing();
       // + and ++ create missing intermediate maps, but never replace a value that is not a map.
-      for (std::string up = parent_path; !up.empty();
-           up = up.substr(0, std::min(up.size(), up.find_last_of('.')))) {
+      for (std::string up = parent_path; !up.empty();) {
         YAML::Node n = find_path(spec_.root, up);
-        if (!n.IsDefined()) continue;
-        if (!n.IsMap())
-          throw ConfigError(where, o.key, "'" + up + "' is not a mapping, so no key can be added under it");
-        break;
+        if (n.IsDefined()) {
+          if (!n.IsMap())
+            throw ConfigError(where, o.key,
+                              "'" + up + "' is not a mapping, so no key can be added under it");
+          break;
+        }
+        auto dot = up.find_last_of('.');
+        up = dot == std::string::npos ? "" : up.substr(0, dot);
       }
       ensure_map_at(parent_path, YAML::Node(YAML::NodeType::Map));
       parent = find_path(spec_.root, parent_path);

@@ -1,9 +1,14 @@
 #include "graph/executor.h"
 
 #include <chrono>
+#include <cmath>
+#include <fstream>
 #include <mutex>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -30,7 +35,8 @@ static double now() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads) {
+std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads,
+                                  int max_concurrency) {
   threads = std::max(1, threads);
   // Level = longest path from a source; nodes on one level can run at the same time.
   std::vector<int> level(plan.nodes.size(), 0);
@@ -42,6 +48,7 @@ std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_
   int widest = 1;
   for (const auto& [l, w] : width) widest = std::max(widest, w);
   int concurrency = std::min(threads, widest);
+  if (max_concurrency > 0) concurrency = std::min(concurrency, max_concurrency);
   return {concurrency, std::max(1, threads / concurrency)};
 }
 
@@ -68,10 +75,66 @@ class RecordingObserver : public RunObserver {
   }
   CacheRecord record;
 
+  std::vector<CachedMetric> metrics_so_far() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return record.metrics;
+  }
+
  private:
   ExecutionListener& listener_;
   fs::path files_dir_;
   std::mutex mutex_;
+};
+
+// A node's checkpoint lives in <root>/<cache key>/: its op's files plus `metrics.json`, what the
+// node had logged when it was taken. Replacing it is two renames; a kill between them leaves the
+// previous one at <dir>.old, which restore() falls back to.
+class NodeCheckpointer : public Checkpointer {
+ public:
+  NodeCheckpointer(fs::path root, const PlannedNode& node, RecordingObserver& observer)
+      : dir_(root / node.key), node_(node.name), observer_(observer) {}
+
+  void save(const std::function<void(const fs::path&)>& write) override {
+    static std::atomic<int> counter{0};
+    fs::path tmp = dir_.string() + fmt::format(".tmp-{}-{}", getpid(), counter++);
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    write(tmp);
+    nlohmann::json metrics = nlohmann::json::array();
+    for (const auto& m : observer_.metrics_so_far())
+      metrics.push_back({m.key, m.step, std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
+    std::ofstream(tmp / "metrics.json") << metrics.dump();
+    fs::path old = dir_.string() + ".old";
+    std::error_code ec;
+    fs::remove_all(old, ec);
+    if (fs::exists(dir_)) fs::rename(dir_, old);
+    fs::rename(tmp, dir_);
+    fs::remove_all(old, ec);
+  }
+
+  std::optional<fs::path> restore() override {
+    fs::path dir = dir_;
+    if (!fs::exists(dir / "metrics.json")) dir = dir_.string() + ".old";
+    std::ifstream in(dir / "metrics.json");
+    if (!in) return std::nullopt;
+    nlohmann::json metrics = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!metrics.is_array()) return std::nullopt;  // damaged: start from scratch
+    for (const auto& m : metrics)
+      observer_.metric(node_, m.at(0).get<std::string>(), m.at(1).get<int64_t>(),
+                       m.at(2).is_null() ? std::nan("") : m.at(2).get<double>());
+    return dir;
+  }
+
+  void clear() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    fs::remove_all(dir_.string() + ".old", ec);
+  }
+
+ private:
+  fs::path dir_;
+  std::string node_;
+  RecordingObserver& observer_;
 };
 
 class Executor {
@@ -94,7 +157,7 @@ class Executor {
     decide_what_to_compute();
     ExecutionResult result;
     std::tie(result.concurrency, result.threads_per_node) =
-        split_threads(plan_, compute_, options_.threads);
+        split_threads(plan_, compute_, options_.threads, options_.max_concurrency);
     threads_per_node_ = result.threads_per_node;
     result.outcomes.resize(plan_.nodes.size());
     outcomes_ = &result.outcomes;
@@ -204,9 +267,12 @@ class Executor {
     for (const auto& [port, producer] : node.inputs) inputs[port] = outputs_[producer];
     fs::path staging = cache_.stage(node.key);
     RecordingObserver observer(listener_, staging / "files");
+    std::unique_ptr<NodeCheckpointer> checkpointer;
+    if (!options_.checkpoint_dir.empty())
+      checkpointer = std::make_unique<NodeCheckpointer>(options_.checkpoint_dir, node, observer);
     try {
       OpContext ctx(node.name, node.params, std::move(inputs), threads_per_node_, staging / "files",
-                    observer, *stop_);
+                    observer, *stop_, checkpointer.get());
       ArtifactPtr out = node.op->run(ctx);
       if (!out || out->type() != node.op->output_type)
         throw std::logic_error(fmt::format("op {} returned {} instead of a {}", node.op->name,
@@ -216,6 +282,7 @@ class Executor {
       observer.record.has_output = node.op->cache_output;
       if (node.op->cache_output) out->save(staging / "output");
       fs::path entry = cache_.commit(staging, node.key, observer.record);
+      if (checkpointer) checkpointer->clear();  // the cache now holds the finished result
       for (const auto& f : observer.record.files)
         listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
       if (!node.consumers.empty()) outputs_[i] = std::move(out);

@@ -33,8 +33,11 @@ class ExecutionListener : public RunObserver {
 
 struct ExecuteOptions {
   int threads = 1;              // the run's whole budget (cores)
+  int max_concurrency = 0;      // cap on nodes running at once (--jobs); 0 = no cap
   bool read_cache = true;       // false: recompute every node (and refresh its entry)
   std::filesystem::path cache_dir;
+  /// Where long-running nodes keep checkpoints (<dir>/<cache key>/); empty = no checkpoints.
+  std::filesystem::path checkpoint_dir;
   const std::atomic<bool>* stop = nullptr;  // set by the Ctrl-C handler
 };
 
@@ -48,7 +51,8 @@ struct ExecutionResult {
 /// Splits `threads` between graph-level concurrency and per-node intra-op threads:
 /// concurrency = min(threads, widest level of nodes to compute), threads per node =
 /// threads / concurrency, so concurrency x threads_per_node <= threads.
-std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads);
+std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads,
+                                  int max_concurrency = 0);
 
 ExecutionResult execute(const Plan& plan, const Registry& registry, ExecutionListener& listener,
                         const ExecuteOptions& options);

@@ -21,14 +21,23 @@ const PortSpec* OpDef::find_input(const std::string& n) const {
 OpContext::OpContext(std::string node, const Params& params,
                      std::map<std::string, ArtifactPtr> inputs, int threads,
                      std::filesystem::path output_dir, RunObserver& observer,
-                     const std::atomic<bool>& stop)
+                     const std::atomic<bool>& stop, Checkpointer* checkpointer)
     : node_(std::move(node)),
       params_(params),
       inputs_(std::move(inputs)),
       threads_(threads),
       output_dir_(std::move(output_dir)),
       observer_(observer),
-      stop_(stop) {}
+      stop_(stop),
+      checkpointer_(checkpointer) {}
+
+void OpContext::save_checkpoint(const std::function<void(const std::filesystem::path&)>& write) {
+  if (checkpointer_) checkpointer_->save(write);
+}
+
+std::optional<std::filesystem::path> OpContext::restore_checkpoint() {
+  return checkpointer_ ? checkpointer_->restore() : std::nullopt;
+}
 
 ArtifactPtr OpContext::raw_input(const std::string& port) const {
   auto it = inputs_.find(port);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,13 +51,21 @@ class RunObserver {
                              const std::string& kind) = 0;
 };
 
+/// Keeps a long node's progress across a kill (implemented by the executor).
+class Checkpointer {
+ public:
+  virtual ~Checkpointer() = default;
+  virtual void save(const std::function<void(const std::filesystem::path&)>& write) = 0;
+  virtual std::optional<std::filesystem::path> restore() = 0;
+};
+
 /// What a node body sees: its params, its inputs, its thread share, a place for files, and
 /// channels for metrics and progress.
 class OpContext {
  public:
   OpContext(std::string node, const Params& params, std::map<std::string, ArtifactPtr> inputs,
             int threads, std::filesystem::path output_dir, RunObserver& observer,
-            const std::atomic<bool>& stop);
+            const std::atomic<bool>& stop, Checkpointer* checkpointer = nullptr);
 
   const std::string& node() const { return node_; }
   const Params& params() const { return params_; }
@@ -81,6 +90,14 @@ class OpContext {
   void check_cancelled() const;
   bool stop_requested() const { return stop_.load(); }
 
+  /// Checkpoints let a long node survive a kill: `flowlab resume` restarts it from the last one.
+  /// `write` fills an empty directory; it then atomically becomes the node's checkpoint together
+  /// with every metric logged so far. A no-op when the run keeps no checkpoints.
+  void save_checkpoint(const std::function<void(const std::filesystem::path&)>& write);
+  /// The last checkpoint's directory, after re-logging the metrics it holds; nullopt if none.
+  /// Call it once, before logging anything.
+  std::optional<std::filesystem::path> restore_checkpoint();
+
  private:
   std::string node_;
   const Params& params_;
@@ -89,6 +106,7 @@ class OpContext {
   std::filesystem::path output_dir_;
   RunObserver& observer_;
   const std::atomic<bool>& stop_;
+  Checkpointer* checkpointer_;
 };
 
 /// All ops and artifact types known to a build. Filled explicitly by register_*() functions.

@@ -89,6 +89,11 @@ ParamSpec inherited(ParamSpec spec) {
   return spec;
 }
 
+ParamSpec not_in_key(ParamSpec spec) {
+  spec.in_cache_key = false;
+  return spec;
+}
+
 const ParamValue& Params::at(const std::string& name) const {
   auto it = values_.find(name);
   // Validation fills every declared param, so a miss here is a bug in the op, not user error.

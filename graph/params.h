@@ -26,6 +26,9 @@ struct ParamSpec {
   std::string doc;
   /// Falls back to the spec's top-level key of the same name (seed, device) when not given.
   bool inherit_from_spec = false;
+  /// False for params that cannot change a node's result (how often to checkpoint): they are left
+  /// out of the cache key.
+  bool in_cache_key = true;
 
   /// "a number > 0", "an integer in [1, 1000]", "one of adam, sgd", ... for error messages.
   std::string expectation() const;
@@ -42,6 +45,7 @@ ParamSpec string_param(std::string name, std::string def, std::string doc,
                        std::vector<std::string> choices = {});
 ParamSpec required(ParamSpec spec);   // drops the default
 ParamSpec inherited(ParamSpec spec);  // sets inherit_from_spec
+ParamSpec not_in_key(ParamSpec spec); // clears in_cache_key
 
 /// Validated values of one node's params (every declared param present).
 class Params {

@@ -333,8 +333,11 @@ class Planner {
 
   static std::string node_key(const Plan& plan, const PlannedNode& n) {
     std::string text = fmt::format("flowlab-node/1\nop={}\nversion={}\n", n.op->name, n.op->version);
-    for (const auto& [name, value] : n.params.values())  // std::map: sorted, canonical
+    for (const auto& [name, value] : n.params.values()) {  // std::map: sorted, canonical
+      const ParamSpec* spec = n.op->find_param(name);
+      if (spec && !spec->in_cache_key) continue;
       text += fmt::format("param.{}={}:{}\n", name, value.index(), to_string(value));
+    }
     for (const auto& [port, producer] : n.inputs)
       text += fmt::format("input.{}={}\n", port, plan.nodes[producer].key);
     return content_hash(text);

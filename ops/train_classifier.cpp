@@ -2,10 +2,12 @@
 // mini-batch SGD or Adam on the `dataset` artifact's training split.
 #include <chrono>
 #include <cmath>
+#include <fstream>
 
 #include <torch/torch.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "datasets/classification_data.h"
 #include "graph/error.h"
@@ -89,53 +91,119 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   // Shuffling draws from its own generator so it does not depend on other nodes' RNG use.
   auto shuffle_gen = at::detail::createCPUGenerator(seed + 0x9e3779b97f4a7c15ULL);
 
+  // Training state that a checkpoint carries. Checkpoints are taken right after a loss log or at
+  // the end of an epoch, and restoring one replays the same batches in the same order, so a
+  // killed and resumed run ends with the same weights as an uninterrupted one.
+  struct State {
+    int64_t epoch = 1, batch = 0, step = 0;  // next epoch / batch within it / steps done
+    double window_loss = 0, last_val_acc = 0, seconds_before = 0;
+    int64_t window_steps = 0, window_samples = 0;
+    torch::Tensor epoch_gen_state;  // the shuffle generator at the start of `epoch`
+  } st;
+  const int64_t checkpoint_every = p.get_int("checkpoint_every");
+  const double checkpoint_seconds = p.get_float("checkpoint_seconds");
+  const bool checkpointing = checkpoint_every > 0 || checkpoint_seconds > 0;
+
+  if (auto dir = ctx.restore_checkpoint()) {
+    torch::serialize::InputArchive archive;
+    archive.load_from((*dir / "model.pt").string());
+    model->net().load(archive);
+    torch::load(*optimizer, (*dir / "optimizer.pt").string());
+    torch::load(st.epoch_gen_state, (*dir / "generator.pt").string());
+    shuffle_gen.set_state(st.epoch_gen_state);
+    std::ifstream in(*dir / "state.json");
+    auto j = nlohmann::json::parse(in);
+    st.epoch = j.at("epoch"), st.batch = j.at("batch"), st.step = j.at("step");
+    st.window_loss = j.at("window_loss"), st.window_steps = j.at("window_steps");
+    st.window_samples = j.at("window_samples"), st.last_val_acc = j.at("last_val_acc");
+    st.seconds_before = j.at("seconds");
+    ctx.progress(static_cast<double>(st.step) / total_steps,
+                 fmt::format("resumed from checkpoint at epoch {} step {}", st.epoch, st.step));
+  }
+
   const auto start = Clock::now();
+  auto last_checkpoint = start;
+  int64_t last_checkpoint_step = st.step, steps_here = 0;
+  auto save = [&](const torch::Tensor& gen_state) {
+    ctx.save_checkpoint([&](const std::filesystem::path& dir) {
+      torch::serialize::OutputArchive archive;
+      model->net().save(archive);
+      archive.save_to((dir / "model.pt").string());
+      torch::save(*optimizer, (dir / "optimizer.pt").string());
+      torch::save(gen_state, (dir / "generator.pt").string());
+      nlohmann::json j = {{"epoch", st.epoch},
+                          {"batch", st.batch},
+                          {"step", st.step},
+                          {"window_loss", st.window_loss},
+                          {"window_steps", st.window_steps},
+                          {"window_samples", st.window_samples},
+                          {"last_val_acc", st.last_val_acc},
+                          {"seconds", st.seconds_before + seconds_since(start)}};
+      std::ofstream(dir / "state.json") << j.dump();
+    });
+    last_checkpoint = Clock::now();
+    last_checkpoint_step = st.step;
+  };
+
   auto window_start = start;
-  double window_loss = 0;
-  int64_t window_steps = 0, window_samples = 0, step = 0;
-  double last_val_acc = 0;
-  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+  for (; st.epoch <= epochs; ++st.epoch) {
+    if (st.batch == 0) st.epoch_gen_state = shuffle_gen.get_state();
+    else shuffle_gen.set_state(st.epoch_gen_state);  // resuming mid-epoch: the same permutation
     auto perm = torch::randperm(n, shuffle_gen, torch::kInt64).to(device);
-    for (int64_t b = 0; b < steps_per_epoch; ++b) {
+    for (; st.batch < steps_per_epoch; ++st.batch) {
       ctx.check_cancelled();
-      auto idx = perm.slice(0, b * batch, std::min(n, (b + 1) * batch));
+      auto idx = perm.slice(0, st.batch * batch, std::min(n, (st.batch + 1) * batch));
       auto xb = train_x.index_select(0, idx), yb = train_y.index_select(0, idx);
       optimizer->zero_grad();
       auto loss = torch::nn::functional::cross_entropy(model->forward(xb), yb);
       double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
         throw RunError(fmt::format("loss became {} at epoch {} step {} (lr = {}); try a smaller "
-                                   "params.lr", std::isnan(loss_value) ? "NaN" : "infinite", epoch,
-                                   step + 1, p.get_float("lr")));
+                                   "params.lr", std::isnan(loss_value) ? "NaN" : "infinite",
+                                   st.epoch, st.step + 1, p.get_float("lr")));
       loss.backward();
       optimizer->step();
-      ++step, ++window_steps;
-      window_loss += loss_value;
-      window_samples += idx.size(0);
+      ++st.step, ++st.window_steps, ++steps_here;
+      st.window_loss += loss_value;
+      st.window_samples += idx.size(0);
 
-      if (step % log_every == 0 || step == total_steps) {
+      if (st.step % log_every == 0 || st.step == total_steps) {
         double elapsed = seconds_since(window_start);
-        double rate = window_samples / std::max(elapsed, 1e-9);
-        ctx.log_metric("loss", window_loss / window_steps, step);
-        ctx.log_metric("samples_per_s", rate, step);
-        window_start = Clock::now(), window_loss = 0, window_steps = 0, window_samples = 0;
+        ctx.log_metric("loss", st.window_loss / st.window_steps, st.step);
+        ctx.log_metric("samples_per_s", st.window_samples / std::max(elapsed, 1e-9), st.step);
+        window_start = Clock::now(), st.window_loss = 0, st.window_steps = 0, st.window_samples = 0;
+        bool due = (checkpoint_every > 0 && st.step - last_checkpoint_step >= checkpoint_every) ||
+                   (checkpoint_seconds > 0 && seconds_since(last_checkpoint) >= checkpoint_seconds);
+        if (due && st.batch + 1 < steps_per_epoch) {
+          ++st.batch;  // the checkpoint resumes at the next batch
+          save(st.epoch_gen_state);
+          --st.batch;
+        }
       }
       double spent = seconds_since(start);
-      double eta = spent / step * (total_steps - step);
-      ctx.progress(static_cast<double>(step) / total_steps,
-                   fmt::format("epoch {}/{} step {}/{} loss {:.4f} {:.0f} samples/s ETA {}", epoch,
-                               epochs, b + 1, steps_per_epoch, loss_value,
-                               step * batch / std::max(spent, 1e-9), format_duration(eta)));
+      double eta = spent / steps_here * (total_steps - st.step);
+      ctx.progress(static_cast<double>(st.step) / total_steps,
+                   fmt::format("epoch {}/{} step {}/{} loss {:.4f} {:.0f} samples/s ETA {}",
+                               st.epoch, epochs, st.batch + 1, steps_per_epoch, loss_value,
+                               steps_here * batch / std::max(spent, 1e-9), format_duration(eta)));
     }
     if (data->val_x.size(0) > 0) {
       auto [acc, vloss] = evaluate_split(*model, data->val_x, data->val_y, device);
-      ctx.log_metric("val_acc", acc, epoch);
-      ctx.log_metric("val_loss", vloss, epoch);
-      last_val_acc = acc;
+      ctx.log_metric("val_acc", acc, st.epoch);
+      ctx.log_metric("val_loss", vloss, st.epoch);
+      st.last_val_acc = acc;
+    }
+    st.batch = 0;
+    if (checkpointing && st.epoch < epochs) {
+      ++st.epoch;  // the checkpoint resumes at the start of the next epoch
+      save(shuffle_gen.get_state());
+      --st.epoch;
     }
   }
+  const double last_val_acc = st.last_val_acc;
+  const double train_seconds = st.seconds_before + seconds_since(start);
   model->net().eval();
-  ctx.log_metric("train_time_s", seconds_since(start));
+  ctx.log_metric("train_time_s", train_seconds);
   ctx.log_metric("final_val_acc", last_val_acc);
   return model;
 }
@@ -158,6 +226,11 @@ void register_train_classifier(Registry& r) {
       int_param("epochs", 3, "passes over the training split", 1.0, 10000.0),
       int_param("batch_size", 128, "examples per step", 1.0, 1'000'000.0),
       int_param("log_every", 50, "log mean loss and samples/s every this many steps", 1.0),
+      not_in_key(int_param("checkpoint_every", 0,
+                           "also checkpoint every this many steps (at a loss log; 0 = by time only)", 0.0)),
+      not_in_key(float_param("checkpoint_seconds", 60.0,
+                             "checkpoint at the first loss log this many seconds after the last one "
+                             "(0 = by steps only); `flowlab resume` restarts from it", 0.0)),
       inherited(int_param("seed", 0, "seed of weight initialization and shuffling (default: the spec's seed)", 0.0)),
       inherited(string_param("device", "auto", "auto picks cuda when available (default: the spec's device)",
                              {"auto", "cpu", "cuda"})),

@@ -154,6 +154,43 @@ const std::vector<std::vector<std::string>>& migrations() {
                    r.error
             FROM runs r JOIN experiments e ON e.id = r.experiment_id)sql",
       },
+      // 3: run tags (MLflow's mutable key/value labels; `flowlab query` filters on tags.<key>)
+      // and read-only views for `flowlab sql`. The views are the documented query surface; the
+      // tables behind them may change in later migrations, the views' columns should not.
+      //
+      //   run_attributes(run_id, uuid, experiment, name, status, parent_id, start_time,
+      //                  end_time, duration_s, started, heartbeat, host, pid, seed, git_commit,
+      //                  spec_file, overrides, flowlab_version, error)
+      //       one row per run. Times are unix seconds; `started` is the start as local
+      //       'YYYY-MM-DD HH:MM:SS' text; duration_s runs to the last heartbeat while RUNNING.
+      //   run_params(run_id, key, value)           every param, as text ("train.lr" -> "0.01")
+      //   run_tags(run_id, key, value)             every tag
+      //   run_metrics(run_id, node, key, step, value, timestamp)
+      //       every logged metric row (value NULL = NaN), in insert order of `id`
+      //   final_metrics(run_id, node, key, value)  the last value of each series: highest step,
+      //       ties to the later insert (the latest_metrics table)
+      //   runs_summary                              (migration 2) counts per run
+      {
+          R"sql(CREATE TABLE tags(
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)))sql",
+          R"sql(CREATE VIEW run_attributes AS
+            SELECT r.id AS run_id, r.uuid, e.name AS experiment, r.name, r.status, r.parent_id,
+                   r.start_time, r.end_time,
+                   COALESCE(r.end_time, r.heartbeat, r.start_time) - r.start_time AS duration_s,
+                   datetime(r.start_time, 'unixepoch', 'localtime') AS started,
+                   r.heartbeat, r.host, r.pid, r.seed, r.git_commit, r.spec_file, r.overrides,
+                   r.flowlab_version, r.error
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id)sql",
+          "CREATE VIEW run_params AS SELECT run_id, key, value FROM params",
+          "CREATE VIEW run_tags AS SELECT run_id, key, value FROM tags",
+          R"sql(CREATE VIEW run_metrics AS
+            SELECT run_id, node, key, step, value, timestamp FROM metrics)sql",
+          R"sql(CREATE VIEW final_metrics AS
+            SELECT run_id, node, key, value FROM latest_metrics)sql",
+      },
   };
   return kMigrations;
 }
@@ -262,10 +299,15 @@ MetricRow read_metric(const Query& q) {
   return m;
 }
 
-constexpr const char* kRunColumns =
-    "SELECT r.id, r.uuid, e.name, r.parent_id, r.name, r.status, r.start_time, r.end_time, "
-    "r.spec_file, r.composed_yaml, r.overrides, r.git_commit, r.host, r.flowlab_version, "
-    "r.error, r.pid, r.seed FROM runs r JOIN experiments e ON e.id = r.experiment_id ";
+// Schema 1 has no heartbeat column: select NULL in its place.
+std::string run_columns(int version) {
+  return std::string(
+             "SELECT r.id, r.uuid, e.name, r.parent_id, r.name, r.status, r.start_time, "
+             "r.end_time, r.spec_file, r.composed_yaml, r.overrides, r.git_commit, r.host, "
+             "r.flowlab_version, r.error, r.pid, r.seed, ") +
+         (version >= 2 ? "r.heartbeat" : "NULL") +
+         " FROM runs r JOIN experiments e ON e.id = r.experiment_id ";
+}
 
 RunRow read_run(const Query& q) {
   RunRow r;
@@ -286,6 +328,7 @@ RunRow read_run(const Query& q) {
   r.error = q.text(14);
   r.pid = q.int64(15);
   r.seed = q.int64(16);
+  r.heartbeat = q.opt_real(17);
   return r;
 }
 
@@ -556,6 +599,21 @@ void Store::log_metrics(int64_t run_id, const std::vector<MetricRow>& rows) {
   txn.commit();
 }
 
+void Store::set_tag(int64_t run_id, const std::string& key, const std::string& value) {
+  if (impl_->version < 3)
+    throw StoreError(fmt::format("tags need schema version 3; {} is at version {}",
+                                 impl_->path.string(), impl_->version));
+  Impl::WriteTxn txn(*impl_);
+  {
+    // Tags are mutable (MLflow semantics): setting one again replaces its value.
+    Query q(impl_->prepare(
+        "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
+        "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value"));
+    q.bind(run_id).bind(key).bind(value).run();
+  }
+  txn.commit();
+}
+
 void Store::record_node(int64_t run_id, const NodeExecution& exec) {
   Impl::WriteTxn txn(*impl_);
   {
@@ -616,7 +674,7 @@ void Store::heartbeat(int64_t run_id) {
 
 std::vector<RunRow> Store::list_runs(int limit) const {
   // id breaks ties between runs started within the same clock tick.
-  Query q(impl_->prepare(std::string(kRunColumns) +
+  Query q(impl_->prepare(run_columns(impl_->version) +
                          "ORDER BY r.start_time DESC, r.id DESC LIMIT ?"));
   q.bind(limit > 0 ? limit : -1);  // LIMIT -1 = no limit
   std::vector<RunRow> out;
@@ -625,14 +683,59 @@ std::vector<RunRow> Store::list_runs(int limit) const {
 }
 
 std::optional<RunRow> Store::get_run(int64_t id) const {
-  Query q(impl_->prepare(std::string(kRunColumns) + "WHERE r.id = ?"));
+  Query q(impl_->prepare(run_columns(impl_->version) + "WHERE r.id = ?"));
   q.bind(id);
   if (!q.step()) return std::nullopt;
   return read_run(q);
 }
 
+std::vector<RunRow> Store::children(int64_t parent_id) const {
+  Query q(impl_->prepare(run_columns(impl_->version) + "WHERE r.parent_id = ? ORDER BY r.id"));
+  q.bind(parent_id);
+  std::vector<RunRow> out;
+  while (q.step()) out.push_back(read_run(q));
+  return out;
+}
+
+void Store::restart_run(int64_t run_id, int64_t pid) {
+  // A resumed run is recomputed (cached nodes replay what they logged), so everything it
+  // recorded before is replaced rather than duplicated; params and the spec stay.
+  Impl::WriteTxn txn(*impl_);
+  for (const char* table : {"metrics", "node_executions", "artifacts"}) {
+    Query q(impl_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?"));
+    q.bind(run_id).run();
+  }
+  if (impl_->version >= 2) {
+    Query q(impl_->prepare("DELETE FROM latest_metrics WHERE run_id = ?"));
+    q.bind(run_id).run();
+  }
+  {
+    Query q(impl_->prepare(
+        impl_->version >= 2
+            ? "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ?, "
+              "heartbeat = ? WHERE id = ?"
+            : "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ? "
+              "WHERE id = ?"));
+    q.bind(pid);
+    if (impl_->version >= 2) q.bind(now_seconds());
+    q.bind(run_id).run();
+  }
+  if (sqlite3_changes(impl_->db) == 0)
+    throw StoreError(fmt::format("restart_run: no run with id {}", run_id));
+  txn.commit();
+}
+
 std::map<std::string, std::string> Store::params(int64_t run_id) const {
   Query q(impl_->prepare("SELECT key, value FROM params WHERE run_id = ?"));
+  q.bind(run_id);
+  std::map<std::string, std::string> out;
+  while (q.step()) out[q.text(0)] = q.text(1);
+  return out;
+}
+
+std::map<std::string, std::string> Store::tags(int64_t run_id) const {
+  if (impl_->version < 3) return {};  // no tags table yet, so no tags
+  Query q(impl_->prepare("SELECT key, value FROM tags WHERE run_id = ?"));
   q.bind(run_id);
   std::map<std::string, std::string> out;
   while (q.step()) out[q.text(0)] = q.text(1);

@@ -53,6 +53,7 @@ struct RunRow {
   std::string spec_file, composed_yaml, overrides, git_commit, host, flowlab_version, error;
   int64_t pid = 0;
   int64_t seed = 0;
+  std::optional<double> heartbeat;  // last sign of life of the process running it
 };
 
 struct MetricRow {
@@ -94,14 +95,22 @@ class Store {
   void log_params(int64_t run_id, const std::map<std::string, std::string>& params);
   /// Writes rows in one transaction (MetricWriter calls this; also usable directly).
   void log_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
+  /// Sets (or replaces) a run's tag. Needs schema version 3.
+  void set_tag(int64_t run_id, const std::string& key, const std::string& value);
   void record_node(int64_t run_id, const NodeExecution& exec);
   void record_artifact(int64_t run_id, const ArtifactRow& artifact);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error = "");
   void heartbeat(int64_t run_id);
 
+  /// Puts a killed or failed run back to RUNNING for `flowlab resume`: its metrics, node
+  /// executions and artifacts are deleted (the resumed execution records them again).
+  void restart_run(int64_t run_id, int64_t pid);
+
   std::vector<RunRow> list_runs(int limit = 20) const;   // newest first
+  std::vector<RunRow> children(int64_t parent_id) const;  // a sweep's child runs, by id
   std::optional<RunRow> get_run(int64_t id) const;
   std::map<std::string, std::string> params(int64_t run_id) const;
+  std::map<std::string, std::string> tags(int64_t run_id) const;
   std::vector<MetricRow> metrics(int64_t run_id) const;          // every row, in insert order
   std::vector<MetricRow> final_metrics(int64_t run_id) const;    // last value per (node, key)
   std::vector<NodeExecution> node_executions(int64_t run_id) const;

@@ -1,6 +1,12 @@
 #include "experiments/cli/commands.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <ctime>
+#include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -48,6 +54,39 @@ fs::path resolve_workspace(const std::string& flag) {
 
 fs::path GlobalOptions::workspace() const { return resolve_workspace(workspace_flag); }
 
+bool run_process_alive(const tracking::RunRow& run) {
+  if (run.status != tracking::RunStatus::kRunning) return false;
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  if (run.host == host) {
+    if (run.pid <= 0 || (kill(static_cast<pid_t>(run.pid), 0) != 0 && errno != EPERM)) return false;
+    // A killed process stays a zombie until its parent reaps it: that is not alive either.
+    std::ifstream stat("/proc/" + std::to_string(run.pid) + "/stat");
+    std::string pid, comm, state;
+    if (stat >> pid >> comm >> state && state == "Z") return false;
+    return true;
+  }
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return run.heartbeat && now - *run.heartbeat < 60;
+}
+
+std::string display_status(const tracking::RunRow& run) {
+  if (run.status == tracking::RunStatus::kRunning && !run_process_alive(run)) return "STALE";
+  return tracking::to_string(run.status);
+}
+
+// Overrides are stored as a JSON array; show them as the user typed them.
+static std::string display_overrides(const std::string& stored) {
+  try {
+    auto j = nlohmann::json::parse(stored);
+    std::string out;
+    for (const auto& o : j) out += (out.empty() ? "" : " ") + o.get<std::string>();
+    return out;
+  } catch (const std::exception&) {
+    return stored;
+  }
+}
+
 void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out) {
   auto store = open_existing(workspace);
   Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
@@ -55,8 +94,8 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
           {true, false, false, false, false, true, true, false}};
   for (const auto& r : store.list_runs(limit)) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
-    t.add_row({std::to_string(r.id), r.experiment, r.name, tracking::to_string(r.status),
-               format_time(r.start_time), seconds, headline(store, r.id), r.overrides});
+    t.add_row({std::to_string(r.id), r.experiment, r.name, display_status(r),
+               format_time(r.start_time), seconds, headline(store, r.id), display_overrides(r.overrides)});
   }
   print(t, format, out);
 }
@@ -90,11 +129,11 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     j["uuid"] = r->uuid;
     j["experiment"] = r->experiment;
     j["name"] = r->name;
-    j["status"] = tracking::to_string(r->status);
+    j["status"] = display_status(*r);
     j["start_time"] = r->start_time;
     j["end_time"] = r->end_time ? nlohmann::ordered_json(*r->end_time) : nullptr;
     j["spec_file"] = r->spec_file;
-    j["overrides"] = r->overrides;
+    j["overrides"] = nlohmann::json::parse(r->overrides.empty() ? "[]" : r->overrides, nullptr, false);
     j["git_commit"] = r->git_commit;
     j["host"] = r->host;
     j["seed"] = r->seed;
@@ -115,7 +154,7 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   if (format == Format::kCsv) {
     // One row per value, so the whole run fits a single CSV.
     Table t{{"section", "key", "value"}, {}, {}};
-    t.add_row({"run", "status", tracking::to_string(r->status)});
+    t.add_row({"run", "status", display_status(*r)});
     t.add_row({"run", "experiment", r->experiment});
     for (const auto& [k, v] : params) t.add_row({"param", k, v});
     for (const auto& m : metrics) t.add_row({"metric", m.node + "." + m.key, format_number(m.value, 6)});
@@ -123,9 +162,9 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     print(t, Format::kCsv, out);
     return;
   }
-  out << fmt::format("run {}  {}  ({})\n", r->id, tracking::to_string(r->status), r->uuid);
+  out << fmt::format("run {}  {}  ({})\n", r->id, display_status(*r), r->uuid);
   out << fmt::format("  experiment  {}\n  spec        {}{}\n", r->experiment, r->spec_file,
-                     r->overrides.empty() ? "" : "  " + r->overrides);
+                     r->overrides.empty() ? "" : "  " + display_overrides(r->overrides));
   out << fmt::format("  started     {}   wall {}\n", format_time(r->start_time),
                      r->end_time ? fmt::format("{:.1f} s", *r->end_time - r->start_time) : "-");
   out << fmt::format("  host        {}   seed {}   flowlab {}{}\n", r->host, r->seed,

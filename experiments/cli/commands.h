@@ -6,11 +6,17 @@
 
 #include "experiments/cli/table.h"
 #include "graph/op.h"
+#include "tracking/store.h"
 
 namespace flowlab::cli {
 
 /// --workspace, else $FLOWLAB_HOME, else ./.flowlab.
 std::filesystem::path resolve_workspace(const std::string& flag);
+
+/// Whether a RUNNING run's process is still there: on this host, its pid exists; elsewhere, its
+/// heartbeat is less than a minute old. A RUNNING run whose process died shows as STALE.
+bool run_process_alive(const tracking::RunRow& run);
+std::string display_status(const tracking::RunRow& run);
 
 void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out);
 /// RUN is a run id or "last". Throws ConfigError for an unknown run.

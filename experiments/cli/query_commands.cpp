@@ -1,6 +1,308 @@
-// `flowlab query`, `sql` and `compare` (not written yet).
+// `flowlab query`, `sql` and `compare`: searching and comparing recorded runs.
+#include "experiments/cli/query_commands.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 #include "experiments/cli/app.h"
+#include "graph/error.h"
+#include "tracking/store.h"
 
 namespace flowlab::cli {
-void add_query_commands(CLI::App&, GlobalOptions&) {}
+namespace fs = std::filesystem;
+using tracking::Field;
+using tracking::FieldKind;
+using tracking::SqlValue;
+
+const char* const kQueryHelp = R"(
+Filter (MLflow search_runs syntax; keywords in any case, keys and values case-sensitive):
+  metrics.NODE.KEY   the series' latest value (highest step), e.g. metrics.eval.accuracy
+  metrics.KEY        KEY logged by any node: matches when any node's latest value matches; as a
+                     column or sort key, the most recently logged one stands for the run
+  params.KEY         text, e.g. params.train.lr; when both sides are numbers they compare as
+                     numbers ('0.010' = 0.01, '64' > '8'), otherwise as text
+  tags.KEY           text, same rule as params
+  attributes.NAME    id (run_id), uuid, name (run_name), experiment, status, start_time
+                     (created), end_time, duration, parent_id, seed, host, git_commit, spec_file,
+                     overrides. The prefix may be left out: status = 'FAILED'. Times are unix
+                     seconds or local dates: start_time > '2024-05-01 12:00'
+  operators          = != < <= > >=, LIKE and ILIKE (% and _ wildcards; text only),
+                     IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE
+  combining          AND, OR (AND binds tighter), parentheses
+  quoting            values 'text' or "text" ('' inside is a quote); keys with special
+                     characters in backquotes or double quotes: metrics.`f1 score`,
+                     metrics."class_accuracy.3" (any node's key "class_accuracy.3")
+  A run lacking a field (or whose metric is NaN) matches no comparison, != and NOT IN included.
+
+Sort: --sort=-KEY descending, --sort=KEY or +KEY ascending, or --sort 'KEY DESC'; repeat the
+option or separate keys with commas. Write a leading - with '=' (--sort=-KEY), or it reads as an
+option. Runs lacking a sort key come last; then newest first.
+Columns: --columns id,name,metrics.eval.accuracy (same key syntax). Default: id, experiment,
+name, status and every key the filter and sort mention.
+
+Examples:
+  flowlab query "metrics.eval.accuracy > 0.85 and params.defaults.model = 'cnn'"
+  flowlab query "status = 'FINISHED'" --sort=-metrics.eval.accuracy --limit 5
+  flowlab query "params.train.lr IN ('0.1', '0.01') or tags.note LIKE '%baseline%'" --format csv)";
+
+const char* const kSqlHelp = R"(
+The database is opened read-only: one statement per call, and anything that would write is
+refused before it runs. Views (stable names for scripts):
+  run_attributes(run_id, uuid, experiment, name, status, parent_id, start_time, end_time,
+                 duration_s, started, heartbeat, host, pid, seed, git_commit, spec_file,
+                 overrides, flowlab_version, error)           one row per run
+  run_params(run_id, key, value)                               every param, as text
+  run_tags(run_id, key, value)                                 every tag
+  run_metrics(run_id, node, key, step, value, timestamp)       every metric row (NULL = NaN)
+  final_metrics(run_id, node, key, value)                      last value per series (top step)
+  runs_summary(run_id, uuid, experiment, name, status, start_time, end_time, heartbeat,
+               duration_s, n_params, n_series, n_nodes, n_artifacts, error)
+Tables: experiments, runs, params, tags, metrics, latest_metrics, node_executions, artifacts.
+Times are unix seconds (datetime(start_time, 'unixepoch', 'localtime') for dates);
+flowlab_number(text) is the number a text spells, else NULL (for numeric params).
+
+Example:
+  flowlab sql "SELECT a.run_id, a.name, f.value AS accuracy FROM run_attributes a
+               JOIN final_metrics f USING (run_id) WHERE f.node = 'eval' AND f.key = 'accuracy'
+               ORDER BY accuracy DESC LIMIT 5")";
+
+namespace {
+
+// The results database, which must exist, brought up to the current schema first (as every
+// flowlab command does) so that the tags table and the views are there.
+fs::path prepared_database(const fs::path& workspace) {
+  const fs::path db = workspace / "runs.db";
+  if (!fs::exists(db))
+    throw ConfigError(SourceLocation{db.string()}, "",
+                      "no results database here yet; run a spec first or pass --workspace");
+  tracking::Store migrate(db);
+  return db;
+}
+
+std::string local_time(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+// A real for people (6 significant digits) or for programs (shortest exact round trip).
+std::string real_text(double v, Format format) {
+  if (format == Format::kTable) return format_number(v, 6);
+  // Whole numbers without ".0"; anything else in the shortest text that reads back exactly.
+  return std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15 ? format_number(v)
+                                                                        : fmt::format("{}", v);
+}
+
+std::string cell_text(const SqlValue& v, Format format, bool is_time) {
+  if (std::holds_alternative<std::monostate>(v)) return "";
+  if (const auto* i = std::get_if<int64_t>(&v)) {
+    return is_time && format == Format::kTable ? local_time(static_cast<double>(*i))
+                                               : std::to_string(*i);
+  }
+  if (const auto* d = std::get_if<double>(&v))
+    return is_time && format == Format::kTable ? local_time(*d) : real_text(*d, format);
+  return std::get<std::string>(v);
+}
+
+int64_t resolve_run(const tracking::Store& store, const std::string& ref) {
+  if (ref == "last") {
+    auto runs = store.list_runs(1);
+    if (runs.empty()) throw ConfigError(SourceLocation{"command line"}, "RUN", "there are no runs yet");
+    return runs.front().id;
+  }
+  int64_t id = 0;
+  try {
+    size_t used = 0;
+    id = std::stoll(ref, &used);
+    if (used != ref.size()) throw std::invalid_argument(ref);
+  } catch (const std::exception&) {
+    throw ConfigError(SourceLocation{"command line"}, "RUN",
+                      "expected a run id or 'last', got \"" + ref + "\"");
+  }
+  if (!store.get_run(id))
+    throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", id));
+  return id;
+}
+
+}  // namespace
+
+Table query_table(const fs::path& workspace, const tracking::RunQuery& query, Format format) {
+  // Parse before touching the disk: a typo is reported even without a database.
+  tracking::compile_query(query);
+  const tracking::ReadOnlyDb db(prepared_database(workspace));
+  const tracking::QueryResult result = tracking::run_query(db, query);
+  Table t;
+  std::vector<bool> is_time;
+  for (const Field& f : result.fields) {
+    t.columns.push_back(f.display());
+    const std::string type =
+        f.kind == FieldKind::kMetric ? "real"
+        : f.kind == FieldKind::kAttribute ? tracking::attribute_type(f.key) : "text";
+    is_time.push_back(type == "time");
+    // Dates in a table are text; everywhere else times are numbers.
+    t.numeric.push_back(type == "int" || type == "real" ||
+                        (type == "time" && format != Format::kTable));
+  }
+  for (const auto& row : result.rows) {
+    std::vector<std::string> cells;
+    for (size_t c = 0; c < row.size(); ++c) cells.push_back(cell_text(row[c], format, is_time[c]));
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+void query_runs(const fs::path& workspace, const tracking::RunQuery& query, Format format,
+                std::ostream& out) {
+  print(query_table(workspace, query, format), format, out);
+}
+
+Table sql_table(const fs::path& workspace, const std::string& sql) {
+  const tracking::ReadOnlyDb db(prepared_database(workspace));
+  const tracking::ResultSet rs = db.execute_user_sql(sql);
+  Table t;
+  t.columns = rs.columns;
+  // A column is numeric when every non-NULL value in it is.
+  t.numeric.assign(rs.columns.size(), true);
+  for (const auto& row : rs.rows)
+    for (size_t c = 0; c < row.size(); ++c)
+      if (std::holds_alternative<std::string>(row[c])) t.numeric[c] = false;
+  for (const auto& row : rs.rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(cell_text(v, Format::kCsv, false));
+    t.add_row(std::move(cells));
+  }
+  return t;
+}
+
+void run_sql(const fs::path& workspace, const std::string& sql, Format format, std::ostream& out) {
+  print(sql_table(workspace, sql), format, out);
+}
+
+Table compare_table(const fs::path& workspace, const std::vector<std::string>& refs, bool all,
+                    Format format) {
+  if (refs.size() < 2)
+    throw ConfigError(SourceLocation{"command line"}, "compare",
+                      fmt::format("expected at least two runs to compare, got {}", refs.size()));
+  const tracking::Store store(prepared_database(workspace));
+  struct RunData {
+    tracking::RunRow row;
+    std::map<std::string, std::string> params, tags;
+    std::map<std::pair<std::string, std::string>, double> metrics;
+  };
+  std::vector<RunData> runs;
+  for (const auto& ref : refs) {
+    RunData d;
+    d.row = *store.get_run(resolve_run(store, ref));
+    d.params = store.params(d.row.id);
+    d.tags = store.tags(d.row.id);
+    for (const auto& m : store.final_metrics(d.row.id)) d.metrics[{m.node, m.key}] = m.value;
+    runs.push_back(std::move(d));
+  }
+
+  Table t;
+  t.columns.push_back("field");
+  t.numeric.push_back(false);
+  for (const auto& r : runs) {
+    t.columns.push_back(fmt::format("run {}", r.row.id));
+    t.numeric.push_back(true);
+  }
+  auto add = [&](const std::string& field, auto value_of) {
+    std::vector<std::string> cells{field};
+    for (const auto& r : runs) cells.push_back(value_of(r));
+    t.add_row(std::move(cells));
+  };
+  add("experiment", [](const RunData& r) { return r.row.experiment; });
+  add("name", [](const RunData& r) { return r.row.name; });
+  add("status", [](const RunData& r) { return tracking::to_string(r.row.status); });
+
+  // Params and tags: a key missing from some run counts as a difference.
+  auto add_texts = [&](FieldKind kind, auto member) {
+    std::set<std::string> keys;
+    for (const auto& r : runs)
+      for (const auto& kv : r.*member) keys.insert(kv.first);
+    for (const auto& key : keys) {
+      std::set<std::optional<std::string>> distinct;
+      for (const auto& r : runs) {
+        auto it = (r.*member).find(key);
+        distinct.insert(it == (r.*member).end() ? std::nullopt : std::optional(it->second));
+      }
+      if (!all && distinct.size() == 1) continue;
+      add(Field{kind, "", key}.display(), [&](const RunData& r) {
+        auto it = (r.*member).find(key);
+        return it == (r.*member).end() ? std::string() : it->second;
+      });
+    }
+  };
+  add_texts(FieldKind::kParam, &RunData::params);
+  add_texts(FieldKind::kTag, &RunData::tags);
+
+  std::set<std::pair<std::string, std::string>> series;
+  for (const auto& r : runs)
+    for (const auto& kv : r.metrics) series.insert(kv.first);
+  for (const auto& s : series) {
+    add(Field{FieldKind::kMetric, s.first, s.second}.display(), [&](const RunData& r) {
+      auto it = r.metrics.find(s);
+      return it == r.metrics.end() ? std::string() : real_text(it->second, format);
+    });
+  }
+  return t;
+}
+
+void compare_runs(const fs::path& workspace, const std::vector<std::string>& runs, bool all,
+                  Format format, std::ostream& out) {
+  print(compare_table(workspace, runs, all, format), format, out);
+  if (format == Format::kTable && !all)
+    out << "(params and tags equal in every run are left out; --all shows them)\n";
+}
+
+void add_query_commands(CLI::App& app, GlobalOptions& global) {
+  auto query = std::make_shared<tracking::RunQuery>();
+  auto query_format = std::make_shared<std::string>("table");
+  auto* q = app.add_subcommand("query", "runs matching an MLflow-style filter, as a table");
+  q->add_option("filter", query->filter,
+                "e.g. \"metrics.eval.accuracy > 0.9 and params.train.lr = '0.01'\" (default: all runs)");
+  q->add_option("-c,--columns", query->columns, "comma-separated keys to show");
+  q->add_option("-s,--sort", query->sort, "sort keys: -KEY descending, KEY ascending (repeatable)")
+      ->allow_extra_args(false);
+  q->add_option("-n,--limit", query->limit, "at most this many runs")->check(CLI::NonNegativeNumber);
+  q->add_option("--format", *query_format, "table, csv or json");
+  q->footer(kQueryHelp);
+  q->callback([=, &global] {
+    query_runs(global.workspace(), *query, parse_format(*query_format), std::cout);
+  });
+
+  auto statement = std::make_shared<std::string>();
+  auto sql_format = std::make_shared<std::string>("table");
+  auto* s = app.add_subcommand("sql", "run one read-only SQL statement on the results database");
+  s->add_option("statement", *statement, "e.g. \"SELECT * FROM runs_summary\"")->required();
+  s->add_option("--format", *sql_format, "table, csv or json");
+  s->footer(kSqlHelp);
+  s->callback([=, &global] {
+    run_sql(global.workspace(), *statement, parse_format(*sql_format), std::cout);
+  });
+
+  auto runs = std::make_shared<std::vector<std::string>>();
+  auto all = std::make_shared<bool>(false);
+  auto compare_format = std::make_shared<std::string>("table");
+  auto* c = app.add_subcommand(
+      "compare", "runs side by side: params that differ and final metrics, one column per run");
+  c->add_option("runs", *runs, "two or more run ids (or 'last')")->required();
+  c->add_flag("--all", *all, "show every param and tag, not only those that differ");
+  c->add_option("--format", *compare_format, "table, csv or json");
+  c->callback([=, &global] {
+    compare_runs(global.workspace(), *runs, *all, parse_format(*compare_format), std::cout);
+  });
+}
+
 }  // namespace flowlab::cli

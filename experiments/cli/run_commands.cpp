@@ -50,6 +50,53 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
     Registry registry = make_builtin_registry();
     global.exit_code = run_spec(*run, registry, std::cout, std::cerr, g_stop).exit_code;
   });
+
+  auto sweep = std::make_shared<RunOptions>();
+  auto sweep_config_dir = std::make_shared<std::string>();
+  auto* sw = app.add_subcommand(
+      "sweep",
+      "run every combination of the given values as child runs of one parent run");
+  sw->footer(R"(
+Sweep values (Hydra's grammar): a=1,2,3   a=range(0,10,2)   model=glob(*,exclude=fcn)   a='x,y' (one value).
+Plain overrides apply to every child. A `sweep: {params: {key: values}}` block in the spec adds axes;
+the command line wins on the same key. All children form ONE graph: nodes whose cache keys are equal
+(the shared dataset) are computed once, and independent trainings run side by side.
+Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.params.lr=0.01,0.001 seed=range(0,3))");
+  sw->add_option("spec", sweep->spec, "experiment spec (YAML)")->required();
+  sw->add_option("overrides", sweep->overrides, "sweep axes and plain overrides");
+  sw->add_flag("--dry-run", sweep->dry_run, "list the child configurations without running them");
+  sw->add_flag("--no-cache", sweep->no_cache, "recompute every node (refreshes the cache)");
+  sw->add_option("--threads", sweep->threads, "thread budget (default: the spec's threads)")
+      ->check(CLI::Range(1, 1024));
+  sw->add_option("-j,--jobs", sweep->jobs,
+                 "most nodes running at once (default: threads / threads per node, by graph width)")
+      ->check(CLI::Range(1, 1024));
+  sw->add_option("--config-dir", *sweep_config_dir, "config groups directory (default: nearest configs/)");
+  sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");
+  sw->callback([sweep, sweep_config_dir, &global] {
+    install_interrupt_handlers();
+    sweep->workspace = global.workspace();
+    sweep->config_dir = *sweep_config_dir;
+    Registry registry = make_builtin_registry();
+    global.exit_code = run_sweep(*sweep, registry, std::cout, std::cerr, g_stop).exit_code;
+  });
+
+  auto resume = std::make_shared<RunOptions>();
+  auto run_id = std::make_shared<int64_t>(0);
+  auto* rs = app.add_subcommand(
+      "resume", "finish a killed or failed run or sweep: cached nodes are reused, trainers restart "
+                "from their last checkpoint, finished sweep children are left alone");
+  rs->add_option("run", *run_id, "run id (a run, or a sweep's parent run)")->required();
+  rs->add_option("--threads", resume->threads, "thread budget (default: the recorded spec's)")
+      ->check(CLI::Range(1, 1024));
+  rs->add_option("-j,--jobs", resume->jobs, "most nodes running at once")->check(CLI::Range(1, 1024));
+  rs->add_flag("-q,--quiet", resume->quiet, "no progress lines");
+  rs->callback([resume, run_id, &global] {
+    install_interrupt_handlers();
+    resume->workspace = global.workspace();
+    Registry registry = make_builtin_registry();
+    global.exit_code = resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
+  });
 }
 
 }  // namespace flowlab::cli

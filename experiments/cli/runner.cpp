@@ -1,21 +1,27 @@
 #include "experiments/cli/runner.h"
 
 #include <openssl/evp.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "experiments/cli/commands.h"
 #include "experiments/cli/progress.h"
 #include "experiments/cli/table.h"
 #include "graph/compose.h"
 #include "graph/executor.h"
 #include "graph/plan.h"
+#include "graph/sweep.h"
 #include "tracking/store.h"
 
 #ifndef FLOWLAB_VERSION
@@ -24,6 +30,7 @@
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;
+using tracking::RunStatus;
 
 std::string sha256_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -66,47 +73,37 @@ double now_s() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-// Sends everything the executor reports to the database and the terminal.
-class RecordingListener : public ExecutionListener {
- public:
-  RecordingListener(tracking::Store& store, tracking::MetricWriter& writer, int64_t run_id,
-                    ProgressPrinter& printer)
-      : store_(store), writer_(writer), run_id_(run_id), printer_(printer) {}
+// ---------------------------------------------------------------------------------------------
+// One run's worth of work: its composed spec, its plan and (once recorded) its run id.
 
-  void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
-    writer_.log(node, key, step, value);
-  }
-  void progress(const std::string& node, double fraction, const std::string& message) override {
-    printer_.update(node, fraction, message);
-  }
-  void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
-    tracking::ArtifactRow row{node, path.string(), kind, sha256_file(path), 0};
-    std::error_code ec;
-    row.size = static_cast<int64_t>(fs::file_size(path, ec));
-    std::lock_guard<std::mutex> lock(mutex_);
-    store_.record_artifact(run_id_, row);
-  }
-  void node_started(const PlannedNode& node) override { printer_.started(node.name, node.op->name); }
-  void node_finished(const PlannedNode& node, const NodeOutcome& outcome) override {
-    printer_.finished(node.name, to_string(outcome.status), outcome.end_time - outcome.start_time,
-                      outcome.error);
-    tracking::NodeExecution exec;
-    exec.node = node.name, exec.op = node.op->name, exec.cache_key = node.key;
-    exec.status = to_string(outcome.status);
-    exec.cache_hit = outcome.status == NodeStatus::kCached;
-    exec.start_time = outcome.start_time, exec.end_time = outcome.end_time;
-    exec.error = outcome.error;
-    std::lock_guard<std::mutex> lock(mutex_);
-    store_.record_node(run_id_, exec);
-  }
-
- private:
-  tracking::Store& store_;
-  tracking::MetricWriter& writer_;
-  int64_t run_id_;
-  ProgressPrinter& printer_;
-  std::mutex mutex_;
+struct Child {
+  std::vector<std::string> overrides;  // every override of this child
+  std::vector<std::string> axes;       // the sweep's share of them, for display
+  ComposedSpec spec;
+  Plan plan;
+  int64_t run_id = 0;
+  std::vector<size_t> merged;          // plan node index -> node index in the merged graph
 };
+
+Child compose_child(const RunOptions& options, const Registry& registry,
+                    std::vector<std::string> overrides) {
+  Child c;
+  c.overrides = std::move(overrides);
+  c.spec = compose(ComposeOptions{options.spec, options.config_dir, c.overrides});
+  c.plan = make_plan(c.spec, registry);
+  return c;
+}
+
+// Rebuilds a recorded run from its composed spec: no config files are read, so a resumed run
+// computes exactly what was recorded even if configs/ changed since.
+Child child_from_record(const tracking::RunRow& run, const Registry& registry) {
+  Child c;
+  c.spec = compose_text(run.composed_yaml, fmt::format("run {} (recorded spec)", run.id), "", {});
+  c.spec.spec_file = run.spec_file;
+  c.plan = make_plan(c.spec, registry);
+  c.run_id = run.id;
+  return c;
+}
 
 std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSpec& spec) {
   std::map<std::string, std::string> params;
@@ -122,21 +119,270 @@ std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSp
   return params;
 }
 
-void print_summary(std::ostream& out, const tracking::Store& store, int64_t run_id,
-                   const Plan& plan, const ExecutionResult& result, double wall) {
-  auto run = store.get_run(run_id);
+std::string overrides_json(const std::vector<std::string>& overrides) {
+  return nlohmann::json(overrides).dump();
+}
+
+int64_t record_child(tracking::Store& store, const RunOptions& options, Child& c,
+                     std::optional<int64_t> parent, const std::string& name) {
+  tracking::RunStart start;
+  start.experiment = c.plan.experiment;
+  start.name = name;
+  start.parent_id = parent;
+  start.spec_file = fs::absolute(options.spec).string();
+  start.composed_yaml = c.spec.to_yaml();
+  start.overrides = overrides_json(c.overrides);
+  start.git_commit = git_commit_of(options.spec);
+  start.host = host_name();
+  start.pid = getpid();
+  start.seed = c.plan.seed;
+  start.flowlab_version = FLOWLAB_VERSION;
+  c.run_id = store.begin_run(start);
+  store.log_params(c.run_id, run_params(c.plan, c.spec));
+  return c.run_id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several plans as one graph: nodes with equal cache keys are merged, so work shared by sweep
+// children (the dataset, a model evaluated several ways) is computed once.
+
+struct Owner {
+  size_t child;
+  size_t node;  // index in that child's plan
+};
+
+struct MergedGraph {
+  Plan plan;
+  std::vector<std::vector<Owner>> owners;  // merged node -> the children's nodes it stands for
+  std::map<std::string, size_t> by_name;
+};
+
+MergedGraph merge(std::vector<Child>& children) {
+  MergedGraph g;
+  std::map<std::string, size_t> by_key;
+  for (size_t c = 0; c < children.size(); ++c) {
+    Child& child = children[c];
+    child.merged.assign(child.plan.nodes.size(), 0);
+    for (size_t k = 0; k < child.plan.nodes.size(); ++k) {
+      const PlannedNode& node = child.plan.nodes[k];
+      auto it = by_key.find(node.key);
+      if (it != by_key.end()) {
+        child.merged[k] = it->second;
+        g.owners[it->second].push_back({c, k});
+        continue;
+      }
+      PlannedNode copy = node;
+      copy.consumers.clear();
+      for (auto& [port, producer] : copy.inputs) producer = child.merged[producer];
+      child.merged[k] = g.plan.nodes.size();
+      by_key[node.key] = g.plan.nodes.size();
+      g.plan.nodes.push_back(std::move(copy));
+      g.owners.push_back({{c, k}});
+    }
+  }
+  // Producers always come before consumers (each child's plan is topologically ordered and
+  // producers are merged first), so the merged list is ordered too.
+  for (size_t i = 0; i < g.plan.nodes.size(); ++i)
+    for (const auto& in : g.plan.nodes[i].inputs) g.plan.nodes[in.second].consumers.push_back(i);
+  for (size_t i = 0; i < g.plan.nodes.size(); ++i) {
+    // Progress lines name a node shared by every child plainly, others with their first child.
+    auto& node = g.plan.nodes[i];
+    if (children.size() > 1 && g.owners[i].size() < children.size())
+      node.name = fmt::format("{}[{}]", node.name, g.owners[i].front().child + 1);
+    g.by_name[node.name] = i;
+  }
+  g.plan.experiment = children.front().plan.experiment;
+  g.plan.threads = children.front().plan.threads;
+  g.plan.seed = children.front().plan.seed;
+  g.plan.device = children.front().plan.device;
+  return g;
+}
+
+// Sends what the executor reports to every child run a merged node stands for.
+class BatchListener : public ExecutionListener {
+ public:
+  BatchListener(const MergedGraph& graph, const std::vector<Child>& children,
+                tracking::Store& store, std::vector<std::unique_ptr<tracking::MetricWriter>>& writers,
+                ProgressPrinter& printer)
+      : graph_(graph), children_(children), store_(store), writers_(writers), printer_(printer) {}
+
+  void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
+    for (const auto& o : owners(node))
+      writers_[o.child]->log(child_node(o).name, key, step, value);
+  }
+  void progress(const std::string& node, double fraction, const std::string& message) override {
+    printer_.update(node, fraction, message);
+  }
+  void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
+    std::error_code ec;
+    tracking::ArtifactRow row{"", path.string(), kind, sha256_file(path),
+                              static_cast<int64_t>(fs::file_size(path, ec))};
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& o : owners(node)) {
+      row.node = child_node(o).name;
+      store_.record_artifact(children_[o.child].run_id, row);
+    }
+  }
+  void node_started(const PlannedNode& node) override { printer_.started(node.name, node.op->name); }
+  void node_finished(const PlannedNode& node, const NodeOutcome& outcome) override {
+    printer_.finished(node.name, to_string(outcome.status), outcome.end_time - outcome.start_time,
+                      outcome.error);
+    std::lock_guard<std::mutex> lock(mutex_);
+    bool first = true;
+    for (const auto& o : owners(node.name)) {
+      tracking::NodeExecution exec;
+      exec.node = child_node(o).name, exec.op = node.op->name, exec.cache_key = node.key;
+      exec.status = to_string(outcome.status);
+      // Only the first child that needs a shared node computes it; the others reuse its output.
+      exec.cache_hit = outcome.status == NodeStatus::kCached ||
+                       (!first && outcome.status == NodeStatus::kFinished);
+      exec.start_time = outcome.start_time, exec.end_time = outcome.end_time;
+      exec.error = outcome.error;
+      store_.record_node(children_[o.child].run_id, exec);
+      first = false;
+    }
+  }
+
+ private:
+  const std::vector<Owner>& owners(const std::string& merged_name) const {
+    return graph_.owners.at(graph_.by_name.at(merged_name));
+  }
+  const PlannedNode& child_node(const Owner& o) const { return children_[o.child].plan.nodes[o.node]; }
+
+  const MergedGraph& graph_;
+  const std::vector<Child>& children_;
+  tracking::Store& store_;
+  std::vector<std::unique_ptr<tracking::MetricWriter>>& writers_;
+  ProgressPrinter& printer_;
+  std::mutex mutex_;
+};
+
+// Keeps the runs' heartbeats fresh from a thread of its own, so `flowlab runs` can tell a live
+// run from one whose process died (a trainer may log nothing for minutes).
+class Heartbeat {
+ public:
+  Heartbeat(fs::path db, std::vector<int64_t> run_ids) : db_(std::move(db)), ids_(std::move(run_ids)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    try {
+      tracking::Store store(db_);
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return done_; }))
+        for (int64_t id : ids_) store.heartbeat(id);
+    } catch (const std::exception&) {
+      // A missed heartbeat only makes a live run look stale; never stop the run for it.
+    }
+  }
+  fs::path db_;
+  std::vector<int64_t> ids_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+struct BatchResult {
+  ExecutionResult exec;
+  std::vector<RunStatus> status;    // per child
+  std::vector<std::string> errors;  // per child
+  double seconds = 0;
+};
+
+int resolve_threads(const RunOptions& options, const Plan& plan) {
+  int threads = options.threads > 0 ? options.threads : plan.threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return threads;
+}
+
+// Executes the children (already recorded as RUNNING) as one graph and records how each ended.
+BatchResult execute_children(std::vector<Child>& children, const RunOptions& options,
+                             const Registry& registry, tracking::Store& store,
+                             std::vector<int64_t> heartbeat_ids, std::ostream& err,
+                             const std::atomic<bool>& stop) {
+  MergedGraph graph = merge(children);
+  BatchResult result;
+  const double t0 = now_s();
+  {
+    std::vector<std::unique_ptr<tracking::MetricWriter>> writers;
+    for (const auto& c : children)
+      writers.push_back(std::make_unique<tracking::MetricWriter>(options.workspace / "runs.db", c.run_id));
+    for (const auto& c : children) heartbeat_ids.push_back(c.run_id);
+    Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
+    ProgressPrinter printer(err, options.quiet);
+    BatchListener listener(graph, children, store, writers, printer);
+    ExecuteOptions exec;
+    exec.threads = resolve_threads(options, graph.plan);
+    exec.max_concurrency = options.jobs;
+    exec.read_cache = !options.no_cache;
+    exec.cache_dir = options.workspace / "cache";
+    exec.checkpoint_dir = options.workspace / "checkpoints";
+    exec.stop = &stop;
+    result.exec = execute(graph.plan, registry, listener, exec);
+    for (auto& w : writers) w->flush();
+  }
+  result.seconds = now_s() - t0;
+  for (size_t c = 0; c < children.size(); ++c) {
+    std::string error;
+    bool failed = false, killed = false;
+    for (size_t m : children[c].merged) {
+      const NodeOutcome& o = result.exec.outcomes[m];
+      failed |= o.status == NodeStatus::kFailed;
+      killed |= o.status == NodeStatus::kKilled;
+      if (o.status == NodeStatus::kFailed) error += (error.empty() ? "" : "\n") + o.error;
+    }
+    RunStatus status = failed ? RunStatus::kFailed : killed ? RunStatus::kKilled : RunStatus::kFinished;
+    if (status == RunStatus::kKilled && error.empty()) error = "interrupted";
+    store.finish_run(children[c].run_id, status, error);
+    result.status.push_back(status);
+    result.errors.push_back(error);
+  }
+  return result;
+}
+
+int exit_code_of(const std::vector<RunStatus>& statuses) {
+  bool failed = false, killed = false;
+  for (auto s : statuses) failed |= s == RunStatus::kFailed, killed |= s == RunStatus::kKilled;
+  return killed ? 130 : failed ? 1 : 0;
+}
+
+// Summary metrics of a run: final values logged by its sink nodes (the evaluators), without the
+// per-class breakdowns.
+std::vector<tracking::MetricRow> headline_metrics(const tracking::Store& store, const Child& c) {
+  std::set<std::string> sinks;
+  for (const auto& n : c.plan.nodes)
+    if (n.consumers.empty()) sinks.insert(n.name);
+  std::vector<tracking::MetricRow> out;
+  for (const auto& m : store.final_metrics(c.run_id))
+    if (sinks.count(m.node) && m.key.find('.') == std::string::npos) out.push_back(m);
+  return out;
+}
+
+void print_single_summary(std::ostream& out, const tracking::Store& store, const Child& child,
+                          const BatchResult& result) {
+  auto run = store.get_run(child.run_id);
   out << fmt::format("\nrun {} {} in {:.1f} s  (experiment {}; {} node(s) at once x {} thread(s))\n",
-                     run_id, tracking::to_string(run->status), wall, plan.experiment,
-                     result.concurrency, result.threads_per_node);
+                     child.run_id, tracking::to_string(run->status), result.seconds,
+                     child.plan.experiment, result.exec.concurrency, result.exec.threads_per_node);
   Table nodes{{"node", "op", "status", "seconds"}, {}, {false, false, false, true}};
-  for (size_t i = 0; i < plan.nodes.size(); ++i) {
-    const auto& o = result.outcomes[i];
-    nodes.add_row({plan.nodes[i].name, plan.nodes[i].op->name, to_string(o.status),
+  for (size_t k = 0; k < child.plan.nodes.size(); ++k) {
+    const auto& o = result.exec.outcomes[child.merged[k]];
+    nodes.add_row({child.plan.nodes[k].name, child.plan.nodes[k].op->name, to_string(o.status),
                    fmt::format("{:.2f}", o.end_time - o.start_time)});
   }
   print(nodes, Format::kTable, out);
   Table metrics{{"node", "metric", "value"}, {}, {false, false, true}};
-  for (const auto& m : store.final_metrics(run_id)) {
+  for (const auto& m : store.final_metrics(child.run_id)) {
     if (m.key.rfind("class_accuracy.", 0) == 0 || m.key == "samples_per_s" || m.key == "loss" ||
         m.key == "val_loss" || m.key == "val_acc")
       continue;  // per-class and per-step series: see `flowlab show`
@@ -148,64 +394,220 @@ void print_summary(std::ostream& out, const tracking::Store& store, int64_t run_
   }
 }
 
+void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_t parent,
+                         const std::vector<Child>& children, const BatchResult& result) {
+  // Columns: the union of the children's headline metrics, in first-seen order.
+  std::vector<std::string> keys;
+  std::vector<std::map<std::string, double>> values(children.size());
+  for (size_t c = 0; c < children.size(); ++c)
+    for (const auto& m : headline_metrics(store, children[c])) {
+      std::string k = m.node + "." + m.key;
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+      values[c][k] = m.value;
+    }
+  Table t{{"run", "overrides", "status"}, {}, {true, false, false}};
+  for (const auto& k : keys) t.columns.push_back(k), t.numeric.push_back(true);
+  for (size_t c = 0; c < children.size(); ++c) {
+    std::string axes;
+    for (const auto& a : children[c].axes) axes += (axes.empty() ? "" : " ") + a;
+    std::vector<std::string> row{std::to_string(children[c].run_id), axes,
+                                 tracking::to_string(result.status[c])};
+    for (const auto& k : keys)
+      row.push_back(values[c].count(k) ? format_number(values[c][k]) : "");
+    t.add_row(row);
+  }
+  auto parent_run = store.get_run(parent);
+  out << fmt::format("\nsweep {} {}: {} children in {:.1f} s  ({} node(s) at once x {} thread(s); "
+                     "{} distinct nodes for {} planned)\n",
+                     parent, tracking::to_string(parent_run->status), children.size(), result.seconds,
+                     result.exec.concurrency, result.exec.threads_per_node,
+                     result.exec.outcomes.size(), [&] {
+                       size_t n = 0;
+                       for (const auto& c : children) n += c.plan.nodes.size();
+                       return n;
+                     }());
+  print(t, Format::kTable, out);
+  for (size_t c = 0; c < children.size(); ++c)
+    if (!result.errors[c].empty() && result.status[c] == RunStatus::kFailed)
+      out << fmt::format("run {}: {}\n", children[c].run_id, result.errors[c]);
+}
+
+RunStatus sweep_status(const tracking::Store& store, int64_t parent) {
+  std::vector<RunStatus> statuses;
+  for (const auto& c : store.children(parent)) statuses.push_back(c.status);
+  int code = exit_code_of(statuses);
+  return code == 130 ? RunStatus::kKilled : code == 1 ? RunStatus::kFailed : RunStatus::kFinished;
+}
+
+std::string sweep_error_summary(const tracking::Store& store, int64_t parent) {
+  int failed = 0, killed = 0;
+  for (const auto& c : store.children(parent))
+    failed += c.status == RunStatus::kFailed, killed += c.status == RunStatus::kKilled;
+  if (!failed && !killed) return "";
+  return fmt::format("{} child run(s) failed, {} interrupted", failed, killed);
+}
+
 }  // namespace
 
 RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::ostream& out,
                     std::ostream& err, const std::atomic<bool>& stop) {
-  ComposeOptions compose_options{options.spec, options.config_dir, options.overrides};
-  ComposedSpec spec = compose(compose_options);
+  std::vector<Child> children;
+  children.push_back(compose_child(options, registry, options.overrides));
   if (options.print_config) {
-    out << spec.to_yaml();
+    out << children.front().spec.to_yaml();
     return {};
   }
-  Plan plan = make_plan(spec, registry);
-  int threads = options.threads > 0 ? options.threads : plan.threads;
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-
   // Everything above can fail on user input; nothing below runs until it has all passed.
   fs::create_directories(options.workspace);
   tracking::Store store(options.workspace / "runs.db");
+  Child& child = children.front();
+  record_child(store, options, child, std::nullopt, options.spec.stem().string());
+  err << fmt::format("run {}: {} ({} nodes, workspace {})\n", child.run_id, child.plan.experiment,
+                     child.plan.nodes.size(), options.workspace.string());
+  BatchResult result = execute_children(children, options, registry, store, {}, err, stop);
+  print_single_summary(out, store, child, result);
+  if (!result.errors[0].empty() && result.status[0] == RunStatus::kFailed)
+    err << "error: " << result.errors[0] << "\n";
+  return {exit_code_of(result.status), child.run_id};
+}
+
+RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::ostream& out,
+                     std::ostream& err, const std::atomic<bool>& stop) {
+  // The primary spec's `sweep:` block, read before composition (it is not a config group).
+  YAML::Node primary = load_yaml_file(options.spec);
+  fs::path config_dir = options.config_dir;
+  if (config_dir.empty()) config_dir = compose(ComposeOptions{options.spec, {}, {}}).config_dir;
+  YAML::Node block = primary.IsMap() ? static_cast<const YAML::Node&>(primary)["sweep"] : YAML::Node();
+  SweepExpansion sweep = expand_sweep(block, options.spec.string(), options.overrides, config_dir);
+
+  // Compose and validate every child before anything is recorded.
+  std::vector<Child> children;
+  for (size_t i = 0; i < sweep.children.size(); ++i) {
+    try {
+      children.push_back(compose_child(options, registry, sweep.children[i]));
+    } catch (const ConfigError&) {
+      std::string list;
+      for (const auto& o : sweep.children[i]) list += " " + o;
+      err << fmt::format("in sweep child {} of {}:{}\n", i + 1, sweep.children.size(), list);
+      throw;
+    }
+    children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(), sweep.children[i].end());
+  }
+  if (options.dry_run) {
+    Table t{{"child", "overrides", "nodes"}, {}, {true, false, true}};
+    for (size_t i = 0; i < children.size(); ++i) {
+      std::string axes;
+      for (const auto& a : children[i].axes) axes += (axes.empty() ? "" : " ") + a;
+      t.add_row({std::to_string(i + 1), axes, std::to_string(children[i].plan.nodes.size())});
+    }
+    print(t, Format::kTable, out);
+    out << fmt::format("{} children (dry run: nothing was run or recorded)\n", children.size());
+    return {};
+  }
+
+  fs::create_directories(options.workspace);
+  tracking::Store store(options.workspace / "runs.db");
+  // The parent run records the sweep itself: its axes, fixed overrides and size.
   tracking::RunStart start;
-  start.experiment = plan.experiment;
-  start.name = options.spec.stem().string();
+  start.experiment = children.front().plan.experiment;
+  start.name = options.spec.stem().string() + " (sweep)";
   start.spec_file = fs::absolute(options.spec).string();
-  start.composed_yaml = spec.to_yaml();
-  for (const auto& o : options.overrides) start.overrides += (start.overrides.empty() ? "" : " ") + o;
+  YAML::Node summary;
+  for (const auto& axis : sweep.axes)
+    for (const auto& v : axis.values) summary["axes"][axis.key].push_back(v);
+  for (const auto& f : sweep.fixed) summary["fixed"].push_back(f);
+  summary["children"] = children.size();
+  YAML::Emitter emitter;
+  emitter << summary;
+  start.composed_yaml = std::string(emitter.c_str()) + "\n";
+  start.overrides = overrides_json(options.overrides);
   start.git_commit = git_commit_of(options.spec);
   start.host = host_name();
   start.pid = getpid();
-  start.seed = plan.seed;
+  start.seed = children.front().plan.seed;
   start.flowlab_version = FLOWLAB_VERSION;
-  int64_t run_id = store.begin_run(start);
-  store.log_params(run_id, run_params(plan, spec));
-  err << fmt::format("run {}: {} ({} nodes, workspace {})\n", run_id, plan.experiment,
-                     plan.nodes.size(), options.workspace.string());
-
-  const double t0 = now_s();
-  ExecutionResult result;
-  {
-    tracking::MetricWriter writer(options.workspace / "runs.db", run_id);
-    ProgressPrinter printer(err, options.quiet);
-    RecordingListener listener(store, writer, run_id, printer);
-    ExecuteOptions exec;
-    exec.threads = threads;
-    exec.read_cache = !options.no_cache;
-    exec.cache_dir = options.workspace / "cache";
-    exec.stop = &stop;
-    result = execute(plan, registry, listener, exec);
-    writer.flush();
+  int64_t parent = store.begin_run(start);
+  std::map<std::string, std::string> parent_params;
+  for (const auto& axis : sweep.axes) {
+    std::string values;
+    for (const auto& v : axis.values) values += (values.empty() ? "" : ",") + v;
+    parent_params["sweep." + axis.key] = values;
   }
-  std::string error;
-  for (const auto& o : result.outcomes)
-    if (o.status == NodeStatus::kFailed) error += (error.empty() ? "" : "\n") + o.error;
-  tracking::RunStatus status = result.killed   ? tracking::RunStatus::kKilled
-                               : result.failed ? tracking::RunStatus::kFailed
-                                               : tracking::RunStatus::kFinished;
-  store.finish_run(run_id, status, result.killed && error.empty() ? "interrupted" : error);
-  print_summary(out, store, run_id, plan, result, now_s() - t0);
-  if (!error.empty()) err << "error: " << error << "\n";
-  int code = result.killed ? 130 : result.failed ? 1 : 0;
-  return {code, run_id};
+  store.log_params(parent, parent_params);
+  for (size_t i = 0; i < children.size(); ++i)
+    record_child(store, options, children[i], parent, fmt::format("{}[{}]", options.spec.stem().string(), i + 1));
+  err << fmt::format("sweep {}: {} children of {} (workspace {})\n", parent, children.size(),
+                     children.front().plan.experiment, options.workspace.string());
+
+  BatchResult result = execute_children(children, options, registry, store, {parent}, err, stop);
+  store.finish_run(parent, sweep_status(store, parent), sweep_error_summary(store, parent));
+  print_sweep_summary(out, store, parent, children, result);
+  return {exit_code_of(result.status), parent};
+}
+
+RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
+                      std::ostream& out, std::ostream& err, const std::atomic<bool>& stop) {
+  fs::path db = options.workspace / "runs.db";
+  if (!fs::exists(db))
+    throw ConfigError(SourceLocation{db.string()}, "", "no results database here; pass --workspace");
+  tracking::Store store(db);
+  auto run = store.get_run(run_id);
+  if (!run) throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", run_id));
+  if (run_process_alive(*run))
+    throw ConfigError(SourceLocation{"command line"}, "RUN",
+                      fmt::format("run {} is still running (pid {} on {})", run_id, run->pid, run->host));
+  auto recorded_children = store.children(run_id);
+
+  std::vector<Child> children;
+  std::vector<tracking::RunRow> todo;
+  if (recorded_children.empty()) {
+    if (run->status == RunStatus::kFinished) {
+      out << fmt::format("run {} already FINISHED; nothing to resume\n", run_id);
+      return {0, run_id};
+    }
+    todo.push_back(*run);
+  } else {
+    for (const auto& c : recorded_children)
+      if (c.status != RunStatus::kFinished) todo.push_back(c);
+    if (todo.empty()) {
+      out << fmt::format("sweep {}: all {} children FINISHED; nothing to resume\n", run_id,
+                         recorded_children.size());
+      if (run->status != RunStatus::kFinished) {
+        store.restart_run(run_id, getpid());
+        store.finish_run(run_id, RunStatus::kFinished);
+      }
+      return {0, run_id};
+    }
+  }
+  for (const auto& r : todo) {
+    children.push_back(child_from_record(r, registry));
+    try {
+      for (const auto& o : nlohmann::json::parse(r.overrides)) children.back().overrides.push_back(o);
+    } catch (const nlohmann::json::exception&) {
+    }
+    children.back().axes = children.back().overrides;
+  }
+  // Validation passed for every child: only now touch the records.
+  std::vector<int64_t> heartbeat_ids;
+  if (!recorded_children.empty()) {
+    store.restart_run(run_id, getpid());
+    heartbeat_ids.push_back(run_id);
+  }
+  for (const auto& c : children) store.restart_run(c.run_id, getpid());
+  err << fmt::format("resuming {} {}: {} run(s) to finish (workspace {})\n",
+                     recorded_children.empty() ? "run" : "sweep", run_id, children.size(),
+                     options.workspace.string());
+  RunOptions opts = options;
+  opts.spec = run->spec_file;
+  BatchResult result = execute_children(children, opts, registry, store, heartbeat_ids, err, stop);
+
+  int64_t parent = recorded_children.empty() ? run->parent_id.value_or(0) : run_id;
+  if (parent != 0) {
+    store.finish_run(parent, sweep_status(store, parent), sweep_error_summary(store, parent));
+    if (!recorded_children.empty()) print_sweep_summary(out, store, parent, children, result);
+  }
+  if (recorded_children.empty()) print_single_summary(out, store, children.front(), result);
+  return {exit_code_of(result.status), run_id};
 }
 
 }  // namespace flowlab::cli

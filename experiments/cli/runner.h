@@ -1,5 +1,8 @@
 #pragma once
-// `flowlab run`: compose → validate → plan → execute on the flow graph → record in SQLite.
+// Running specs: `flowlab run` (one run), `flowlab sweep` (a parent run with one child per point,
+// all executed as ONE flow graph so nodes with equal cache keys are computed once) and
+// `flowlab resume` (finish killed work: cached nodes are reused, trainers restart from their
+// last checkpoint, finished children of a sweep are left alone).
 #include <atomic>
 #include <filesystem>
 #include <iosfwd>
@@ -12,24 +15,36 @@ namespace flowlab::cli {
 
 struct RunOptions {
   std::filesystem::path spec;
-  std::vector<std::string> overrides;
-  std::filesystem::path workspace;   // resolved by resolve_workspace()
-  std::filesystem::path config_dir;  // empty: search upward from the spec
-  bool print_config = false;         // --cfg: print the composed spec and stop
+  std::vector<std::string> overrides;  // for sweeps: may hold sweep axes (a=1,2  range(..)  glob(..))
+  std::filesystem::path workspace;
+  std::filesystem::path config_dir;    // empty: search upward from the spec
+  bool print_config = false;           // run --cfg: print the composed spec and stop
+  bool dry_run = false;                // sweep --dry-run: list the children and stop
   bool no_cache = false;
-  int threads = 0;                   // --threads; 0 = the spec's `threads` (auto = cores)
-  bool quiet = false;                // no progress lines
+  int threads = 0;                     // 0 = the spec's `threads` (auto = cores)
+  int jobs = 0;                        // most nodes at once; 0 = chosen from the thread budget
+  bool quiet = false;                  // no progress lines
 };
 
 struct RunOutcome {
-  int exit_code = 0;      // 0 finished, 1 failed, 130 interrupted
-  int64_t run_id = 0;     // 0 when nothing was recorded (--cfg)
+  int exit_code = 0;   // 0 finished, 1 failed, 130 interrupted
+  int64_t run_id = 0;  // the run (or the sweep's parent run); 0 when nothing was recorded
 };
 
 /// Validation errors throw ConfigError before the database is touched, so a bad spec never leaves
 /// a run behind. Node failures are recorded (run FAILED) and reported through the exit code.
 RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::ostream& out,
                     std::ostream& err, const std::atomic<bool>& stop);
+
+/// Expands the sweep (command line + the spec's `sweep:` block), validates every child, then runs
+/// them all; a failing child does not stop the others.
+RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::ostream& out,
+                     std::ostream& err, const std::atomic<bool>& stop);
+
+/// Resumes run `run_id` (a single run, or a sweep's parent) from the recorded composed specs.
+/// Uses options.workspace, threads, jobs and quiet.
+RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
+                      std::ostream& out, std::ostream& err, const std::atomic<bool>& stop);
 
 /// Hex SHA-256 of a file's bytes.
 std::string sha256_file(const std::filesystem::path& file);

@@ -1,0 +1,526 @@
+#include "experiments/cli/plot_data.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "graph/error.h"
+#include "tracking/query.h"
+#include "tracking/store.h"
+
+namespace flowlab::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+const SourceLocation kCommandLine{"command line"};
+
+// Reading result sets of tracking::ReadOnlyDb (plotting never writes, and a read-only handle
+// cannot take a lock that would stall a run logging into the same file).
+
+using tracking::SqlValue;
+
+int64_t as_int(const SqlValue& v) {
+  if (auto* i = std::get_if<int64_t>(&v)) return *i;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  return 0;
+}
+
+double as_real(const SqlValue& v) {  // the store writes NaN as NULL
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+std::string as_text(const SqlValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and values
+
+std::optional<double> parse_number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    if (used == s.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Params are stored with 17 significant digits ("0.10000000000000001"); show the shortest text
+// that means the same double ("0.1").
+std::string display_value(const std::string& raw) {
+  if (auto v = parse_number(raw)) return fmt::format("{}", *v);
+  return raw;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+// "names recorded: a, b, c, ... (40 in all)": enough to spot the right one without a flood.
+std::string list_note(const std::string& what, const std::set<std::string>& names,
+                      const std::string& prefix) {
+  std::vector<std::string> shown;
+  for (const auto& n : names) {
+    if (shown.size() == 12) break;
+    shown.push_back(prefix + n);
+  }
+  std::string note = what + ": " + join(shown, ", ");
+  if (names.size() > shown.size()) note += fmt::format(", ... ({} in all)", names.size());
+  return note;
+}
+
+enum class Kind { kStep, kRun, kParam, kMetric };
+
+struct Field {
+  Kind kind;
+  std::string name;  // without prefix
+};
+
+struct KnownNames {
+  std::set<std::string> params, metrics;
+  size_t runs = 0;
+};
+
+// Resolves a --x/--y/--group/--where name against what the selected runs recorded.
+Field resolve(const std::string& text, const std::string& flag, const KnownNames& known,
+              bool allow_param, bool allow_metric) {
+  const bool say_param = starts_with(text, "params.");
+  const bool say_metric = starts_with(text, "metrics.");
+  const std::string bare = say_param ? text.substr(7) : say_metric ? text.substr(8) : text;
+  const bool is_param = known.params.count(bare) > 0;
+  const bool is_metric = known.metrics.count(bare) > 0;
+  const std::string where = fmt::format("the {} selected run(s)", known.runs);
+
+  if (say_param || (!say_metric && is_param && !is_metric)) {
+    if (!is_param) {
+      std::vector<std::string> candidates;
+      for (const auto& p : known.params) candidates.push_back("params." + p);
+      auto notes = did_you_mean(text, candidates);
+      notes.push_back(list_note("params recorded", known.params, "params."));
+      throw ConfigError(kCommandLine, flag, fmt::format("no param '{}' in {}", bare, where), notes);
+    }
+    if (!allow_param)
+      throw ConfigError(kCommandLine, flag,
+                        fmt::format("'{}' is a param; {} takes a metric", bare, flag));
+    return {Kind::kParam, bare};
+  }
+  if (say_metric || (is_metric && !is_param)) {
+    if (!is_metric) {
+      std::vector<std::string> candidates;
+      for (const auto& m : known.metrics) candidates.push_back("metrics." + m);
+      auto notes = did_you_mean(text, candidates);
+      notes.push_back(list_note("metrics recorded", known.metrics, "metrics."));
+      throw ConfigError(kCommandLine, flag, fmt::format("no metric '{}' in {}", bare, where),
+                        notes);
+    }
+    if (!allow_metric)
+      throw ConfigError(kCommandLine, flag,
+                        fmt::format("'{}' is a metric; {} takes a param", bare, flag));
+    return {Kind::kMetric, bare};
+  }
+  if (is_param && is_metric)
+    throw ConfigError(kCommandLine, flag,
+                      fmt::format("'{}' is both a param and a metric", bare),
+                      {fmt::format("write params.{} or metrics.{}", bare, bare)});
+  // Unknown and unprefixed: suggest from whatever kinds the flag accepts.
+  std::vector<std::string> candidates;
+  if (allow_param) candidates.insert(candidates.end(), known.params.begin(), known.params.end());
+  if (allow_metric) candidates.insert(candidates.end(), known.metrics.begin(), known.metrics.end());
+  auto notes = did_you_mean(text, candidates);
+  if (allow_metric) notes.push_back(list_note("metrics recorded", known.metrics, ""));
+  if (allow_param) notes.push_back(list_note("params recorded", known.params, ""));
+  const char* what = allow_param && allow_metric ? "param or metric" : allow_param ? "param" : "metric";
+  throw ConfigError(kCommandLine, flag, fmt::format("no {} '{}' in {}", what, text, where), notes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+struct Run {
+  int64_t id = 0;
+  std::string status;
+  std::map<std::string, std::string> params;
+  std::map<std::string, double> final_metrics;  // "node.key" -> last value
+};
+
+struct Selection {
+  std::vector<Run> runs;
+  std::string source;
+};
+
+std::vector<Run> runs_from(const tracking::ResultSet& rs) {  // columns: id, status
+  std::vector<Run> out;
+  for (const auto& row : rs.rows) out.push_back(Run{as_int(row[0]), as_text(row[1]), {}, {}});
+  return out;
+}
+
+std::string status_counts(const std::vector<Run>& runs) {
+  std::map<std::string, int> counts;
+  for (const auto& r : runs) ++counts[r.status];
+  std::vector<std::string> parts;
+  for (const auto& [status, n] : counts) parts.push_back(fmt::format("{} {}", n, status));
+  return join(parts, ", ");
+}
+
+Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
+  Selection sel;
+  const bool ids = !q.runs.empty() && is_run_id_list(q.runs);
+  if (ids) {
+    if (!q.experiment.empty() || q.parent)
+      throw ConfigError(kCommandLine, "--runs",
+                        "a list of run ids names the runs exactly; drop --experiment/--parent");
+    const std::vector<int64_t> wanted = parse_run_ids(q.runs);
+    for (int64_t id : wanted) {
+      auto found = runs_from(db.execute("SELECT id, status FROM runs WHERE id = ?", {id}));
+      if (found.empty())
+        throw ConfigError(kCommandLine, "--runs", fmt::format("no run with id {}", id));
+      sel.runs.push_back(found.front());
+    }
+    sel.source = wanted.size() == 1 ? fmt::format("run {}", wanted.front())
+                                    : fmt::format("{} listed runs", wanted.size());
+    return sel;
+  }
+
+  if (q.parent) {
+    if (db.execute("SELECT id FROM runs WHERE id = ?", {*q.parent}).rows.empty())
+      throw ConfigError(kCommandLine, "--parent", fmt::format("no run with id {}", *q.parent));
+    sel.runs = runs_from(
+        db.execute("SELECT id, status FROM runs WHERE parent_id = ? ORDER BY id", {*q.parent}));
+    if (sel.runs.empty())
+      throw ConfigError(kCommandLine, "--parent",
+                        fmt::format("run {} has no child runs (is it a sweep?)", *q.parent));
+    sel.source = fmt::format("sweep run {}", *q.parent);
+  } else if (!q.experiment.empty() || q.runs.empty()) {
+    std::string experiment = q.experiment;
+    if (experiment.empty()) {
+      auto newest = db.execute(
+          "SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+          "ORDER BY r.start_time DESC, r.id DESC LIMIT 1");
+      if (newest.rows.empty()) throw ConfigError(kCommandLine, "", "there are no runs yet");
+      experiment = as_text(newest.rows[0][0]);
+    }
+    sel.runs = runs_from(db.execute(
+        "SELECT r.id, r.status FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+        "WHERE e.name = ? ORDER BY r.id",
+        {experiment}));
+    if (sel.runs.empty()) {
+      std::vector<std::string> all;
+      for (const auto& row : db.execute("SELECT name FROM experiments ORDER BY name").rows)
+        all.push_back(as_text(row[0]));
+      auto notes = did_you_mean(experiment, all);
+      notes.push_back("experiments: " + join(all, ", "));
+      throw ConfigError(kCommandLine, "--experiment",
+                        fmt::format("no runs in experiment '{}'", experiment), notes);
+    }
+    sel.source = fmt::format("experiment '{}'", experiment);
+  } else {
+    sel.runs = runs_from(db.execute("SELECT id, status FROM runs ORDER BY id"));
+    sel.source = "all runs";
+  }
+
+  if (!q.runs.empty()) {
+    // The filter language and its errors are `flowlab query`'s, so both commands agree on
+    // which runs a filter means.
+    tracking::RunQuery filter;
+    filter.filter = q.runs;
+    filter.columns = "id";
+    std::set<int64_t> matching;
+    for (const auto& row : tracking::run_query(db, filter).rows) matching.insert(as_int(row[0]));
+    std::vector<Run> kept;
+    for (auto& r : sel.runs)
+      if (matching.count(r.id)) kept.push_back(std::move(r));
+    if (kept.empty())
+      throw ConfigError(kCommandLine, "--runs",
+                        fmt::format("no run matches {} (among {})", q.runs, sel.source));
+    sel.runs = std::move(kept);
+    sel.source += ", filtered";
+  }
+
+  // Unfinished runs would mix partial numbers into the aggregates.
+  if (!q.any_status) {
+    std::vector<Run> finished;
+    for (auto& r : sel.runs)
+      if (r.status == "FINISHED") finished.push_back(r);
+    if (finished.empty())
+      throw ConfigError(kCommandLine, "", fmt::format("{} has no FINISHED runs ({})", sel.source,
+                                                      status_counts(sel.runs)),
+                        {"pass --any-status to plot them anyway"});
+    sel.runs = std::move(finished);
+  }
+  return sel;
+}
+
+void read_run_details(const tracking::ReadOnlyDb& db, std::vector<Run>& runs) {
+  for (auto& run : runs) {
+    for (const auto& row : db.execute("SELECT key, value FROM params WHERE run_id = ?", {run.id}).rows)
+      run.params[as_text(row[0])] = as_text(row[1]);
+    for (const auto& row :
+         db.execute("SELECT node, key, value FROM latest_metrics WHERE run_id = ?", {run.id}).rows)
+      run.final_metrics[as_text(row[0]) + "." + as_text(row[1])] = as_real(row[2]);
+  }
+}
+
+KnownNames known_names(const std::vector<Run>& runs) {
+  KnownNames k;
+  k.runs = runs.size();
+  for (const auto& r : runs) {
+    for (const auto& [key, value] : r.params) k.params.insert(key);
+    for (const auto& [key, value] : r.final_metrics) k.metrics.insert(key);
+  }
+  return k;
+}
+
+// (node, key) of a resolved "node.key" metric. Node names have no dots (they are YAML keys under
+// nodes:) but metric keys may ("class_accuracy.3"), so split at the first dot.
+std::pair<std::string, std::string> split_metric(const std::string& name) {
+  const size_t dot = name.find('.');
+  return {name.substr(0, dot), dot == std::string::npos ? "" : name.substr(dot + 1)};
+}
+
+// Group values compare as numbers when both are numbers ("0.001" < "0.01" < "0.1").
+bool group_less(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    auto na = parse_number(a[i]), nb = parse_number(b[i]);
+    if (na && nb && *na != *nb) return *na < *nb;
+    return a[i] < b[i];
+  }
+  return a.size() < b.size();
+}
+
+struct Observation {
+  double x;
+  double y;
+  int64_t run_id;
+};
+
+}  // namespace
+
+bool is_run_id_list(const std::string& text) {
+  return !text.empty() && text.find_first_not_of("0123456789,- ") == std::string::npos;
+}
+
+std::vector<int64_t> parse_run_ids(const std::string& text) {
+  std::vector<int64_t> ids;
+  auto bad = [&] {
+    return ConfigError(kCommandLine, "--runs",
+                       fmt::format("expected run ids like 3,5,10-12, got \"{}\"", text));
+  };
+  auto number = [&](std::string s) {
+    s.erase(0, s.find_first_not_of(' '));
+    s.erase(s.find_last_not_of(' ') + 1);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    return static_cast<int64_t>(std::stoll(s));
+  };
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string part = text.substr(start, comma - start);
+    const size_t dash = part.find('-');
+    if (dash == std::string::npos) {
+      ids.push_back(number(part));
+    } else {
+      const int64_t a = number(part.substr(0, dash)), b = number(part.substr(dash + 1));
+      if (b < a || b - a > 100000) throw bad();
+      for (int64_t id = a; id <= b; ++id) ids.push_back(id);
+    }
+    start = comma + 1;
+  }
+  return ids;
+}
+
+PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
+  if (!fs::exists(db_path))
+    throw ConfigError(SourceLocation{db_path.string()}, "",
+                      "no results database here yet; run a spec first or pass --workspace");
+  {
+    // An older file lacks latest_metrics (and what filters read); opening it read-write once
+    // migrates it, as any command that opens the store does.
+    tracking::ReadOnlyDb probe(db_path);
+    if (probe.schema_version() < tracking::latest_schema_version()) tracking::Store migrate(db_path);
+  }
+  const tracking::ReadOnlyDb db(db_path);
+  Selection sel = select_runs(db, q);
+  read_run_details(db, sel.runs);
+
+  const KnownNames known = known_names(sel.runs);
+  const Field y = resolve(q.y, "--y", known, false, true);
+  const Field x = q.x == "step" ? Field{Kind::kStep, "step"} : resolve(q.x, "--x", known, true, true);
+  std::vector<Field> groups;
+  for (const auto& g : q.group)
+    groups.push_back(g == "run" ? Field{Kind::kRun, "run"} : resolve(g, "--group", known, true, false));
+
+  PlotData data;
+  data.y_name = y.name;
+  data.x_name = x.name;
+  data.x_is_step = x.kind == Kind::kStep;
+  data.source = sel.source;
+  for (const auto& g : groups) data.group_names.push_back(g.name);
+
+  // x values as text first: a param whose values are not all numbers becomes categorical.
+  std::map<int64_t, std::string> x_text;
+  if (x.kind == Kind::kParam) {
+    std::set<std::string> categories;
+    bool numeric = true;
+    for (const auto& r : sel.runs) {
+      // Categories only from runs that can contribute, so no empty slot appears on the axis.
+      if (!r.final_metrics.count(y.name)) continue;
+      if (auto it = r.params.find(x.name); it != r.params.end()) {
+        x_text[r.id] = it->second;
+        categories.insert(it->second);
+        numeric = numeric && parse_number(it->second).has_value();
+      }
+    }
+    if (!numeric) data.x_categories.assign(categories.begin(), categories.end());
+  }
+
+  // Observations per group, then per x.
+  using GroupKey = std::vector<std::string>;
+  std::map<GroupKey, std::map<double, std::vector<Observation>>> by_group;
+  const auto [y_node, y_key] = split_metric(y.name);
+  for (const auto& r : sel.runs) {
+    GroupKey key;
+    for (const auto& g : groups) {
+      if (g.kind == Kind::kRun) key.push_back(std::to_string(r.id));
+      else if (auto it = r.params.find(g.name); it != r.params.end()) key.push_back(it->second);
+      else key.push_back("(unset)");
+    }
+    std::vector<Observation> obs;
+    if (x.kind == Kind::kStep) {
+      const auto series = db.execute(
+          "SELECT step, value FROM metrics WHERE run_id = ? AND node = ? AND key = ? "
+          "ORDER BY step, id",
+          {r.id, y_node, y_key});
+      for (const auto& row : series.rows) {
+        const double step = static_cast<double>(as_int(row[0]));
+        const double value = as_real(row[1]);
+        // A step logged twice keeps its last value (the rule latest_metrics uses).
+        if (!obs.empty() && obs.back().x == step) obs.pop_back();
+        obs.push_back({step, value, r.id});
+      }
+    } else {
+      auto y_it = r.final_metrics.find(y.name);
+      std::optional<double> xv;
+      if (x.kind == Kind::kMetric) {
+        if (auto it = r.final_metrics.find(x.name); it != r.final_metrics.end()) xv = it->second;
+      } else if (auto it = x_text.find(r.id); it != x_text.end()) {
+        if (data.x_categories.empty()) {
+          xv = parse_number(it->second);
+        } else {
+          auto pos = std::lower_bound(data.x_categories.begin(), data.x_categories.end(), it->second);
+          xv = static_cast<double>(pos - data.x_categories.begin());
+        }
+      }
+      if (y_it != r.final_metrics.end() && xv) obs.push_back({*xv, y_it->second, r.id});
+    }
+    // NaN losses and the like cannot be averaged or drawn.
+    obs.erase(std::remove_if(obs.begin(), obs.end(),
+                             [](const Observation& o) {
+                               return !std::isfinite(o.x) || !std::isfinite(o.y);
+                             }),
+              obs.end());
+    if (obs.empty()) {
+      data.runs_skipped.push_back(r.id);
+      continue;
+    }
+    data.runs_used.push_back(r.id);
+    for (const auto& o : obs) by_group[key][o.x].push_back(o);
+  }
+  if (by_group.empty())
+    throw ConfigError(kCommandLine, "--y",
+                      fmt::format("none of the {} selected run(s) has a finite {}{}", sel.runs.size(),
+                                  y.name, x.kind == Kind::kStep ? "" : " together with " + x.name));
+
+  std::vector<GroupKey> order;
+  for (const auto& [key, points] : by_group) order.push_back(key);
+  std::stable_sort(order.begin(), order.end(), group_less);
+  for (const auto& key : order) {
+    std::vector<std::string> shown;
+    for (size_t i = 0; i < key.size(); ++i)
+      shown.push_back(groups[i].kind == Kind::kRun ? "run " + key[i] : display_value(key[i]));
+    Series series{join(shown, ", "), {}};
+    for (const auto& [xv, obs] : by_group[key]) {
+      std::vector<double> ys;
+      PlotRow row;
+      for (const auto& o : obs) ys.push_back(o.y), row.run_ids.push_back(o.run_id);
+      row.series = series.name;
+      row.stats = describe(ys);
+      row.point = summarize(xv, row.stats, q.agg, q.error);
+      row.x = data.x_categories.empty() ? fmt::format("{}", xv)
+                                        : data.x_categories[static_cast<size_t>(xv)];
+      series.points.push_back(row.point);
+      data.rows.push_back(std::move(row));
+    }
+    data.series.push_back(std::move(series));
+  }
+  return data;
+}
+
+PlotSpec make_plot_spec(const PlotData& data, const PlotQuery& q) {
+  PlotSpec spec;
+  spec.title = data.y_name + (data.x_is_step ? " by step" : " vs " + data.x_name);
+  spec.x_label = data.x_name;
+  spec.y_label = data.y_name;
+  spec.legend_title = join(data.group_names, ", ");
+  spec.x_categories = data.x_categories;
+  spec.series = data.series;
+  if (data.x_is_step) spec.error_style = ErrorStyle::kBand;
+
+  size_t n_min = std::numeric_limits<size_t>::max(), n_max = 0;
+  for (const auto& row : data.rows) {
+    n_min = std::min(n_min, row.stats.n);
+    n_max = std::max(n_max, row.stats.n);
+  }
+  std::string how;
+  if (n_max <= 1) {
+    how = "one run per point";
+  } else {
+    const std::string runs = n_min == n_max ? fmt::format("{} runs per point", n_max)
+                                            : fmt::format("{}–{} runs per point", n_min, n_max);
+    switch (q.error) {
+      case ErrorBar::kNone: how = fmt::format("{} over {}", to_string(q.agg), runs); break;
+      case ErrorBar::kMinMax: how = fmt::format("{}, min–max over {}", to_string(q.agg), runs); break;
+      default: how = fmt::format("{} ± {} over {}", to_string(q.agg), to_string(q.error), runs);
+    }
+  }
+  spec.subtitle = fmt::format("{} · {} · {} run{}", how, data.source, data.runs_used.size(),
+                              data.runs_used.size() == 1 ? "" : "s");
+  return spec;
+}
+
+Table plot_table(const PlotData& data) {
+  Table t{{"series", "x", "y", "lo", "hi", "n", "mean", "median", "std", "sem", "min", "max",
+           "runs"},
+          {},
+          {false, false, true, true, true, true, true, true, true, true, true, true, false}};
+  auto number = [](double v) { return fmt::format("{}", v); };  // full precision, round-trips
+  for (const auto& r : data.rows) {
+    std::vector<std::string> ids;
+    for (int64_t id : r.run_ids) ids.push_back(std::to_string(id));
+    t.add_row({r.series, r.x, number(r.point.y), number(r.point.lo), number(r.point.hi),
+               std::to_string(r.stats.n), number(r.stats.mean), number(r.stats.median),
+               number(r.stats.std), number(r.stats.sem), number(r.stats.min),
+               number(r.stats.max), join(ids, " ")});
+  }
+  return t;
+}
+
+}  // namespace flowlab::cli

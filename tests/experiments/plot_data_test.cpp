@@ -1,0 +1,390 @@
+// Tests for what `flowlab plot` reads: run selection (newest experiment, sweep children, explicit
+// ids, --runs filters), name resolution with did-you-mean, grouping and aggregation of repeats, from a
+// database filled through tracking::Store. Also the command end to end through CLI11.
+#include "experiments/cli/plot_data.h"
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "experiments/cli/app.h"
+#include "experiments/cli/svg_png.h"
+#include "graph/error.h"
+#include "tests/support/temp_dir.h"
+#include "tracking/store.h"
+
+using namespace flowlab;
+using namespace flowlab::cli;
+namespace fs = std::filesystem;
+namespace tt = boost::test_tools;
+
+namespace {
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// Accuracy that grows with the training-set size and depends on the model, plus 0.01 per seed:
+// over seeds 0, 1, 2 the mean is base + 0.01 and the sample std exactly 0.01.
+double base_accuracy(const std::string& model, int size) {
+  const double model_offset = model == "cnn" ? 0.1 : 0.0;
+  return 0.5 + model_offset + 0.05 * std::log10(size);
+}
+
+// Training loss at a step: base / (step + 1) + 0.1 * seed.
+double loss(const std::string& model, int step, int seed) {
+  return (model == "cnn" ? 1.0 : 2.0) / (step + 1) + 0.1 * seed;
+}
+
+// A workspace with:
+//   experiment "old": one finished run (never the default: older);
+//   experiment "sizes": 2 models x 3 sizes x 3 seeds, finished (ids in `grid`), plus one FAILED
+//   run with an absurd accuracy that must not show up by default;
+//   experiment "sweep": a parent run with two children (lr 0.1 and 0.01).
+struct Workspace {
+  testing::TempDir dir;
+  fs::path db = dir / "runs.db";
+  std::map<std::tuple<std::string, int, int>, int64_t> grid;  // (model, size, seed) -> run id
+  int64_t failed = 0, old_run = 0, sweep_parent = 0;
+  std::vector<int64_t> sweep_children;
+
+  Workspace() {
+    tracking::Store store(db);
+    old_run = add_run(store, "old", {{"train.model", "cnn"}, {"data.limit_train", "50"}},
+                      {{"eval", "accuracy", 0, 0.3}});
+    for (std::string model : {"cnn", "mlp"})
+      for (int size : {100, 1000, 10000})
+        for (int seed : {0, 1, 2}) {
+          std::vector<tracking::MetricRow> metrics = {
+              {"eval", "accuracy", 0, base_accuracy(model, size) + 0.01 * seed, 0}};
+          for (int step = 0; step < 4; ++step)
+            metrics.push_back({"train", "loss", step, loss(model, step, seed), 0});
+          grid[{model, size, seed}] = add_run(
+              store, "sizes",
+              {{"train.model", model},
+               {"data.limit_train", std::to_string(size)},
+               {"seed", std::to_string(seed)},
+               {"train.lr", "0.10000000000000001"}},
+              metrics);
+        }
+    failed = add_run(store, "sizes",
+                     {{"train.model", "cnn"}, {"data.limit_train", "100"}, {"seed", "3"}},
+                     {{"eval", "accuracy", 0, 99.0}}, tracking::RunStatus::kFailed);
+    sweep_parent = add_run(store, "sweep", {}, {});
+    for (const char* lr : {"0.10000000000000001", "0.01"})
+      sweep_children.push_back(add_run(store, "sweep", {{"train.lr", lr}},
+                                       {{"eval", "accuracy", 0, lr[2] == '1' ? 0.8 : 0.7}},
+                                       tracking::RunStatus::kFinished, sweep_parent));
+    // The newest run decides the default experiment: make it one in "sizes".
+    add_run(store, "sizes", {{"train.model", "cnn"}}, {}, tracking::RunStatus::kRunning);
+  }
+
+  static int64_t add_run(tracking::Store& store, const std::string& experiment,
+                         const std::map<std::string, std::string>& params,
+                         const std::vector<tracking::MetricRow>& metrics,
+                         tracking::RunStatus status = tracking::RunStatus::kFinished,
+                         std::optional<int64_t> parent = std::nullopt) {
+    tracking::RunStart start;
+    start.experiment = experiment;
+    start.name = "test";
+    start.parent_id = parent;
+    const int64_t id = store.begin_run(start);
+    store.log_params(id, params);
+    store.log_metrics(id, metrics);
+    if (status != tracking::RunStatus::kRunning) store.finish_run(id, status);
+    return id;
+  }
+};
+
+PlotQuery accuracy_by_size() {
+  PlotQuery q;
+  q.y = "metrics.eval.accuracy";
+  q.x = "params.data.limit_train";
+  q.group = {"params.train.model"};
+  return q;
+}
+
+std::string load_error(const fs::path& db, const PlotQuery& q) {
+  try {
+    load_plot_data(db, q);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plot_data)
+
+BOOST_AUTO_TEST_CASE(groups_by_x_with_seeds_give_exactly_the_expected_points) {
+  Workspace ws;
+  const PlotData data = load_plot_data(ws.db, accuracy_by_size());
+  BOOST_TEST(data.source == "experiment 'sizes'");
+  BOOST_TEST(data.y_name == "eval.accuracy");
+  BOOST_TEST(data.x_name == "data.limit_train");
+  BOOST_TEST(data.group_names == std::vector<std::string>{"train.model"}, tt::per_element());
+  BOOST_TEST(data.x_categories.empty());
+  // 18 finished runs with the metric; the RUNNING run and the FAILED one are not selected.
+  BOOST_TEST(data.runs_used.size() == 18u);
+  BOOST_TEST(data.runs_skipped.empty());
+
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  BOOST_TEST(data.series[0].name == "cnn");
+  BOOST_TEST(data.series[1].name == "mlp");
+  BOOST_REQUIRE_EQUAL(data.rows.size(), 6u);
+  size_t row = 0;
+  for (const std::string model : {"cnn", "mlp"}) {
+    const auto& points = data.series[model == "cnn" ? 0 : 1].points;
+    BOOST_REQUIRE_EQUAL(points.size(), 3u);
+    const int sizes[] = {100, 1000, 10000};
+    for (int i = 0; i < 3; ++i) {
+      const Point& p = points[i];
+      const double mean = base_accuracy(model, sizes[i]) + 0.01;
+      BOOST_TEST(p.x == sizes[i]);
+      BOOST_TEST(p.n == 3u);
+      BOOST_TEST(p.y == mean, tt::tolerance(1e-12));
+      BOOST_TEST(p.lo == mean - 0.01, tt::tolerance(1e-9));  // mean - sample std
+      BOOST_TEST(p.hi == mean + 0.01, tt::tolerance(1e-9));
+      const PlotRow& r = data.rows[row++];
+      BOOST_TEST(r.series == model);
+      BOOST_TEST(r.x == std::to_string(sizes[i]));
+      BOOST_TEST(r.stats.min == base_accuracy(model, sizes[i]), tt::tolerance(1e-12));
+      BOOST_TEST(r.stats.max == base_accuracy(model, sizes[i]) + 0.02, tt::tolerance(1e-12));
+      const std::vector<int64_t> ids = {ws.grid[{model, sizes[i], 0}], ws.grid[{model, sizes[i], 1}],
+                                        ws.grid[{model, sizes[i], 2}]};
+      BOOST_TEST(r.run_ids == ids, tt::per_element());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(median_and_minmax_follow_the_query) {
+  Workspace ws;
+  PlotQuery q = accuracy_by_size();
+  q.agg = Agg::kMedian;
+  q.error = ErrorBar::kMinMax;
+  const PlotData data = load_plot_data(ws.db, q);
+  const Point& p = data.series[1].points[0];  // mlp at 100: seeds give base + {0, .01, .02}
+  BOOST_TEST(p.y == base_accuracy("mlp", 100) + 0.01, tt::tolerance(1e-12));
+  BOOST_TEST(p.lo == base_accuracy("mlp", 100), tt::tolerance(1e-12));
+  BOOST_TEST(p.hi == base_accuracy("mlp", 100) + 0.02, tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(step_series_are_averaged_per_step) {
+  Workspace ws;
+  PlotQuery q;
+  q.y = "train.loss";  // no prefix needed
+  q.group = {"train.model"};
+  q.runs = "params.data.limit_train = 1000";
+  const PlotData data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.x_is_step);
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    const std::string model = s == 0 ? "cnn" : "mlp";
+    BOOST_REQUIRE_EQUAL(data.series[s].points.size(), 4u);
+    for (int step = 0; step < 4; ++step) {
+      const Point& p = data.series[s].points[step];
+      BOOST_TEST(p.x == step);
+      BOOST_TEST(p.n == 3u);
+      // mean over seeds 0, 1, 2 of base / (step + 1) + 0.1 * seed
+      BOOST_TEST(p.y == loss(model, step, 0) + 0.1, tt::tolerance(1e-12));
+      BOOST_TEST(p.hi - p.y == 0.1, tt::tolerance(1e-9));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_filter_narrows_the_runs_and_compares_numbers_as_numbers) {
+  Workspace ws;
+  PlotQuery q = accuracy_by_size();
+  // Alone, a filter searches every experiment; train.lr is stored as 0.10000000000000001.
+  q.runs = "params.train.model = 'cnn' and params.train.lr = 0.1";
+  PlotData data = load_plot_data(ws.db, q);
+  BOOST_REQUIRE_EQUAL(data.series.size(), 1u);
+  BOOST_TEST(data.series[0].name == "cnn");
+  BOOST_TEST(data.runs_used.size() == 9u);
+  BOOST_TEST(data.source == "all runs, filtered");
+
+  // With --experiment it narrows that experiment's runs.
+  q.runs = "params.train.model != 'cnn'";
+  q.experiment = "sizes";
+  data = load_plot_data(ws.db, q);
+  BOOST_REQUIRE_EQUAL(data.series.size(), 1u);
+  BOOST_TEST(data.series[0].name == "mlp");
+  BOOST_TEST(data.source == "experiment 'sizes', filtered");
+
+  q.runs = "params.train.model = 'resnet'";
+  BOOST_TEST(contains(load_error(ws.db, q),
+                      "--runs: no run matches params.train.model = 'resnet' (among experiment 'sizes')"));
+  q.runs = "params.train.model = ";
+  BOOST_CHECK_THROW(load_plot_data(ws.db, q), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(explicit_ids_parent_and_experiment_select_runs) {
+  Workspace ws;
+  PlotQuery q = accuracy_by_size();
+  // Explicit ids are taken whatever their status: the FAILED run's 99 shows up.
+  q.runs = std::to_string(ws.failed) + ", " + std::to_string(ws.grid[{"cnn", 100, 0}]);
+  PlotData data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.source == "2 listed runs");
+  BOOST_REQUIRE_EQUAL(data.rows.size(), 1u);
+  BOOST_TEST(data.rows[0].stats.max == 99.0);
+  BOOST_TEST(data.rows[0].stats.n == 2u);
+  q.experiment = "sizes";
+  BOOST_TEST(contains(load_error(ws.db, q), "--runs: a list of run ids names the runs exactly"));
+  q.experiment.clear();
+  q.runs = "999";
+  BOOST_TEST(contains(load_error(ws.db, q), "--runs: no run with id 999"));
+
+  // --any-status brings in the FAILED run (with the others at cnn, 100).
+  q = accuracy_by_size();
+  q.any_status = true;
+  data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.rows[0].stats.n == 4u);
+  BOOST_TEST(data.runs_skipped.size() == 1u);  // the RUNNING run has no accuracy yet
+
+  q = PlotQuery{};
+  q.y = "eval.accuracy";
+  q.x = "train.lr";
+  q.parent = ws.sweep_parent;
+  data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.source == "sweep run " + std::to_string(ws.sweep_parent));
+  BOOST_REQUIRE_EQUAL(data.rows.size(), 2u);
+  BOOST_TEST(data.rows[0].x == "0.01");  // numeric order, shortest text
+  BOOST_TEST(data.rows[0].point.y == 0.7);
+  BOOST_TEST(data.rows[1].x == "0.1");
+  BOOST_TEST(data.rows[1].point.y == 0.8);
+
+  q.parent = ws.old_run;
+  BOOST_TEST(contains(load_error(ws.db, q), "has no child runs"));
+
+  q = accuracy_by_size();
+  q.experiment = "old";
+  data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.runs_used == std::vector<int64_t>{ws.old_run}, tt::per_element());
+  q.experiment = "sizez";
+  const std::string e = load_error(ws.db, q);
+  BOOST_TEST(contains(e, "--experiment: no runs in experiment 'sizez'"));
+  BOOST_TEST(contains(e, "did you mean 'sizes'?"));
+
+  BOOST_TEST(contains(load_error(ws.dir / "nothing.db", q), "no results database here yet"));
+}
+
+BOOST_AUTO_TEST_CASE(unknown_names_are_clear_errors_with_suggestions) {
+  Workspace ws;
+  PlotQuery q = accuracy_by_size();
+  q.y = "metrics.eval.acuracy";
+  std::string e = load_error(ws.db, q);
+  BOOST_TEST(contains(e, "command line: error: --y: no metric 'eval.acuracy' in the 18 selected run(s)"));
+  BOOST_TEST(contains(e, "did you mean 'metrics.eval.accuracy'?"));
+  BOOST_TEST(contains(e, "metrics recorded: metrics.eval.accuracy, metrics.train.loss"));
+
+  q = accuracy_by_size();
+  q.group = {"train.modle"};
+  e = load_error(ws.db, q);
+  BOOST_TEST(contains(e, "--group: no param 'train.modle'"));
+  BOOST_TEST(contains(e, "did you mean 'train.model'?"));
+
+  q = accuracy_by_size();
+  q.x = "data.limit_trian";
+  BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'data.limit_train'?"));
+
+  q = accuracy_by_size();
+  q.y = "params.seed";
+  BOOST_TEST(contains(load_error(ws.db, q), "--y: 'seed' is a param; --y takes a metric"));
+}
+
+BOOST_AUTO_TEST_CASE(non_numeric_x_is_categorical) {
+  Workspace ws;
+  PlotQuery q;
+  q.y = "eval.accuracy";
+  q.x = "train.model";
+  q.runs = "params.data.limit_train = 100";
+  q.experiment = "sizes";
+  const PlotData data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.x_categories == (std::vector<std::string>{"cnn", "mlp"}), tt::per_element());
+  BOOST_REQUIRE_EQUAL(data.series.size(), 1u);
+  BOOST_REQUIRE_EQUAL(data.series[0].points.size(), 2u);
+  BOOST_TEST(data.series[0].points[0].x == 0);
+  BOOST_TEST(data.series[0].points[1].x == 1);
+  BOOST_TEST(data.rows[1].x == "mlp");
+}
+
+BOOST_AUTO_TEST_CASE(spec_and_table_describe_the_aggregation) {
+  Workspace ws;
+  const PlotData data = load_plot_data(ws.db, accuracy_by_size());
+  const PlotSpec spec = make_plot_spec(data, accuracy_by_size());
+  BOOST_TEST(spec.title == "eval.accuracy vs data.limit_train");
+  BOOST_TEST(spec.legend_title == "train.model");
+  BOOST_TEST(spec.subtitle == "mean ± std over 3 runs per point · experiment 'sizes' · 18 runs");
+
+  const Table t = plot_table(data);
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 6u);
+  BOOST_TEST(t.columns[5] == "n");
+  BOOST_TEST(t.rows[0][0] == "cnn");
+  BOOST_TEST(t.rows[0][1] == "100");
+  BOOST_TEST(t.rows[0][5] == "3");
+}
+
+BOOST_AUTO_TEST_CASE(run_ids_parse_lists_and_ranges) {
+  BOOST_TEST(parse_run_ids("3,5,10-12") == (std::vector<int64_t>{3, 5, 10, 11, 12}),
+             tt::per_element());
+  BOOST_TEST(parse_run_ids("7, 8") == (std::vector<int64_t>{7, 8}), tt::per_element());
+  BOOST_TEST(is_run_id_list("3,5,10-12"));
+  BOOST_TEST(!is_run_id_list("params.seed = 1"));
+  for (const char* bad : {"", "3,,4", "a", "5-3", "1-", "-2"})
+    BOOST_CHECK_THROW(parse_run_ids(bad), ConfigError);
+}
+
+// The command itself, parsed by CLI11 as main() would: files written and the summary printed.
+BOOST_AUTO_TEST_CASE(plot_command_writes_svg_data_and_summary) {
+  Workspace ws;
+  CLI::App app;
+  GlobalOptions global;
+  global.workspace_flag = ws.dir.path().string();
+  add_plot_command(app, global);
+  const fs::path svg = ws.dir / "out" / "acc.svg";
+  const fs::path csv = ws.dir / "points.csv";
+  std::vector<std::string> args = {"plot", "--y", "eval.accuracy", "--x", "data.limit_train",
+                                   "--group", "train.model", "--logx", "-o", svg.string(),
+                                   "--data", csv.string()};
+  if (png_supported()) args.push_back("--png");
+  std::vector<const char*> argv = {"flowlab"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+
+  std::ostringstream captured;
+  auto* old = std::cout.rdbuf(captured.rdbuf());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (...) {
+    std::cout.rdbuf(old);
+    throw;
+  }
+  std::cout.rdbuf(old);
+
+  BOOST_TEST(fs::file_size(svg) > 1000u);
+  BOOST_TEST(contains(captured.str(), "wrote " + svg.string()));
+  BOOST_TEST(contains(captured.str(), "2 groups, 6 points, 18 runs (experiment 'sizes')"));
+  std::ifstream in(csv);
+  std::string header, first;
+  std::getline(in, header);
+  std::getline(in, first);
+  BOOST_TEST(header == "series,x,y,lo,hi,n,mean,median,std,sem,min,max,runs");
+  BOOST_TEST(contains(first, "cnn,100,"));
+  if (png_supported()) {
+    // A PNG starts with its 8-byte signature.
+    std::ifstream png(ws.dir / "out" / "acc.png", std::ios::binary);
+    std::string magic(8, '\0');
+    png.read(magic.data(), 8);
+    BOOST_TEST(magic == std::string("\x89PNG\r\n\x1a\n", 8));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

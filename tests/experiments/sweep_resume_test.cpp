@@ -1,0 +1,215 @@
+// Sweeps (one graph, shared nodes computed once, failures isolated) and resume (a SIGKILLed run
+// resumed from its checkpoint ends exactly where an uninterrupted run ends).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "experiments/cli/commands.h"
+#include "experiments/cli/runner.h"
+#include "tests/support/run_fixture.h"
+#include "tracking/store.h"
+
+namespace {
+
+using flowlab::testing::RunFixture;
+using flowlab::testing::source_dir;
+using flowlab::tracking::RunStatus;
+using flowlab::tracking::Store;
+namespace fs = std::filesystem;
+
+flowlab::cli::RunOutcome sweep(RunFixture& f, std::vector<std::string> args, int jobs = 0) {
+  flowlab::cli::RunOptions o;
+  o.spec = source_dir() / "tests/data/specs/tiny.yaml";
+  o.config_dir = source_dir() / "configs";
+  o.workspace = f.workspace();
+  o.overrides = std::move(args);
+  o.jobs = jobs;
+  o.quiet = true;
+  std::ostringstream out, err;
+  std::atomic<bool> stop{false};
+  return flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
+}
+
+flowlab::cli::RunOutcome resume(RunFixture& f, int64_t id) {
+  flowlab::cli::RunOptions o;
+  o.workspace = f.workspace();
+  o.quiet = true;
+  std::ostringstream out, err;
+  std::atomic<bool> stop{false};
+  return flowlab::cli::resume_run(id, o, f.registry(), out, err, stop);
+}
+
+// Every metric except wall-clock ones, keyed by node.key@step.
+std::map<std::string, double> deterministic_metrics(const Store& store, int64_t run) {
+  std::map<std::string, double> out;
+  for (const auto& m : store.metrics(run))
+    if (m.key != "samples_per_s" && m.key != "train_time_s")
+      out[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
+  return out;
+}
+
+pid_t spawn_flowlab(const std::vector<std::string>& args) {
+  std::fflush(stdout);  // or the child flushes the parent's buffered test output a second time
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+    std::vector<char*> argv{const_cast<char*>(FLOWLAB_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(FLOWLAB_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(experiments_sweep)
+
+BOOST_AUTO_TEST_CASE(sweep_children_share_the_dataset_node_and_record_their_own_results) {
+  RunFixture f;
+  auto r = sweep(f, {"nodes.train.params.epochs=1", "nodes.train.params.lr=0.01,0.001", "seed=1,2"});
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  Store store(f.db());
+  auto parent = store.get_run(r.run_id);
+  BOOST_TEST(flowlab::tracking::to_string(parent->status) == "FINISHED");
+  auto children = store.children(r.run_id);
+  BOOST_REQUIRE_EQUAL(children.size(), 4u);
+  int dataset_computations = 0, train_computations = 0;
+  std::set<std::string> seeds_and_lrs;
+  for (const auto& c : children) {
+    BOOST_TEST(flowlab::tracking::to_string(c.status) == "FINISHED");
+    auto params = store.params(c.id);
+    seeds_and_lrs.insert(params["train.seed"] + "/" + params["train.lr"]);
+    for (const auto& n : store.node_executions(c.id)) {
+      dataset_computations += n.node == "data" && !n.cache_hit;
+      train_computations += n.node == "train" && !n.cache_hit;
+    }
+    bool has_accuracy = false;
+    for (const auto& m : store.final_metrics(c.id)) has_accuracy |= m.node == "eval" && m.key == "accuracy";
+    BOOST_TEST(has_accuracy);
+  }
+  BOOST_TEST(dataset_computations == 1);  // one dataset for four children
+  BOOST_TEST(train_computations == 4);
+  BOOST_TEST(seeds_and_lrs == (std::set<std::string>{"1/0.01", "1/0.001", "2/0.01", "2/0.001"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_child_is_recorded_and_the_others_finish) {
+  RunFixture f;
+  auto r = sweep(f, {"optimizer=sgd", "nodes.train.params.epochs=1", "nodes.train.params.lr=10,0.01"});
+  BOOST_TEST(r.exit_code == 1);
+  Store store(f.db());
+  auto children = store.children(r.run_id);
+  BOOST_REQUIRE_EQUAL(children.size(), 2u);
+  BOOST_TEST(flowlab::tracking::to_string(children[0].status) == "FAILED");
+  BOOST_TEST(children[0].error.find("loss became") != std::string::npos);
+  BOOST_TEST(flowlab::tracking::to_string(children[1].status) == "FINISHED");
+  BOOST_TEST(flowlab::tracking::to_string(store.get_run(r.run_id)->status) == "FAILED");
+}
+
+BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
+  RunFixture f;
+  // The second child reads a dataset directory that does not exist yet, so it fails.
+  fs::path late = f.workspace().parent_path() / "late-data";
+  auto r = sweep(f, {"nodes.train.params.epochs=1",
+                     "nodes.data.params.path=/usr/share/datasets/fashion-mnist," + late.string()});
+  BOOST_TEST(r.exit_code == 1);
+  Store store(f.db());
+  auto before = store.children(r.run_id);
+  BOOST_REQUIRE_EQUAL(before.size(), 2u);
+  BOOST_TEST(flowlab::tracking::to_string(before[1].status) == "FAILED");
+  auto finished_nodes = store.node_executions(before[0].id);
+
+  fs::create_directory_symlink("/usr/share/datasets/fashion-mnist", late);
+  auto resumed = resume(f, r.run_id);
+  BOOST_TEST(resumed.exit_code == 0);
+  auto after = store.children(r.run_id);
+  BOOST_TEST(flowlab::tracking::to_string(after[1].status) == "FINISHED");
+  BOOST_TEST(flowlab::tracking::to_string(store.get_run(r.run_id)->status) == "FINISHED");
+  // The finished child was not touched: same end time, same node executions.
+  BOOST_TEST(*after[0].end_time == *before[0].end_time);
+  auto again = store.node_executions(before[0].id);
+  BOOST_REQUIRE_EQUAL(again.size(), finished_nodes.size());
+  for (size_t i = 0; i < again.size(); ++i) BOOST_TEST(again[i].start_time == finished_nodes[i].start_time);
+}
+
+BOOST_AUTO_TEST_CASE(dry_run_records_nothing) {
+  RunFixture f;
+  flowlab::cli::RunOptions o;
+  o.spec = source_dir() / "tests/data/specs/tiny.yaml";
+  o.config_dir = source_dir() / "configs";
+  o.workspace = f.workspace();
+  o.overrides = {"seed=range(0,3)", "model=glob(*)"};
+  o.dry_run = true;
+  std::ostringstream out, err;
+  std::atomic<bool> stop{false};
+  flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
+  BOOST_TEST(out.str().find("6 children") != std::string::npos);  // 3 seeds x {cnn, mlp}
+  BOOST_TEST(!fs::exists(f.db()));
+}
+
+// SIGKILL a real training process at a random moment, resume it, and compare every deterministic
+// metric with the same run left alone.
+BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_test::label("slow")) {
+  // Long enough (about 2 s of training) that the kill always lands before the end.
+  const std::vector<std::string> overrides = {"nodes.train.params.epochs=40",
+                                              "+nodes.train.params.checkpoint_every=10"};
+  RunFixture reference;
+  auto ref = reference.run("tiny.yaml", overrides);
+  BOOST_REQUIRE_EQUAL(ref.outcome.exit_code, 0);
+
+  RunFixture killed;
+  std::vector<std::string> args = {"run", (source_dir() / "tests/data/specs/tiny.yaml").string(),
+                                   "--config-dir", (source_dir() / "configs").string(),
+                                   "--workspace", killed.workspace().string(), "-q"};
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  pid_t pid = spawn_flowlab(args);
+  // Kill at a random point after the first checkpoint exists (and before the run can finish).
+  std::mt19937 rng(std::random_device{}());
+  int extra_ms = std::uniform_int_distribution<int>(0, 800)(rng);
+  bool checkpointed = false;
+  for (int i = 0; i < 600 && !checkpointed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::error_code ec;
+    checkpointed = fs::exists(killed.workspace() / "checkpoints", ec) && !fs::is_empty(killed.workspace() / "checkpoints", ec);
+  }
+  BOOST_REQUIRE(checkpointed);
+  std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_TEST_MESSAGE("killed " << extra_ms << " ms after the first checkpoint");
+  BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "the run finished before it could be killed");
+  Store store(killed.db());
+  auto run = store.list_runs(1).front();
+  BOOST_TEST(flowlab::cli::display_status(run) == "STALE");  // RUNNING in the table, but dead
+
+  auto resumed = resume(killed, run.id);
+  BOOST_REQUIRE_EQUAL(resumed.exit_code, 0);
+  BOOST_TEST(flowlab::tracking::to_string(store.get_run(run.id)->status) == "FINISHED");
+  Store ref_store(reference.db());
+  auto expected = deterministic_metrics(ref_store, ref.outcome.run_id);
+  auto got = deterministic_metrics(store, run.id);
+  BOOST_TEST(expected.size() > 30u);
+  BOOST_TEST(got == expected);
+  BOOST_TEST(!fs::exists(killed.workspace() / "checkpoints" / store.node_executions(run.id)[1].cache_key));
+}
+
+BOOST_AUTO_TEST_CASE(resuming_a_finished_run_does_nothing) {
+  RunFixture f;
+  auto r = f.run("tiny.yaml", {"nodes.train.params.epochs=1"});
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  Store store(f.db());
+  double end = *store.get_run(r.outcome.run_id)->end_time;
+  BOOST_TEST(resume(f, r.outcome.run_id).exit_code == 0);
+  BOOST_TEST(*store.get_run(r.outcome.run_id)->end_time == end);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

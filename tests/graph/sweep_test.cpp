@@ -1,0 +1,105 @@
+// Sweep grammar: choices, quoting, range(), glob(), the spec's sweep block and the product order.
+#include "graph/sweep.h"
+
+#include <fstream>
+
+#include <boost/test/unit_test.hpp>
+
+#include "graph/error.h"
+#include "tests/support/temp_dir.h"
+
+namespace {
+
+using flowlab::testing::TempDir;
+using Strings = std::vector<std::string>;
+
+Strings values_of(const std::string& arg, const std::filesystem::path& configs = {}) {
+  auto axis = flowlab::parse_sweep_argument(arg, configs);
+  BOOST_REQUIRE(axis);
+  return axis->values;
+}
+
+bool message_has(const flowlab::ConfigError& e, const std::string& part) {
+  return std::string(e.what()).find(part) != std::string::npos;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(graph_sweep)
+
+BOOST_AUTO_TEST_CASE(plain_overrides_are_not_sweeps) {
+  BOOST_TEST(!flowlab::parse_sweep_argument("a.b=1", {}));
+  BOOST_TEST(!flowlab::parse_sweep_argument("a.b=[1,2]", {}));  // a list is one value
+  BOOST_TEST(!flowlab::parse_sweep_argument("a.b='x,y'", {}));  // quoted commas are one value
+  BOOST_TEST(!flowlab::parse_sweep_argument("~a.b", {}));
+}
+
+BOOST_AUTO_TEST_CASE(comma_choices_keep_quotes_and_brackets_intact) {
+  BOOST_TEST(values_of("a=1,2,3") == (Strings{"1", "2", "3"}));
+  BOOST_TEST(values_of("a='x,y',z") == (Strings{"'x,y'", "z"}));
+  BOOST_TEST(values_of("a=[1,2],[3]") == (Strings{"[1,2]", "[3]"}));
+  BOOST_TEST(values_of("a=choice(p,q)") == (Strings{"p", "q"}));
+}
+
+BOOST_AUTO_TEST_CASE(range_follows_python_semantics_with_floats_allowed) {
+  BOOST_TEST(values_of("seed=range(0,3)") == (Strings{"0", "1", "2"}));
+  BOOST_TEST(values_of("n=range(10,0,-4)") == (Strings{"10", "6", "2"}));
+  BOOST_TEST(values_of("x=range(0,1,0.25)") == (Strings{"0", "0.25", "0.5", "0.75"}));
+  // Hydra's documented example: range(0,10,3.3) -> 0, 3.3, 6.6, 9.9.
+  BOOST_TEST(values_of("x=range(0,10,3.3)") == (Strings{"0", "3.3", "6.6", "9.9"}));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_sweeps_are_config_errors) {
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=range(0,3,0)", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "step must not be 0"); });
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=range(5,1)", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "range() is empty"); });
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=range(x,3)", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "takes numbers"); });
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=1,,2", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "empty choice"); });
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=glob(*)", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "not one"); });
+}
+
+BOOST_AUTO_TEST_CASE(glob_selects_group_options_with_excludes) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "configs/model");
+  for (const char* name : {"cnn", "lcn", "fcn", "mlp"}) std::ofstream(dir / "configs/model" / (std::string(name) + ".yaml")) << "x: 1\n";
+  BOOST_TEST(values_of("model=glob(*)", dir / "configs") == (Strings{"cnn", "fcn", "lcn", "mlp"}));
+  BOOST_TEST(values_of("model=glob(*cn,exclude=fcn)", dir / "configs") == (Strings{"cnn", "lcn"}));
+  BOOST_TEST(values_of("model=glob(*,exclude=[fcn,mlp])", dir / "configs") == (Strings{"cnn", "lcn"}));
+}
+
+BOOST_AUTO_TEST_CASE(children_are_the_product_with_the_last_axis_fastest) {
+  auto e = flowlab::expand_sweep(YAML::Node(), "spec.yaml", {"x=1", "a=p,q", "b=1,2,3"}, {});
+  BOOST_TEST(e.fixed == (Strings{"x=1"}));
+  BOOST_REQUIRE_EQUAL(e.children.size(), 6u);
+  BOOST_TEST(e.children[0] == (Strings{"x=1", "a=p", "b=1"}));
+  BOOST_TEST(e.children[1] == (Strings{"x=1", "a=p", "b=2"}));
+  BOOST_TEST(e.children[3] == (Strings{"x=1", "a=q", "b=1"}));
+  BOOST_TEST(e.children[5] == (Strings{"x=1", "a=q", "b=3"}));
+}
+
+BOOST_AUTO_TEST_CASE(spec_sweep_block_adds_axes_and_the_command_line_wins) {
+  YAML::Node block = YAML::Load("params:\n  a: p,q\n  b: [1, 2]\n  c: range(0,2)\n");
+  auto e = flowlab::expand_sweep(block, "spec.yaml", {"b=7,8,9"}, {});
+  // a (2) x c (2) from the spec, b (3) from the command line replacing the spec's b.
+  BOOST_TEST(e.children.size() == 12u);
+  BOOST_REQUIRE_EQUAL(e.axes.size(), 3u);
+  BOOST_TEST(e.axes[0].key == "a");
+  BOOST_TEST(e.axes[1].key == "c");
+  BOOST_TEST(e.axes[2].key == "b");
+  BOOST_TEST(e.axes[2].values == (Strings{"7", "8", "9"}));
+  // A plain override of a swept key fixes it.
+  auto fixed = flowlab::expand_sweep(block, "spec.yaml", {"a=p"}, {});
+  BOOST_TEST(fixed.children.size() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_sweep_block_that_is_not_a_mapping_names_the_spec) {
+  YAML::Node block = YAML::Load("[1, 2]");
+  BOOST_CHECK_EXCEPTION(flowlab::expand_sweep(block, "my_spec.yaml", {}, {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "my_spec.yaml:") && message_has(e, "sweep"); });
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,159 @@
+#pragma once
+// Searching runs with MLflow's search_runs filter language, compiled into parameterised SQL over
+// the results database, plus a read-only connection for `flowlab sql`. No LibTorch here.
+//
+// Grammar (keywords case-insensitive; keys and string values case-sensitive):
+//   filter     := [ or_expr ]                          -- empty filter: every run
+//   or_expr    := and_expr { OR and_expr }             -- AND binds tighter than OR
+//   and_expr   := primary { AND primary }
+//   primary    := '(' or_expr ')' | comparison
+//   comparison := field ( '=' | '!=' | '<' | '<=' | '>' | '>=' ) value
+//               | field [NOT] ( LIKE | ILIKE ) value
+//               | field [NOT] IN '(' value { ',' value } ')'
+//   field      := metrics.KEY | metrics.NODE.KEY | params.KEY | tags.KEY | attributes.NAME | NAME
+//                 (also metric., param., tag., attribute., attr. ; a bare NAME must be an attribute)
+//   KEY, NODE  := segment { '.' segment }   segment := [A-Za-z0-9_/-]+ | `...` | "..."
+//                 (a doubled quote inside quotes stands for itself: `it``s`)
+//   value      := number | '...' | "..."              ('' inside '...' stands for one ')
+//
+// What a field means for one run:
+//   metrics.NODE.KEY  the latest value of series (NODE, KEY): latest_metrics, i.e. the highest step
+//                     (ties: the later insert). The first segment is the node, the rest the key, so
+//                     metrics.eval.class_acc.3 is node "eval", key "class_acc.3".
+//   metrics.KEY       one segment: KEY logged by any node. In a filter the run matches when ANY
+//                     node's latest value of KEY satisfies the comparison; as a column or sort key
+//                     it is the most recently logged of them (latest timestamp, then node name).
+//                     Quote a dotted bare key: metrics."class_acc.3".
+//   params.KEY        the param's text; tags.KEY the tag's text. When the value in the filter is a
+//                     number (5, '5', '1e-3') and the stored text is a number too, they compare as
+//                     numbers ('0.010' = 0.01; '64' > '8'); otherwise they compare as text.
+//   attributes.X      id (= run_id, the integer run id), uuid, name (= run_name), experiment,
+//                     status, start_time (= created), end_time, duration, parent_id, seed, host,
+//                     git_commit, spec_file, overrides. Times are unix seconds; a time may also be
+//                     written as a local date string: attributes.start_time > '2024-05-01 12:00'.
+//                     status values are checked (RUNNING, FINISHED, FAILED, KILLED; any case).
+// A run without the field (or with a NaN metric) matches no comparison, != and NOT IN included.
+// LIKE is case-sensitive with % and _ wildcards; ILIKE is the same, ASCII case-insensitive.
+// LIKE and ILIKE apply to text fields only; metrics take numbers only.
+//
+// Safety: a filter only chooses among SQL fragments written in query.cpp; every key and value
+// the user typed is a bound parameter, never part of the SQL text.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "graph/error.h"
+
+struct sqlite3;
+
+namespace flowlab::tracking {
+
+/// A value bound into, or read out of, SQL: NULL, integer, real or text.
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
+
+/// A malformed filter, column list or sort key. what() shows the text with a caret under the
+/// offending token; position() is its byte offset in the text.
+class QuerySyntaxError : public ConfigError {
+ public:
+  QuerySyntaxError(const std::string& option, const std::string& text, size_t position,
+                   const std::string& message);
+  size_t position() const { return position_; }
+
+ private:
+  size_t position_;
+};
+
+enum class FieldKind { kMetric, kParam, kTag, kAttribute };
+
+/// One thing known about a run: a metric series, a param, a tag or an attribute.
+struct Field {
+  FieldKind kind = FieldKind::kAttribute;
+  std::string node;  // metrics only; empty = any node
+  std::string key;   // metric/param/tag key, or the canonical attribute name ("id", "status")
+  /// The canonical spelling, which parses back to this field: "metrics.eval.accuracy",
+  /// "params.`a b`", and bare names for attributes ("status").
+  std::string display() const;
+  bool operator==(const Field& o) const {
+    return kind == o.kind && node == o.node && key == o.key;
+  }
+};
+
+/// The attribute's value type, for formatting: "int", "real", "time" or "text".
+std::string attribute_type(const std::string& name);
+
+struct SortKey {
+  Field field;
+  bool descending = false;
+};
+
+/// One field, e.g. "metrics.eval.accuracy" (throws QuerySyntaxError naming `option`).
+Field parse_field(const std::string& text, const std::string& option = "field");
+/// "id,name,metrics.eval.accuracy" (commas inside quoted keys are part of the key).
+std::vector<Field> parse_columns(const std::string& text);
+/// "-metrics.eval.accuracy,+params.lr" or MLflow's "metrics.eval.accuracy DESC"; no sign and
+/// no direction means ascending.
+std::vector<SortKey> parse_sort(const std::string& text);
+/// Checks a filter's syntax and types (throws QuerySyntaxError) and returns the fields it names,
+/// in order of first appearance.
+std::vector<Field> filter_fields(const std::string& filter);
+
+struct RunQuery {
+  std::string filter;             // empty: every run
+  std::string columns;            // empty: id, experiment, name, status + the filter's and sort's fields
+  std::vector<std::string> sort;  // each parsed with parse_sort; empty: newest first
+  int limit = 0;                  // <= 0: no limit
+};
+
+/// The SQL a RunQuery runs, for tests and for the curious.
+struct CompiledQuery {
+  std::string sql;
+  std::vector<SqlValue> binds;
+  std::vector<Field> columns;  // one per result column
+};
+CompiledQuery compile_query(const RunQuery& query);
+
+struct ResultSet {
+  std::vector<std::string> columns;
+  std::vector<std::vector<SqlValue>> rows;
+};
+
+struct QueryResult {
+  std::vector<Field> fields;  // one per column; headings are fields[i].display()
+  std::vector<std::vector<SqlValue>> rows;
+};
+
+/// A read-only connection: SQLITE_OPEN_READONLY plus PRAGMA query_only=ON, a busy timeout (so a
+/// reader waits out a writer's checkpoint rather than failing) and the SQL function
+/// flowlab_number(text) (the number the whole text spells, else NULL).
+class ReadOnlyDb {
+ public:
+  /// Throws StoreError when the file does not exist or cannot be opened.
+  explicit ReadOnlyDb(const std::filesystem::path& path);
+  ~ReadOnlyDb();
+  ReadOnlyDb(const ReadOnlyDb&) = delete;
+  ReadOnlyDb& operator=(const ReadOnlyDb&) = delete;
+
+  /// Runs flowlab's own SQL with bound values; SQLite failures throw StoreError.
+  ResultSet execute(const std::string& sql, const std::vector<SqlValue>& binds = {}) const;
+  /// Runs one statement the user typed. Throws ConfigError when it does not compile, is more than
+  /// one statement, or would write (checked before it runs; the connection could not write anyway).
+  ResultSet execute_user_sql(const std::string& sql) const;
+  int schema_version() const;
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+};
+
+/// Runs a query. Malformed input throws QuerySyntaxError before anything touches the database.
+QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query);
+
+/// The number a whole string spells in the filter's number syntax ([+-] digits [. digits]
+/// [e [+-] digits]), else nullopt. Used for params/tags numeric comparison.
+std::optional<double> parse_number(const std::string& text);
+
+}  // namespace flowlab::tracking

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -188,7 +189,9 @@ struct DefaultsEntry {
 
 class Composer {
  public:
-  Composer(ComposedSpec& spec, std::string spec_name) : spec_(spec), spec_name_(std::move(spec_name)) {}
+  Composer(ComposedSpec& spec, std::string spec_name,
+           std::function<bool(const std::string&, const std::string&)> declared_param = {})
+      : spec_(spec), spec_name_(std::move(spec_name)), declared_param_(std::move(declared_param)) {}
 
   void run(YAML::Node primary, const std::vector<std::string>& override_texts) {
     std::vector<Override> group_overrides, value_overrides;
@@ -225,6 +228,7 @@ class Composer {
  private:
   ComposedSpec& spec_;
   std::string spec_name_;
+  std::function<bool(const std::string&, const std::string&)> declared_param_;
 
   fs::path group_dir(const std::string& group) const { return spec_.config_dir / group; }
 
@@ -440,8 +444,28 @@ class Composer {
     }
   }
 
-  void apply_value_override(const Override& o) {
+  bool declared_param(const std::vector<std::string>& parts) const {
+    if (!declared_param_ || parts.size() != 4 || parts[0] != "nodes" || parts[2] != "params") return false;
+    YAML::Node op = find_path(spec_.root, "nodes." + parts[1] + ".op");
+    return op.IsDefined() && op.IsScalar() && declared_param_(op.Scalar(), parts[3]);
+  }
+
+  // `train.lr=0.1` is shorthand for `nodes.train.params.lr=0.1` when `train` is a node and not
+  // a top-level key.
+  std::string expand_node_shorthand(const std::string& key) const {
+    auto parts = split_path(key);
+    if (parts.size() < 2) return key;
+    const YAML::Node& root = spec_.root;
+    if (root[parts[0]].IsDefined()) return key;
+    YAML::Node nodes = root["nodes"];
+    if (!nodes.IsDefined() || !nodes.IsMap() || !static_cast<const YAML::Node&>(nodes)[parts[0]].IsDefined())
+      return key;
+    return "nodes." + parts[0] + ".params" + key.substr(parts[0].size());
+  }
+
+  void apply_value_override(Override o) {
     SourceLocation where{"command line", 0, 0, "override '" + o.text + "'"};
+    o.key = expand_node_shorthand(o.key);
     auto parts = split_path(o.key);
     std::string parent_path = o.key.substr(0, o.key.size() - parts.back().size());
     if (!parent_path.empty()) parent_path.pop_back();
@@ -462,6 +486,9 @@ class Composer {
     if (o.has_value) {
       value = o.value.empty() ? YAML::Node(std::string()) : parse_yaml(o.value, "command line");
     }
+    // An op param the spec leaves at its default can be set without '+': it is declared.
+    if (o.kind == Override::Kind::kSet && !exists && declared_param(parts))
+      o.kind = Override::Kind::kForceAdd;
     switch (o.kind) {
       case Override::Kind::kSet:
         if (!exists) throw missing();
@@ -610,7 +637,7 @@ ComposedSpec compose(const ComposeOptions& options) {
   if (!primary.IsMap())
     throw ConfigError(location_of(options.spec_file.string(), primary.Mark()), "",
                       "expected a mapping at the top of the spec (keys such as nodes:, defaults:)");
-  Composer(spec, options.spec_file.string()).run(primary, options.overrides);
+  Composer(spec, options.spec_file.string(), options.declared_param).run(primary, options.overrides);
   return spec;
 }
 

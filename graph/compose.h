@@ -7,6 +7,7 @@
 //   3. `${path.to.key}` interpolations are resolved against the composed tree.
 // Each value remembers where it came from so later errors can name file:line:col.
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,9 @@ struct ComposeOptions {
   /// or one of its parents.
   std::filesystem::path config_dir;
   std::vector<std::string> overrides;
+  /// Whether op `op` declares param `param`: lets `nodes.N.params.P=v` set a param that the spec
+  /// leaves at its default without Hydra's '+' (the op's schema already declares the key).
+  std::function<bool(const std::string& op, const std::string& param)> declared_param;
 };
 
 class ComposedSpec {

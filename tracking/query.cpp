@@ -1100,11 +1100,15 @@ ResultSet ReadOnlyDb::execute_user_sql(const std::string& sql) const {
   const int rc = collect(st.s, out);
   if (rc != SQLITE_DONE) {
     const std::string msg = sqlite3_errmsg(db_);
-    const int primary = rc & 0xff;
-    if (primary == SQLITE_ERROR || primary == SQLITE_READONLY || primary == SQLITE_AUTH ||
-        primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH || primary == SQLITE_RANGE)
-      throw user_error(msg);
-    throw StoreError(fmt::format("sqlite error running the statement: {}", msg));
+    // The machine's trouble (busy, I/O, corruption, memory) is a failure; the rest is about
+    // what the statement asked for (no such file to ATTACH, a bad function argument, ...).
+    switch (rc & 0xff) {
+      case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM: case SQLITE_IOERR:
+      case SQLITE_CORRUPT: case SQLITE_FULL: case SQLITE_INTERRUPT: case SQLITE_PROTOCOL:
+        throw StoreError(fmt::format("sqlite error running the statement: {}", msg));
+      default:
+        throw user_error(msg);
+    }
   }
   return out;
 }

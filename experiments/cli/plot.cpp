@@ -329,8 +329,8 @@ double text_width(const std::string& s, double font) {
   return em * font;
 }
 
-// Bold glyphs are about 8 % wider.
-constexpr double kBold = 1.08;
+// Bold glyphs are about a tenth wider.
+constexpr double kBold = 1.12;
 
 // Cuts long labels so one odd name cannot squeeze the plot.
 std::string ellipsize(const std::string& s, size_t max_code_points) {
@@ -474,12 +474,12 @@ const char* dash_for(size_t series_index) {
 }
 
 [[noreturn]] void log_error(const char* flag, const char* axis, const std::string& series,
-                            double x, double y, size_t count) {
+                            const std::string& x, double y, size_t count) {
   std::string where = series.empty() ? "" : fmt::format(" in '{}'", series);
   throw ConfigError(SourceLocation{"command line"}, flag,
                     fmt::format("a log scale needs {} > 0, but {} point(s) have {} <= 0 (first{}: "
                                 "x = {}, y = {})",
-                                axis, count, axis, where, short_number(x), short_number(y)),
+                                axis, count, axis, where, x, short_number(y)),
                     {fmt::format("drop {} or select runs with positive values", flag)});
 }
 
@@ -499,9 +499,14 @@ void check_log_axes(const PlotSpec& spec) {
         if ((is_x ? p.x : p.y) <= 0) {
           if (!bad++) first_series = &s, first = &p;
         }
-    if (bad)
-      log_error(is_x ? "--logx" : "--logy", is_x ? "x" : "y", first_series->name, first->x,
-                first->y, bad);
+    if (bad) {
+      const auto index = static_cast<size_t>(first->x);
+      const std::string x = !spec.x_categories.empty() && index < spec.x_categories.size()
+                                ? spec.x_categories[index]
+                                : short_number(first->x);
+      log_error(is_x ? "--logx" : "--logy", is_x ? "x" : "y", first_series->name, x, first->y,
+                bad);
+    }
   }
 }
 
@@ -529,9 +534,9 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
   set_ticks(l.y, std::clamp(static_cast<int>(plot_h / 50), 3, 9));
   double widest_y = 0;
   for (const auto& s : l.y.labels) widest_y = std::max(widest_y, text_width(s, kTickFont));
-  const double left = kPad + y_title + widest_y + kTickLength + 6;
+  double left = kPad + y_title + widest_y + kTickLength + 6;
   const double right = std::max(kPad + 8, reserved_right);
-  const double plot_w = spec.width - left - right;
+  double plot_w = spec.width - left - right;
 
   if (spec.x_categories.empty()) {
     // As many ticks as fit with their labels side by side, a gap of 1.5 em between them.
@@ -559,6 +564,14 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
       l.x_label_depth = widest * std::sin(40 * kPi / 180) + kTickFont;
       bottom += l.x_label_depth - kTickFont;
       plot_h = spec.height - top - bottom;
+      // The first label ends at its tick and reaches left: keep it inside the image.
+      const double first_reach = text_width(l.x.labels.front(), kTickFont) * std::cos(40 * kPi / 180);
+      const double first_tick = left + plot_w / (2 * static_cast<double>(spec.x_categories.size()));
+      if (first_tick - first_reach < kPad) {
+        const double shift = kPad - (first_tick - first_reach);
+        left += shift;
+        plot_w -= shift;
+      }
     }
   }
   l.plot = Rect{left, top, left + plot_w, top + plot_h};
@@ -730,19 +743,20 @@ std::string render_svg(const PlotSpec& spec) {
 
   // Title and subtitle, centred over the plot area.
   const double centre_x = (l.plot.x0 + l.plot.x1) / 2;
+  const double centred_room = 2 * std::min(centre_x - kPad, spec.width - centre_x - kPad);
   double baseline = kPad + kTitleFont * 0.8;
   if (!spec.title.empty()) {
     svg.text_element("text", {{"x", num(centre_x)}, {"y", num(baseline)},
                               {"font-size", num(kTitleFont)}, {"font-weight", "bold"},
                               {"text-anchor", "middle"}, {"fill", "#222"}},
-                     spec.title);
+                     fit_width(spec.title, kTitleFont * kBold, centred_room));
     baseline += kSubtitleFont + 8;
   }
   if (!spec.subtitle.empty())
     svg.text_element("text", {{"x", num(centre_x)}, {"y", num(baseline)},
                               {"font-size", num(kSubtitleFont)}, {"text-anchor", "middle"},
                               {"fill", "#555"}},
-                     spec.subtitle);
+                     fit_width(spec.subtitle, kSubtitleFont, centred_room));
 
   // Grid lines under the data.
   svg.open("g", {{"stroke", "#e3e3e3"}, {"stroke-width", "1"}});
@@ -843,14 +857,14 @@ std::string render_svg(const PlotSpec& spec) {
                               {"y", num(l.plot.y1 + kTickLength + 6 + depth + 6 + kLabelFont * 0.8)},
                               {"font-size", num(kLabelFont)}, {"text-anchor", "middle"},
                               {"fill", "#222"}},
-                     spec.x_label);
+                     fit_width(spec.x_label, kLabelFont, l.plot.x1 - l.plot.x0));
   }
   if (!spec.y_label.empty()) {
     const double x = kPad + kLabelFont * 0.8, y = (l.plot.y0 + l.plot.y1) / 2;
     svg.text_element("text", {{"x", num(x)}, {"y", num(y)}, {"font-size", num(kLabelFont)},
                               {"text-anchor", "middle"}, {"fill", "#222"},
                               {"transform", fmt::format("rotate(-90 {} {})", num(x), num(y))}},
-                     spec.y_label);
+                     fit_width(spec.y_label, kLabelFont, l.plot.y1 - l.plot.y0));
   }
 
   // Legend: a line sample with the series' marker, then its name.

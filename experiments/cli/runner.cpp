@@ -89,7 +89,12 @@ Child compose_child(const RunOptions& options, const Registry& registry,
                     std::vector<std::string> overrides) {
   Child c;
   c.overrides = std::move(overrides);
-  c.spec = compose(ComposeOptions{options.spec, options.config_dir, c.overrides});
+  ComposeOptions compose_options{options.spec, options.config_dir, c.overrides};
+  compose_options.declared_param = [&registry](const std::string& op, const std::string& param) {
+    const OpDef* def = registry.find(op);
+    return def && def->find_param(param);
+  };
+  c.spec = compose(compose_options);
   c.plan = make_plan(c.spec, registry);
   return c;
 }

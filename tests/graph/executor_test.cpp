@@ -310,6 +310,28 @@ BOOST_AUTO_TEST_CASE(cached_producer_is_loaded_or_recomputed_for_a_recomputed_co
   BOOST_TEST((third.values("q", "value") == std::vector<double>{7, 8}));
 }
 
+BOOST_AUTO_TEST_CASE(nodes_with_equal_keys_in_one_run_both_finish) {
+  // Two nodes computing the same thing race to commit one cache entry; neither may fail.
+  Plan plan = plan_text(
+      "nodes:\n  x: {op: test.count, params: {value: 4}}\n  y: {op: test.count, params: {value: 4}}\n"
+      "  sum: {op: test.add, inputs: {a: x, b: y}}\n");
+  BOOST_REQUIRE(plan.find("x")->key == plan.find("y")->key);
+  RecordingListener listener;
+  auto r = run(plan, listener, 2);
+  BOOST_TEST(!r.failed);
+  BOOST_TEST((listener.values("sum", "sum") == std::vector<double>{8}));
+  auto again = run(plan, 2);
+  for (const auto& n : plan.nodes) BOOST_TEST(status(plan, again, n.name) == "CACHED");
+  BOOST_TEST(fs::is_empty(dir / "cache" / "staging"));
+}
+
+BOOST_AUTO_TEST_CASE(one_producer_may_feed_two_ports) {
+  Plan plan = plan_text("nodes:\n  x: {op: test.const, params: {value: 2.5}}\n  sum: {op: test.add, inputs: {a: x, b: x}}\n");
+  RecordingListener listener;
+  run(plan, listener, 2);
+  BOOST_TEST((listener.values("sum", "sum") == std::vector<double>{5}));
+}
+
 BOOST_AUTO_TEST_CASE(damaged_cache_record_is_a_miss) {
   Plan plan = plan_text("nodes:\n  a: {op: test.count, params: {value: 1}}\n");
   run(plan);
@@ -356,6 +378,8 @@ BOOST_AUTO_TEST_CASE(split_threads_counts_only_nodes_to_compute) {
   BOOST_TEST((flowlab::split_threads(plan, {true, false, false}, 6) == std::pair<int, int>{1, 6}));
   BOOST_TEST((flowlab::split_threads(plan, {true, true, false}, 6) == std::pair<int, int>{2, 3}));
   BOOST_TEST((flowlab::split_threads(plan, {false, false, false}, 6) == std::pair<int, int>{1, 6}));
+  // A cap on concurrent nodes (--jobs) hands the spare threads to the nodes that run.
+  BOOST_TEST((flowlab::split_threads(plan, {true, true, true}, 8, 2) == std::pair<int, int>{2, 4}));
   // A budget below one thread still runs one node on one thread.
   BOOST_TEST((flowlab::split_threads(plan, {true, true, true}, 0) == std::pair<int, int>{1, 1}));
 }

@@ -37,10 +37,10 @@ BOOST_AUTO_TEST_CASE(writer_processes_share_one_database) {
   const fs::path db = dir / "runs.db";
   { Store create(db); }  // schema first, as `flowlab sweep` does before starting workers
 
-  constexpr int kProcs = 5;         // writer processes
+  constexpr int kProcs = 6;         // writer processes
   constexpr int kRunsPerProc = 3;   // begin_run .. finish_run, one after the other
   constexpr int kThreads = 2;       // threads logging into one MetricWriter
-  constexpr int kSteps = 1500;      // rows per thread per run
+  constexpr int kSteps = 2000;      // rows per thread per run
   constexpr int kRowsPerRun = kThreads * kSteps;
 
   Barrier barrier;

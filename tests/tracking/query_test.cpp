@@ -306,7 +306,7 @@ BOOST_AUTO_TEST_CASE(columns_sort_and_limit) {
   BOOST_TEST(order({"params.train.optimizer", "-id"}) == "3124");
   BOOST_TEST(order({"name"}) == "1234");
   BOOST_TEST(order({"-name"}) == "4321");
-  BOOST_TEST(order({"metrics.train.loss"}) == "3214");
+  BOOST_TEST(order({"metrics.train.loss"}) == "3124");  // 0.1, 0.3, 0.5
   BOOST_TEST(order({}) == "4321");  // default: newest first
   BOOST_TEST(order({"experiment", "-metrics.accuracy"}) == "3124");
 

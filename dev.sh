@@ -11,13 +11,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 
 # Debian packages flowlab builds and runs with. libopenblas0-openmp matters for speed: without it
-# Debian's LibTorch falls back to reference BLAS (~40x slower GEMM).
+# Debian's LibTorch falls back to reference BLAS (~40x slower GEMM). librsvg2-dev gives
+# `flowlab plot --png` (optional to CMake: without it only SVG is written).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-openmp
   libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
+  librsvg2-dev
   dataset-fashion-mnist
 )
 

@@ -239,9 +239,12 @@ class Executor {
       if (compute_[i]) {
         compute(i);
         finish(i, NodeStatus::kFinished, "");
+      } else if (load_[i] && !try_load(i)) {
+        // A damaged cache entry (output deleted or unreadable) is recomputed and rewritten.
+        compute(i);
+        finish(i, NodeStatus::kFinished, "");
       } else {
         replay(i);
-        if (load_[i]) load(i);
         finish(i, NodeStatus::kCached, "");
       }
     } catch (const Cancelled&) {
@@ -299,6 +302,15 @@ class Executor {
     fs::path entry = cache_.entry(node.key);
     for (const auto& f : record.files)
       listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
+  }
+
+  bool try_load(size_t i) {
+    try {
+      load(i);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   void load(size_t i) {

@@ -392,7 +392,13 @@ std::pair<double, double> padded(Extent e, Scale scale) {
 void set_ticks(Axis& axis, int max_ticks) {
   if (axis.scale == Scale::kLog) {
     axis.ticks = log_ticks(axis.lo, axis.hi, max_ticks);
-    axis.labels = log_tick_labels(axis.ticks);
+    // Within one 1-2-5 interval log_ticks falls back to linear steps (0.55, 0.60, ...), which
+    // read best with linear labels (aligned decimals).
+    const bool one_two_five = std::all_of(axis.ticks.begin(), axis.ticks.end(), [](double t) {
+      const double m = t / pow10(static_cast<int>(std::floor(std::log10(t) + kEps)));
+      return std::fabs(m - 1) < 1e-9 || std::fabs(m - 2) < 1e-9 || std::fabs(m - 5) < 1e-9;
+    });
+    axis.labels = one_two_five ? log_tick_labels(axis.ticks) : linear_tick_labels(axis.ticks);
     // Unlabelled 2..9 marks show the axis is logarithmic when few decades are in view.
     axis.minor.clear();
     const int k_lo = static_cast<int>(std::floor(std::log10(axis.lo)));
@@ -516,6 +522,7 @@ struct Layout {
   Axis x, y;
   bool rotate_x_labels = false;
   double x_label_depth = 0;  // vertical room the x tick labels take
+  double y_title_x = 0;      // baseline of the rotated y axis title, beside the tick labels
 };
 
 Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_limits,
@@ -575,6 +582,7 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
     }
   }
   l.plot = Rect{left, top, left + plot_w, top + plot_h};
+  l.y_title_x = left - kTickLength - 6 - widest_y - 10;
   l.x.px_lo = l.plot.x0, l.x.px_hi = l.plot.x1;
   l.y.px_lo = l.plot.y1, l.y.px_hi = l.plot.y0;  // y grows upwards
   return l;
@@ -860,7 +868,7 @@ std::string render_svg(const PlotSpec& spec) {
                      fit_width(spec.x_label, kLabelFont, l.plot.x1 - l.plot.x0));
   }
   if (!spec.y_label.empty()) {
-    const double x = kPad + kLabelFont * 0.8, y = (l.plot.y0 + l.plot.y1) / 2;
+    const double x = l.y_title_x, y = (l.plot.y0 + l.plot.y1) / 2;
     svg.text_element("text", {{"x", num(x)}, {"y", num(y)}, {"font-size", num(kLabelFont)},
                               {"text-anchor", "middle"}, {"fill", "#222"},
                               {"transform", fmt::format("rotate(-90 {} {})", num(x), num(y))}},

@@ -43,8 +43,8 @@ Filter (MLflow search_runs syntax; keywords in any case, keys and values case-se
   A run lacking a field (or whose metric is NaN) matches no comparison, != and NOT IN included.
 
 Sort: --sort=-KEY descending, --sort=KEY or +KEY ascending, or --sort 'KEY DESC'; repeat the
-option or separate keys with commas. Write a leading - with '=' (--sort=-KEY), or it reads as an
-option. Runs lacking a sort key come last; then newest first.
+option or separate keys with commas (should a -KEY ever be taken for an option, write
+--sort=-KEY). Runs lacking a sort key come last; ties go to the newest run.
 Columns: --columns id,name,metrics.eval.accuracy (same key syntax). Default: id, experiment,
 name, status and every key the filter and sort mention.
 

@@ -1,7 +1,9 @@
 #include "experiments/cli/table.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,6 +61,13 @@ void print(const Table& t, Format format, std::ostream& out) {
         for (size_t c = 0; c < t.columns.size() && c < row.size(); ++c) {
           const std::string& v = row[c];
           if (is_numeric(c) && !v.empty()) {
+            // Whole numbers (ids, counts) stay integers: "id": 4, not 4.0.
+            int64_t whole = 0;
+            const auto parsed = std::from_chars(v.data(), v.data() + v.size(), whole);
+            if (parsed.ec == std::errc() && parsed.ptr == v.data() + v.size()) {
+              obj[t.columns[c]] = whole;
+              continue;
+            }
             try {
               size_t used = 0;
               double d = std::stod(v, &used);

@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(sql_reads_views) {
 
   std::ostringstream out;
   run_sql(ws.path(), "SELECT COUNT(*) AS n, NULL AS missing FROM run_metrics", Format::kJson, out);
-  BOOST_TEST(out.str().find("\"n\": 6") != std::string::npos, out.str());
+  BOOST_TEST(out.str().find("\"n\": 6,") != std::string::npos, out.str());
   BOOST_TEST(out.str().find("\"missing\": null") != std::string::npos, out.str());
 
   BOOST_CHECK_EXCEPTION(sql_table(ws.path(), "SELEC 1"), ConfigError,

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(glob_selects_group_options_with_excludes) {
   std::filesystem::create_directories(dir / "configs/model");
   for (const char* name : {"cnn", "lcn", "fcn", "mlp"}) std::ofstream(dir / "configs/model" / (std::string(name) + ".yaml")) << "x: 1\n";
   BOOST_TEST(values_of("model=glob(*)", dir / "configs") == (Strings{"cnn", "fcn", "lcn", "mlp"}));
-  BOOST_TEST(values_of("model=glob(*cn,exclude=fcn)", dir / "configs") == (Strings{"cnn", "lcn"}));
+  BOOST_TEST(values_of("model=glob(*n,exclude=fcn)", dir / "configs") == (Strings{"cnn", "lcn"}));
   BOOST_TEST(values_of("model=glob(*,exclude=[fcn,mlp])", dir / "configs") == (Strings{"cnn", "lcn"}));
 }
 

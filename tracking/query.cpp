@@ -199,7 +199,6 @@ const char* op_sql(Op op) {
 struct Literal {
   std::string text;               // a string's contents, or a number as written
   std::optional<double> number;   // set when the literal is (or spells) a number
-  bool quoted = false;
   size_t pos = 0;
 };
 
@@ -306,8 +305,12 @@ class Parser {
       // Keep a UTF-8 sequence whole.
       while (end < text_.size() && (static_cast<unsigned char>(text_[end]) & 0xC0) == 0x80) ++end;
     }
-    std::string tok = text_.substr(at, std::min<size_t>(end - at, 30));
-    return "'" + tok + "'";
+    if (text_[at] == '\'' || text_[at] == '"' || text_[at] == '`') {  // a whole quoted token
+      end = text_.find(text_[at], at + 1);
+      end = end == std::string::npos ? text_.size() : end + 1;
+    }
+    const std::string tok = text_.substr(at, std::min<size_t>(end - at, 30));
+    return tok.find('\'') == std::string::npos ? "'" + tok + "'" : "\"" + tok + "\"";
   }
 
   std::string peek_word() const {
@@ -400,7 +403,7 @@ class Parser {
     return text_.substr(start, pos_ - start);
   }
 
-  // A field and the position it starts at.
+  // A field, and its row in kAttributes when it is an attribute.
   std::pair<Field, const Attribute*> parse_field() {
     skip_ws();
     const size_t start = pos_;
@@ -489,7 +492,6 @@ class Parser {
     if (at_end()) fail(pos_, "expected a number or a quoted string, got the end of the input");
     const char c = text_[pos_];
     if (c == '\'' || c == '"') {
-      lit.quoted = true;
       ++pos_;
       for (;;) {
         if (at_end()) fail(lit.pos, fmt::format("unterminated string: missing the closing {}", c));
@@ -594,7 +596,8 @@ class Parser {
           fail(v.pos, "expected unix seconds or a local date like '2024-05-01' or "
                       "'2024-05-01 13:30:00' for " + shown + ", got '" + v.text + "'");
         }
-        fail(v.pos, "expected a number for " + shown + ", got '" + v.text + "'");
+        fail(v.pos, "expected a number for " + shown + ", got '" + v.text + "'" +
+                        (shown == "id" ? " (MLflow's hex run id is attributes.uuid here)" : ""));
       }
     }
     if (c.attribute && std::string(c.attribute->name) == "status" && !like) {

@@ -27,7 +27,8 @@ double pow10(int e) {
   return e >= 0 ? p : 1 / p;
 }
 
-// k * mantissa * 10^e with one rounding, so ticks are clean decimals (0.3, not 0.30000000000000004).
+// k * mantissa * 10^e with one rounding, so ticks are clean decimals (0.3, not
+// 0.30000000000000004).
 double scaled(double k_times_mantissa, int e) {
   return e >= 0 ? k_times_mantissa * pow10(e) : k_times_mantissa / pow10(-e);
 }
@@ -100,8 +101,7 @@ std::vector<double> log_ticks(double lo, double hi, int max_ticks) {
     return ticks;
   }
   // Under three decades: 1-2-5 multiples, thinned if they are too many.
-  for (const std::vector<int>& mantissas :
-       std::vector<std::vector<int>>{{1, 2, 5}, {1, 5}, {1}}) {
+  for (const std::vector<int>& mantissas : std::vector<std::vector<int>>{{1, 2, 5}, {1, 5}, {1}}) {
     ticks.clear();
     for (int k = k_lo - 1; k <= k_hi; ++k)
       for (int m : mantissas) {
@@ -121,11 +121,13 @@ std::vector<std::string> linear_tick_labels(const std::vector<double>& ticks) {
   for (double t : ticks) largest = std::max(largest, std::fabs(t));
   double divisor = 1;
   const char* suffix = "";
-  if (largest >= 1e10) divisor = 1e9, suffix = "G";
-  else if (largest >= 1e7) divisor = 1e6, suffix = "M";
-  else if (largest >= 1e4) divisor = 1e3, suffix = "k";
-  const int decimals =
-      std::max(0, static_cast<int>(std::ceil(-std::log10(step / divisor) - kEps)));
+  if (largest >= 1e10)
+    divisor = 1e9, suffix = "G";
+  else if (largest >= 1e7)
+    divisor = 1e6, suffix = "M";
+  else if (largest >= 1e4)
+    divisor = 1e3, suffix = "k";
+  const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step / divisor) - kEps)));
   std::vector<std::string> labels;
   for (double t : ticks) {
     if (std::fabs(t) < step * kEps) t = 0;  // no "-0.0"
@@ -142,9 +144,12 @@ std::vector<std::string> log_tick_labels(const std::vector<double>& ticks) {
   std::vector<std::string> labels;
   for (double t : ticks) {
     if (plain) {
-      if (t >= 1e6) labels.push_back(short_number(t / 1e6) + "M");
-      else if (t >= 1e4) labels.push_back(short_number(t / 1e3) + "k");
-      else labels.push_back(short_number(t));
+      if (t >= 1e6)
+        labels.push_back(short_number(t / 1e6) + "M");
+      else if (t >= 1e4)
+        labels.push_back(short_number(t / 1e3) + "k");
+      else
+        labels.push_back(short_number(t));
       continue;
     }
     const int e = static_cast<int>(std::floor(std::log10(t) + kEps));
@@ -180,10 +185,14 @@ std::string to_string(Agg agg) { return agg == Agg::kMean ? "mean" : "median"; }
 
 std::string to_string(ErrorBar error) {
   switch (error) {
-    case ErrorBar::kNone: return "none";
-    case ErrorBar::kStd: return "std";
-    case ErrorBar::kSem: return "sem";
-    case ErrorBar::kMinMax: return "minmax";
+    case ErrorBar::kNone:
+      return "none";
+    case ErrorBar::kStd:
+      return "std";
+    case ErrorBar::kSem:
+      return "sem";
+    case ErrorBar::kMinMax:
+      return "minmax";
   }
   return "?";
 }
@@ -215,10 +224,17 @@ Point summarize(double x, const Stats& stats, Agg agg, ErrorBar error) {
   p.y = agg == Agg::kMean ? stats.mean : stats.median;
   p.lo = p.hi = p.y;
   switch (error) {
-    case ErrorBar::kNone: break;
-    case ErrorBar::kStd: p.lo = p.y - stats.std, p.hi = p.y + stats.std; break;
-    case ErrorBar::kSem: p.lo = p.y - stats.sem, p.hi = p.y + stats.sem; break;
-    case ErrorBar::kMinMax: p.lo = stats.min, p.hi = stats.max; break;
+    case ErrorBar::kNone:
+      break;
+    case ErrorBar::kStd:
+      p.lo = p.y - stats.std, p.hi = p.y + stats.std;
+      break;
+    case ErrorBar::kSem:
+      p.lo = p.y - stats.sem, p.hi = p.y + stats.sem;
+      break;
+    case ErrorBar::kMinMax:
+      p.lo = stats.min, p.hi = stats.max;
+      break;
   }
   return p;
 }
@@ -246,11 +262,21 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') break;
         out += c;
@@ -319,12 +345,18 @@ double text_width(const std::string& s, double font) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if ((c & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
-    if (c >= 0x80) em += 0.65;
-    else if (std::isdigit(c)) em += 0.64;
-    else if (std::strchr("iljtfI.,:;'|!()[] ", c)) em += 0.34;
-    else if (std::strchr("mwMW", c)) em += 0.95;
-    else if (std::isupper(c)) em += 0.72;
-    else em += 0.6;
+    if (c >= 0x80)
+      em += 0.65;
+    else if (std::isdigit(c))
+      em += 0.64;
+    else if (std::strchr("iljtfI.,:;'|!()[] ", c))
+      em += 0.34;
+    else if (std::strchr("mwMW", c))
+      em += 0.95;
+    else if (std::isupper(c))
+      em += 0.72;
+    else
+      em += 0.6;
   }
   return em * font;
 }
@@ -357,8 +389,8 @@ std::string fit_width(const std::string& s, double font, double max_px) {
 
 struct Axis {
   Scale scale = Scale::kLinear;
-  double lo = 0, hi = 1;          // data limits
-  double px_lo = 0, px_hi = 1;    // pixels for lo and hi
+  double lo = 0, hi = 1;        // data limits
+  double px_lo = 0, px_hi = 1;  // pixels for lo and hi
   std::vector<double> ticks, minor;
   std::vector<std::string> labels;
 
@@ -407,9 +439,8 @@ void set_ticks(Axis& axis, int max_ticks) {
       for (int k = k_lo; k <= k_hi; ++k)
         for (int m = 2; m <= 9; ++m) {
           const double v = scaled(m, k);
-          const bool is_major = std::any_of(axis.ticks.begin(), axis.ticks.end(), [&](double t) {
-            return std::fabs(t - v) <= 1e-9 * v;
-          });
+          const bool is_major = std::any_of(axis.ticks.begin(), axis.ticks.end(),
+                                            [&](double t) { return std::fabs(t - v) <= 1e-9 * v; });
           if (v > axis.lo && v < axis.hi && !is_major) axis.minor.push_back(v);
         }
   } else {
@@ -421,7 +452,9 @@ void set_ticks(Axis& axis, int max_ticks) {
 struct Rect {
   double x0, y0, x1, y1;
   bool contains(double x, double y) const { return x >= x0 && x <= x1 && y >= y0 && y <= y1; }
-  bool overlaps(const Rect& o) const { return x0 <= o.x1 && o.x0 <= x1 && y0 <= o.y1 && o.y0 <= y1; }
+  bool overlaps(const Rect& o) const {
+    return x0 <= o.x1 && o.x0 <= x1 && y0 <= o.y1 && o.y0 <= y1;
+  }
 };
 
 // Liang-Barsky: does the segment (ax, ay)-(bx, by) pass through r?
@@ -436,8 +469,10 @@ bool segment_hits(const Rect& r, double ax, double ay, double bx, double by) {
       continue;
     }
     const double t = q[i] / p[i];
-    if (p[i] < 0) t0 = std::max(t0, t);
-    else t1 = std::min(t1, t);
+    if (p[i] < 0)
+      t0 = std::max(t0, t);
+    else
+      t1 = std::min(t1, t);
     if (t0 > t1) return false;
   }
   return true;
@@ -447,18 +482,18 @@ bool segment_hits(const Rect& r, double ax, double ay, double bx, double by) {
 std::string marker_path(size_t shape, double cx, double cy, double r) {
   static const std::vector<std::vector<std::pair<double, double>>> kShapes = [] {
     std::vector<std::vector<std::pair<double, double>>> s(8);
-    s[1] = {{-0.85, -0.85}, {0.85, -0.85}, {0.85, 0.85}, {-0.85, 0.85}};         // square
-    s[2] = {{0, -1.2}, {1.1, 0.75}, {-1.1, 0.75}};                                // triangle up
-    s[3] = {{0, -1.25}, {1.05, 0}, {0, 1.25}, {-1.05, 0}};                       // diamond
-    s[4] = {{0, 1.2}, {1.1, -0.75}, {-1.1, -0.75}};                               // triangle down
-    const double a = 1.15, b = 0.38;                                              // plus
-    s[5] = {{-b, -a}, {b, -a}, {b, -b}, {a, -b}, {a, b}, {b, b},
-            {b, a}, {-b, a}, {-b, b}, {-a, b}, {-a, -b}, {-b, -b}};
-    for (auto [x, y] : s[5]) {                                                    // x (plus, 45°)
+    s[1] = {{-0.85, -0.85}, {0.85, -0.85}, {0.85, 0.85}, {-0.85, 0.85}};  // square
+    s[2] = {{0, -1.2}, {1.1, 0.75}, {-1.1, 0.75}};                        // triangle up
+    s[3] = {{0, -1.25}, {1.05, 0}, {0, 1.25}, {-1.05, 0}};                // diamond
+    s[4] = {{0, 1.2}, {1.1, -0.75}, {-1.1, -0.75}};                       // triangle down
+    const double a = 1.15, b = 0.38;                                      // plus
+    s[5] = {{-b, -a}, {b, -a}, {b, -b}, {a, -b}, {a, b},   {b, b},
+            {b, a},   {-b, a}, {-b, b}, {-a, b}, {-a, -b}, {-b, -b}};
+    for (auto [x, y] : s[5]) {  // x (plus, 45°)
       const double k = std::sqrt(0.5);
       s[6].push_back({k * (x - y), k * (x + y)});
     }
-    for (int i = 0; i < 10; ++i) {                                                // star
+    for (int i = 0; i < 10; ++i) {  // star
       const double angle = -kPi / 2 + i * kPi / 5, rad = i % 2 ? 0.55 : 1.3;
       s[7].push_back({rad * std::cos(angle), rad * std::sin(angle)});
     }
@@ -510,8 +545,7 @@ void check_log_axes(const PlotSpec& spec) {
       const std::string x = !spec.x_categories.empty() && index < spec.x_categories.size()
                                 ? spec.x_categories[index]
                                 : short_number(first->x);
-      log_error(is_x ? "--logx" : "--logy", is_x ? "x" : "y", first_series->name, x, first->y,
-                bad);
+      log_error(is_x ? "--logx" : "--logy", is_x ? "x" : "y", first_series->name, x, first->y, bad);
     }
   }
 }
@@ -572,7 +606,8 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
       bottom += l.x_label_depth - kTickFont;
       plot_h = spec.height - top - bottom;
       // The first label ends at its tick and reaches left: keep it inside the image.
-      const double first_reach = text_width(l.x.labels.front(), kTickFont) * std::cos(40 * kPi / 180);
+      const double first_reach =
+          text_width(l.x.labels.front(), kTickFont) * std::cos(40 * kPi / 180);
       const double first_tick = left + plot_w / (2 * static_cast<double>(spec.x_categories.size()));
       if (first_tick - first_reach < kPad) {
         const double shift = kPad - (first_tick - first_reach);
@@ -594,8 +629,7 @@ struct DrawnPoint {
   bool has_bar;
 };
 
-std::vector<std::vector<DrawnPoint>> project(const PlotSpec& spec, const Layout& l,
-                                             bool bands) {
+std::vector<std::vector<DrawnPoint>> project(const PlotSpec& spec, const Layout& l, bool bands) {
   const size_t k = spec.series.size();
   // Dodge: series side by side so that bars at a shared x stay apart (and categories hold all).
   double dodge = 0;
@@ -623,8 +657,7 @@ std::vector<std::vector<DrawnPoint>> project(const PlotSpec& spec, const Layout&
 }
 
 // How many drawn features (markers, bars, line segments, band edges) a box would cover.
-size_t collisions(const Rect& box, const std::vector<std::vector<DrawnPoint>>& drawn,
-                  bool joined) {
+size_t collisions(const Rect& box, const std::vector<std::vector<DrawnPoint>>& drawn, bool joined) {
   size_t hits = 0;
   for (const auto& series : drawn) {
     for (size_t j = 0; j < series.size(); ++j) {
@@ -660,8 +693,8 @@ LegendBox measure_legend(const PlotSpec& spec) {
     widest = std::max(widest, text_width(ellipsize(s.name, 40), kLegendFont));
   b.width = 10 + kLegendSample + 8 + widest + 10;
   if (!spec.legend_title.empty())
-    b.width = std::max(b.width,
-                       20 + kBold * text_width(ellipsize(spec.legend_title, 40), kLegendFont));
+    b.width =
+        std::max(b.width, 20 + kBold * text_width(ellipsize(spec.legend_title, 40), kLegendFont));
   b.height = 8 + (spec.legend_title.empty() ? 0 : kLegendRow) +
              kLegendRow * static_cast<double>(spec.series.size()) + 4;
   return b;
@@ -743,8 +776,10 @@ std::string render_svg(const PlotSpec& spec) {
   if (!spec.subtitle.empty()) svg.text_element("desc", {}, spec.subtitle);
   svg.open("defs", {});
   svg.open("clipPath", {{"id", "plot-area"}});
-  svg.leaf("rect", {{"x", num(l.plot.x0)}, {"y", num(l.plot.y0)},
-                    {"width", num(l.plot.x1 - l.plot.x0)}, {"height", num(l.plot.y1 - l.plot.y0)}});
+  svg.leaf("rect", {{"x", num(l.plot.x0)},
+                    {"y", num(l.plot.y0)},
+                    {"width", num(l.plot.x1 - l.plot.x0)},
+                    {"height", num(l.plot.y1 - l.plot.y0)}});
   svg.close();
   svg.close();
   svg.leaf("rect", {{"width", "100%"}, {"height", "100%"}, {"fill", "white"}});
@@ -754,16 +789,23 @@ std::string render_svg(const PlotSpec& spec) {
   const double centred_room = 2 * std::min(centre_x - kPad, spec.width - centre_x - kPad);
   double baseline = kPad + kTitleFont * 0.8;
   if (!spec.title.empty()) {
-    svg.text_element("text", {{"x", num(centre_x)}, {"y", num(baseline)},
-                              {"font-size", num(kTitleFont)}, {"font-weight", "bold"},
-                              {"text-anchor", "middle"}, {"fill", "#222"}},
+    svg.text_element("text",
+                     {{"x", num(centre_x)},
+                      {"y", num(baseline)},
+                      {"font-size", num(kTitleFont)},
+                      {"font-weight", "bold"},
+                      {"text-anchor", "middle"},
+                      {"fill", "#222"}},
                      fit_width(spec.title, kTitleFont * kBold, centred_room));
     baseline += kSubtitleFont + 8;
   }
   if (!spec.subtitle.empty())
-    svg.text_element("text", {{"x", num(centre_x)}, {"y", num(baseline)},
-                              {"font-size", num(kSubtitleFont)}, {"text-anchor", "middle"},
-                              {"fill", "#555"}},
+    svg.text_element("text",
+                     {{"x", num(centre_x)},
+                      {"y", num(baseline)},
+                      {"font-size", num(kSubtitleFont)},
+                      {"text-anchor", "middle"},
+                      {"fill", "#555"}},
                      fit_width(spec.subtitle, kSubtitleFont, centred_room));
 
   // Grid lines under the data.
@@ -771,11 +813,13 @@ std::string render_svg(const PlotSpec& spec) {
   for (double t : l.x.ticks) {
     const double px = l.x.to_px(t);
     if (!categorical)
-      svg.leaf("line", {{"x1", num(px)}, {"y1", num(l.plot.y0)}, {"x2", num(px)}, {"y2", num(l.plot.y1)}});
+      svg.leaf("line",
+               {{"x1", num(px)}, {"y1", num(l.plot.y0)}, {"x2", num(px)}, {"y2", num(l.plot.y1)}});
   }
   for (double t : l.y.ticks) {
     const double py = l.y.to_px(t);
-    svg.leaf("line", {{"x1", num(l.plot.x0)}, {"y1", num(py)}, {"x2", num(l.plot.x1)}, {"y2", num(py)}});
+    svg.leaf("line",
+             {{"x1", num(l.plot.x0)}, {"y1", num(py)}, {"x2", num(l.plot.x1)}, {"y2", num(py)}});
   }
   svg.close();
 
@@ -789,13 +833,16 @@ std::string render_svg(const PlotSpec& spec) {
     if (bands && pts.size() > 1) {
       std::string d;
       for (const auto& p : pts) d += (d.empty() ? "M" : "L") + num(p.x) + " " + num(p.hi);
-      for (auto it = pts.rbegin(); it != pts.rend(); ++it) d += "L" + num(it->x) + " " + num(it->lo);
+      for (auto it = pts.rbegin(); it != pts.rend(); ++it)
+        d += "L" + num(it->x) + " " + num(it->lo);
       svg.leaf("path", {{"d", d + "Z"}, {"fill-opacity", "0.18"}, {"stroke", "none"}});
     }
     if (!categorical && pts.size() > 1) {
       std::string points;
       for (const auto& p : pts) points += (points.empty() ? "" : " ") + num(p.x) + "," + num(p.y);
-      Attrs attrs = {{"points", points}, {"fill", "none"}, {"stroke-width", "2"},
+      Attrs attrs = {{"points", points},
+                     {"fill", "none"},
+                     {"stroke-width", "2"},
                      {"stroke-linejoin", "round"}};
       if (*dash_for(i)) attrs.push_back({"stroke-dasharray", dash_for(i)});
       svg.leaf("polyline", attrs);
@@ -823,9 +870,13 @@ std::string render_svg(const PlotSpec& spec) {
   svg.close();
 
   // Frame, ticks and tick labels.
-  svg.leaf("rect", {{"x", num(l.plot.x0)}, {"y", num(l.plot.y0)},
-                    {"width", num(l.plot.x1 - l.plot.x0)}, {"height", num(l.plot.y1 - l.plot.y0)},
-                    {"fill", "none"}, {"stroke", "#444"}, {"stroke-width", "1"}});
+  svg.leaf("rect", {{"x", num(l.plot.x0)},
+                    {"y", num(l.plot.y0)},
+                    {"width", num(l.plot.x1 - l.plot.x0)},
+                    {"height", num(l.plot.y1 - l.plot.y0)},
+                    {"fill", "none"},
+                    {"stroke", "#444"},
+                    {"stroke-width", "1"}});
   svg.open("g", {{"stroke", "#444"}, {"stroke-width", "1"}});
   std::string tick_marks;
   for (double t : l.x.ticks)
@@ -835,7 +886,8 @@ std::string render_svg(const PlotSpec& spec) {
   for (double t : l.y.ticks)
     tick_marks += fmt::format("M{} {}h{}", num(l.plot.x0), num(l.y.to_px(t)), num(-kTickLength));
   for (double t : l.y.minor)
-    tick_marks += fmt::format("M{} {}h{}", num(l.plot.x0), num(l.y.to_px(t)), num(-kTickLength / 2));
+    tick_marks +=
+        fmt::format("M{} {}h{}", num(l.plot.x0), num(l.y.to_px(t)), num(-kTickLength / 2));
   svg.leaf("path", {{"d", tick_marks}, {"fill", "none"}});
   svg.close();
 
@@ -844,34 +896,45 @@ std::string render_svg(const PlotSpec& spec) {
   for (size_t i = 0; i < l.x.ticks.size(); ++i) {
     const double px = l.x.to_px(l.x.ticks[i]);
     if (l.rotate_x_labels)
-      svg.text_element("text", {{"x", num(px)}, {"y", num(x_label_y)}, {"text-anchor", "end"},
-                                {"transform", fmt::format("rotate(-40 {} {})", num(px), num(x_label_y - 4))}},
-                       l.x.labels[i]);
+      svg.text_element(
+          "text",
+          {{"x", num(px)},
+           {"y", num(x_label_y)},
+           {"text-anchor", "end"},
+           {"transform", fmt::format("rotate(-40 {} {})", num(px), num(x_label_y - 4))}},
+          l.x.labels[i]);
     else
       svg.text_element("text", {{"x", num(px)}, {"y", num(x_label_y)}, {"text-anchor", "middle"}},
                        l.x.labels[i]);
   }
   for (size_t i = 0; i < l.y.ticks.size(); ++i)
-    svg.text_element("text", {{"x", num(l.plot.x0 - kTickLength - 4)},
-                              {"y", num(l.y.to_px(l.y.ticks[i]) + kTickFont * 0.35)},
-                              {"text-anchor", "end"}},
+    svg.text_element("text",
+                     {{"x", num(l.plot.x0 - kTickLength - 4)},
+                      {"y", num(l.y.to_px(l.y.ticks[i]) + kTickFont * 0.35)},
+                      {"text-anchor", "end"}},
                      l.y.labels[i]);
   svg.close();
 
   // Axis titles.
   if (!spec.x_label.empty()) {
     const double depth = l.rotate_x_labels ? l.x_label_depth : kTickFont;
-    svg.text_element("text", {{"x", num(centre_x)},
-                              {"y", num(l.plot.y1 + kTickLength + 6 + depth + 6 + kLabelFont * 0.8)},
-                              {"font-size", num(kLabelFont)}, {"text-anchor", "middle"},
-                              {"fill", "#222"}},
+    svg.text_element("text",
+                     {{"x", num(centre_x)},
+                      {"y", num(l.plot.y1 + kTickLength + 6 + depth + 6 + kLabelFont * 0.8)},
+                      {"font-size", num(kLabelFont)},
+                      {"text-anchor", "middle"},
+                      {"fill", "#222"}},
                      fit_width(spec.x_label, kLabelFont, l.plot.x1 - l.plot.x0));
   }
   if (!spec.y_label.empty()) {
     const double x = l.y_title_x, y = (l.plot.y0 + l.plot.y1) / 2;
-    svg.text_element("text", {{"x", num(x)}, {"y", num(y)}, {"font-size", num(kLabelFont)},
-                              {"text-anchor", "middle"}, {"fill", "#222"},
-                              {"transform", fmt::format("rotate(-90 {} {})", num(x), num(y))}},
+    svg.text_element("text",
+                     {{"x", num(x)},
+                      {"y", num(y)},
+                      {"font-size", num(kLabelFont)},
+                      {"text-anchor", "middle"},
+                      {"fill", "#222"},
+                      {"transform", fmt::format("rotate(-90 {} {})", num(x), num(y))}},
                      fit_width(spec.y_label, kLabelFont, l.plot.y1 - l.plot.y0));
   }
 
@@ -879,13 +942,21 @@ std::string render_svg(const PlotSpec& spec) {
   if (legend.shown) {
     const Rect& r = legend_rect;
     svg.open("g", {{"class", "legend"}, {"font-size", num(kLegendFont)}});
-    svg.leaf("rect", {{"x", num(r.x0)}, {"y", num(r.y0)}, {"width", num(r.x1 - r.x0)},
-                      {"height", num(r.y1 - r.y0)}, {"rx", "3"}, {"fill", "white"},
-                      {"fill-opacity", "0.9"}, {"stroke", "#bbb"}});
+    svg.leaf("rect", {{"x", num(r.x0)},
+                      {"y", num(r.y0)},
+                      {"width", num(r.x1 - r.x0)},
+                      {"height", num(r.y1 - r.y0)},
+                      {"rx", "3"},
+                      {"fill", "white"},
+                      {"fill-opacity", "0.9"},
+                      {"stroke", "#bbb"}});
     double row_y = r.y0 + 4;
     if (!spec.legend_title.empty()) {
-      svg.text_element("text", {{"x", num(r.x0 + 10)}, {"y", num(row_y + kLegendRow * 0.5 + kLegendFont * 0.35)},
-                                {"font-weight", "bold"}, {"fill", "#222"}},
+      svg.text_element("text",
+                       {{"x", num(r.x0 + 10)},
+                        {"y", num(row_y + kLegendRow * 0.5 + kLegendFont * 0.35)},
+                        {"font-weight", "bold"},
+                        {"fill", "#222"}},
                        ellipsize(spec.legend_title, 40));
       row_y += kLegendRow;
     }
@@ -893,14 +964,18 @@ std::string render_svg(const PlotSpec& spec) {
       const std::string& color = colors[i % colors.size()];
       const double cy = row_y + kLegendRow * 0.5 + 2;
       const double x0 = r.x0 + 10;
-      Attrs line = {{"x1", num(x0)}, {"y1", num(cy)}, {"x2", num(x0 + kLegendSample)},
+      Attrs line = {{"x1", num(x0)}, {"y1", num(cy)},   {"x2", num(x0 + kLegendSample)},
                     {"y2", num(cy)}, {"stroke", color}, {"stroke-width", "2"}};
       if (*dash_for(i)) line.push_back({"stroke-dasharray", dash_for(i)});
       if (!categorical) svg.leaf("line", line);
       svg.leaf("path", {{"d", marker_path(i, x0 + kLegendSample / 2, cy, kMarkerRadius)},
-                        {"fill", color}, {"stroke", "white"}, {"stroke-width", "0.8"}});
-      svg.text_element("text", {{"x", num(x0 + kLegendSample + 8)}, {"y", num(cy + kLegendFont * 0.35)},
-                                {"fill", "#222"}},
+                        {"fill", color},
+                        {"stroke", "white"},
+                        {"stroke-width", "0.8"}});
+      svg.text_element("text",
+                       {{"x", num(x0 + kLegendSample + 8)},
+                        {"y", num(cy + kLegendFont * 0.35)},
+                        {"fill", "#222"}},
                        ellipsize(spec.series[i].name, 40));
       row_y += kLegendRow;
     }

@@ -61,7 +61,7 @@ struct Point {
   double y = 0;   // the aggregate
   double lo = 0;  // error bar ends (lo == y == hi: no bar)
   double hi = 0;
-  size_t n = 1;   // runs behind the point
+  size_t n = 1;  // runs behind the point
 };
 
 /// The point for values observed at one x. Std and sem bars are centred on the aggregate (also
@@ -79,15 +79,15 @@ enum class ErrorStyle { kAuto, kBars, kBand };
 
 /// One line in the legend: a group of runs.
 struct Series {
-  std::string name;            // legend entry; may be empty when there is a single series
-  std::vector<Point> points;   // drawn in ascending x
+  std::string name;           // legend entry; may be empty when there is a single series
+  std::vector<Point> points;  // drawn in ascending x
 };
 
 struct PlotSpec {
   std::string title;
-  std::string subtitle;        // one smaller line under the title (how points were aggregated)
+  std::string subtitle;  // one smaller line under the title (how points were aggregated)
   std::string x_label, y_label;
-  std::string legend_title;    // what the series differ in, e.g. "train.model"
+  std::string legend_title;  // what the series differ in, e.g. "train.model"
   Scale x_scale = Scale::kLinear;
   Scale y_scale = Scale::kLinear;
   /// Non-empty: x is categorical, Point::x is an index into this list, series are not joined by
@@ -95,7 +95,7 @@ struct PlotSpec {
   std::vector<std::string> x_categories;
   std::vector<Series> series;
   ErrorStyle error_style = ErrorStyle::kAuto;
-  int width = 800;             // pixels
+  int width = 800;  // pixels
   int height = 500;
 };
 

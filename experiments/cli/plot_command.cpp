@@ -25,13 +25,13 @@ namespace {
 struct PlotOptions {
   PlotQuery query;
   std::string agg = "mean", error = "std";
-  int64_t parent = 0;         // --parent; 0 = not given (run ids start at 1)
+  int64_t parent = 0;  // --parent; 0 = not given (run ids start at 1)
   bool log_x = false, log_y = false;
   std::string title, x_label, y_label;
   std::string size = "800x500";
-  std::string output;         // default: derived from the names, in the current directory
+  std::string output;  // default: derived from the names, in the current directory
   bool png = false;
-  std::string data;           // --data FILE.csv|FILE.json
+  std::string data;  // --data FILE.csv|FILE.json
 };
 
 constexpr const char* kFooter = R"(
@@ -50,18 +50,19 @@ Examples:
 // file-name-safe version of a name: "eval.accuracy" stays, "a/b c" -> "a_b_c".
 std::string slug(const std::string& s) {
   std::string out;
-  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  for (char c : s)
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
   return out;
 }
 
 std::pair<int, int> parse_size(const std::string& text) {
   int w = 0, h = 0;
   char sep = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &sep, &h, &extra) != 3 || sep != 'x' ||
-      w < 300 || w > 4000 || h < 200 || h > 4000)
-    throw ConfigError(SourceLocation{"command line"}, "--size",
-                      fmt::format("expected WIDTHxHEIGHT in pixels (300-4000 x 200-4000), got \"{}\"",
-                                  text));
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &w, &sep, &h, &extra) != 3 || sep != 'x' || w < 300 ||
+      w > 4000 || h < 200 || h > 4000)
+    throw ConfigError(
+        SourceLocation{"command line"}, "--size",
+        fmt::format("expected WIDTHxHEIGHT in pixels (300-4000 x 200-4000), got \"{}\"", text));
   return {w, h};
 }
 
@@ -108,14 +109,14 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
     fs::path png_path = svg_path;
     png_path.replace_extension(".png");
     write_png(svg, png_path);
-    written += " and " + png_path.string();
+    written += ", " + png_path.string();
   }
   if (!o.data.empty()) {
     const fs::path data_path = o.data;
     std::ostringstream text;
     print(plot_table(data), data_path.extension() == ".json" ? Format::kJson : Format::kCsv, text);
     write_text(data_path, text.str());
-    written += " and " + data_path.string();
+    written += ", " + data_path.string();
   }
 
   out << "wrote " << written << "\n";
@@ -154,7 +155,8 @@ void add_plot_command(CLI::App& app, GlobalOptions& global) {
                   "(\"params.train.model = 'cnn' and metrics.eval.loss < 1\")");
   cmd->add_flag("--any-status", o->query.any_status, "include RUNNING, FAILED and KILLED runs");
   cmd->add_option("--agg", o->agg, "mean or median of the runs at a point")->capture_default_str();
-  cmd->add_option("--error", o->error, "error bars: std, sem, minmax or none")->capture_default_str();
+  cmd->add_option("--error", o->error, "error bars: std, sem, minmax or none")
+      ->capture_default_str();
   cmd->add_flag("--logx", o->log_x, "logarithmic x axis");
   cmd->add_flag("--logy", o->log_y, "logarithmic y axis");
   cmd->add_option("--title", o->title, "plot title (default: Y vs X)");
@@ -165,8 +167,9 @@ void add_plot_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--png", o->png,
                 png_supported() ? "also write a PNG (2x) next to the SVG"
                                 : "also write a PNG (not available in this build)");
-  cmd->add_option("--data", o->data, "also write the points with n, mean, median, std, min, max "
-                                     "and run ids (.csv, or .json)");
+  cmd->add_option("--data", o->data,
+                  "also write the points with n, mean, median, std, min, max "
+                  "and run ids (.csv, or .json)");
   cmd->callback([o, &global] { run_plot(*o, global, std::cout); });
 }
 

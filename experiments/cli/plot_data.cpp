@@ -99,7 +99,23 @@ struct KnownNames {
   size_t runs = 0;
 };
 
-// Resolves a --x/--y/--group/--where name against what the selected runs recorded.
+// Did-you-mean for a name: names ending in it first ("model" -> "defaults.model", a dotted path
+// the user shortened), else the closest by edit distance.
+std::vector<std::string> suggest(const std::string& bare,
+                                 const std::vector<std::string>& candidates) {
+  std::vector<std::string> ends;
+  for (const auto& c : candidates)
+    if (c.size() > bare.size() + 1 &&
+        c.compare(c.size() - bare.size() - 1, std::string::npos, "." + bare) == 0)
+      ends.push_back("'" + c + "'");
+  if (ends.empty()) return did_you_mean(bare, candidates);
+  if (ends.size() > 3) ends.resize(3);
+  const std::string last = ends.back();
+  ends.pop_back();
+  return {"did you mean " + (ends.empty() ? last : join(ends, ", ") + " or " + last) + "?"};
+}
+
+// Resolves a --x/--y/--group name against what the selected runs recorded.
 Field resolve(const std::string& text, const std::string& flag, const KnownNames& known,
               bool allow_param, bool allow_metric) {
   const bool say_param = starts_with(text, "params.");
@@ -113,7 +129,7 @@ Field resolve(const std::string& text, const std::string& flag, const KnownNames
     if (!is_param) {
       std::vector<std::string> candidates;
       for (const auto& p : known.params) candidates.push_back("params." + p);
-      auto notes = did_you_mean(text, candidates);
+      auto notes = suggest(text, candidates);
       notes.push_back(list_note("params recorded", known.params, "params."));
       throw ConfigError(kCommandLine, flag, fmt::format("no param '{}' in {}", bare, where), notes);
     }
@@ -126,7 +142,7 @@ Field resolve(const std::string& text, const std::string& flag, const KnownNames
     if (!is_metric) {
       std::vector<std::string> candidates;
       for (const auto& m : known.metrics) candidates.push_back("metrics." + m);
-      auto notes = did_you_mean(text, candidates);
+      auto notes = suggest(text, candidates);
       notes.push_back(list_note("metrics recorded", known.metrics, "metrics."));
       throw ConfigError(kCommandLine, flag, fmt::format("no metric '{}' in {}", bare, where),
                         notes);
@@ -137,17 +153,18 @@ Field resolve(const std::string& text, const std::string& flag, const KnownNames
     return {Kind::kMetric, bare};
   }
   if (is_param && is_metric)
-    throw ConfigError(kCommandLine, flag,
-                      fmt::format("'{}' is both a param and a metric", bare),
+    throw ConfigError(kCommandLine, flag, fmt::format("'{}' is both a param and a metric", bare),
                       {fmt::format("write params.{} or metrics.{}", bare, bare)});
   // Unknown and unprefixed: suggest from whatever kinds the flag accepts.
   std::vector<std::string> candidates;
   if (allow_param) candidates.insert(candidates.end(), known.params.begin(), known.params.end());
   if (allow_metric) candidates.insert(candidates.end(), known.metrics.begin(), known.metrics.end());
-  auto notes = did_you_mean(text, candidates);
+  auto notes = suggest(text, candidates);
   if (allow_metric) notes.push_back(list_note("metrics recorded", known.metrics, ""));
   if (allow_param) notes.push_back(list_note("params recorded", known.params, ""));
-  const char* what = allow_param && allow_metric ? "param or metric" : allow_param ? "param" : "metric";
+  const char* what = allow_param && allow_metric ? "param or metric"
+                     : allow_param               ? "param"
+                                                 : "metric";
   throw ConfigError(kCommandLine, flag, fmt::format("no {} '{}' in {}", what, text, where), notes);
 }
 
@@ -180,6 +197,10 @@ std::string status_counts(const std::vector<Run>& runs) {
   return join(parts, ", ");
 }
 
+// A sweep's parent run records the sweep (its axes), not results: its children stand for it.
+constexpr const char* kNotSweepParent =
+    "NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)";
+
 Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
   Selection sel;
   const bool ids = !q.runs.empty() && is_run_id_list(q.runs);
@@ -188,14 +209,16 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
       throw ConfigError(kCommandLine, "--runs",
                         "a list of run ids names the runs exactly; drop --experiment/--parent");
     const std::vector<int64_t> wanted = parse_run_ids(q.runs);
+    std::set<int64_t> seen;
     for (int64_t id : wanted) {
+      if (!seen.insert(id).second) continue;  // "3,1-5" names run 3 once
       auto found = runs_from(db.execute("SELECT id, status FROM runs WHERE id = ?", {id}));
       if (found.empty())
         throw ConfigError(kCommandLine, "--runs", fmt::format("no run with id {}", id));
       sel.runs.push_back(found.front());
     }
-    sel.source = wanted.size() == 1 ? fmt::format("run {}", wanted.front())
-                                    : fmt::format("{} listed runs", wanted.size());
+    sel.source = seen.size() == 1 ? fmt::format("run {}", wanted.front())
+                                  : fmt::format("{} listed runs", seen.size());
     return sel;
   }
 
@@ -217,10 +240,11 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
       if (newest.rows.empty()) throw ConfigError(kCommandLine, "", "there are no runs yet");
       experiment = as_text(newest.rows[0][0]);
     }
-    sel.runs = runs_from(db.execute(
-        "SELECT r.id, r.status FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-        "WHERE e.name = ? ORDER BY r.id",
-        {experiment}));
+    sel.runs = runs_from(
+        db.execute(std::string("SELECT r.id, r.status FROM runs r JOIN experiments e ON e.id = "
+                               "r.experiment_id WHERE e.name = ? AND ") +
+                       kNotSweepParent + " ORDER BY r.id",
+                   {experiment}));
     if (sel.runs.empty()) {
       std::vector<std::string> all;
       for (const auto& row : db.execute("SELECT name FROM experiments ORDER BY name").rows)
@@ -232,7 +256,8 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
     }
     sel.source = fmt::format("experiment '{}'", experiment);
   } else {
-    sel.runs = runs_from(db.execute("SELECT id, status FROM runs ORDER BY id"));
+    sel.runs = runs_from(db.execute(std::string("SELECT r.id, r.status FROM runs r WHERE ") +
+                                    kNotSweepParent + " ORDER BY r.id"));
     sel.source = "all runs";
   }
 
@@ -260,9 +285,10 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
     for (auto& r : sel.runs)
       if (r.status == "FINISHED") finished.push_back(r);
     if (finished.empty())
-      throw ConfigError(kCommandLine, "", fmt::format("{} has no FINISHED runs ({})", sel.source,
-                                                      status_counts(sel.runs)),
-                        {"pass --any-status to plot them anyway"});
+      throw ConfigError(
+          kCommandLine, "",
+          fmt::format("{} has no FINISHED runs ({})", sel.source, status_counts(sel.runs)),
+          {"pass --any-status to plot them anyway"});
     sel.runs = std::move(finished);
   }
   return sel;
@@ -270,7 +296,8 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
 
 void read_run_details(const tracking::ReadOnlyDb& db, std::vector<Run>& runs) {
   for (auto& run : runs) {
-    for (const auto& row : db.execute("SELECT key, value FROM params WHERE run_id = ?", {run.id}).rows)
+    for (const auto& row :
+         db.execute("SELECT key, value FROM params WHERE run_id = ?", {run.id}).rows)
       run.params[as_text(row[0])] = as_text(row[1]);
     for (const auto& row :
          db.execute("SELECT node, key, value FROM latest_metrics WHERE run_id = ?", {run.id}).rows)
@@ -355,7 +382,8 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
     // An older file lacks latest_metrics (and what filters read); opening it read-write once
     // migrates it, as any command that opens the store does.
     tracking::ReadOnlyDb probe(db_path);
-    if (probe.schema_version() < tracking::latest_schema_version()) tracking::Store migrate(db_path);
+    if (probe.schema_version() < tracking::latest_schema_version())
+      tracking::Store migrate(db_path);
   }
   const tracking::ReadOnlyDb db(db_path);
   Selection sel = select_runs(db, q);
@@ -363,10 +391,12 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
 
   const KnownNames known = known_names(sel.runs);
   const Field y = resolve(q.y, "--y", known, false, true);
-  const Field x = q.x == "step" ? Field{Kind::kStep, "step"} : resolve(q.x, "--x", known, true, true);
+  const Field x =
+      q.x == "step" ? Field{Kind::kStep, "step"} : resolve(q.x, "--x", known, true, true);
   std::vector<Field> groups;
   for (const auto& g : q.group)
-    groups.push_back(g == "run" ? Field{Kind::kRun, "run"} : resolve(g, "--group", known, true, false));
+    groups.push_back(g == "run" ? Field{Kind::kRun, "run"}
+                                : resolve(g, "--group", known, true, false));
 
   PlotData data;
   data.y_name = y.name;
@@ -399,9 +429,12 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   for (const auto& r : sel.runs) {
     GroupKey key;
     for (const auto& g : groups) {
-      if (g.kind == Kind::kRun) key.push_back(std::to_string(r.id));
-      else if (auto it = r.params.find(g.name); it != r.params.end()) key.push_back(it->second);
-      else key.push_back("(unset)");
+      if (g.kind == Kind::kRun)
+        key.push_back(std::to_string(r.id));
+      else if (auto it = r.params.find(g.name); it != r.params.end())
+        key.push_back(it->second);
+      else
+        key.push_back("(unset)");
     }
     std::vector<Observation> obs;
     if (x.kind == Kind::kStep) {
@@ -425,17 +458,17 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
         if (data.x_categories.empty()) {
           xv = parse_number(it->second);
         } else {
-          auto pos = std::lower_bound(data.x_categories.begin(), data.x_categories.end(), it->second);
+          auto pos =
+              std::lower_bound(data.x_categories.begin(), data.x_categories.end(), it->second);
           xv = static_cast<double>(pos - data.x_categories.begin());
         }
       }
       if (y_it != r.final_metrics.end() && xv) obs.push_back({*xv, y_it->second, r.id});
     }
     // NaN losses and the like cannot be averaged or drawn.
-    obs.erase(std::remove_if(obs.begin(), obs.end(),
-                             [](const Observation& o) {
-                               return !std::isfinite(o.x) || !std::isfinite(o.y);
-                             }),
+    obs.erase(std::remove_if(
+                  obs.begin(), obs.end(),
+                  [](const Observation& o) { return !std::isfinite(o.x) || !std::isfinite(o.y); }),
               obs.end());
     if (obs.empty()) {
       data.runs_skipped.push_back(r.id);
@@ -445,9 +478,10 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
     for (const auto& o : obs) by_group[key][o.x].push_back(o);
   }
   if (by_group.empty())
-    throw ConfigError(kCommandLine, "--y",
-                      fmt::format("none of the {} selected run(s) has a finite {}{}", sel.runs.size(),
-                                  y.name, x.kind == Kind::kStep ? "" : " together with " + x.name));
+    throw ConfigError(
+        kCommandLine, "--y",
+        fmt::format("none of the {} selected run(s) has a finite {}{}", sel.runs.size(), y.name,
+                    x.kind == Kind::kStep ? "" : " together with " + x.name));
 
   std::vector<GroupKey> order;
   for (const auto& [key, points] : by_group) order.push_back(key);
@@ -496,9 +530,14 @@ PlotSpec make_plot_spec(const PlotData& data, const PlotQuery& q) {
     const std::string runs = n_min == n_max ? fmt::format("{} runs per point", n_max)
                                             : fmt::format("{}–{} runs per point", n_min, n_max);
     switch (q.error) {
-      case ErrorBar::kNone: how = fmt::format("{} over {}", to_string(q.agg), runs); break;
-      case ErrorBar::kMinMax: how = fmt::format("{}, min–max over {}", to_string(q.agg), runs); break;
-      default: how = fmt::format("{} ± {} over {}", to_string(q.agg), to_string(q.error), runs);
+      case ErrorBar::kNone:
+        how = fmt::format("{} over {}", to_string(q.agg), runs);
+        break;
+      case ErrorBar::kMinMax:
+        how = fmt::format("{}, min–max over {}", to_string(q.agg), runs);
+        break;
+      default:
+        how = fmt::format("{} ± {} over {}", to_string(q.agg), to_string(q.error), runs);
     }
   }
   spec.subtitle = fmt::format("{} · {} · {} run{}", how, data.source, data.runs_used.size(),
@@ -507,18 +546,18 @@ PlotSpec make_plot_spec(const PlotData& data, const PlotQuery& q) {
 }
 
 Table plot_table(const PlotData& data) {
-  Table t{{"series", "x", "y", "lo", "hi", "n", "mean", "median", "std", "sem", "min", "max",
-           "runs"},
-          {},
-          {false, false, true, true, true, true, true, true, true, true, true, true, false}};
+  Table t{
+      {"series", "x", "y", "lo", "hi", "n", "mean", "median", "std", "sem", "min", "max", "runs"},
+      {},
+      {false, false, true, true, true, true, true, true, true, true, true, true, false}};
   auto number = [](double v) { return fmt::format("{}", v); };  // full precision, round-trips
   for (const auto& r : data.rows) {
     std::vector<std::string> ids;
     for (int64_t id : r.run_ids) ids.push_back(std::to_string(id));
     t.add_row({r.series, r.x, number(r.point.y), number(r.point.lo), number(r.point.hi),
                std::to_string(r.stats.n), number(r.stats.mean), number(r.stats.median),
-               number(r.stats.std), number(r.stats.sem), number(r.stats.min),
-               number(r.stats.max), join(ids, " ")});
+               number(r.stats.std), number(r.stats.sem), number(r.stats.min), number(r.stats.max),
+               join(ids, " ")});
   }
   return t;
 }

@@ -19,9 +19,9 @@ namespace flowlab::cli {
 /// Names: a metric is "metrics.NODE.KEY" (or "NODE.KEY"), a param is "params.KEY" (or "KEY",
 /// e.g. "data.limit_train"); the prefix is needed only when a name is both.
 struct PlotQuery {
-  std::string y;                    // a metric; its final value, or its series when x is "step"
-  std::string x = "step";           // "step", a param, or a metric (its final value)
-  std::vector<std::string> group;   // params whose values make the series, or {"run"}; may be empty
+  std::string y;                   // a metric; its final value, or its series when x is "step"
+  std::string x = "step";          // "step", a param, or a metric (its final value)
+  std::vector<std::string> group;  // params whose values make the series, or {"run"}; may be empty
   // Which runs:
   //  - runs = ids ("3,5,10-12"): exactly these, whatever their status;
   //  - runs = a filter (MLflow syntax, as `flowlab query`, e.g. "params.train.model = 'cnn'"):
@@ -39,15 +39,15 @@ struct PlotQuery {
 
 /// One aggregated point, with what `--data` writes about it.
 struct PlotRow {
-  std::string series;          // legend entry
-  std::string x;               // x as text: the param value, the category or the step
-  Stats stats;                 // over the runs behind the point
-  Point point;                 // as drawn
+  std::string series;  // legend entry
+  std::string x;       // x as text: the param value, the category or the step
+  Stats stats;         // over the runs behind the point
+  Point point;         // as drawn
   std::vector<int64_t> run_ids;
 };
 
 struct PlotData {
-  std::string y_name, x_name;          // resolved, without prefix ("eval.accuracy")
+  std::string y_name, x_name;  // resolved, without prefix ("eval.accuracy")
   std::vector<std::string> group_names;
   bool x_is_step = false;
   std::vector<std::string> x_categories;  // non-empty when x's values are not all numbers

@@ -1,9 +1,8 @@
 // Tests for what `flowlab plot` reads: run selection (newest experiment, sweep children, explicit
-// ids, --runs filters), name resolution with did-you-mean, grouping and aggregation of repeats, from a
-// database filled through tracking::Store. Also the command end to end through CLI11.
+// ids, --runs filters), name resolution with did-you-mean, grouping and aggregation of repeats,
+// from a database filled through tracking::Store. Also the command end to end through CLI11.
 #include "experiments/cli/plot_data.h"
 
-#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/svg_png.h"
@@ -67,13 +67,12 @@ struct Workspace {
               {"eval", "accuracy", 0, base_accuracy(model, size) + 0.01 * seed, 0}};
           for (int step = 0; step < 4; ++step)
             metrics.push_back({"train", "loss", step, loss(model, step, seed), 0});
-          grid[{model, size, seed}] = add_run(
-              store, "sizes",
-              {{"train.model", model},
-               {"data.limit_train", std::to_string(size)},
-               {"seed", std::to_string(seed)},
-               {"train.lr", "0.10000000000000001"}},
-              metrics);
+          grid[{model, size, seed}] = add_run(store, "sizes",
+                                              {{"train.model", model},
+                                               {"data.limit_train", std::to_string(size)},
+                                               {"seed", std::to_string(seed)},
+                                               {"train.lr", "0.10000000000000001"}},
+                                              metrics);
         }
     failed = add_run(store, "sizes",
                      {{"train.model", "cnn"}, {"data.limit_train", "100"}, {"seed", "3"}},
@@ -159,7 +158,8 @@ BOOST_AUTO_TEST_CASE(groups_by_x_with_seeds_give_exactly_the_expected_points) {
       BOOST_TEST(r.x == std::to_string(sizes[i]));
       BOOST_TEST(r.stats.min == base_accuracy(model, sizes[i]), tt::tolerance(1e-12));
       BOOST_TEST(r.stats.max == base_accuracy(model, sizes[i]) + 0.02, tt::tolerance(1e-12));
-      const std::vector<int64_t> ids = {ws.grid[{model, sizes[i], 0}], ws.grid[{model, sizes[i], 1}],
+      const std::vector<int64_t> ids = {ws.grid[{model, sizes[i], 0}],
+                                        ws.grid[{model, sizes[i], 1}],
                                         ws.grid[{model, sizes[i], 2}]};
       BOOST_TEST(r.run_ids == ids, tt::per_element());
     }
@@ -221,8 +221,9 @@ BOOST_AUTO_TEST_CASE(a_filter_narrows_the_runs_and_compares_numbers_as_numbers) 
   BOOST_TEST(data.source == "experiment 'sizes', filtered");
 
   q.runs = "params.train.model = 'resnet'";
-  BOOST_TEST(contains(load_error(ws.db, q),
-                      "--runs: no run matches params.train.model = 'resnet' (among experiment 'sizes')"));
+  BOOST_TEST(
+      contains(load_error(ws.db, q),
+               "--runs: no run matches params.train.model = 'resnet' (among experiment 'sizes')"));
   q.runs = "params.train.model = ";
   BOOST_CHECK_THROW(load_plot_data(ws.db, q), ConfigError);
 }
@@ -231,7 +232,9 @@ BOOST_AUTO_TEST_CASE(explicit_ids_parent_and_experiment_select_runs) {
   Workspace ws;
   PlotQuery q = accuracy_by_size();
   // Explicit ids are taken whatever their status: the FAILED run's 99 shows up.
-  q.runs = std::to_string(ws.failed) + ", " + std::to_string(ws.grid[{"cnn", 100, 0}]);
+  // (A run named twice counts once.)
+  q.runs = std::to_string(ws.failed) + ", " + std::to_string(ws.grid[{"cnn", 100, 0}]) + "," +
+           std::to_string(ws.failed);
   PlotData data = load_plot_data(ws.db, q);
   BOOST_TEST(data.source == "2 listed runs");
   BOOST_REQUIRE_EQUAL(data.rows.size(), 1u);
@@ -262,6 +265,14 @@ BOOST_AUTO_TEST_CASE(explicit_ids_parent_and_experiment_select_runs) {
   BOOST_TEST(data.rows[1].x == "0.1");
   BOOST_TEST(data.rows[1].point.y == 0.8);
 
+  // Selected by experiment, the sweep's parent (no results of its own) is left out.
+  q.parent.reset();
+  q.experiment = "sweep";
+  data = load_plot_data(ws.db, q);
+  BOOST_TEST(data.runs_used == ws.sweep_children, tt::per_element());
+  BOOST_TEST(data.runs_skipped.empty());
+
+  q.experiment.clear();
   q.parent = ws.old_run;
   BOOST_TEST(contains(load_error(ws.db, q), "has no child runs"));
 
@@ -282,7 +293,8 @@ BOOST_AUTO_TEST_CASE(unknown_names_are_clear_errors_with_suggestions) {
   PlotQuery q = accuracy_by_size();
   q.y = "metrics.eval.acuracy";
   std::string e = load_error(ws.db, q);
-  BOOST_TEST(contains(e, "command line: error: --y: no metric 'eval.acuracy' in the 18 selected run(s)"));
+  BOOST_TEST(
+      contains(e, "command line: error: --y: no metric 'eval.acuracy' in the 18 selected run(s)"));
   BOOST_TEST(contains(e, "did you mean 'metrics.eval.accuracy'?"));
   BOOST_TEST(contains(e, "metrics recorded: metrics.eval.accuracy, metrics.train.loss"));
 
@@ -295,6 +307,13 @@ BOOST_AUTO_TEST_CASE(unknown_names_are_clear_errors_with_suggestions) {
   q = accuracy_by_size();
   q.x = "data.limit_trian";
   BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'data.limit_train'?"));
+
+  // A shortened dotted name: the names ending in it.
+  q = accuracy_by_size();
+  q.group = {"model"};
+  BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'train.model'?"));
+  q.y = "accuracy";
+  BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'eval.accuracy'?"));
 
   q = accuracy_by_size();
   q.y = "params.seed";
@@ -352,9 +371,9 @@ BOOST_AUTO_TEST_CASE(plot_command_writes_svg_data_and_summary) {
   add_plot_command(app, global);
   const fs::path svg = ws.dir / "out" / "acc.svg";
   const fs::path csv = ws.dir / "points.csv";
-  std::vector<std::string> args = {"plot", "--y", "eval.accuracy", "--x", "data.limit_train",
-                                   "--group", "train.model", "--logx", "-o", svg.string(),
-                                   "--data", csv.string()};
+  std::vector<std::string> args = {
+      "plot",   "--y", "eval.accuracy", "--x",    "data.limit_train", "--group", "train.model",
+      "--logx", "-o",  svg.string(),    "--data", csv.string()};
   if (png_supported()) args.push_back("--png");
   std::vector<const char*> argv = {"flowlab"};
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -2,11 +2,12 @@
 // and the SVG (balanced, escaped, labelled, legend placed off the data, log axes refusing <= 0).
 #include "experiments/cli/plot.h"
 
-#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <regex>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "graph/error.h"
 
@@ -43,7 +44,8 @@ std::string xml_problem(const std::string& xml) {
     for (size_t amp = tag.find('&'); amp != std::string::npos; amp = tag.find('&', amp + 1))
       if (!std::regex_search(tag.substr(amp), std::regex("^&(amp|lt|gt|quot|apos);")))
         return "bare & in tag: " + tag;
-    const std::string name = tag.substr(tag[0] == '/' ? 1 : 0, tag.find_first_of(" /", 1) - (tag[0] == '/' ? 1 : 0));
+    const std::string name =
+        tag.substr(tag[0] == '/' ? 1 : 0, tag.find_first_of(" /", 1) - (tag[0] == '/' ? 1 : 0));
     if (tag[0] == '/') {
       if (stack.empty() || stack.back() != name) return "unbalanced </" + name + ">";
       stack.pop_back();
@@ -96,14 +98,13 @@ BOOST_AUTO_TEST_SUITE(plot_ticks)
 BOOST_AUTO_TEST_CASE(linear_ticks_are_1_2_5_multiples_inside_the_range) {
   BOOST_TEST(nice_ticks(0, 1, 7) == (std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1}),
              tt::per_element());
-  BOOST_TEST(nice_ticks(0.83, 0.97, 7) ==
-                 (std::vector<double>{0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96}),
-             tt::per_element());
-  BOOST_TEST(nice_ticks(1000, 60000, 7) ==
-                 (std::vector<double>{10000, 20000, 30000, 40000, 50000, 60000}),
-             tt::per_element());
-  BOOST_TEST(nice_ticks(-2.5, 2.5, 7) == (std::vector<double>{-2, -1, 0, 1, 2}),
-             tt::per_element());
+  BOOST_TEST(
+      nice_ticks(0.83, 0.97, 7) == (std::vector<double>{0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96}),
+      tt::per_element());
+  BOOST_TEST(
+      nice_ticks(1000, 60000, 7) == (std::vector<double>{10000, 20000, 30000, 40000, 50000, 60000}),
+      tt::per_element());
+  BOOST_TEST(nice_ticks(-2.5, 2.5, 7) == (std::vector<double>{-2, -1, 0, 1, 2}), tt::per_element());
   // Step 2 would give 8 ticks (-2..12), one too many: the next 1-2-5 step is 5.
   BOOST_TEST(nice_ticks(-3.7, 12.2, 7) == (std::vector<double>{0, 5, 10}), tt::per_element());
   BOOST_TEST(nice_ticks(0.0012, 0.0047, 5) == (std::vector<double>{0.002, 0.003, 0.004}),
@@ -135,9 +136,9 @@ BOOST_AUTO_TEST_CASE(log_ticks_are_decades_or_1_2_5_within_a_few_decades) {
 }
 
 BOOST_AUTO_TEST_CASE(labels_are_short_and_aligned) {
-  BOOST_TEST(linear_tick_labels({0.8, 0.85, 0.9}) ==
-                 (std::vector<std::string>{"0.80", "0.85", "0.90"}),
-             tt::per_element());
+  BOOST_TEST(
+      linear_tick_labels({0.8, 0.85, 0.9}) == (std::vector<std::string>{"0.80", "0.85", "0.90"}),
+      tt::per_element());
   BOOST_TEST(linear_tick_labels({0, 20000, 40000, 60000}) ==
                  (std::vector<std::string>{"0", "20k", "40k", "60k"}),
              tt::per_element());
@@ -149,9 +150,9 @@ BOOST_AUTO_TEST_CASE(labels_are_short_and_aligned) {
   BOOST_TEST(log_tick_labels({1000, 2000, 5000, 10000, 20000}) ==
                  (std::vector<std::string>{"1000", "2000", "5000", "10k", "20k"}),
              tt::per_element());
-  BOOST_TEST(log_tick_labels({1e-6, 2e-6, 1e-4}) ==
-                 (std::vector<std::string>{"10⁻⁶", "2×10⁻⁶", "10⁻⁴"}),
-             tt::per_element());
+  BOOST_TEST(
+      log_tick_labels({1e-6, 2e-6, 1e-4}) == (std::vector<std::string>{"10⁻⁶", "2×10⁻⁶", "10⁻⁴"}),
+      tt::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -322,6 +323,18 @@ BOOST_AUTO_TEST_CASE(log_axes_refuse_values_at_or_below_zero) {
   categorical.series = {line("", {{0, 1}, {1, 2}})};
   categorical.x_scale = Scale::kLog;
   BOOST_TEST(contains(render_error(categorical), "--logx: x is categorical"));
+}
+
+BOOST_AUTO_TEST_CASE(a_log_axis_within_one_step_gets_linear_ticks_and_labels) {
+  // 0.55 to 0.85 holds no 1-2-5 value but 0.5's neighbours: the ticks are linear, labelled with
+  // aligned decimals.
+  PlotSpec spec;
+  spec.series = {line("", {{1, 0.55}, {2, 0.7}, {3, 0.85}})};
+  spec.y_scale = Scale::kLog;
+  const std::string svg = render_svg(spec);
+  BOOST_TEST(contains(svg, ">0.60</text>"));
+  BOOST_TEST(contains(svg, ">0.80</text>"));
+  BOOST_TEST(!contains(svg, ">0.6</text>"));
 }
 
 BOOST_AUTO_TEST_CASE(nothing_to_plot_is_an_error) {

@@ -211,6 +211,12 @@ BOOST_AUTO_TEST_CASE(tags_and_attributes) {
   BOOST_TEST(t.match("attributes.end_time > 0") == "1,2,4");  // a running run has no end_time
   BOOST_TEST(t.match("duration >= 0 and status = 'RUNNING'") == "3");
   BOOST_TEST(t.match("attributes.host = 'testhost'") == "1,2,3,4");
+  {
+    RawDb raw(t.db);
+    const std::string uuid = raw.text("SELECT uuid FROM runs WHERE id = 3");
+    BOOST_TEST(t.match("attributes.uuid = '" + uuid + "'") == "3");
+    BOOST_TEST(t.match("attributes.uuid LIKE '" + uuid.substr(0, 8) + "%'") == "3");
+  }
   BOOST_TEST(t.match("") == "1,2,3,4");
   BOOST_TEST(t.match("   ") == "1,2,3,4");
 }
@@ -342,6 +348,7 @@ BOOST_AUTO_TEST_CASE(malformed_filters_point_at_the_culprit) {
   BOOST_TEST(fails_at("metrics.acc LIKE 'a%'", 12, "LIKE and ILIKE compare text"));
   BOOST_TEST(fails_at("metrics.acc > 'high'", 14, "expected a number for metrics.acc"));
   BOOST_TEST(fails_at("start_time > 'yesterday'", 13, "local date"));
+  BOOST_TEST(fails_at("attributes.run_id = 'ab12'", 20, "attributes.uuid"));
   BOOST_TEST(fails_at("status = 'DONE'", 9, "unknown run status 'DONE'"));
   BOOST_TEST(fails_at("status IN ('FINISHED', 'DONE')", 23, "unknown run status"));
   BOOST_TEST(fails_at("(metrics.a > 1", 14, "expected ')' to close the '(' at column 1"));

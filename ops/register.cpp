@@ -1,5 +1,6 @@
 #include "ops/register.h"
 
+#include "ops/certify/certification.h"
 #include "ops/classifier.h"
 #include "ops/metrics_table.h"
 
@@ -9,7 +10,10 @@ void register_ops(Registry& r) {
   r.add_type({Classifier::kType, "a trained image classifier: architecture and weights", &Classifier::load});
   r.add_type({MetricsTable::kType, "named numbers produced by an evaluator", &MetricsTable::load});
   register_train_classifier(r);
+  r.add_type({certify::Certification::kType, "per-image certificates: prediction, radius, correctness",
+              &certify::Certification::load});
   register_eval_classifier(r);
+  certify::register_certify_smoothing(r);
 }
 
 }  // namespace flowlab::ops

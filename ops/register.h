@@ -9,5 +9,8 @@ void register_ops(Registry& registry);
 // One function per op file.
 void register_train_classifier(Registry& registry);
 void register_eval_classifier(Registry& registry);
+namespace certify {
+void register_certify_smoothing(Registry& registry);
+}  // namespace certify
 
 }  // namespace flowlab::ops

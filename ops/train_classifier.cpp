@@ -90,6 +90,9 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   const int64_t steps_per_epoch = (n + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
   // Shuffling draws from its own generator so it does not depend on other nodes' RNG use.
   auto shuffle_gen = at::detail::createCPUGenerator(seed + 0x9e3779b97f4a7c15ULL);
+  // Gaussian data augmentation (Cohen et al.): noise in [0,1] pixel space, from its own generator.
+  const double noise_sigma = p.get_float("noise_sigma");
+  auto noise_gen = at::detail::createCPUGenerator(seed + 0x51ed270b27a1f3c5ULL);
 
   // Training state that a checkpoint carries. Checkpoints are taken right after a loss log or at
   // the end of an epoch, and restoring one replays the same batches in the same order, so a
@@ -111,6 +114,9 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
     torch::load(*optimizer, (*dir / "optimizer.pt").string());
     torch::load(st.epoch_gen_state, (*dir / "generator.pt").string());
     shuffle_gen.set_state(st.epoch_gen_state);
+    torch::Tensor noise_state;
+    torch::load(noise_state, (*dir / "noise_generator.pt").string());
+    noise_gen.set_state(noise_state);
     std::ifstream in(*dir / "state.json");
     auto j = nlohmann::json::parse(in);
     st.epoch = j.at("epoch"), st.batch = j.at("batch"), st.step = j.at("step");
@@ -131,6 +137,7 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
       archive.save_to((dir / "model.pt").string());
       torch::save(*optimizer, (dir / "optimizer.pt").string());
       torch::save(gen_state, (dir / "generator.pt").string());
+      torch::save(noise_gen.get_state(), (dir / "noise_generator.pt").string());
       nlohmann::json j = {{"epoch", st.epoch},
                           {"batch", st.batch},
                           {"step", st.step},
@@ -154,6 +161,10 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
       ctx.check_cancelled();
       auto idx = perm.slice(0, st.batch * batch, std::min(n, (st.batch + 1) * batch));
       auto xb = train_x.index_select(0, idx), yb = train_y.index_select(0, idx);
+      if (noise_sigma > 0)
+        xb = xb + torch::randn(xb.sizes(), noise_gen, torch::TensorOptions().dtype(torch::kFloat32))
+                      .to(device)
+                      .mul_(noise_sigma);
       optimizer->zero_grad();
       auto loss = torch::nn::functional::cross_entropy(model->forward(xb), yb);
       double loss_value = loss.item<double>();
@@ -223,6 +234,9 @@ void register_train_classifier(Registry& r) {
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
       float_param("weight_decay", 0.0, "L2 penalty", 0.0),
+      float_param("noise_sigma", 0.0,
+                  "Gaussian data augmentation: noise std added to [0,1] pixels (0 = none); train "
+                  "at the sigma you certify at", 0.0, 10.0),
       int_param("epochs", 3, "passes over the training split", 1.0, 10000.0),
       int_param("batch_size", 128, "examples per step", 1.0, 1'000'000.0),
       int_param("log_every", 50, "log mean loss and samples/s every this many steps", 1.0),

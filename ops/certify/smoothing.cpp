@@ -1,0 +1,52 @@
+#include "ops/certify/smoothing.h"
+
+#include <torch/torch.h>
+
+#include "ops/certify/stats.h"
+
+namespace flowlab::ops::certify {
+
+at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
+                         int64_t num_classes, int64_t batch_size, at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  auto counts = torch::zeros({num_classes}, torch::kInt64);
+  std::vector<int64_t> shape{0};
+  for (auto s : x.sizes()) shape.push_back(s);
+  for (int64_t done = 0; done < num; done += batch_size) {
+    int64_t b = std::min(batch_size, num - done);  // the last batch is cut to exactly num
+    shape[0] = b;
+    auto noise = torch::randn(shape, gen, torch::TensorOptions().dtype(torch::kFloat32)).mul_(sigma);
+    auto batch = x.to(torch::kCPU).unsqueeze(0).expand(shape) + noise;
+    auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
+    counts += torch::bincount(predictions, /*weights=*/{}, num_classes);
+  }
+  return counts;
+}
+
+Certificate certify(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,
+                    const SmoothingOptions& o, at::Generator& gen) {
+  // Selection and estimation use separate draws: reusing the selection samples would bias the
+  // bound upward.
+  auto selection = sample_counts(f, x, o.n0, o.sigma, num_classes, o.batch_size, gen);
+  int64_t top = selection.argmax().item<int64_t>();
+  auto estimation = sample_counts(f, x, o.n, o.sigma, num_classes, o.batch_size, gen);
+  Certificate c;
+  c.count = estimation[top].item<int64_t>();
+  c.p_lower = clopper_pearson_lower(c.count, o.n, o.alpha);
+  if (c.p_lower < 0.5) return c;  // abstain
+  c.prediction = top;
+  c.radius = o.sigma * normal_quantile(c.p_lower);
+  return c;
+}
+
+int64_t predict(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,
+                const SmoothingOptions& o, at::Generator& gen) {
+  auto counts = sample_counts(f, x, o.n, o.sigma, num_classes, o.batch_size, gen);
+  auto [values, indices] = counts.topk(std::min<int64_t>(2, num_classes));
+  int64_t n1 = values[0].item<int64_t>();
+  int64_t n2 = num_classes > 1 ? values[1].item<int64_t>() : 0;
+  if (binomial_test_half(n1, n1 + n2) > o.alpha) return kAbstain;
+  return indices[0].item<int64_t>();
+}
+
+}  // namespace flowlab::ops::certify

@@ -1,0 +1,49 @@
+#pragma once
+// Randomized smoothing (Cohen, Rosenfeld & Kolter, ICML 2019) over any base classifier given as a
+// logits function. Noise is added in the input's own space (raw [0,1] pixels for flowlab's
+// classifiers, whose first layer normalizes), so radii are l2 distances in that space.
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+
+namespace at {
+class Generator;
+}
+
+namespace flowlab::ops::certify {
+
+/// Base classifier: a batch [B, ...] -> logits [B, K]. Called from one thread at a time.
+using LogitsFn = std::function<at::Tensor(const at::Tensor& batch)>;
+
+struct SmoothingOptions {
+  double sigma = 0.25;
+  int64_t n0 = 100;        // selection samples (CERTIFY)
+  int64_t n = 10000;       // estimation samples (CERTIFY) or samples (PREDICT)
+  double alpha = 0.001;
+  int64_t batch_size = 1000;
+};
+
+inline constexpr int64_t kAbstain = -1;
+
+struct Certificate {
+  int64_t prediction = kAbstain;  // class, or kAbstain
+  double radius = 0.0;            // l2 radius (0 when abstaining)
+  int64_t count = 0;              // votes for the selected class among the n estimation samples
+  double p_lower = 0.0;           // one-sided Clopper-Pearson lower bound on its probability
+};
+
+/// Class counts of the base classifier's predictions on `num` noisy copies of x ([C,H,W]).
+at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
+                         int64_t num_classes, int64_t batch_size, at::Generator& gen);
+
+/// CERTIFY: select the class on n0 samples, bound its probability on n fresh samples,
+/// radius sigma * Phi^{-1}(p_lower); abstain when p_lower < 1/2.
+Certificate certify(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,
+                    const SmoothingOptions& options, at::Generator& gen);
+
+/// PREDICT: the top class of n samples if the two-sided binomial test of the top two counts
+/// rejects p = 1/2 at level alpha, else kAbstain.
+int64_t predict(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,
+                const SmoothingOptions& options, at::Generator& gen);
+
+}  // namespace flowlab::ops::certify

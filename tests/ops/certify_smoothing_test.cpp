@@ -1,0 +1,125 @@
+// CERTIFY and PREDICT against mathematics: a constant classifier certifies exactly the largest
+// possible radius; on a linear classifier (whose smoothed version is known in closed form) the
+// certified radius stays below the true distance to the hyperplane in at least 1 - alpha of the
+// trials and approaches it for large n.
+#include "ops/certify/smoothing.h"
+
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+#include <torch/torch.h>
+
+#include "ops/certify/stats.h"
+
+namespace cs = flowlab::ops::certify;
+namespace tt = boost::test_tools;
+
+namespace {
+
+cs::LogitsFn constant_classifier(int64_t cls, int64_t k) {
+  return [=](const at::Tensor& batch) {
+    auto logits = torch::zeros({batch.size(0), k});
+    logits.index_put_({torch::indexing::Slice(), cls}, 1.0);
+    return logits;
+  };
+}
+
+// Two classes: 1 iff w.x + b > 0.
+cs::LogitsFn linear_classifier(const torch::Tensor& w, double b) {
+  return [=](const at::Tensor& batch) {
+    auto score = batch.reshape({batch.size(0), -1}).matmul(w) + b;
+    return torch::stack({torch::zeros_like(score), score}, 1);
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ops_certify_smoothing)
+
+BOOST_AUTO_TEST_CASE(constant_classifier_certifies_the_largest_possible_radius_at_every_sigma) {
+  auto x = torch::rand({1, 4, 4});
+  for (double sigma : {0.12, 0.25, 0.5, 1.0}) {
+    cs::SmoothingOptions o;
+    o.sigma = sigma, o.n0 = 50, o.n = 1000, o.alpha = 0.001, o.batch_size = 300;
+    auto gen = at::detail::createCPUGenerator(1);
+    auto c = cs::certify(constant_classifier(3, 10), x, 10, o, gen);
+    BOOST_TEST(c.prediction == 3);
+    BOOST_TEST(c.count == 1000);
+    // sigma * Phi^{-1}(alpha^(1/n)); Phi^{-1}(0.001^(1/1000)) = 2.4632626147808114 (scipy).
+    BOOST_TEST(c.radius == sigma * 2.4632626147808114, tt::tolerance(1e-10));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(predict_abstains_exactly_when_the_binomial_test_does_not_reject) {
+  auto x = torch::rand({2});
+  cs::SmoothingOptions o;
+  o.alpha = 0.001;
+  auto gen = at::detail::createCPUGenerator(2);
+  o.n = 10;  // 10 of 10 votes: p = 2 * 0.5^10 = 0.00195 > 0.001
+  BOOST_TEST(cs::predict(constant_classifier(1, 3), x, 3, o, gen) == cs::kAbstain);
+  o.n = 11;  // p = 0.00098 <= 0.001
+  BOOST_TEST(cs::predict(constant_classifier(1, 3), x, 3, o, gen) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(certified_radius_is_below_the_distance_to_the_hyperplane_with_probability_1_minus_alpha) {
+  // The smoothed linear classifier predicts class 1 with probability Phi(d / sigma), where d is
+  // the signed distance to the hyperplane; its exact robust radius is d (Cohen et al., Thm. 2).
+  torch::manual_seed(0);
+  auto w = torch::randn({10});
+  auto x = torch::randn({10});
+  const double sigma = 0.5, target = 1.2 * sigma;  // p_A = Phi(1.2) = 0.885
+  double b = target * w.norm().item<double>() - x.dot(w).item<double>();
+  double true_radius = (x.dot(w).item<double>() + b) / w.norm().item<double>();
+  BOOST_REQUIRE_CLOSE(true_radius, target, 1e-3);
+  auto f = linear_classifier(w, b);
+
+  cs::SmoothingOptions o;
+  o.sigma = sigma, o.n0 = 20, o.n = 200, o.alpha = 0.01, o.batch_size = 220;
+  const int trials = 300;
+  int violations = 0, abstains = 0;
+  for (int t = 0; t < trials; ++t) {
+    auto gen = at::detail::createCPUGenerator(1000 + t);
+    auto c = cs::certify(f, x, 2, o, gen);
+    if (c.prediction == cs::kAbstain) ++abstains;
+    else violations += c.prediction != 1 || c.radius >= true_radius;
+  }
+  // At most alpha of the certificates may be wrong: 3 expected of 300; more than 12 has
+  // probability below 1e-5 for a correct implementation.
+  BOOST_TEST(violations <= 12);
+  BOOST_TEST(abstains < trials / 10);
+
+  // With many samples the certified radius approaches the true one from below.
+  o.n = 100000, o.n0 = 100, o.alpha = 0.001, o.batch_size = 10000;
+  auto gen = at::detail::createCPUGenerator(7);
+  auto c = cs::certify(f, x, 2, o, gen);
+  BOOST_TEST(c.prediction == 1);
+  BOOST_TEST(c.radius < true_radius);
+  BOOST_TEST(c.radius > 0.95 * true_radius);
+}
+
+BOOST_AUTO_TEST_CASE(far_side_of_the_hyperplane_certifies_the_other_class) {
+  auto w = torch::ones({4});
+  auto x = torch::full({4}, -0.5);  // w.x = -2, distance 1 from the hyperplane w.x = 0
+  cs::SmoothingOptions o;
+  o.sigma = 0.25, o.n0 = 100, o.n = 20000, o.alpha = 0.001, o.batch_size = 5000;
+  auto gen = at::detail::createCPUGenerator(3);
+  auto c = cs::certify(linear_classifier(w, 0.0), x, 2, o, gen);
+  BOOST_TEST(c.prediction == 0);
+  // p_A = Phi(4) is so close to 1 that all votes agree: the certificate hits the cap.
+  BOOST_TEST(c.radius == cs::max_certifiable_radius(0.25, 20000, 0.001), tt::tolerance(1e-10));
+  BOOST_TEST(c.radius < 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(same_seed_gives_the_same_certificate) {
+  auto w = torch::randn({6});
+  auto x = torch::randn({6}) * 0.1;
+  cs::SmoothingOptions o;
+  o.sigma = 0.5, o.n = 500;
+  auto g1 = at::detail::createCPUGenerator(42), g2 = at::detail::createCPUGenerator(42);
+  auto a = cs::certify(linear_classifier(w, 0.1), x, 2, o, g1);
+  auto b = cs::certify(linear_classifier(w, 0.1), x, 2, o, g2);
+  BOOST_TEST(a.count == b.count);
+  BOOST_TEST(a.radius == b.radius);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,62 @@
+// The shipped quick certification experiment end to end: its recorded metrics agree with the
+// per-image certificates it wrote, and with what randomized smoothing allows.
+#include <fstream>
+
+#include <boost/test/unit_test.hpp>
+
+#include "ops/certify/stats.h"
+#include "tests/support/run_fixture.h"
+#include "tracking/store.h"
+
+BOOST_AUTO_TEST_SUITE(experiments_certify)
+
+BOOST_AUTO_TEST_CASE(quick_certification_run_is_consistent) {
+  flowlab::testing::RunFixture f;
+  auto r = f.run((flowlab::testing::source_dir() / "experiments/certify_quick.yaml").string());
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  flowlab::tracking::Store store(f.db());
+  std::map<std::string, double> m;
+  for (const auto& row : store.final_metrics(r.outcome.run_id))
+    if (row.node == "certify") m[row.key] = row.value;
+  BOOST_TEST(m["images"] == 20);
+  const double cap = flowlab::ops::certify::max_certifiable_radius(0.25, 1000, 0.001);
+  BOOST_TEST(m["max_radius"] == cap, boost::test_tools::tolerance(1e-12));
+  // Certified accuracy never rises with the radius and is zero beyond the cap.
+  double previous = 1.0;
+  for (const char* r : {"0", "0.25", "0.5", "0.75", "1", "1.5", "2"}) {
+    double acc = m.at(std::string("certified_accuracy@") + r);
+    BOOST_TEST(acc <= previous);
+    if (std::stod(r) > cap) BOOST_TEST(acc == 0.0);
+    previous = acc;
+  }
+  BOOST_TEST(m["certified_accuracy@0"] > 0.3);  // a noise-trained model, far above chance
+  BOOST_TEST(m["certified_accuracy@0"] + m["abstain_rate"] <= 1.0 + 1e-12);
+
+  // Recompute ACR and certified accuracy from the per-image CSV the node wrote.
+  std::string csv;
+  for (const auto& a : store.artifacts(r.outcome.run_id))
+    if (a.kind == "certification") csv = a.path;
+  BOOST_REQUIRE(!csv.empty());
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  double acr = 0;
+  int rows = 0, correct_at_quarter = 0;
+  while (std::getline(in, line)) {
+    std::stringstream s(line);
+    std::string f[8];
+    for (auto& x : f) std::getline(s, x, ',');
+    double radius = std::stod(f[3]);
+    bool correct = f[4] == "1";
+    BOOST_TEST(radius <= cap + 1e-12);
+    acr += correct ? radius : 0.0;
+    correct_at_quarter += correct && radius >= 0.25;
+    ++rows;
+  }
+  BOOST_TEST(rows == 20);
+  BOOST_TEST(m["acr"] == acr / rows, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(m["certified_accuracy@0.25"] == correct_at_quarter / 20.0, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -35,11 +35,13 @@ ensure_packages() {
     return
   fi
   log "installing ${#missing[@]} Debian package(s): ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  # env inside sudo: sudo drops DEBIAN_FRONTEND; the lock timeout waits out unattended-upgrades
+  # on a freshly booted machine instead of failing.
+  local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+  "${apt[@]}" update -qq
+  "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 }
 
 configure() {

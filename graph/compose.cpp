@@ -616,6 +616,8 @@ class Composer {
   void resolve_interpolations() { resolve_tree(spec_.root, ""); }
 };
 
+}  // namespace
+
 fs::path find_config_dir(const fs::path& spec_file) {
   fs::path dir = fs::absolute(spec_file).parent_path();
   while (true) {
@@ -624,8 +626,6 @@ fs::path find_config_dir(const fs::path& spec_file) {
     dir = dir.parent_path();
   }
 }
-
-}  // namespace
 
 ComposedSpec compose(const ComposeOptions& options) {
   ComposedSpec spec;

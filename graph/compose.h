@@ -58,6 +58,9 @@ ComposedSpec compose_text(const std::string& yaml, const std::string& virtual_fi
                           const std::filesystem::path& config_dir,
                           const std::vector<std::string>& overrides);
 
+/// The first `configs/` directory in the spec's directory or one of its parents; empty if none.
+std::filesystem::path find_config_dir(const std::filesystem::path& spec_file);
+
 /// Reads a YAML file, turning parse errors into ConfigError with file:line:col.
 YAML::Node load_yaml_file(const std::filesystem::path& file);
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 
@@ -91,28 +92,45 @@ class RecordingObserver : public RunObserver {
 // previous one at <dir>.old, which restore() falls back to.
 class NodeCheckpointer : public Checkpointer {
  public:
-  NodeCheckpointer(fs::path root, const PlannedNode& node, RecordingObserver& observer)
-      : dir_(root / node.key), node_(node.name), observer_(observer) {}
+  NodeCheckpointer(fs::path root, const PlannedNode& node, RecordingObserver& observer,
+                   bool allow_restore)
+      : dir_(root / node.key), node_(node.name), observer_(observer), allow_restore_(allow_restore) {}
 
+  // A checkpoint that cannot be written (disk full, another process racing on the same key) is
+  // a warning: the node goes on and only loses the ability to resume from this point.
   void save(const std::function<void(const fs::path&)>& write) override {
     static std::atomic<int> counter{0};
     fs::path tmp = dir_.string() + fmt::format(".tmp-{}-{}", getpid(), counter++);
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    write(tmp);
-    nlohmann::json metrics = nlohmann::json::array();
-    for (const auto& m : observer_.metrics_so_far())
-      metrics.push_back({m.key, m.step, std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
-    std::ofstream(tmp / "metrics.json") << metrics.dump();
-    fs::path old = dir_.string() + ".old";
     std::error_code ec;
-    fs::remove_all(old, ec);
-    if (fs::exists(dir_)) fs::rename(dir_, old);
-    fs::rename(tmp, dir_);
-    fs::remove_all(old, ec);
+    try {
+      fs::remove_all(tmp);
+      fs::create_directories(tmp);
+      write(tmp);
+      nlohmann::json metrics = nlohmann::json::array();
+      for (const auto& m : observer_.metrics_so_far())
+        metrics.push_back({m.key, m.step, std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
+      std::ofstream out(tmp / "metrics.json");
+      out << metrics.dump();
+      out.close();
+      if (!out) throw RunError("cannot write " + (tmp / "metrics.json").string());
+      fs::path old = dir_.string() + ".old";
+      if (fs::exists(dir_)) {
+        fs::remove_all(old, ec);
+        fs::rename(dir_, old);
+      }
+      fs::rename(tmp, dir_);
+      fs::remove_all(old, ec);
+    } catch (const std::exception& e) {
+      fs::remove_all(tmp, ec);
+      std::fprintf(stderr, "flowlab: warning: node '%s': checkpoint not saved: %s\n", node_.c_str(), e.what());
+    }
   }
 
   std::optional<fs::path> restore() override {
+    if (!allow_restore_) {  // --no-cache: recompute from scratch
+      clear();
+      return std::nullopt;
+    }
     fs::path dir = dir_;
     if (!fs::exists(dir / "metrics.json")) dir = dir_.string() + ".old";
     std::ifstream in(dir / "metrics.json");
@@ -135,6 +153,7 @@ class NodeCheckpointer : public Checkpointer {
   fs::path dir_;
   std::string node_;
   RecordingObserver& observer_;
+  bool allow_restore_;
 };
 
 class Executor {
@@ -228,19 +247,27 @@ class Executor {
       finish(i, killed ? NodeStatus::kKilled : NodeStatus::kSkipped,
              fmt::format("upstream node '{}' {}", plan_.nodes[producer].name,
                          killed ? "was interrupted" : "did not finish"));
+      release_inputs(i);
       return;
     }
     if (stop_->load()) {
       finish(i, NodeStatus::kKilled, "run interrupted before this node started");
+      release_inputs(i);
       return;
     }
-    listener_.node_started(node);
+    notify([&] { listener_.node_started(node); });
     try {
       if (compute_[i]) {
         compute(i);
         finish(i, NodeStatus::kFinished, "");
       } else if (load_[i] && !try_load(i)) {
-        // A damaged cache entry (output deleted or unreadable) is recomputed and rewritten.
+        // A damaged cache entry (output deleted or unreadable) is recomputed and rewritten. Its
+        // producers were not planned to be loaded, so load them now.
+        for (const auto& [port, producer] : node.inputs)
+          if (!outputs_[producer] && !try_load(producer))
+            throw RunError(fmt::format("the cache entry of node '{}' is damaged and its input "
+                                       "'{}' is not cached; run again with --no-cache",
+                                       node.name, plan_.nodes[producer].name));
         compute(i);
         finish(i, NodeStatus::kFinished, "");
       } else {
@@ -261,7 +288,18 @@ class Executor {
     outcome.status = status;
     outcome.error = std::move(error);
     outcome.end_time = now();
-    listener_.node_finished(plan_.nodes[i], outcome);
+    notify([&] { listener_.node_finished(plan_.nodes[i], outcome); });
+  }
+
+  // Reporting must not take a node down, nor escape a flow-graph body (that would cancel the
+  // graph): a listener failure (the database is unwritable) is printed and the run goes on.
+  template <class F>
+  void notify(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flowlab: warning: could not record a node event: %s\n", e.what());
+    }
   }
 
   void compute(size_t i) {
@@ -272,7 +310,8 @@ class Executor {
     RecordingObserver observer(listener_, staging / "files");
     std::unique_ptr<NodeCheckpointer> checkpointer;
     if (!options_.checkpoint_dir.empty())
-      checkpointer = std::make_unique<NodeCheckpointer>(options_.checkpoint_dir, node, observer);
+      checkpointer = std::make_unique<NodeCheckpointer>(options_.checkpoint_dir, node, observer,
+                                                        options_.read_cache);
     try {
       OpContext ctx(node.name, node.params, std::move(inputs), threads_per_node_, staging / "files",
                     observer, *stop_, checkpointer.get());
@@ -287,7 +326,7 @@ class Executor {
       fs::path entry = cache_.commit(staging, node.key, observer.record);
       if (checkpointer) checkpointer->clear();  // the cache now holds the finished result
       for (const auto& f : observer.record.files)
-        listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
+        notify([&] { listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind); });
       if (!node.consumers.empty()) outputs_[i] = std::move(out);
     } catch (...) {
       cache_.discard(staging);

@@ -30,8 +30,9 @@ struct OpDef {
   std::vector<ParamSpec> params;
   std::vector<PortSpec> inputs;
   std::string output_type;
-  /// Whether outputs are saved in the cache. Cheap outputs (a dataset decoded in a second) are
-  /// recomputed instead of written to disk; their metrics are still cached.
+  /// Whether outputs are saved in the cache. An op whose output is cheaper to recompute than to
+  /// store can say false: it is then recomputed when a consumer needs it (its metrics are still
+  /// cached).
   bool cache_output = true;
   std::function<ArtifactPtr(OpContext&)> run;
 

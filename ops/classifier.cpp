@@ -1,6 +1,7 @@
 #include "ops/classifier.h"
 
 #include "ops/classifier_net.h"
+#include "ops/torch_runtime.h"
 
 #include <fstream>
 
@@ -34,7 +35,18 @@ void Classifier::save(const std::filesystem::path& dir) const {
   std::ofstream(dir / "config.json") << j.dump(1);
   // Weights are saved from CPU so a model trained on a GPU loads anywhere.
   torch::serialize::OutputArchive archive;
-  auto cpu = std::make_shared<Net>(config_);
+  if (device() == "cpu") {
+    net_->save(archive);
+    archive.save_to((dir / "weights.pt").string());
+    return;
+  }
+  std::shared_ptr<Net> cpu;
+  {
+    // Building a Net draws initial weights from the global RNG: never interleave with a
+    // trainer that seeded it (see train.classifier).
+    std::lock_guard<std::mutex> lock(global_rng_mutex());
+    cpu = std::make_shared<Net>(config_);
+  }
   {
     torch::NoGradGuard no_grad;
     auto src = net_->named_parameters(), dst = cpu->named_parameters();
@@ -53,7 +65,11 @@ ArtifactPtr Classifier::load(const std::filesystem::path& dir) {
   c.arch = j.at("arch"), c.width = j.at("width"), c.channels = j.at("channels");
   c.height = j.at("height"), c.width_px = j.at("width_px"), c.classes = j.at("classes");
   c.mean = j.at("mean"), c.std = j.at("std");
-  auto model = std::make_shared<Classifier>(c);
+  std::shared_ptr<Classifier> model;
+  {
+    std::lock_guard<std::mutex> lock(global_rng_mutex());  // see save()
+    model = std::make_shared<Classifier>(c);
+  }
   torch::serialize::InputArchive archive;
   archive.load_from((dir / "weights.pt").string());
   model->net_->load(archive);

@@ -108,21 +108,26 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   const bool checkpointing = checkpoint_every > 0 || checkpoint_seconds > 0;
 
   if (auto dir = ctx.restore_checkpoint()) {
-    torch::serialize::InputArchive archive;
-    archive.load_from((*dir / "model.pt").string());
-    model->net().load(archive);
-    torch::load(*optimizer, (*dir / "optimizer.pt").string());
-    torch::load(st.epoch_gen_state, (*dir / "generator.pt").string());
-    shuffle_gen.set_state(st.epoch_gen_state);
-    torch::Tensor noise_state;
-    torch::load(noise_state, (*dir / "noise_generator.pt").string());
-    noise_gen.set_state(noise_state);
-    std::ifstream in(*dir / "state.json");
-    auto j = nlohmann::json::parse(in);
-    st.epoch = j.at("epoch"), st.batch = j.at("batch"), st.step = j.at("step");
-    st.window_loss = j.at("window_loss"), st.window_steps = j.at("window_steps");
-    st.window_samples = j.at("window_samples"), st.last_val_acc = j.at("last_val_acc");
-    st.seconds_before = j.at("seconds");
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from((*dir / "model.pt").string());
+      model->net().load(archive);
+      torch::load(*optimizer, (*dir / "optimizer.pt").string());
+      torch::load(st.epoch_gen_state, (*dir / "generator.pt").string());
+      shuffle_gen.set_state(st.epoch_gen_state);
+      torch::Tensor noise_state;
+      torch::load(noise_state, (*dir / "noise_generator.pt").string());
+      noise_gen.set_state(noise_state);
+      std::ifstream in(*dir / "state.json");
+      auto j = nlohmann::json::parse(in);
+      st.epoch = j.at("epoch"), st.batch = j.at("batch"), st.step = j.at("step");
+      st.window_loss = j.at("window_loss"), st.window_steps = j.at("window_steps");
+      st.window_samples = j.at("window_samples"), st.last_val_acc = j.at("last_val_acc");
+      st.seconds_before = j.at("seconds");
+    } catch (const std::exception& e) {
+      throw RunError(fmt::format("the checkpoint in {} is damaged ({}); run again with --no-cache "
+                                 "to train from scratch", dir->string(), e.what()));
+    }
     ctx.progress(static_cast<double>(st.step) / total_steps,
                  fmt::format("resumed from checkpoint at epoch {} step {}", st.epoch, st.step));
   }
@@ -146,7 +151,10 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
                           {"window_samples", st.window_samples},
                           {"last_val_acc", st.last_val_acc},
                           {"seconds", st.seconds_before + seconds_since(start)}};
-      std::ofstream(dir / "state.json") << j.dump();
+      std::ofstream out(dir / "state.json");
+      out << j.dump();
+      out.close();
+      if (!out) throw RunError("cannot write " + (dir / "state.json").string());
     });
     last_checkpoint = Clock::now();
     last_checkpoint_step = st.step;

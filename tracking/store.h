@@ -33,7 +33,7 @@ struct RunStart {
   std::optional<int64_t> parent_id;
   std::string spec_file;
   std::string composed_yaml;
-  std::string overrides;        // the command-line overrides, space separated
+  std::string overrides;        // the command-line overrides, as a JSON array of strings
   std::string git_commit;       // empty when the spec is not in a git checkout
   std::string host;
   int64_t pid = 0;

@@ -58,6 +58,10 @@ bool run_process_alive(const tracking::RunRow& run) {
   if (run.status != tracking::RunStatus::kRunning) return false;
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Runs heartbeat every 5 s: a minute of silence means the process is gone, even if its pid
+  // has been reused since.
+  if (run.heartbeat && now - *run.heartbeat > 60) return false;
   if (run.host == host) {
     if (run.pid <= 0 || (kill(static_cast<pid_t>(run.pid), 0) != 0 && errno != EPERM)) return false;
     // A killed process stays a zombie until its parent reaps it: that is not alive either.
@@ -66,8 +70,7 @@ bool run_process_alive(const tracking::RunRow& run) {
     if (stat >> pid >> comm >> state && state == "Z") return false;
     return true;
   }
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return run.heartbeat && now - *run.heartbeat < 60;
+  return run.heartbeat.has_value();
 }
 
 std::string display_status(const tracking::RunRow& run) {

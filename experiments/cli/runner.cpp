@@ -1,7 +1,9 @@
 #include "experiments/cli/runner.h"
 
 #include <openssl/evp.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -19,6 +21,7 @@
 #include "experiments/cli/progress.h"
 #include "experiments/cli/table.h"
 #include "graph/compose.h"
+#include "graph/error.h"
 #include "graph/executor.h"
 #include "graph/plan.h"
 #include "graph/sweep.h"
@@ -50,14 +53,29 @@ std::string sha256_file(const fs::path& file) {
 
 namespace {
 
+// `git rev-parse HEAD` in the spec's directory, run without a shell (paths may hold quotes).
 std::string git_commit_of(const fs::path& spec) {
   std::string dir = fs::absolute(spec).parent_path().string();
-  std::string cmd = "git -C '" + dir + "' rev-parse HEAD 2>/dev/null";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return "";
-  char line[128] = {0};
-  std::string out = fgets(line, sizeof line, pipe) ? line : "";
-  pclose(pipe);
+  int fds[2];
+  if (pipe(fds) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
+    close(fds[0]);
+    execlp("git", "git", "-C", dir.c_str(), "rev-parse", "HEAD", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buffer[128];
+  ssize_t got;
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(got));
+  close(fds[0]);
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
   out.erase(out.find_last_not_of("\n\r ") + 1);
   return out;
 }
@@ -129,7 +147,8 @@ std::string overrides_json(const std::vector<std::string>& overrides) {
 }
 
 int64_t record_child(tracking::Store& store, const RunOptions& options, Child& c,
-                     std::optional<int64_t> parent, const std::string& name) {
+                     std::optional<int64_t> parent, const std::string& name,
+                     const std::string& git_commit) {
   tracking::RunStart start;
   start.experiment = c.plan.experiment;
   start.name = name;
@@ -137,7 +156,7 @@ int64_t record_child(tracking::Store& store, const RunOptions& options, Child& c
   start.spec_file = fs::absolute(options.spec).string();
   start.composed_yaml = c.spec.to_yaml();
   start.overrides = overrides_json(c.overrides);
-  start.git_commit = git_commit_of(options.spec);
+  start.git_commit = git_commit;
   start.host = host_name();
   start.pid = getpid();
   start.seed = c.plan.seed;
@@ -191,9 +210,13 @@ MergedGraph merge(std::vector<Child>& children) {
     for (const auto& in : g.plan.nodes[i].inputs) g.plan.nodes[in.second].consumers.push_back(i);
   for (size_t i = 0; i < g.plan.nodes.size(); ++i) {
     // Progress lines name a node shared by every child plainly, others with their first child.
+    // Names must be unique: events are routed to the children's runs by name.
     auto& node = g.plan.nodes[i];
-    if (children.size() > 1 && g.owners[i].size() < children.size())
+    std::set<size_t> distinct;
+    for (const auto& o : g.owners[i]) distinct.insert(o.child);
+    if (children.size() > 1 && distinct.size() < children.size())
       node.name = fmt::format("{}[{}]", node.name, g.owners[i].front().child + 1);
+    for (int k = 2; g.by_name.count(node.name); ++k) node.name = fmt::format("{}#{}", node.name, k);
     g.by_name[node.name] = i;
   }
   g.plan.experiment = children.front().plan.experiment;
@@ -212,8 +235,15 @@ class BatchListener : public ExecutionListener {
       : graph_(graph), children_(children), store_(store), writers_(writers), printer_(printer) {}
 
   void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
-    for (const auto& o : owners(node))
-      writers_[o.child]->log(child_node(o).name, key, step, value);
+    // A metric that cannot be written (the database stayed locked past its timeout) must not
+    // kill a training: warn once and go on.
+    try {
+      for (const auto& o : owners(node))
+        writers_[o.child]->log(child_node(o).name, key, step, value);
+    } catch (const std::exception& e) {
+      if (!warned_.exchange(true))
+        std::fprintf(stderr, "flowlab: warning: metrics could not be recorded: %s\n", e.what());
+    }
   }
   void progress(const std::string& node, double fraction, const std::string& message) override {
     printer_.update(node, fraction, message);
@@ -260,6 +290,7 @@ class BatchListener : public ExecutionListener {
   std::vector<std::unique_ptr<tracking::MetricWriter>>& writers_;
   ProgressPrinter& printer_;
   std::mutex mutex_;
+  std::atomic<bool> warned_{false};
 };
 
 // Keeps the runs' heartbeats fresh from a thread of its own, so `flowlab runs` can tell a live
@@ -280,13 +311,18 @@ class Heartbeat {
 
  private:
   void loop() {
-    try {
-      tracking::Store store(db_);
-      std::unique_lock<std::mutex> lock(mutex_);
-      while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return done_; }))
-        for (int64_t id : ids_) store.heartbeat(id);
-    } catch (const std::exception&) {
-      // A missed heartbeat only makes a live run look stale; never stop the run for it.
+    std::unique_ptr<tracking::Store> store;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return done_; })) {
+      lock.unlock();
+      // A missed heartbeat only makes a live run look stale for a while; never stop for it.
+      try {
+        if (!store) store = std::make_unique<tracking::Store>(db_);
+        for (int64_t id : ids_) store->heartbeat(id);
+      } catch (const std::exception&) {
+        store.reset();
+      }
+      lock.lock();
     }
   }
   fs::path db_;
@@ -317,6 +353,7 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
                              const std::atomic<bool>& stop) {
   MergedGraph graph = merge(children);
   BatchResult result;
+  std::string fatal;
   const double t0 = now_s();
   {
     std::vector<std::unique_ptr<tracking::MetricWriter>> writers;
@@ -333,8 +370,23 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
     exec.cache_dir = options.workspace / "cache";
     exec.checkpoint_dir = options.workspace / "checkpoints";
     exec.stop = &stop;
-    result.exec = execute(graph.plan, registry, listener, exec);
-    for (auto& w : writers) w->flush();
+    try {
+      result.exec = execute(graph.plan, registry, listener, exec);
+    } catch (const std::exception& e) {
+      // Nothing should escape the executor; if something does, no run may stay RUNNING.
+      fatal = std::string("internal error while running the graph: ") + e.what();
+    }
+    for (auto& w : writers) {
+      try {
+        w->flush();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "flowlab: warning: some metrics were not recorded: %s\n", e.what());
+      }
+    }
+  }
+  if (!fatal.empty()) {
+    for (const auto& c : children) store.finish_run(c.run_id, RunStatus::kFailed, fatal);
+    throw RunError(fatal);
   }
   result.seconds = now_s() - t0;
   for (size_t c = 0; c < children.size(); ++c) {
@@ -466,7 +518,8 @@ RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::os
   fs::create_directories(options.workspace);
   tracking::Store store(options.workspace / "runs.db");
   Child& child = children.front();
-  record_child(store, options, child, std::nullopt, options.spec.stem().string());
+  record_child(store, options, child, std::nullopt, options.spec.stem().string(),
+               git_commit_of(options.spec));
   err << fmt::format("run {}: {} ({} nodes, workspace {})\n", child.run_id, child.plan.experiment,
                      child.plan.nodes.size(), options.workspace.string());
   BatchResult result = execute_children(children, options, registry, store, {}, err, stop);
@@ -480,8 +533,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
                      std::ostream& err, const std::atomic<bool>& stop) {
   // The primary spec's `sweep:` block, read before composition (it is not a config group).
   YAML::Node primary = load_yaml_file(options.spec);
-  fs::path config_dir = options.config_dir;
-  if (config_dir.empty()) config_dir = compose(ComposeOptions{options.spec, {}, {}}).config_dir;
+  fs::path config_dir = options.config_dir.empty() ? find_config_dir(options.spec) : options.config_dir;
   YAML::Node block = primary.IsMap() ? static_cast<const YAML::Node&>(primary)["sweep"] : YAML::Node();
   SweepExpansion sweep = expand_sweep(block, options.spec.string(), options.overrides, config_dir);
 
@@ -540,7 +592,8 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   }
   store.log_params(parent, parent_params);
   for (size_t i = 0; i < children.size(); ++i)
-    record_child(store, options, children[i], parent, fmt::format("{}[{}]", options.spec.stem().string(), i + 1));
+    record_child(store, options, children[i], parent,
+                 fmt::format("{}[{}]", options.spec.stem().string(), i + 1), start.git_commit);
   err << fmt::format("sweep {}: {} children of {} (workspace {})\n", parent, children.size(),
                      children.front().plan.experiment, options.workspace.string());
 
@@ -562,6 +615,28 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
     throw ConfigError(SourceLocation{"command line"}, "RUN",
                       fmt::format("run {} is still running (pid {} on {})", run_id, run->pid, run->host));
   auto recorded_children = store.children(run_id);
+  for (const auto& c : recorded_children)
+    if (run_process_alive(c))
+      throw ConfigError(SourceLocation{"command line"}, "RUN",
+                        fmt::format("run {} of sweep {} is still running (pid {} on {})", c.id,
+                                    run_id, c.pid, c.host));
+  if (run->parent_id) {
+    auto parent = store.get_run(*run->parent_id);
+    if (parent && run_process_alive(*parent))
+      throw ConfigError(SourceLocation{"command line"}, "RUN",
+                        fmt::format("its sweep {} is still running (pid {}); resume the sweep when "
+                                    "it has ended", parent->id, parent->pid));
+  }
+  if (run->name.size() > 8 && run->name.compare(run->name.size() - 8, 8, " (sweep)") == 0) {
+    // A sweep killed while its children were being recorded cannot be resumed child by child.
+    YAML::Node summary = YAML::Load(run->composed_yaml);
+    size_t expected = summary["children"] ? summary["children"].as<size_t>() : 0;
+    if (recorded_children.size() < expected)
+      throw ConfigError(SourceLocation{"command line"}, "RUN",
+                        fmt::format("sweep {} was interrupted while its children were being "
+                                    "recorded ({} of {}); run the sweep again (finished work is "
+                                    "cached)", run_id, recorded_children.size(), expected));
+  }
 
   std::vector<Child> children;
   std::vector<tracking::RunRow> todo;

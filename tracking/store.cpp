@@ -820,7 +820,7 @@ struct MetricWriter::Impl {
   std::mutex mu;
   std::condition_variable wake_writer;  // rows queued past max_batch, flush requested, stop
   std::condition_variable batch_done;   // a batch was committed (or failed)
-  std::vector<MetricRow> queue;
+  std::vector<std::pair<int64_t, MetricRow>> queue;  // (run id, row)
   uint64_t logged = 0;         // rows ever enqueued
   uint64_t done = 0;           // rows ever handed to the database (committed or failed)
   uint64_t flush_target = 0;   // highest `logged` value some flush() is waiting for
@@ -830,7 +830,8 @@ struct MetricWriter::Impl {
   std::thread thread;
 
   void run() {
-    std::vector<MetricRow> batch;
+    std::vector<std::pair<int64_t, MetricRow>> batch;
+    std::vector<MetricRow> rows;
     std::unique_lock<std::mutex> lk(mu);
     for (;;) {
       wake_writer.wait_for(lk, interval, [&] {
@@ -845,8 +846,18 @@ struct MetricWriter::Impl {
       lk.unlock();  // producers keep logging while we write
       std::exception_ptr failure;
       try {
-        store->log_metrics(run_id, batch);
-        written.fetch_add(static_cast<int64_t>(batch.size()));
+        // One transaction per run in the batch (a sweep's writer serves all its children); the
+        // stable sort keeps each run's rows in logging order.
+        std::stable_sort(batch.begin(), batch.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (size_t i = 0; i < batch.size();) {
+          size_t j = i;
+          rows.clear();
+          while (j < batch.size() && batch[j].first == batch[i].first) rows.push_back(batch[j++].second);
+          store->log_metrics(batch[i].first, rows);
+          written.fetch_add(static_cast<int64_t>(rows.size()));
+          i = j;
+        }
       } catch (...) {
         failure = std::current_exception();
       }
@@ -897,12 +908,17 @@ MetricWriter::~MetricWriter() {
 
 void MetricWriter::log(const std::string& node, const std::string& key, int64_t step,
                        double value) {
+  log_for(impl_->run_id, node, key, step, value);
+}
+
+void MetricWriter::log_for(int64_t run_id, const std::string& node, const std::string& key,
+                           int64_t step, double value) {
   const double ts = now_seconds();
   bool wake = false;
   {
     std::lock_guard<std::mutex> lk(impl_->mu);
     impl_->rethrow_error();
-    impl_->queue.push_back(MetricRow{node, key, step, value, ts});
+    impl_->queue.emplace_back(run_id, MetricRow{node, key, step, value, ts});
     ++impl_->logged;
     wake = impl_->queue.size() >= impl_->max_batch;
   }

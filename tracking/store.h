@@ -131,6 +131,10 @@ class MetricWriter {
                size_t max_batch = 2000);
   ~MetricWriter();
   void log(const std::string& node, const std::string& key, int64_t step, double value);
+  /// The same for another run: one writer (one thread, one connection) can serve every child
+  /// of a sweep.
+  void log_for(int64_t run_id, const std::string& node, const std::string& key, int64_t step,
+               double value);
   void flush();
   int64_t rows_written() const;
 

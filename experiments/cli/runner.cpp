@@ -230,16 +230,15 @@ MergedGraph merge(std::vector<Child>& children) {
 class BatchListener : public ExecutionListener {
  public:
   BatchListener(const MergedGraph& graph, const std::vector<Child>& children,
-                tracking::Store& store, std::vector<std::unique_ptr<tracking::MetricWriter>>& writers,
-                ProgressPrinter& printer)
-      : graph_(graph), children_(children), store_(store), writers_(writers), printer_(printer) {}
+                tracking::Store& store, tracking::MetricWriter& writer, ProgressPrinter& printer)
+      : graph_(graph), children_(children), store_(store), writer_(writer), printer_(printer) {}
 
   void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
     // A metric that cannot be written (the database stayed locked past its timeout) must not
     // kill a training: warn once and go on.
     try {
       for (const auto& o : owners(node))
-        writers_[o.child]->log(child_node(o).name, key, step, value);
+        writer_.log_for(children_[o.child].run_id, child_node(o).name, key, step, value);
     } catch (const std::exception& e) {
       if (!warned_.exchange(true))
         std::fprintf(stderr, "flowlab: warning: metrics could not be recorded: %s\n", e.what());
@@ -287,7 +286,7 @@ class BatchListener : public ExecutionListener {
   const MergedGraph& graph_;
   const std::vector<Child>& children_;
   tracking::Store& store_;
-  std::vector<std::unique_ptr<tracking::MetricWriter>>& writers_;
+  tracking::MetricWriter& writer_;
   ProgressPrinter& printer_;
   std::mutex mutex_;
   std::atomic<bool> warned_{false};
@@ -356,13 +355,12 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
   std::string fatal;
   const double t0 = now_s();
   {
-    std::vector<std::unique_ptr<tracking::MetricWriter>> writers;
-    for (const auto& c : children)
-      writers.push_back(std::make_unique<tracking::MetricWriter>(options.workspace / "runs.db", c.run_id));
+    // One writer for every child: a thread and a connection, however large the sweep.
+    tracking::MetricWriter writer(options.workspace / "runs.db", children.front().run_id);
     for (const auto& c : children) heartbeat_ids.push_back(c.run_id);
     Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
     ProgressPrinter printer(err, options.quiet);
-    BatchListener listener(graph, children, store, writers, printer);
+    BatchListener listener(graph, children, store, writer, printer);
     ExecuteOptions exec;
     exec.threads = resolve_threads(options, graph.plan);
     exec.max_concurrency = options.jobs;
@@ -376,12 +374,10 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
       // Nothing should escape the executor; if something does, no run may stay RUNNING.
       fatal = std::string("internal error while running the graph: ") + e.what();
     }
-    for (auto& w : writers) {
-      try {
-        w->flush();
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "flowlab: warning: some metrics were not recorded: %s\n", e.what());
-      }
+    try {
+      writer.flush();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flowlab: warning: some metrics were not recorded: %s\n", e.what());
     }
   }
   if (!fatal.empty()) {

@@ -727,4 +727,28 @@ BOOST_AUTO_TEST_CASE(processes_racing_to_create_a_fresh_db) {
   BOOST_TEST(store.list_runs().size() == static_cast<size_t>(kProcs));
 }
 
+BOOST_AUTO_TEST_CASE(one_writer_serves_several_runs_in_logging_order) {
+  TempDir dir;
+  const fs::path db = dir / "runs.db";
+  Store store(db);
+  const int64_t a = store.begin_run(make_start("a")), b = store.begin_run(make_start("b"));
+  {
+    MetricWriter writer(db, a, /*flush_interval_ms=*/50, /*max_batch=*/7);
+    for (int i = 0; i < 100; ++i) {
+      writer.log_for(i % 2 ? b : a, "train", "loss", i, i * 0.5);
+      writer.log("eval", "acc", i, 1.0);  // the writer's own run
+    }
+    writer.flush();
+  }
+  auto rows_a = store.metrics(a), rows_b = store.metrics(b);
+  BOOST_TEST(rows_a.size() == 150u);  // 50 losses + 100 accuracies
+  BOOST_TEST(rows_b.size() == 50u);
+  int64_t previous = -1;
+  for (const auto& m : rows_b) {
+    BOOST_TEST(m.step % 2 == 1);
+    BOOST_TEST(m.step > previous);  // insert order = logging order within a run
+    previous = m.step;
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

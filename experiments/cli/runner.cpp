@@ -546,6 +546,12 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
     }
     children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(), sweep.children[i].end());
   }
+  // The children share one graph and one thread budget, so these must be the same for all.
+  for (const auto& c : children)
+    if (c.plan.threads != children.front().plan.threads || c.plan.device != children.front().plan.device)
+      throw ConfigError(SourceLocation{"command line"}, "threads",
+                        "sweep children must share `threads` and `device` (they run as one graph); "
+                        "set them once, not as sweep axes");
   if (options.dry_run) {
     Table t{{"child", "overrides", "nodes"}, {}, {true, false, true}};
     for (size_t i = 0; i < children.size(); ++i) {

@@ -6,21 +6,42 @@
 
 namespace flowlab::ops::certify {
 
-at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
-                         int64_t num_classes, int64_t batch_size, at::Generator& gen) {
-  torch::NoGradGuard no_grad;
-  auto counts = torch::zeros({num_classes}, torch::kInt64);
-  std::vector<int64_t> shape{0};
+void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
+                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit) {
+  // One buffer for all batches: noise is drawn in place and the image added in place, so a
+  // batch costs one pass of random numbers and no allocations (the Python reference allocates
+  // a repeated image, the noise, the scaled noise and their sum for every batch).
+  std::vector<int64_t> shape{std::min(batch_size, num)};
   for (auto s : x.sizes()) shape.push_back(s);
+  auto image = x.to(torch::kCPU, torch::kFloat32).unsqueeze(0);
+  auto buffer = torch::empty(shape, torch::kFloat32);
   for (int64_t done = 0; done < num; done += batch_size) {
     int64_t b = std::min(batch_size, num - done);  // the last batch is cut to exactly num
-    shape[0] = b;
-    auto noise = torch::randn(shape, gen, torch::TensorOptions().dtype(torch::kFloat32)).mul_(sigma);
-    auto batch = x.to(torch::kCPU).unsqueeze(0).expand(shape) + noise;
+    auto batch = buffer.narrow(0, 0, b);
+    batch.normal_(0.0, sigma, gen).add_(image);
+    visit(batch);
+  }
+}
+
+at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
+                         int64_t num_classes, int64_t batch_size, at::Generator& gen) {
+  c10::InferenceMode inference;
+  auto counts = torch::zeros({num_classes}, torch::kInt64);
+  for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
     auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
     counts += torch::bincount(predictions, /*weights=*/{}, num_classes);
-  }
+  });
   return counts;
+}
+
+at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
+                         int64_t batch_size, at::Generator& gen) {
+  c10::InferenceMode inference;
+  std::vector<at::Tensor> parts;
+  for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
+    parts.push_back(f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32));
+  });
+  return torch::cat(parts, 0);
 }
 
 Certificate certify(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,

@@ -36,6 +36,15 @@ struct Certificate {
 at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
                          int64_t num_classes, int64_t batch_size, at::Generator& gen);
 
+/// Calls `visit` with batches of noisy copies x + N(0, sigma^2 I) ([b, ...], b <= batch_size),
+/// num copies in all. The batch tensor is reused between calls: copy what you keep.
+void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
+                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit);
+
+/// The base classifier's logits on `num` noisy copies of x: [num, K] float32 on the CPU.
+at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
+                         int64_t batch_size, at::Generator& gen);
+
 /// CERTIFY: select the class on n0 samples, bound its probability on n fresh samples,
 /// radius sigma * Phi^{-1}(p_lower); abstain when p_lower < 1/2.
 Certificate certify(const LogitsFn& f, const at::Tensor& x, int64_t num_classes,

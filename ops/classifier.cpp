@@ -13,6 +13,15 @@
 
 namespace flowlab::ops {
 
+at::Tensor checkerboard_mask(const std::string& half, int64_t height, int64_t width) {
+  if (half == "all") return torch::ones({1, 1, height, width});
+  if (half != "odd" && half != "even")
+    throw RunError("unknown input mask '" + half + "' (expected all, odd or even)");
+  auto i = torch::arange(height).unsqueeze(1), j = torch::arange(width).unsqueeze(0);
+  auto odd = (i + j).remainder(2).eq(1);
+  return (half == "odd" ? odd : odd.logical_not()).to(torch::kFloat32).view({1, 1, height, width});
+}
+
 Classifier::Classifier(ClassifierConfig config)
     : config_(std::move(config)), net_(std::make_shared<Net>(config_)) {}
 
@@ -31,7 +40,8 @@ void Classifier::save(const std::filesystem::path& dir) const {
   nlohmann::json j = {{"arch", config_.arch},       {"width", config_.width},
                       {"channels", config_.channels}, {"height", config_.height},
                       {"width_px", config_.width_px}, {"classes", config_.classes},
-                      {"mean", config_.mean},         {"std", config_.std}};
+                      {"mean", config_.mean},         {"std", config_.std},
+                      {"input_mask", config_.input_mask}};
   std::ofstream(dir / "config.json") << j.dump(1);
   // Weights are saved from CPU so a model trained on a GPU loads anywhere.
   torch::serialize::OutputArchive archive;
@@ -65,6 +75,7 @@ ArtifactPtr Classifier::load(const std::filesystem::path& dir) {
   c.arch = j.at("arch"), c.width = j.at("width"), c.channels = j.at("channels");
   c.height = j.at("height"), c.width_px = j.at("width_px"), c.classes = j.at("classes");
   c.mean = j.at("mean"), c.std = j.at("std");
+  c.input_mask = j.value("input_mask", "all");
   std::shared_ptr<Classifier> model;
   {
     std::lock_guard<std::mutex> lock(global_rng_mutex());  // see save()

@@ -16,7 +16,14 @@ struct ClassifierConfig {
   int64_t channels = 1, height = 28, width_px = 28;
   int64_t classes = 10;
   double mean = 0.0, std = 1.0;
+  /// Which pixels the network sees (dual randomized smoothing trains one network per half):
+  /// "all", or a checkerboard half: "odd" = pixels (i, j) with i + j odd, "even" = the others.
+  /// The mask is the network's first operation, so noise on hidden pixels has no effect.
+  std::string input_mask = "all";
 };
+
+/// The checkerboard mask [1, 1, H, W] (float 0/1) of `half` ("all", "odd" or "even").
+at::Tensor checkerboard_mask(const std::string& half, int64_t height, int64_t width);
 
 class Classifier : public Artifact {
  public:

@@ -14,6 +14,7 @@ struct Classifier::Net : torch::nn::Module {
   explicit Net(const ClassifierConfig& c) {
     mean = register_buffer("mean", torch::full({1}, c.mean));
     stdev = register_buffer("stdev", torch::full({1}, c.std));
+    mask = register_buffer("mask", checkerboard_mask(c.input_mask, c.height, c.width_px));
     if (c.arch == "cnn") {
       // Two 3x3 conv blocks with 2x2 max pooling, then a hidden layer: a LeNet-style CNN.
       int64_t w = c.width;
@@ -35,9 +36,9 @@ struct Classifier::Net : torch::nn::Module {
       throw RunError("unknown classifier architecture '" + c.arch + "' (expected cnn or mlp)");
     }
   }
-  torch::Tensor forward(const torch::Tensor& x) { return layers->forward((x - mean) / stdev); }
+  torch::Tensor forward(const torch::Tensor& x) { return layers->forward((x * mask - mean) / stdev); }
 
-  torch::Tensor mean, stdev;
+  torch::Tensor mean, stdev, mask;
   torch::nn::Sequential layers{nullptr};
 };
 

@@ -73,6 +73,8 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   config.classes = data->num_classes();
   config.mean = data->mean;
   config.std = data->std;
+  const std::string pixels = p.get_string("pixels");
+  config.input_mask = pixels == "all" ? "all" : pixels == "checkerboard_odd" ? "odd" : "even";
   const uint64_t seed = static_cast<uint64_t>(p.get_int("seed"));
   std::shared_ptr<Classifier> model;
   {
@@ -233,7 +235,7 @@ void register_train_classifier(Registry& r) {
   OpDef op;
   op.name = "train.classifier";
   op.summary = "train a CNN or MLP image classifier with cross-entropy (Adam or SGD)";
-  op.version = 1;
+  op.version = 2;  // 2: Gaussian augmentation and input masks
   op.params = {
       string_param("model", "cnn", "architecture: cnn (two 3x3 conv blocks + hidden layer) or mlp (two hidden layers)",
                    {"cnn", "mlp"}),
@@ -242,6 +244,10 @@ void register_train_classifier(Registry& r) {
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
       float_param("weight_decay", 0.0, "L2 penalty", 0.0),
+      string_param("pixels", "all",
+                   "which pixels the network sees: all, or one checkerboard half (dual randomized "
+                   "smoothing trains one model per half): odd = (i + j) odd, even = the rest",
+                   {"all", "checkerboard_odd", "checkerboard_even"}),
       float_param("noise_sigma", 0.0,
                   "Gaussian data augmentation: noise std added to [0,1] pixels (0 = none); train "
                   "at the sigma you certify at", 0.0, 10.0),

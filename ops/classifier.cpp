@@ -29,6 +29,8 @@ Classifier::~Classifier() = default;
 
 at::Tensor Classifier::forward(const at::Tensor& x) const { return net_->forward(x); }
 
+at::Tensor Classifier::forward_standardized(const at::Tensor& x) const { return net_->layers->forward(x); }
+
 void Classifier::to_device(const std::string& device) { net_->to(torch::Device(device)); }
 
 std::string Classifier::device() const {

@@ -39,6 +39,9 @@ class Classifier : public Artifact {
   const ClassifierConfig& config() const { return config_; }
   /// x: [N, C, H, W] float32 pixels in [0,1] → logits [N, classes]. Thread-safe in eval mode.
   at::Tensor forward(const at::Tensor& x) const;
+  /// The network after its fixed input layer: takes (mask * x - mean) / std directly. Lets
+  /// certification build standardized noisy batches in one pass (see InputStandardization).
+  at::Tensor forward_standardized(const at::Tensor& x) const;
   /// The underlying torch::nn::Module (for optimizers and mode switches); opaque here.
   struct Net;
   Net& net() const { return *net_; }

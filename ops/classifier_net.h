@@ -15,6 +15,7 @@ struct Classifier::Net : torch::nn::Module {
     mean = register_buffer("mean", torch::full({1}, c.mean));
     stdev = register_buffer("stdev", torch::full({1}, c.std));
     mask = register_buffer("mask", checkerboard_mask(c.input_mask, c.height, c.width_px));
+    masked = c.input_mask != "all";
     if (c.arch == "cnn") {
       // Two 3x3 conv blocks with 2x2 max pooling, then a hidden layer: a LeNet-style CNN.
       int64_t w = c.width;
@@ -36,9 +37,13 @@ struct Classifier::Net : torch::nn::Module {
       throw RunError("unknown classifier architecture '" + c.arch + "' (expected cnn or mlp)");
     }
   }
-  torch::Tensor forward(const torch::Tensor& x) { return layers->forward((x * mask - mean) / stdev); }
+  torch::Tensor forward(const torch::Tensor& x) {
+    // A full-image model skips the all-ones mask: one pass less over every input.
+    return layers->forward(((masked ? x * mask : x) - mean) / stdev);
+  }
 
   torch::Tensor mean, stdev, mask;
+  bool masked = false;
   torch::nn::Sequential layers{nullptr};
 };
 

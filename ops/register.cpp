@@ -14,6 +14,7 @@ void register_ops(Registry& r) {
               &certify::Certification::load});
   register_eval_classifier(r);
   certify::register_certify_smoothing(r);
+  certify::register_certify_lvm(r);
   certify::register_certify_dual(r);
 }
 

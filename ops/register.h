@@ -11,6 +11,7 @@ void register_train_classifier(Registry& registry);
 void register_eval_classifier(Registry& registry);
 namespace certify {
 void register_certify_smoothing(Registry& registry);
+void register_certify_lvm(Registry& registry);
 void register_certify_dual(Registry& registry);
 }  // namespace certify
 

@@ -27,12 +27,10 @@ ArtifactPtr run_certify_smoothing(OpContext& ctx) {
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
+  model->net().eval();
+  LogitsFn f = standardized_logits(*model, setup.smoothing);
   const SmoothingOptions& o = setup.smoothing;
   const int64_t predict_n = p.get_int("predict_n");
-
-  torch::Device device(model->device());
-  model->net().eval();
-  LogitsFn f = [&](const at::Tensor& batch) { return model->forward(batch.to(device)); };
   const int64_t k = data->num_classes();
 
   auto result = std::make_shared<Certification>();

@@ -65,6 +65,15 @@ CertificationSetup read_certification_setup(const Params& p, const at::Tensor& i
   return s;
 }
 
+LogitsFn standardized_logits(const Classifier& model, SmoothingOptions& o) {
+  const ClassifierConfig& c = model.config();
+  o.input.shift = c.mean;
+  o.input.scale = c.std;
+  o.input.mask = c.input_mask == "all" ? at::Tensor() : checkerboard_mask(c.input_mask, c.height, c.width_px);
+  torch::Device device(model.device());
+  return [&model, device](const at::Tensor& batch) { return model.forward_standardized(batch.to(device)); };
+}
+
 at::Generator image_generator(uint64_t seed, int64_t index) {
   return at::detail::createCPUGenerator(seed * 1000003ULL + static_cast<uint64_t>(index));
 }

@@ -8,6 +8,7 @@
 #include "graph/op.h"
 #include "ops/certify/certification.h"
 #include "ops/certify/smoothing.h"
+#include "ops/classifier.h"
 
 namespace flowlab::ops::certify {
 
@@ -29,6 +30,12 @@ CertificationSetup read_certification_setup(const Params& params, const at::Tens
 
 /// One generator per image, seeded by its index: results do not depend on order or batching.
 at::Generator image_generator(uint64_t seed, int64_t index);
+
+/// A logits function for smoothing `model` and the matching o.input: the model's fixed input layer
+/// (mask, mean, std) is folded into the sampler, which then builds each standardized noisy batch
+/// in one pass. The certificate is unchanged: the noise has the same law, only the arithmetic is
+/// rearranged.
+LogitsFn standardized_logits(const Classifier& model, SmoothingOptions& o);
 
 /// certified_accuracy@R for each radius, acr, abstain_rate, images; keys get `prefix`.
 void log_certification_metrics(OpContext& ctx, const Certification& result,

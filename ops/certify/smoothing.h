@@ -15,12 +15,22 @@ namespace flowlab::ops::certify {
 /// Base classifier: a batch [B, ...] -> logits [B, K]. Called from one thread at a time.
 using LogitsFn = std::function<at::Tensor(const at::Tensor& batch)>;
 
+/// What the logits function expects of its input: (mask * (x + noise) - shift) / scale. A model
+/// whose first layer standardizes (and masks) pixels can skip that layer and take the standardized
+/// noisy batch directly: the sampler builds it in one pass (image standardized once, noise drawn
+/// with std sigma / scale). The identity (default) hands over x + noise.
+struct InputStandardization {
+  double shift = 0.0, scale = 1.0;
+  at::Tensor mask;  // undefined = all pixels
+};
+
 struct SmoothingOptions {
   double sigma = 0.25;
   int64_t n0 = 100;        // selection samples (CERTIFY)
   int64_t n = 10000;       // estimation samples (CERTIFY) or samples (PREDICT)
   double alpha = 0.001;
   int64_t batch_size = 1000;
+  InputStandardization input;
 };
 
 inline constexpr int64_t kAbstain = -1;
@@ -34,16 +44,18 @@ struct Certificate {
 
 /// Class counts of the base classifier's predictions on `num` noisy copies of x ([C,H,W]).
 at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
-                         int64_t num_classes, int64_t batch_size, at::Generator& gen);
+                         int64_t num_classes, int64_t batch_size, at::Generator& gen,
+                         const InputStandardization& input = {});
 
 /// Calls `visit` with batches of noisy copies x + N(0, sigma^2 I) ([b, ...], b <= batch_size),
 /// num copies in all. The batch tensor is reused between calls: copy what you keep.
 void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
-                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit);
+                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit,
+                          const InputStandardization& input = {});
 
 /// The base classifier's logits on `num` noisy copies of x: [num, K] float32 on the CPU.
 at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
-                         int64_t batch_size, at::Generator& gen);
+                         int64_t batch_size, at::Generator& gen, const InputStandardization& input = {});
 
 /// CERTIFY: select the class on n0 samples, bound its probability on n fresh samples,
 /// radius sigma * Phi^{-1}(p_lower); abstain when p_lower < 1/2.

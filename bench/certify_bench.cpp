@@ -1,0 +1,41 @@
+// Certification throughput (noisy samples per second) of flowlab's CERTIFY loop, for the same
+// model, batch size and thread count as bench/certify_bench.py (Cohen et al.'s loop in Debian's
+// python3-torch, the same LibTorch 1.13.1). bench/run_certify_bench.sh runs both side by side.
+//   usage: certify_bench [cnn|mlp] [images] [n] [batch] [threads]
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "ops/certify/common.h"
+#include "ops/certify/smoothing.h"
+#include "ops/classifier.h"
+#include "ops/classifier_net.h"
+
+int main(int argc, char** argv) {
+  std::string arch = argc > 1 ? argv[1] : "mlp";
+  int images = argc > 2 ? std::stoi(argv[2]) : 10;
+  int64_t n = argc > 3 ? std::stoll(argv[3]) : 10000;
+  int64_t batch = argc > 4 ? std::stoll(argv[4]) : 1000;
+  int threads = argc > 5 ? std::stoi(argv[5]) : 2;
+  at::set_num_threads(threads);
+  torch::manual_seed(0);
+  flowlab::ops::ClassifierConfig config;
+  config.arch = arch;
+  config.width = arch == "cnn" ? 16 : 256;
+  config.mean = 0.286, config.std = 0.353;
+  flowlab::ops::Classifier model(config);
+  model.net().eval();
+  flowlab::ops::certify::SmoothingOptions o;
+  o.sigma = 0.25, o.n0 = 100, o.n = n, o.batch_size = batch;
+  auto f = flowlab::ops::certify::standardized_logits(model, o);  // what certify.smoothing uses
+  auto x = torch::rand({images, 1, 28, 28});
+  auto gen = at::detail::createCPUGenerator(0);
+  flowlab::ops::certify::certify(f, x[0], 10, o, gen);  // warm-up
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < images; ++i) flowlab::ops::certify::certify(f, x[i], 10, o, gen);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%.1f\n", images * (o.n0 + o.n) / s);
+  return 0;
+}

@@ -15,9 +15,8 @@
 #include <map>
 #include <sstream>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
+#include <torch/torch.h>
 
 #include "datasets/classification_data.h"
 #include "graph/error.h"
@@ -50,8 +49,9 @@ std::vector<double> lvm_parse_temperatures(const std::string& text) {
       if (used != item.size() || !std::isfinite(t) || t <= 0) throw std::invalid_argument(item);
       out.push_back(t);
     } catch (const std::exception&) {
-      throw RunError("params.temperatures: expected comma-separated numbers > 0 such as 0.1,1,10, got \"" +
-                     text + "\"");
+      throw RunError(
+          "params.temperatures: expected comma-separated numbers > 0 such as 0.1,1,10, got \"" +
+          text + "\"");
     }
   }
   if (out.empty()) throw RunError("params.temperatures: expected at least one temperature");
@@ -68,8 +68,8 @@ std::vector<SimplexMap> lvm_parse_maps(const std::string& text) {
       if (std::find(maps.begin(), maps.end(), m) != maps.end()) throw std::invalid_argument(item);
       maps.push_back(m);
     } catch (const std::invalid_argument&) {
-      throw RunError("params.maps: expected distinct names among hardmax, softmax, sparsemax separated by "
-                     "commas, got \"" + text + "\"");
+      throw RunError("params.maps: expected distinct names among hardmax, softmax, sparsemax, "
+                     "comma-separated, got \"" + text + "\"");
     }
   }
   if (maps.empty()) throw RunError("params.maps: expected at least one simplex map");
@@ -90,17 +90,17 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
   const auto maps = lvm_parse_maps(p.get_string("maps"));
+  model->net().eval();
+  // The sampler builds standardized noisy batches for the model (as certify.smoothing does).
+  LogitsFn f = standardized_logits(*model, setup.smoothing);
   LvmOptions o;
   o.sigma = setup.smoothing.sigma;
   o.n0 = setup.smoothing.n0;
   o.n = setup.smoothing.n;
   o.alpha = setup.smoothing.alpha;
   o.batch_size = setup.smoothing.batch_size;
+  o.input = setup.smoothing.input;
   o.candidates = lvm_candidates(maps, lvm_parse_temperatures(p.get_string("temperatures")));
-
-  torch::Device device(model->device());
-  model->net().eval();
-  LogitsFn f = [&](const at::Tensor& batch) { return model->forward(batch.to(device)); };
 
   auto lvm = std::make_shared<Certification>();
   lvm->method = "lvm";
@@ -111,8 +111,8 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   std::map<SimplexMap, int64_t> selected;
   const auto selection_csv = ctx.output_dir() / "lvm_selection.csv";
   std::ofstream sel_out(selection_csv);
-  sel_out << "index,label,map,temperature,class,predicted_radius,prediction,radius,p_lower,p_upper,votes,"
-             "cohen_prediction,cohen_radius,cohen_count,cohen_p_lower\n";
+  sel_out << "index,label,map,temperature,class,predicted_radius,prediction,radius,p_lower,p_upper,"
+             "votes,cohen_prediction,cohen_radius,cohen_count,cohen_p_lower\n";
   int64_t samples = 0;
   const auto start = std::chrono::steady_clock::now();
   for (size_t j = 0; j < setup.indices.size(); ++j) {
@@ -127,25 +127,33 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
     const int64_t label = (*setup.labels)[idx].item<int64_t>();
 
     CertifiedImage row;
-    row.index = idx, row.label = label, row.seconds = secs;
-    row.prediction = r.lvm.prediction, row.radius = r.lvm.radius, row.correct = r.lvm.prediction == label;
+    row.index = idx;
+    row.label = label;
+    row.seconds = secs;
+    row.prediction = r.lvm.prediction;
+    row.radius = r.lvm.radius;
+    row.correct = r.lvm.prediction == label;
     row.count = r.lvm.votes;  // hardmax votes for A: soft maps have no vote count of their own
     row.p_lower = r.lvm.p_lower;
     lvm->images.push_back(row);
-    row.prediction = r.cohen.prediction, row.radius = r.cohen.radius, row.correct = r.cohen.prediction == label;
-    row.count = r.cohen.count, row.p_lower = r.cohen.p_lower;
+    row.prediction = r.cohen.prediction;
+    row.radius = r.cohen.radius;
+    row.correct = r.cohen.prediction == label;
+    row.count = r.cohen.count;
+    row.p_lower = r.cohen.p_lower;
     cohen.images.push_back(row);
 
     const auto& s = r.lvm.selection;
     ++selected[s.candidate.map];
-    sel_out << fmt::format("{},{},{},{},{},{:.17g},{},{:.17g},{:.17g},{:.17g},{},{},{:.17g},{},{:.17g}\n", idx,
-                           label, to_string(s.candidate.map), s.candidate.temperature, s.cls,
-                           s.predicted_radius, r.lvm.prediction, r.lvm.radius, r.lvm.p_lower, r.lvm.p_upper,
-                           r.lvm.votes, r.cohen.prediction, r.cohen.radius, r.cohen.count, r.cohen.p_lower);
+    sel_out << fmt::format(
+        "{},{},{},{},{},{:.17g},{},{:.17g},{:.17g},{:.17g},{},{},{:.17g},{},{:.17g}\n", idx, label,
+        to_string(s.candidate.map), s.candidate.temperature, s.cls, s.predicted_radius,
+        r.lvm.prediction, r.lvm.radius, r.lvm.p_lower, r.lvm.p_upper, r.lvm.votes,
+        r.cohen.prediction, r.cohen.radius, r.cohen.count, r.cohen.p_lower);
     samples += o.n0 + o.n;  // one forward row per noise draw, shared by both certificates
     ctx.progress(double(j + 1) / setup.indices.size(),
-                 certification_progress(j + 1, setup.indices.size(), lvm->certified_accuracy(0), samples,
-                                        lvm_seconds_since(start)) +
+                 certification_progress(j + 1, setup.indices.size(), lvm->certified_accuracy(0),
+                                        samples, lvm_seconds_since(start)) +
                      fmt::format("  (cohen {:.3f})", cohen.certified_accuracy(0)));
   }
   sel_out.close();
@@ -168,13 +176,15 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
 void register_certify_lvm(Registry& r) {
   OpDef op;
   op.name = "certify.lvm";
-  op.summary = "LVM randomized smoothing (Delattre et al. 2024), two-stage: simplex map and temperature "
-               "chosen on n0 samples, certified on n fresh ones (the reference code's max over candidates "
-               "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside";
+  op.summary =
+      "LVM randomized smoothing (Delattre et al. 2024), two-stage: simplex map and temperature "
+      "chosen on n0 samples, certified on n fresh ones (the reference code's max over candidates "
+      "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside";
   op.version = 1;
   op.params = certification_params();
-  op.params.push_back(string_param("maps", "hardmax,softmax,sparsemax",
-                                   "simplex maps to choose from, comma-separated (hardmax = Cohen's vote)"));
+  op.params.push_back(
+      string_param("maps", "hardmax,softmax,sparsemax",
+                   "simplex maps to choose from, comma-separated (hardmax = Cohen's vote)"));
   op.params.push_back(string_param("temperatures", kLvmTemperatures,
                                    "temperatures t of the soft maps S(t z), comma-separated "
                                    "(default: 20 log-spaced from 0.01 to 50)"));

@@ -45,9 +45,12 @@ std::vector<int64_t> vote_counts(const at::Tensor& logits) {
 
 std::string to_string(SimplexMap map) {
   switch (map) {
-    case SimplexMap::hardmax: return "hardmax";
-    case SimplexMap::softmax: return "softmax";
-    case SimplexMap::sparsemax: return "sparsemax";
+    case SimplexMap::hardmax:
+      return "hardmax";
+    case SimplexMap::softmax:
+      return "softmax";
+    case SimplexMap::sparsemax:
+      return "sparsemax";
   }
   return "?";
 }
@@ -55,7 +58,8 @@ std::string to_string(SimplexMap map) {
 SimplexMap parse_simplex_map(const std::string& name) {
   for (auto m : {SimplexMap::hardmax, SimplexMap::softmax, SimplexMap::sparsemax})
     if (to_string(m) == name) return m;
-  throw std::invalid_argument("unknown simplex map \"" + name + "\" (expected hardmax, softmax or sparsemax)");
+  throw std::invalid_argument("unknown simplex map \"" + name +
+                              "\" (expected hardmax, softmax or sparsemax)");
 }
 
 at::Tensor hardmax(const at::Tensor& logits) {
@@ -92,9 +96,12 @@ at::Tensor sparsemax(const at::Tensor& logits, double temperature) {
 
 at::Tensor apply_simplex_map(SimplexMap map, const at::Tensor& logits, double temperature) {
   switch (map) {
-    case SimplexMap::hardmax: return hardmax(logits);
-    case SimplexMap::softmax: return softmax(logits, temperature);
-    case SimplexMap::sparsemax: return sparsemax(logits, temperature);
+    case SimplexMap::hardmax:
+      return hardmax(logits);
+    case SimplexMap::softmax:
+      return softmax(logits, temperature);
+    case SimplexMap::sparsemax:
+      return sparsemax(logits, temperature);
   }
   throw std::logic_error("unknown simplex map");
 }
@@ -182,16 +189,19 @@ LvmSelection select_lvm_candidate(const at::Tensor& selection_logits,
 }
 
 LvmCertificate certify_lvm(const at::Tensor& selection_logits, const at::Tensor& estimation_logits,
-                           const std::vector<LvmCandidate>& candidates, double sigma, double alpha) {
+                           const std::vector<LvmCandidate>& candidates, double sigma,
+                           double alpha) {
   if (selection_logits.dim() != 2 || estimation_logits.dim() != 2 ||
       selection_logits.size(1) != estimation_logits.size(1) || selection_logits.size(1) < 2)
     throw std::invalid_argument("LVM certification needs [n0, K] and [n, K] logits with K >= 2");
   LvmCertificate c;
-  c.selection = select_lvm_candidate(selection_logits, candidates, estimation_logits.size(0), sigma, alpha);
+  c.selection =
+      select_lvm_candidate(selection_logits, candidates, estimation_logits.size(0), sigma, alpha);
   const auto& chosen = c.selection.candidate;
   const int64_t a = c.selection.cls;
   // Estimation: the one chosen (map, t, A), bounded on the fresh samples only.
-  auto moments = class_moments(apply_simplex_map(chosen.map, estimation_logits, chosen.temperature));
+  auto moments =
+      class_moments(apply_simplex_map(chosen.map, estimation_logits, chosen.temperature));
   auto bounds = class_bounds(chosen.map, moments, moments.n, alpha);
   c.p_lower = bounds.lower[size_t(a)];
   c.p_upper = 0;
@@ -203,11 +213,12 @@ LvmCertificate certify_lvm(const at::Tensor& selection_logits, const at::Tensor&
   return c;
 }
 
-Certificate cohen_certificate(const at::Tensor& selection_logits, const at::Tensor& estimation_logits,
-                              double sigma, double alpha) {
+Certificate cohen_certificate(const at::Tensor& selection_logits,
+                              const at::Tensor& estimation_logits, double sigma, double alpha) {
   auto selection = vote_counts(selection_logits);
   auto estimation = vote_counts(estimation_logits);
-  int64_t top = std::max_element(selection.begin(), selection.end()) - selection.begin();  // first max
+  int64_t top =
+      std::max_element(selection.begin(), selection.end()) - selection.begin();  // first max
   Certificate c;
   c.count = estimation[size_t(top)];
   c.p_lower = clopper_pearson_lower(c.count, estimation_logits.size(0), alpha);
@@ -221,8 +232,8 @@ LvmImageResult certify_lvm_image(const LogitsFn& f, const at::Tensor& x, const L
                                  at::Generator& gen) {
   // Logits are sampled once: selection first, then fresh estimation draws from the same
   // generator (the order certify() uses), so the Cohen certificate below is exactly certify()'s.
-  auto selection = sample_logits(f, x, o.n0, o.sigma, o.batch_size, gen);
-  auto estimation = sample_logits(f, x, o.n, o.sigma, o.batch_size, gen);
+  auto selection = sample_logits(f, x, o.n0, o.sigma, o.batch_size, gen, o.input);
+  auto estimation = sample_logits(f, x, o.n, o.sigma, o.batch_size, gen, o.input);
   LvmImageResult r;
   r.lvm = certify_lvm(selection, estimation, o.candidates, o.sigma, o.alpha);
   r.cohen = cohen_certificate(selection, estimation, o.sigma, o.alpha);

@@ -13,10 +13,10 @@
 // Soundness needs two independent samples: n0 selection samples choose (map, t, A), and n fresh
 // samples bound that one choice. Taking the best radius over many candidates on the same samples
 // (what the public reference code does) is a multiple-testing search that is not alpha-controlled.
-#include <ATen/core/Tensor.h>
-
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "ops/certify/smoothing.h"
 
@@ -78,8 +78,8 @@ std::vector<LvmCandidate> lvm_candidates(const std::vector<SimplexMap>& maps,
 /// What the selection stage chose.
 struct LvmSelection {
   LvmCandidate candidate;
-  int64_t cls = 0;                 // A: argmax of the candidate's mapped selection mean
-  double predicted_radius = 0;     // the radius the predictor expects from n samples
+  int64_t cls = 0;              // A: argmax of the candidate's mapped selection mean
+  double predicted_radius = 0;  // the radius the predictor expects from n samples
 };
 
 /// Algorithm 2's selection step, on the n0 selection logits only: for each candidate, the class
@@ -109,15 +109,16 @@ LvmCertificate certify_lvm(const at::Tensor& selection_logits, const at::Tensor&
 /// Cohen's CERTIFY from logits: A = the most voted class of the selection logits, Clopper-Pearson
 /// lower bound at alpha on its votes among the estimation logits, radius sigma Phi^{-1}(p_lower),
 /// abstain when p_lower < 1/2. Equals certify() on the same noise.
-Certificate cohen_certificate(const at::Tensor& selection_logits, const at::Tensor& estimation_logits,
-                              double sigma, double alpha);
+Certificate cohen_certificate(const at::Tensor& selection_logits,
+                              const at::Tensor& estimation_logits, double sigma, double alpha);
 
 struct LvmOptions {
   double sigma = 0.25;
-  int64_t n0 = 100;  // selection samples
-  int64_t n = 10000; // estimation samples
+  int64_t n0 = 100;   // selection samples
+  int64_t n = 10000;  // estimation samples
   double alpha = 0.001;
   int64_t batch_size = 1000;
+  InputStandardization input;  // how the logits function takes its input (see smoothing.h)
   std::vector<LvmCandidate> candidates;
 };
 

@@ -390,16 +390,25 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   read_run_details(db, sel.runs);
 
   const KnownNames known = known_names(sel.runs);
-  const Field y = resolve(q.y, "--y", known, false, true);
-  const Field x =
-      q.x == "step" ? Field{Kind::kStep, "step"} : resolve(q.x, "--x", known, true, true);
+  // A metric family "NODE.KEY@*" (NODE may be "*"): one metric per value of the suffix, e.g.
+  // certified_accuracy@0.25, @0.5, ...; the suffix is the x axis, and with NODE = "*" each node
+  // is a series (Cohen vs LVM vs dual in one run).
+  std::string family = q.y;
+  if (family.rfind("metrics.", 0) == 0) family = family.substr(8);
+  const bool is_family = family.size() > 2 && family.compare(family.size() - 2, 2, "@*") == 0;
+  const auto [family_node, family_key] =
+      is_family ? split_metric(family.substr(0, family.size() - 1)) : std::pair<std::string, std::string>();
+  const Field y = is_family ? Field{Kind::kMetric, family} : resolve(q.y, "--y", known, false, true);
+  const Field x = is_family          ? Field{Kind::kMetric, q.x == "step" ? "radius" : q.x}
+                  : q.x == "step" ? Field{Kind::kStep, "step"}
+                                  : resolve(q.x, "--x", known, true, true);
   std::vector<Field> groups;
   for (const auto& g : q.group)
     groups.push_back(g == "run" ? Field{Kind::kRun, "run"}
                                 : resolve(g, "--group", known, true, false));
 
   PlotData data;
-  data.y_name = y.name;
+  data.y_name = is_family ? family.substr(0, family.size() - 2) : y.name;
   data.x_name = x.name;
   data.x_is_step = x.kind == Kind::kStep;
   data.source = sel.source;
@@ -426,9 +435,10 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   using GroupKey = std::vector<std::string>;
   std::map<GroupKey, std::map<double, std::vector<Observation>>> by_group;
   const auto [y_node, y_key] = split_metric(y.name);
-  for (const auto& r : sel.runs) {
+  auto key_of = [&](const auto& r) {
     GroupKey key;
     for (const auto& g : groups) {
+      if (g.name == "node" && g.kind == Kind::kParam && is_family && family_node == "*") continue;
       if (g.kind == Kind::kRun)
         key.push_back(std::to_string(r.id));
       else if (auto it = r.params.find(g.name); it != r.params.end())
@@ -436,7 +446,33 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
       else
         key.push_back("(unset)");
     }
+    return key;
+  };
+  auto key_with_node = [](GroupKey key, const std::string& node) {
+    if (!node.empty()) key.push_back(node);
+    return key;
+  };
+  if (is_family && family_node == "*") {
+    groups.push_back(Field{Kind::kParam, "node"});
+    data.group_names.push_back("node");
+  }
+  for (const auto& r : sel.runs) {
+    GroupKey key = key_of(r);
     std::vector<Observation> obs;
+    if (is_family) {
+      bool any = false;
+      for (const auto& [name, value] : r.final_metrics) {
+        const auto [node, key] = split_metric(name);
+        if ((family_node != "*" && node != family_node) || key.rfind(family_key, 0) != 0) continue;
+        auto suffix = parse_number(key.substr(family_key.size()));
+        if (!suffix || !std::isfinite(value)) continue;
+        GroupKey node_key = key_with_node(key_of(r), family_node == "*" ? node : "");
+        by_group[node_key][*suffix].push_back({*suffix, value, r.id});
+        any = true;
+      }
+      (any ? data.runs_used : data.runs_skipped).push_back(r.id);
+      continue;
+    }
     if (x.kind == Kind::kStep) {
       const auto series = db.execute(
           "SELECT step, value FROM metrics WHERE run_id = ? AND node = ? AND key = ? "

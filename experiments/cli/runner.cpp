@@ -134,6 +134,11 @@ std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSp
   params["threads"] = plan.threads == 0 ? "auto" : std::to_string(plan.threads);
   params["device"] = plan.device;
   for (const auto& [group, option] : spec.group_choices) params["defaults." + group] = option;
+  // Top-level scalars are the spec's own knobs (sigma: 0.25, interpolated into several nodes).
+  for (const auto& kv : spec.root) {
+    std::string key = kv.first.as<std::string>();
+    if (kv.second.IsScalar() && key != "experiment" && !params.count(key)) params[key] = kv.second.Scalar();
+  }
   for (const auto& node : plan.nodes) {
     params[node.name + ".op"] = node.op->name;
     for (const auto& [name, value] : node.params.values())
@@ -415,9 +420,17 @@ std::vector<tracking::MetricRow> headline_metrics(const tracking::Store& store, 
   std::set<std::string> sinks;
   for (const auto& n : c.plan.nodes)
     if (n.consumers.empty()) sinks.insert(n.name);
+  // Housekeeping numbers and per-radius curves make tables unreadably wide; keep the headline
+  // and a few summary values (every value stays in the database and in `flowlab show`).
+  static const std::set<std::string> kHousekeeping = {"samples_per_s", "seconds_per_image", "images",
+                                                      "max_radius", "n_train", "n_val", "n_test"};
   std::vector<tracking::MetricRow> out;
   for (const auto& m : store.final_metrics(c.run_id))
-    if (sinks.count(m.node) && m.key.find('.') == std::string::npos) out.push_back(m);
+    if (sinks.count(m.node) && !kHousekeeping.count(m.key) &&
+        (m.key == "certified_accuracy@0.5" || m.key == "certified_accuracy@1" ||
+         m.key.find_first_of(".@") == std::string::npos))
+      out.push_back(m);
+  if (out.size() > 6) out.resize(6);
   return out;
 }
 

@@ -406,4 +406,40 @@ BOOST_AUTO_TEST_CASE(plot_command_writes_svg_data_and_summary) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(metric_family_plots_the_suffix_as_x_per_group_or_per_node) {
+  testing::TempDir dir;
+  const fs::path db = dir / "runs.db";
+  {
+    tracking::Store store(db);
+    // Certified accuracy curves: two sigmas (a param), and two methods (nodes) in each run.
+    for (const char* sigma : {"0.25", "0.5"}) {
+      double s = std::stod(sigma);
+      Workspace::add_run(store, "curves", {{"sigma", sigma}},
+                         {{"cohen", "certified_accuracy@0", 0, 0.8 - s, 0},
+                          {"cohen", "certified_accuracy@0.5", 0, 0.5 - s / 2, 0},
+                          {"cohen", "acr", 0, 0.4, 0},
+                          {"dual", "certified_accuracy@0", 0, 0.7, 0},
+                          {"dual", "certified_accuracy@0.5", 0, 0.3, 0}});
+    }
+  }
+  PlotQuery by_sigma;
+  by_sigma.y = "cohen.certified_accuracy@*";
+  by_sigma.group = {"sigma"};
+  auto data = load_plot_data(db, by_sigma);
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  BOOST_TEST(data.y_name == "cohen.certified_accuracy");
+  BOOST_TEST(data.x_name == "radius");
+  BOOST_REQUIRE_EQUAL(data.series[0].points.size(), 2u);  // r = 0 and 0.5; acr is not in the family
+  BOOST_TEST(data.series[0].points[0].x == 0.0);
+  BOOST_TEST(data.series[0].points[1].x == 0.5);
+  BOOST_TEST(data.series[0].points[1].y == 0.375, boost::test_tools::tolerance(1e-12));  // sigma 0.25
+
+  PlotQuery by_node;
+  by_node.y = "*.certified_accuracy@*";
+  auto nodes = load_plot_data(db, by_node);
+  BOOST_REQUIRE_EQUAL(nodes.series.size(), 2u);  // cohen and dual, each averaged over both runs
+  BOOST_TEST(nodes.series[1].name == "dual");
+  BOOST_TEST(nodes.series[1].points[0].y == 0.7, boost::test_tools::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

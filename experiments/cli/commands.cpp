@@ -103,7 +103,8 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
   print(t, format, out);
 }
 
-void show_run(const fs::path& workspace, const std::string& run, Format format, std::ostream& out) {
+void show_run(const fs::path& workspace, const std::string& run, Format format, std::ostream& out,
+              bool by_node) {
   auto store = open_existing(workspace);
   int64_t id = 0;
   if (run == "last") {
@@ -123,6 +124,29 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   if (!r) throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", id));
   auto params = store.params(id);
   auto metrics = store.final_metrics(id);
+  if (by_node) {
+    // Final metrics as a matrix: one row per metric key, one column per node that logged it, so
+    // evaluators of the same models (Cohen, LVM, dual smoothing) read side by side.
+    std::vector<std::string> node_order, keys;
+    std::map<std::pair<std::string, std::string>, double> value;
+    for (const auto& m : metrics) {
+      if (std::find(node_order.begin(), node_order.end(), m.node) == node_order.end()) node_order.push_back(m.node);
+      if (std::find(keys.begin(), keys.end(), m.key) == keys.end()) keys.push_back(m.key);
+      value[{m.node, m.key}] = m.value;
+    }
+    Table t{{"metric"}, {}, {false}};
+    for (const auto& n : node_order) t.columns.push_back(n), t.numeric.push_back(true);
+    for (const auto& k : keys) {
+      std::vector<std::string> row{k};
+      for (const auto& n : node_order) {
+        auto it = value.find({n, k});
+        row.push_back(it == value.end() ? "" : format_number(it->second, 4));
+      }
+      t.add_row(row);
+    }
+    print(t, format, out);
+    return;
+  }
   auto nodes = store.node_executions(id);
   auto artifacts = store.artifacts(id);
 

@@ -21,7 +21,7 @@ std::string display_status(const tracking::RunRow& run);
 void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out);
 /// RUN is a run id or "last". Throws ConfigError for an unknown run.
 void show_run(const std::filesystem::path& workspace, const std::string& run, Format format,
-              std::ostream& out);
+              std::ostream& out, bool by_node = false);
 /// All ops (name and summary), or one op's params, inputs and output.
 void show_ops(const Registry& registry, const std::string& name, Format format, std::ostream& out);
 

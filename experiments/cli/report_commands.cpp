@@ -22,7 +22,12 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   auto* show = app.add_subcommand("show", "one run: status, params, final metrics, node timings, composed spec");
   show->add_option("run", *run_ref, "run id or 'last'")->required();
   show->add_option("--format", *format, "table, csv or json");
-  show->callback([=, &global] { show_run(global.workspace(), *run_ref, parse_format(*format), std::cout); });
+  auto by_node = std::make_shared<bool>(false);
+  show->add_flag("--by-node", *by_node,
+                 "final metrics side by side: one row per metric, one column per node");
+  show->callback([=, &global] {
+    show_run(global.workspace(), *run_ref, parse_format(*format), std::cout, *by_node);
+  });
 
   auto op_name = std::make_shared<std::string>();
   auto* ops = app.add_subcommand("ops", "list the ops, or show one op's params and docs");

@@ -1,5 +1,6 @@
 // The shipped quick certification experiment end to end: its recorded metrics agree with the
 // per-image certificates it wrote, and with what randomized smoothing allows.
+#include <cmath>
 #include <fstream>
 
 #include <boost/test/unit_test.hpp>
@@ -57,6 +58,28 @@ BOOST_AUTO_TEST_CASE(quick_certification_run_is_consistent) {
   BOOST_TEST(rows == 20);
   BOOST_TEST(m["acr"] == acr / rows, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(m["certified_accuracy@0.25"] == correct_at_quarter / 20.0, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {
+  flowlab::testing::RunFixture f;
+  auto r = f.run((flowlab::testing::source_dir() / "experiments/certify_compare_quick.yaml").string());
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  flowlab::tracking::Store store(f.db());
+  std::map<std::string, std::map<std::string, double>> m;  // node -> key -> value
+  for (const auto& row : store.final_metrics(r.outcome.run_id)) m[row.node][row.key] = row.value;
+  for (const char* node : {"cohen", "lvm", "dual"}) {
+    BOOST_TEST(m[node]["images"] == 20, node);
+    BOOST_TEST(m[node].count("certified_accuracy@0.5") == 1u, node);
+  }
+  // LVM reports Cohen's certificate from its own samples; the seed and images are the same as the
+  // cohen node's, so the samples are too, and so are the numbers.
+  for (const char* key : {"acr", "abstain_rate", "certified_accuracy@0", "certified_accuracy@0.5"})
+    BOOST_TEST(m["lvm"][std::string("cohen.") + key] == m["cohen"][key], key);
+  // Dual smoothing's cap: both branches at alpha/2 with all n votes.
+  const double dual_cap =
+      std::sqrt(2.0) * flowlab::ops::certify::max_certifiable_radius(0.25, 1000, 0.0005);
+  BOOST_TEST(m["dual"]["max_radius"] == dual_cap, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(m["dual"]["acr"] <= dual_cap);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -393,11 +393,18 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
   for (size_t c = 0; c < children.size(); ++c) {
     std::string error;
     bool failed = false, killed = false;
-    for (size_t m : children[c].merged) {
+    for (size_t k = 0; k < children[c].merged.size(); ++k) {
+      const size_t m = children[c].merged[k];
       const NodeOutcome& o = result.exec.outcomes[m];
       failed |= o.status == NodeStatus::kFailed;
       killed |= o.status == NodeStatus::kKilled;
-      if (o.status == NodeStatus::kFailed) error += (error.empty() ? "" : "\n") + o.error;
+      if (o.status != NodeStatus::kFailed) continue;
+      // The message names the merged node ("train[2]"); this run knows it by its own name.
+      std::string message = o.error;
+      const std::string merged_name = "node '" + graph.plan.nodes[m].name + "'";
+      if (auto at = message.find(merged_name); at != std::string::npos)
+        message.replace(at, merged_name.size(), "node '" + children[c].plan.nodes[k].name + "'");
+      error += (error.empty() ? "" : "\n") + message;
     }
     RunStatus status = failed ? RunStatus::kFailed : killed ? RunStatus::kKilled : RunStatus::kFinished;
     if (status == RunStatus::kKilled && error.empty()) error = "interrupted";

@@ -176,9 +176,10 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
     SourceLocation where{spec_file, block.Mark().line + 1, block.Mark().column + 1};
     if (!block.IsMap()) throw ConfigError(where, "sweep", "expected a mapping with params:");
     for (const auto& kv : block) {
-      if (kv.first.as<std::string>() != "params")
-        throw ConfigError(where, "sweep." + kv.first.as<std::string>(),
-                          "unknown key in sweep (expected params)");
+      std::string key = kv.first.as<std::string>();
+      if (key != "params" && key != "aggregate")
+        throw ConfigError(where, "sweep." + key, "unknown key in sweep (expected params or aggregate)",
+                          did_you_mean(key, {"params", "aggregate"}));
     }
     YAML::Node params = block["params"];
     if (params.IsDefined() && !params.IsMap())

@@ -5,7 +5,8 @@
 //   key=range(start,stop[,step])  Python-like, floats allowed: range(0,1,0.25) = 0, 0.25, 0.5, 0.75
 //   group=glob(pattern[,exclude=pattern])  the config group's options whose names match
 // The spec may declare axes in a `sweep: {params: {key: values}}` block; a command-line axis on
-// the same key replaces it. Children are the cartesian product, the last axis varying fastest.
+// the same key replaces it. The same block may name aggregate nodes (`sweep.aggregate`) that run
+// after the children, on their results (see the runner). Children are the cartesian product, the last axis varying fastest.
 #include <filesystem>
 #include <optional>
 #include <string>

@@ -25,6 +25,7 @@
 #include "graph/executor.h"
 #include "graph/plan.h"
 #include "graph/sweep.h"
+#include "graph/sweep_results.h"
 #include "tracking/store.h"
 
 #ifndef FLOWLAB_VERSION
@@ -512,12 +513,118 @@ RunStatus sweep_status(const tracking::Store& store, int64_t parent) {
   return code == 130 ? RunStatus::kKilled : code == 1 ? RunStatus::kFailed : RunStatus::kFinished;
 }
 
+std::string sweep_error_summary(const tracking::Store& store, int64_t parent);
+
+// The parent's final status: its children's, or FAILED when an aggregate node failed.
+void finish_sweep(tracking::Store& store, int64_t parent, const std::string& aggregate_errors) {
+  RunStatus status = sweep_status(store, parent);
+  std::string error = sweep_error_summary(store, parent);
+  if (!aggregate_errors.empty()) {
+    if (status == RunStatus::kFinished) status = RunStatus::kFailed;
+    error += (error.empty() ? "" : "\n") + aggregate_errors;
+  }
+  store.finish_run(parent, status, error);
+}
+
 std::string sweep_error_summary(const tracking::Store& store, int64_t parent) {
   int failed = 0, killed = 0;
   for (const auto& c : store.children(parent))
     failed += c.status == RunStatus::kFailed, killed += c.status == RunStatus::kKilled;
   if (!failed && !killed) return "";
   return fmt::format("{} child run(s) failed, {} interrupted", failed, killed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregate nodes: ops that run after a sweep's children, on their params and final metrics, and
+// record summary metrics on the parent run (`sweep: {aggregate: {name: {op, params}}}`).
+
+// Validates the aggregate block against the registry like any node (unknown op or param, wrong
+// types), before anything runs. Aggregate ops take no graph inputs: they read the children.
+Plan plan_aggregates(const YAML::Node& block, const std::string& where, const Registry& registry) {
+  if (!block.IsDefined() || block.IsNull()) return {};
+  YAML::Node spec;
+  spec["nodes"] = YAML::Clone(block);
+  YAML::Emitter emitter;
+  emitter << spec;
+  ComposedSpec composed = compose_text(emitter.c_str(), where, "", {});
+  Plan plan = make_plan(composed, registry);
+  for (const auto& n : plan.nodes)
+    if (!n.inputs.empty() || !n.op->inputs.empty())
+      throw ConfigError(SourceLocation{where}, "nodes." + n.name + ".op",
+                        "op " + n.op->name + " reads graph inputs; an aggregate op must not (it reads "
+                        "the sweep's child runs)");
+  return plan;
+}
+
+std::shared_ptr<SweepResults> collect_children(const tracking::Store& store, int64_t parent) {
+  auto results = std::make_shared<SweepResults>();
+  results->parent_run_id = parent;
+  for (const auto& c : store.children(parent)) {
+    ChildResult r;
+    r.run_id = c.id;
+    r.status = tracking::to_string(c.status);
+    try {
+      for (const auto& o : nlohmann::json::parse(c.overrides)) r.overrides.push_back(o);
+    } catch (const nlohmann::json::exception&) {
+    }
+    r.params = store.params(c.id);
+    for (const auto& m : store.final_metrics(c.id)) r.metrics[m.node + "." + m.key] = m.value;
+    results->children.push_back(std::move(r));
+  }
+  return results;
+}
+
+// Runs each aggregate node on the parent run: metrics and files are recorded there. Returns the
+// failures ("" when all finished).
+std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOptions& options,
+                           tracking::Store& store, std::ostream& err, const std::atomic<bool>& stop) {
+  if (aggregates.nodes.empty()) return "";
+  auto results = collect_children(store, parent);
+  std::string failures;
+  tracking::MetricWriter writer(options.workspace / "runs.db", parent);
+  ProgressPrinter printer(err, options.quiet);
+  struct Observer : RunObserver {
+    tracking::MetricWriter& writer;
+    ProgressPrinter& printer;
+    tracking::Store& store;
+    int64_t run;
+    Observer(tracking::MetricWriter& w, ProgressPrinter& p, tracking::Store& s, int64_t r)
+        : writer(w), printer(p), store(s), run(r) {}
+    void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
+      writer.log(node, key, step, value);
+    }
+    void progress(const std::string& node, double fraction, const std::string& message) override {
+      printer.update(node, fraction, message);
+    }
+    void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
+      std::error_code ec;
+      store.record_artifact(run, {node, path.string(), kind, sha256_file(path),
+                                  static_cast<int64_t>(fs::file_size(path, ec))});
+    }
+  } observer(writer, printer, store, parent);
+  for (const auto& node : aggregates.nodes) {
+    fs::path dir = options.workspace / "runs" / std::to_string(parent) / node.name;
+    fs::create_directories(dir);
+    tracking::NodeExecution exec;
+    exec.node = node.name, exec.op = node.op->name, exec.cache_key = node.key;
+    exec.start_time = now_s();
+    printer.started(node.name, node.op->name);
+    try {
+      OpContext ctx(node.name, node.params, {{"runs", results}}, resolve_threads(options, aggregates),
+                    dir, observer, stop);
+      node.op->run(ctx);
+      exec.status = "FINISHED";
+    } catch (const std::exception& e) {
+      exec.status = "FAILED";
+      exec.error = fmt::format("aggregate node '{}' (op {}) failed: {}", node.name, node.op->name, e.what());
+      failures += (failures.empty() ? "" : "\n") + exec.error;
+    }
+    exec.end_time = now_s();
+    printer.finished(node.name, exec.status, exec.end_time - exec.start_time, exec.error);
+    store.record_node(parent, exec);
+  }
+  writer.flush();
+  return failures;
 }
 
 }  // namespace
@@ -552,6 +659,11 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   fs::path config_dir = options.config_dir.empty() ? find_config_dir(options.spec) : options.config_dir;
   YAML::Node block = primary.IsMap() ? static_cast<const YAML::Node&>(primary)["sweep"] : YAML::Node();
   SweepExpansion sweep = expand_sweep(block, options.spec.string(), options.overrides, config_dir);
+  YAML::Node aggregate_block = block.IsDefined() && block.IsMap()
+                                   ? YAML::Clone(static_cast<const YAML::Node&>(block)["aggregate"])
+                                   : YAML::Node();
+  Plan aggregates =
+      plan_aggregates(aggregate_block, options.spec.string() + " (sweep.aggregate)", registry);
 
   // Compose and validate every child before anything is recorded.
   std::vector<Child> children;
@@ -596,6 +708,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
     for (const auto& v : axis.values) summary["axes"][axis.key].push_back(v);
   for (const auto& f : sweep.fixed) summary["fixed"].push_back(f);
   summary["children"] = children.size();
+  if (aggregate_block.IsDefined() && !aggregate_block.IsNull()) summary["aggregate"] = aggregate_block;
   YAML::Emitter emitter;
   emitter << summary;
   start.composed_yaml = std::string(emitter.c_str()) + "\n";
@@ -620,9 +733,11 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
                      children.front().plan.experiment, options.workspace.string());
 
   BatchResult result = execute_children(children, options, registry, store, {parent}, err, stop);
-  store.finish_run(parent, sweep_status(store, parent), sweep_error_summary(store, parent));
+  std::string aggregate_errors = stop.load() ? "" : run_aggregates(aggregates, parent, options, store, err, stop);
+  finish_sweep(store, parent, aggregate_errors);
   print_sweep_summary(out, store, parent, children, result);
-  return {exit_code_of(result.status), parent};
+  int code = exit_code_of(result.status);
+  return {code == 0 && !aggregate_errors.empty() ? 1 : code, parent};
 }
 
 RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
@@ -705,7 +820,15 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
 
   int64_t parent = recorded_children.empty() ? run->parent_id.value_or(0) : run_id;
   if (parent != 0) {
-    store.finish_run(parent, sweep_status(store, parent), sweep_error_summary(store, parent));
+    // The aggregates see every child, so they run again once all have finished.
+    std::string aggregate_errors;
+    auto parent_run = store.get_run(parent);
+    if (!stop.load() && sweep_status(store, parent) == RunStatus::kFinished && parent_run) {
+      YAML::Node summary = YAML::Load(parent_run->composed_yaml);
+      Plan aggregates = plan_aggregates(summary["aggregate"], fmt::format("run {} (recorded sweep)", parent), registry);
+      aggregate_errors = run_aggregates(aggregates, parent, opts, store, err, stop);
+    }
+    finish_sweep(store, parent, aggregate_errors);
     if (!recorded_children.empty()) print_sweep_summary(out, store, parent, children, result);
   }
   if (recorded_children.empty()) print_single_summary(out, store, children.front(), result);

@@ -3,10 +3,11 @@
 
 namespace flowlab::datasets {
 
-/// Registers every dataset op and the `dataset` artifact type.
+/// Registers every dataset op and the `dataset` and `dsd` artifact types.
 void register_datasets(Registry& registry);
 
 // One function per dataset file.
 void register_fashion_mnist(Registry& registry);
+void register_dsd(Registry& registry);
 
 }  // namespace flowlab::datasets

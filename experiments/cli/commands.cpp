@@ -197,6 +197,15 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   out << fmt::format("  host        {}   seed {}   flowlab {}{}\n", r->host, r->seed,
                      r->flowlab_version, r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));
   if (!r->error.empty()) out << "  error       " << r->error << "\n";
+  if (auto children = store.children(id); !children.empty()) {
+    out << "\nchild runs\n";
+    Table ct{{"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
+    for (const auto& c : children)
+      ct.add_row({std::to_string(c.id), display_overrides(c.overrides), display_status(c),
+                  c.end_time ? fmt::format("{:.1f}", *c.end_time - c.start_time) : "",
+                  headline(store, c.id)});
+    print(ct, Format::kTable, out);
+  }
   out << "\nnodes\n";
   Table nt{{"node", "op", "status", "seconds", "cache key"}, {}, {false, false, false, true, false}};
   for (const auto& n : nodes)

@@ -5,10 +5,9 @@
 #include <cmath>
 #include <fstream>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "datasets/register.h"
 #include "graph/error.h"
@@ -37,17 +36,21 @@ at::Generator dsd_generator(uint64_t seed, uint64_t stream, uint64_t chunk) {
 }
 
 // Standard normal CDF, elementwise.
-torch::Tensor dsd_normal_cdf(const torch::Tensor& t) { return 0.5 * torch::erfc(-t / std::sqrt(2.0)); }
+torch::Tensor dsd_normal_cdf(const torch::Tensor& t) {
+  return 0.5 * torch::erfc(-t / std::sqrt(2.0));
+}
 
 // asinh(S) for S = sum_j sinh(a_j) (rows of a), without overflow: |S| is formed in log space from
 // the two log-sum-exps, so a_j of several hundred (small sigma) stay finite.
 torch::Tensor dsd_asinh_sum_sinh(const torch::Tensor& a) {
   auto lp = torch::logsumexp(a, 1), lm = torch::logsumexp(-a, 1);
   auto hi = torch::maximum(lp, lm), lo = torch::minimum(lp, lm);
-  auto log_abs = hi + torch::log1p(-torch::exp(lo - hi)) - std::log(2.0);  // log |S|; -inf when S = 0
+  // log |S| = log((e^hi - e^lo) / 2); -inf when S = 0.
+  auto log_abs = hi + torch::log1p(-torch::exp(lo - hi)) - std::log(2.0);
   // asinh(e^l) = l + log(1 + sqrt(1 + e^-2l)); for l < 20 evaluate it directly (no overflow).
   auto direct = torch::asinh(torch::exp(torch::clamp_max(log_abs, 20.0)));
-  auto large = log_abs + torch::log1p(torch::sqrt(1.0 + torch::exp(-2.0 * torch::clamp_min(log_abs, 20.0))));
+  auto large =
+      log_abs + torch::log1p(torch::sqrt(1.0 + torch::exp(-2.0 * torch::clamp_min(log_abs, 20.0))));
   return torch::sign(lp - lm) * torch::where(log_abs < 20.0, direct, large);
 }
 
@@ -67,12 +70,15 @@ DsdSplit sample_dsd(const at::Tensor& w_star, int64_t k, double sigma, int64_t n
   std::vector<torch::Tensor> xs, ys, is;
   for (int64_t chunk = 0; chunk * kDsdChunk < n; ++chunk) {
     auto gen = dsd_generator(seed, static_cast<uint64_t>(stream), static_cast<uint64_t>(chunk));
-    auto y = torch::randint(0, 2, {kDsdChunk}, gen, torch::kInt64).mul_(2).sub_(1).to(torch::kFloat32);
+    auto y =
+        torch::randint(0, 2, {kDsdChunk}, gen, torch::kInt64).mul_(2).sub_(1).to(torch::kFloat32);
     auto idx = torch::randint(0, k, {kDsdChunk}, gen, torch::kInt64);
-    auto noise = torch::randn({kDsdChunk, k, d}, gen, torch::TensorOptions().dtype(torch::kFloat32));
+    auto noise =
+        torch::randn({kDsdChunk, k, d}, gen, torch::TensorOptions().dtype(torch::kFloat32));
     // x = sigma * xi + y (e_{i*} (x) w*): the signal is added to patch i* only.
-    auto onehot = torch::nn::functional::one_hot(idx, k).to(torch::kFloat32);          // [C, k]
-    auto signal = onehot.unsqueeze(2) * (y.unsqueeze(1) * w.unsqueeze(0)).unsqueeze(1);  // [C, k, d]
+    auto onehot = torch::nn::functional::one_hot(idx, k).to(torch::kFloat32);  // [C, k]
+    auto signal =
+        onehot.unsqueeze(2) * (y.unsqueeze(1) * w.unsqueeze(0)).unsqueeze(1);  // [C, k, d]
     xs.push_back(noise.mul_(sigma).add_(signal));
     ys.push_back(y);
     is.push_back(idx);
@@ -151,19 +157,24 @@ namespace {
 
 ArtifactPtr run_dataset_dsd(OpContext& ctx) {
   const Params& p = ctx.params();
+  // Small tensors: one intra-op thread (more only add OpenMP barriers; see train.dsd).
+  at::set_num_threads(1);
   auto data = std::make_shared<DsdData>();
   data->k = p.get_int("k");
   data->d = p.get_int("d");
   data->sigma = p.get_float("sigma");
   const auto seed = static_cast<uint64_t>(p.get_int("seed"));
   data->w_star = dsd_signal(data->d, static_cast<uint64_t>(p.get_int("signal_seed")));
-  data->train = sample_dsd(data->w_star, data->k, data->sigma, p.get_int("n_train"), seed, DsdStream::kTrain);
+  data->train =
+      sample_dsd(data->w_star, data->k, data->sigma, p.get_int("n_train"), seed, DsdStream::kTrain);
   ctx.check_cancelled();
-  data->test = sample_dsd(data->w_star, data->k, data->sigma, p.get_int("n_test"), seed, DsdStream::kTest);
+  data->test =
+      sample_dsd(data->w_star, data->k, data->sigma, p.get_int("n_test"), seed, DsdStream::kTest);
   ctx.check_cancelled();
   data->bayes_accuracy_test =
       sign_accuracy(dsd_bayes_log_odds(data->test.x, data->w_star, data->sigma), data->test.y);
-  data->bayes_accuracy = dsd_bayes_accuracy(data->k, data->sigma, p.get_int("bayes_samples"), kDsdBayesSeed);
+  data->bayes_accuracy =
+      dsd_bayes_accuracy(data->k, data->sigma, p.get_int("bayes_samples"), kDsdBayesSeed);
 
   ctx.log_metric("n_train", static_cast<double>(data->train.size()));
   ctx.log_metric("n_test", static_cast<double>(data->test.size()));
@@ -179,27 +190,33 @@ ArtifactPtr run_dataset_dsd(OpContext& ctx) {
 void register_dsd(Registry& r) {
   OpDef op;
   op.name = "dataset.dsd";
-  op.summary = "Dynamic Signal Distribution: k patches of dimension d, one holding y w* + noise; "
-               "with the Bayes-optimal accuracy";
+  op.summary =
+      "Dynamic Signal Distribution: k patches of dimension d, one holding y w* + noise; "
+      "with the Bayes-optimal accuracy";
   op.version = 1;
   op.params = {
       int_param("k", 8, "number of patches", 1.0, 4096.0),
       int_param("d", 8, "dimension of a patch (and of the signal w*)", 1.0, 4096.0),
       float_param("sigma", 0.5, "noise standard deviation per coordinate (the signal has norm 1)",
                   0.0, 100.0, /*min_exclusive=*/true),
-      int_param("n_train", 1024, "training samples; a larger n extends the same stream (nested "
-                "training sets along an n grid)", 1.0, 1e8),
+      int_param("n_train", 1024,
+                "training samples; a larger n extends the same stream (nested "
+                "training sets along an n grid)",
+                1.0, 1e8),
       int_param("n_test", 10000, "test samples; the same points whatever n_train is", 1.0, 1e8),
       int_param("signal_seed", 0,
                 "seed of the signal vector w* (the task itself); not the spec's seed, so a sweep "
-                "over `seed` repeats the experiment on the same task", 0.0),
+                "over `seed` repeats the experiment on the same task",
+                0.0),
       inherited(int_param("seed", 0,
                           "seed of the training and test samples (independent streams; default: "
-                          "the spec's seed)", 0.0)),
+                          "the spec's seed)",
+                          0.0)),
       int_param("bayes_samples", 200000,
                 "Monte-Carlo draws for the population Bayes accuracy (logged as "
                 "bayes_accuracy_expected with its standard error; a fixed seed, so it depends on "
-                "k, sigma and this number only)", 1000.0, 1e9),
+                "k, sigma and this number only)",
+                1000.0, 1e9),
   };
   op.output_type = DsdData::kType;
   // Regenerating a split takes milliseconds; storing it takes megabytes per node, and a sample-

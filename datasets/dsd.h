@@ -11,10 +11,10 @@
 // the first n training samples do not depend on n_train (training sets are nested along an n
 // grid) and the test set does not depend on n_train either (every n is scored on the same test
 // points).
+#include <cstdint>
+
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
-
-#include <cstdint>
 
 #include "graph/artifact.h"
 
@@ -22,13 +22,15 @@ namespace flowlab::datasets {
 
 /// Samples of the DSD task.
 struct DsdSplit {
-  at::Tensor x;             // [n, k, d] float32
-  at::Tensor y;             // [n] float32, exactly -1 or +1
-  at::Tensor signal_index;  // [n] int64 in 0..k-1: the patch holding y w* (known to the generator only)
+  at::Tensor x;  // [n, k, d] float32
+  at::Tensor y;  // [n] float32, exactly -1 or +1
+  at::Tensor
+      signal_index;  // [n] int64 in 0..k-1: the patch holding y w* (known to the generator only)
   int64_t size() const { return y.defined() ? y.size(0) : 0; }
 };
 
-/// The task's signal w*: a [d] float32 unit vector, uniform on the sphere, drawn from `signal_seed`.
+/// The task's signal w*: a [d] float32 unit vector, uniform on the sphere, drawn from
+/// `signal_seed`.
 at::Tensor dsd_signal(int64_t d, uint64_t signal_seed);
 
 /// Sample streams of one seed: the training and test splits never share a generator.
@@ -39,9 +41,11 @@ enum class DsdStream : uint64_t { kTrain = 1, kTest = 2 };
 DsdSplit sample_dsd(const at::Tensor& w_star, int64_t k, double sigma, int64_t n, uint64_t seed,
                     DsdStream stream);
 
-/// The Bayes-optimal score, in float64 [n]: the posterior log-odds
+/// The Bayes-optimal score, in float64 [n]: the posterior log-odds (w* known, uniform priors)
 ///   log p(y=+1|x) / p(y=-1|x) = logsumexp_j(<w*,x_j>/sigma^2) - logsumexp_j(-<w*,x_j>/sigma^2).
-/// The Bayes classifier is its sign (equivalently sign(sum_j sinh(<w*,x_j>/sigma^2))).
+/// The Bayes classifier is its sign (equivalently sign(sum_j sinh(<w*,x_j>/sigma^2))). This
+/// decision rule is what is closed form; its accuracy is not (for k > 1) and is estimated, on the
+/// test points or by dsd_bayes_accuracy.
 at::Tensor dsd_bayes_log_odds(const at::Tensor& x, const at::Tensor& w_star, double sigma);
 
 /// Accuracy of sign(score) against labels in {-1, +1}; a zero score counts as half right (the

@@ -3,16 +3,17 @@
 #include <cmath>
 #include <fstream>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "graph/error.h"
 
 namespace flowlab::ops {
 
-at::Tensor soft_threshold(const at::Tensor& z, double b) { return torch::relu(z - b) - torch::relu(-z - b); }
+at::Tensor soft_threshold(const at::Tensor& z, double b) {
+  return torch::relu(z - b) - torch::relu(-z - b);
+}
 
 int64_t DsdModelConfig::units() const { return arch == "cnn" ? 1 : k; }
 
@@ -28,9 +29,9 @@ at::Tensor dsd_pre_activations(const DsdModelConfig& c, const at::Tensor& w, con
   if (x.dim() != 3 || x.size(1) != c.k || x.size(2) != c.d)
     throw RunError(fmt::format("a {} for k = {}, d = {} got input of shape {}", c.arch, c.k, c.d,
                                fmt::join(x.sizes(), "x")));
-  if (c.arch == "cnn") return x.matmul(w[0]);                           // [n, k, d] . [d]
-  if (c.arch == "lcn") return (x * w.unsqueeze(0)).sum(2);              // patch j with filter j
-  return x.reshape({x.size(0), c.k * c.d}).matmul(w.t());               // fcn: unit j sees all of x
+  if (c.arch == "cnn") return x.matmul(w[0]);               // [n, k, d] . [d]
+  if (c.arch == "lcn") return (x * w.unsqueeze(0)).sum(2);  // patch j with filter j
+  return x.reshape({x.size(0), c.k * c.d}).matmul(w.t());   // fcn: unit j sees all of x
 }
 
 at::Tensor dsd_forward(const DsdModelConfig& c, const at::Tensor& w, const at::Tensor& x) {
@@ -39,7 +40,8 @@ at::Tensor dsd_forward(const DsdModelConfig& c, const at::Tensor& w, const at::T
 
 at::Tensor dsd_initial_weights(const DsdModelConfig& c, double init_scale, at::Generator& gen) {
   validate(c);
-  auto w = torch::randn({c.units(), c.fan_in()}, gen, torch::TensorOptions().dtype(torch::kFloat32));
+  auto w =
+      torch::randn({c.units(), c.fan_in()}, gen, torch::TensorOptions().dtype(torch::kFloat32));
   return w.mul_(init_scale / std::sqrt(static_cast<double>(c.fan_in())));
 }
 
@@ -63,7 +65,8 @@ at::Tensor train_dsd_weights(const DsdModelConfig& c, const at::Tensor& init, co
     opt = std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{w},
                                               torch::optim::SGDOptions(o.lr).momentum(o.momentum));
   else if (o.optimizer == "adam")
-    opt = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w}, torch::optim::AdamOptions(o.lr));
+    opt = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w},
+                                               torch::optim::AdamOptions(o.lr));
   else
     throw RunError("unknown optimizer '" + o.optimizer + "' (expected gd or adam)");
 
@@ -85,11 +88,14 @@ at::Tensor train_dsd_weights(const DsdModelConfig& c, const at::Tensor& init, co
 }
 
 DsdModel::DsdModel(DsdModelConfig config, at::Tensor weights)
-    : config_(std::move(config)), weights_(weights.detach().to(torch::kCPU, torch::kFloat32).contiguous()) {
+    : config_(std::move(config)),
+      weights_(weights.detach().to(torch::kCPU, torch::kFloat32).contiguous()) {
   validate(config_);
-  if (weights_.dim() != 2 || weights_.size(0) != config_.units() || weights_.size(1) != config_.fan_in())
+  if (weights_.dim() != 2 || weights_.size(0) != config_.units() ||
+      weights_.size(1) != config_.fan_in())
     throw RunError(fmt::format("weights of shape {} for a {} with k = {}, d = {}",
-                               fmt::join(weights_.sizes(), "x"), config_.arch, config_.k, config_.d));
+                               fmt::join(weights_.sizes(), "x"), config_.arch, config_.k,
+                               config_.d));
 }
 
 at::Tensor DsdModel::forward(const at::Tensor& x) const {
@@ -98,8 +104,8 @@ at::Tensor DsdModel::forward(const at::Tensor& x) const {
 }
 
 void DsdModel::save(const std::filesystem::path& dir) const {
-  nlohmann::json j = {{"arch", config_.arch}, {"k", config_.k}, {"d", config_.d},
-                      {"threshold", config_.threshold}};
+  nlohmann::json j = {
+      {"arch", config_.arch}, {"k", config_.k}, {"d", config_.d}, {"threshold", config_.threshold}};
   std::ofstream out(dir / "config.json");
   out << j.dump(1);
   out.close();

@@ -11,12 +11,12 @@
 // research notes' reconstruction (models.md 1.2, tagged [M]).
 //
 // Weights are one [units, fan_in] tensor: CNN [1, d], LCN [k, d], FCN [k, k d].
-#include <ATen/core/Generator.h>
-#include <ATen/core/Tensor.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
 
 #include "graph/artifact.h"
 
@@ -40,10 +40,12 @@ struct DsdModelConfig {
 void validate(const DsdModelConfig& config);
 
 /// Pre-activations [n, k]: <w, x_j>, <w_j, x_j> or <w_j, x> (see the file comment).
-at::Tensor dsd_pre_activations(const DsdModelConfig& config, const at::Tensor& weights, const at::Tensor& x);
+at::Tensor dsd_pre_activations(const DsdModelConfig& config, const at::Tensor& weights,
+                               const at::Tensor& x);
 
 /// f(x) [n], differentiable in the weights (the trainer's forward pass).
-at::Tensor dsd_forward(const DsdModelConfig& config, const at::Tensor& weights, const at::Tensor& x);
+at::Tensor dsd_forward(const DsdModelConfig& config, const at::Tensor& weights,
+                       const at::Tensor& x);
 
 /// Isotropic Gaussian initialization: every weight i.i.d. N(0, init_scale^2 / fan_in), so each
 /// filter has norm about init_scale and its distribution is invariant under any rotation of its
@@ -57,9 +59,9 @@ void project_to_unit_filters(at::Tensor& weights);
 struct DsdTrainOptions {
   std::string optimizer = "gd";  // gd: full-batch gradient descent (with momentum); adam
   double lr = 1.0;
-  double momentum = 0.0;         // gd only
-  int64_t steps = 100;           // full-batch steps
-  std::string loss = "logistic"; // logistic: log(1 + exp(-y f)); squared: (f - y)^2 / 2
+  double momentum = 0.0;          // gd only
+  int64_t steps = 100;            // full-batch steps
+  std::string loss = "logistic";  // logistic: log(1 + exp(-y f)); squared: (f - y)^2 / 2
   /// Keep every filter on the unit sphere (the init too) after each step: the paper's projected
   /// GD. The threshold then has a fixed meaning: a noise patch's pre-activation is N(0, sigma^2).
   bool project = true;
@@ -72,8 +74,9 @@ struct DsdTrainOptions {
 /// and returns the final weights. Deterministic. With optimizer gd it commutes with rotations:
 /// rotating every patch of x and every filter of `init` by U (U per patch for the LCN, one U in
 /// O(kd) for the FCN) gives the rotated weights. Throws RunError if the loss is not finite.
-at::Tensor train_dsd_weights(const DsdModelConfig& config, const at::Tensor& init, const at::Tensor& x,
-                             const at::Tensor& y, const DsdTrainOptions& options);
+at::Tensor train_dsd_weights(const DsdModelConfig& config, const at::Tensor& init,
+                             const at::Tensor& x, const at::Tensor& y,
+                             const DsdTrainOptions& options);
 
 /// The `dsd_model` artifact: a trained CNN, LCN or FCN for the DSD task.
 class DsdModel : public Artifact {

@@ -13,7 +13,7 @@ namespace {
 // Votes of each branch on `num` noisy copies: [2, K].
 at::Tensor branch_counts(const LogitsFn& f_l, const LogitsFn& f_r, const at::Tensor& x, int64_t num,
                          int64_t k, const SmoothingOptions& o, at::Generator& gen) {
-  c10::InferenceMode inference;
+  torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   auto counts = torch::zeros({2, k}, torch::kInt64);
   for_each_noisy_batch(x, num, o.sigma, o.batch_size, gen, [&](const at::Tensor& batch) {
     auto on_device = batch.to(x.device());

@@ -51,7 +51,7 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
 at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
                          int64_t num_classes, int64_t batch_size, at::Generator& gen,
                          const InputStandardization& input) {
-  c10::InferenceMode inference;
+  torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   auto counts = torch::zeros({num_classes}, torch::kInt64);
   for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
     auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
@@ -62,7 +62,7 @@ at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, do
 
 at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
                          int64_t batch_size, at::Generator& gen, const InputStandardization& input) {
-  c10::InferenceMode inference;
+  torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   std::vector<at::Tensor> parts;
   for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
     parts.push_back(f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32));

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -98,74 +99,10 @@ bool message_has(const StoreError& e, const std::string& needle) {
   return false;
 }
 
-/// Runs `body` in a forked child, which exits 0 on success and 1 if it throws (the message goes
-/// to stderr). Boost.Test must not be used in the child.
-template <typename F>
-pid_t fork_child(F&& body) {
-  std::fflush(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int rc = 0;
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "child %d: %s\n", static_cast<int>(getpid()), e.what());
-      rc = 1;
-    } catch (...) {
-      rc = 1;
-    }
-    _exit(rc);  // no atexit handlers, no stdio flush, no Boost.Test teardown in the child
-  }
-  return pid;
-}
-
-/// Waits for a child (killing it after `timeout` so a hang fails the test instead of the run).
-/// Returns its exit code, or -signal when it was killed by a signal.
-int wait_child(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0) throw std::runtime_error("waitpid failed");
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      throw std::runtime_error("child timed out");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return -1000;
-}
-
-/// A start line for forked children: they block in wait() until the parent calls release().
-class Barrier {
- public:
-  Barrier() {
-    if (pipe(fds_) != 0) throw std::runtime_error("pipe failed");
-  }
-  ~Barrier() {
-    close_fd(fds_[0]);
-    close_fd(fds_[1]);
-  }
-  void wait() {  // child side: EOF arrives when every copy of the write end is closed
-    close_fd(fds_[1]);
-    char c;
-    while (read(fds_[0], &c, 1) > 0) {
-    }
-  }
-  void release() { close_fd(fds_[1]); }
-
- private:
-  static void close_fd(int& fd) {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-  int fds_[2] = {-1, -1};
-};
+// fork_child, wait_child and Barrier come from tests/support/process.h.
+using flowlab::testing::Barrier;
+using flowlab::testing::fork_child;
+using flowlab::testing::wait_child;
 
 }  // namespace
 

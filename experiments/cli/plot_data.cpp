@@ -396,6 +396,7 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   std::string family = q.y;
   if (family.rfind("metrics.", 0) == 0) family = family.substr(8);
   const bool is_family = family.size() > 2 && family.compare(family.size() - 2, 2, "@*") == 0;
+  if (is_family && family.find('.') == std::string::npos) family = "*." + family;  // any node
   const auto [family_node, family_key] =
       is_family ? split_metric(family.substr(0, family.size() - 1)) : std::pair<std::string, std::string>();
   const Field y = is_family ? Field{Kind::kMetric, family} : resolve(q.y, "--y", known, false, true);

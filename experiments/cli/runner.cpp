@@ -515,10 +515,35 @@ RunStatus sweep_status(const tracking::Store& store, int64_t parent) {
 
 std::string sweep_error_summary(const tracking::Store& store, int64_t parent);
 
+std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOptions& options,
+                           tracking::Store& store, std::ostream& err, const std::atomic<bool>& stop);
+Plan plan_aggregates(const YAML::Node& block, const std::string& where, const Registry& registry);
+
+// Re-runs the aggregates recorded with a sweep (on resume). Failures, including an aggregate op
+// that no longer validates, come back as text so the parent never stays RUNNING; an interrupt
+// leaves no error, so the parent ends KILLED and a later resume runs them again.
+std::string rerun_recorded_aggregates(const tracking::RunRow& parent, const RunOptions& options,
+                                      const Registry& registry, tracking::Store& store,
+                                      std::ostream& err, const std::atomic<bool>& stop) {
+  try {
+    YAML::Node summary = YAML::Load(parent.composed_yaml);
+    Plan aggregates = plan_aggregates(summary["aggregate"], fmt::format("run {} (recorded sweep)", parent.id), registry);
+    std::string errors = run_aggregates(aggregates, parent.id, options, store, err, stop);
+    return stop.load() ? "" : errors;
+  } catch (const std::exception& e) {
+    return std::string("aggregate nodes could not run: ") + e.what();
+  }
+}
+
 // The parent's final status: its children's, or FAILED when an aggregate node failed.
-void finish_sweep(tracking::Store& store, int64_t parent, const std::string& aggregate_errors) {
+void finish_sweep(tracking::Store& store, int64_t parent, const std::string& aggregate_errors,
+                  bool interrupted = false) {
   RunStatus status = sweep_status(store, parent);
   std::string error = sweep_error_summary(store, parent);
+  if (interrupted && status == RunStatus::kFinished) {
+    store.finish_run(parent, RunStatus::kKilled, "interrupted");  // resume runs the aggregates
+    return;
+  }
   if (!aggregate_errors.empty()) {
     if (status == RunStatus::kFinished) status = RunStatus::kFailed;
     error += (error.empty() ? "" : "\n") + aggregate_errors;
@@ -734,7 +759,8 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
 
   BatchResult result = execute_children(children, options, registry, store, {parent}, err, stop);
   std::string aggregate_errors = stop.load() ? "" : run_aggregates(aggregates, parent, options, store, err, stop);
-  finish_sweep(store, parent, aggregate_errors);
+  if (stop.load()) aggregate_errors.clear();  // interrupted: the parent ends KILLED, resume reruns them
+  finish_sweep(store, parent, aggregate_errors, stop.load());
   print_sweep_summary(out, store, parent, children, result);
   int code = exit_code_of(result.status);
   return {code == 0 && !aggregate_errors.empty() ? 1 : code, parent};
@@ -787,13 +813,14 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
     for (const auto& c : recorded_children)
       if (c.status != RunStatus::kFinished) todo.push_back(c);
     if (todo.empty()) {
-      out << fmt::format("sweep {}: all {} children FINISHED; nothing to resume\n", run_id,
-                         recorded_children.size());
-      if (run->status != RunStatus::kFinished) {
-        store.restart_run(run_id, getpid());
-        store.finish_run(run_id, RunStatus::kFinished);
-      }
-      return {0, run_id};
+      out << fmt::format("sweep {}: all {} children FINISHED\n", run_id, recorded_children.size());
+      if (run->status == RunStatus::kFinished) return {0, run_id};
+      // Killed (or failed) while its aggregates ran: run them again.
+      store.restart_run(run_id, getpid());
+      std::string aggregate_errors = rerun_recorded_aggregates(*run, options, registry, store, err, stop);
+      finish_sweep(store, run_id, aggregate_errors, stop.load());
+      if (!aggregate_errors.empty()) err << "error: " << aggregate_errors << "\n";
+      return {stop.load() ? 130 : aggregate_errors.empty() ? 0 : 1, run_id};
     }
   }
   for (const auto& r : todo) {
@@ -819,20 +846,18 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
   BatchResult result = execute_children(children, opts, registry, store, heartbeat_ids, err, stop);
 
   int64_t parent = recorded_children.empty() ? run->parent_id.value_or(0) : run_id;
+  std::string aggregate_errors;
   if (parent != 0) {
     // The aggregates see every child, so they run again once all have finished.
-    std::string aggregate_errors;
     auto parent_run = store.get_run(parent);
-    if (!stop.load() && sweep_status(store, parent) == RunStatus::kFinished && parent_run) {
-      YAML::Node summary = YAML::Load(parent_run->composed_yaml);
-      Plan aggregates = plan_aggregates(summary["aggregate"], fmt::format("run {} (recorded sweep)", parent), registry);
-      aggregate_errors = run_aggregates(aggregates, parent, opts, store, err, stop);
-    }
-    finish_sweep(store, parent, aggregate_errors);
+    if (!stop.load() && sweep_status(store, parent) == RunStatus::kFinished && parent_run)
+      aggregate_errors = rerun_recorded_aggregates(*parent_run, opts, registry, store, err, stop);
+    finish_sweep(store, parent, aggregate_errors, stop.load());
     if (!recorded_children.empty()) print_sweep_summary(out, store, parent, children, result);
   }
   if (recorded_children.empty()) print_single_summary(out, store, children.front(), result);
-  return {exit_code_of(result.status), run_id};
+  int code = exit_code_of(result.status);
+  return {code == 0 && !aggregate_errors.empty() ? 1 : code, run_id};
 }
 
 }  // namespace flowlab::cli

@@ -63,7 +63,7 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
     if (child.status != "FINISHED") continue;
     auto m = child.metrics.find(metric);
     auto n = child.params.find(n_param);
-    if (m == child.metrics.end() || n == child.params.end()) continue;
+    if (m == child.metrics.end() || n == child.params.end() || !std::isfinite(m->second)) continue;
     GroupKey key;
     for (const auto& g : group_params) {
       auto it = child.params.find(g);

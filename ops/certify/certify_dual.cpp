@@ -38,6 +38,8 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
+  check_model_fits(*left, data->num_classes(), *setup.images);
+  check_model_fits(*right, data->num_classes(), *setup.images);
   const SmoothingOptions& o = setup.smoothing;
   left->net().eval();
   right->net().eval();

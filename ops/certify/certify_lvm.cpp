@@ -89,6 +89,7 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
+  check_model_fits(*model, data->num_classes(), *setup.images);
   const auto maps = lvm_parse_maps(p.get_string("maps"));
   model->net().eval();
   // The sampler builds standardized noisy batches for the model (as certify.smoothing does).

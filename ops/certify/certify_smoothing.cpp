@@ -27,6 +27,7 @@ ArtifactPtr run_certify_smoothing(OpContext& ctx) {
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
+  check_model_fits(*model, data->num_classes(), *setup.images);
   model->net().eval();
   LogitsFn f = standardized_logits(*model, setup.smoothing);
   const SmoothingOptions& o = setup.smoothing;

@@ -74,6 +74,15 @@ LogitsFn standardized_logits(const Classifier& model, SmoothingOptions& o) {
   return [&model, device](const at::Tensor& batch) { return model.forward_standardized(batch.to(device)); };
 }
 
+void check_model_fits(const Classifier& model, int64_t num_classes, const at::Tensor& images) {
+  const ClassifierConfig& c = model.config();
+  if (c.classes != num_classes || images.dim() != 4 || c.channels != images.size(1) ||
+      c.height != images.size(2) || c.width_px != images.size(3))
+    throw RunError(fmt::format("the model expects {} classes of {}x{}x{} images, but the dataset has {} "
+                               "classes of {}-dimensional images", c.classes, c.channels, c.height,
+                               c.width_px, num_classes, images.dim() - 1));
+}
+
 at::Generator image_generator(uint64_t seed, int64_t index) {
   return at::detail::createCPUGenerator(seed * 1000003ULL + static_cast<uint64_t>(index));
 }

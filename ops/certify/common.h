@@ -28,6 +28,9 @@ struct CertificationSetup {
 CertificationSetup read_certification_setup(const Params& params, const at::Tensor& split_images,
                                             const at::Tensor& split_labels);
 
+/// Throws RunError when the model was not built for this data (classes, channels, image size).
+void check_model_fits(const Classifier& model, int64_t num_classes, const at::Tensor& images);
+
 /// One generator per image, seeded by its index: results do not depend on order or batching.
 at::Generator image_generator(uint64_t seed, int64_t index);
 

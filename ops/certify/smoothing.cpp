@@ -1,7 +1,5 @@
 #include "ops/certify/smoothing.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "ops/certify/stats.h"
@@ -11,39 +9,27 @@ namespace flowlab::ops::certify {
 void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
                           at::Generator& gen, const std::function<void(const at::Tensor&)>& visit,
                           const InputStandardization& input) {
-  // One buffer for all batches, filled in place: noise drawn and the image added chunk by chunk
-  // while the chunk is in cache, chunks in parallel on the node's threads. (The Python reference
-  // allocates a repeated image, the noise, the scaled noise and their sum for every batch, and
-  // draws its noise on one thread.) Chunks have a fixed size and each its own generator seeded
-  // from `gen`, so the noise depends on the seed only, never on the thread count.
-  constexpr int64_t kChunkRows = 50;
+  // One buffer for all batches, filled in place: noise drawn and the image added in place, so a
+  // batch costs one pass of random numbers and no allocations (the Python reference allocates a
+  // repeated image, the noise, the scaled noise and their sum for every batch). All noise comes
+  // from the image's one generator, in order: every sample is an independent draw, as the
+  // Clopper-Pearson bound requires (per-chunk generators with derived seeds could repeat a stream).
   std::vector<int64_t> shape{std::min(batch_size, num)};
   for (auto s : x.sizes()) shape.push_back(s);
   auto image = x.to(torch::kCPU, torch::kFloat32).unsqueeze(0);
   const bool masked = input.mask.defined();
-  if (masked) image = image * input.mask.to(torch::kCPU).view_as(image);
+  // The mask broadcasts over channels ([1, 1, H, W] against [1, C, H, W]).
+  auto mask = masked ? input.mask.to(torch::kCPU, torch::kFloat32).expand_as(image).contiguous() : at::Tensor();
+  if (masked) image = image * mask;
   image = (image - input.shift) / input.scale;
   const double noise_std = sigma / input.scale;
-  auto mask = masked ? input.mask.to(torch::kCPU).view_as(image) : at::Tensor();
   auto buffer = torch::empty(shape, torch::kFloat32);
   for (int64_t done = 0; done < num; done += batch_size) {
     int64_t b = std::min(batch_size, num - done);  // the last batch is cut to exactly num
-    uint64_t batch_seed;
-    {
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      batch_seed = gen.get<at::CPUGeneratorImpl>()->random64();
-    }
     auto batch = buffer.narrow(0, 0, b);
-    const int64_t chunks = (b + kChunkRows - 1) / kChunkRows;
-    at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-      for (int64_t c = first; c < last; ++c) {
-        auto chunk_gen = at::detail::createCPUGenerator(batch_seed + 0x9e3779b97f4a7c15ULL * (c + 1));
-        auto rows = batch.narrow(0, c * kChunkRows, std::min(kChunkRows, b - c * kChunkRows));
-        rows.normal_(0.0, noise_std, chunk_gen);
-        if (masked) rows.mul_(mask);
-        rows.add_(image);
-      }
-    });
+    batch.normal_(0.0, noise_std, gen);
+    if (masked) batch.mul_(mask);
+    batch.add_(image);
     visit(batch);
   }
 }

@@ -18,8 +18,12 @@ Examples:
   flowlab run experiments/quickstart.yaml                 train and evaluate, record in .flowlab/
   flowlab run experiments/quickstart.yaml nodes.train.params.epochs=1 model=mlp
   flowlab run experiments/quickstart.yaml --cfg           print the composed spec only
+  flowlab sweep experiments/quickstart.yaml train.lr=0.01,0.001 seed='range(0,3)'
+  flowlab resume 12                                       finish a killed run or sweep
   flowlab runs                                            recent runs as a table
   flowlab show last --format json                         one run: config, metrics, timings
+  flowlab query "metrics.eval.accuracy > 0.85" --sort=-metrics.eval.accuracy
+  flowlab plot --y eval.accuracy --x data.limit_train --group train.model --png
   flowlab ops train.classifier                            an op's params and docs
 
 Workspace: --workspace DIR, else $FLOWLAB_HOME, else ./.flowlab (runs.db, cache/).

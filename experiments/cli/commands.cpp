@@ -20,14 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string format_time(double unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 tracking::Store open_existing(const fs::path& workspace) {
   fs::path db = workspace / "runs.db";
@@ -98,7 +90,7 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
   for (const auto& r : store.list_runs(limit)) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
     t.add_row({std::to_string(r.id), r.experiment, r.name, display_status(r),
-               format_time(r.start_time), seconds, headline(store, r.id), display_overrides(r.overrides)});
+               format_local_time(r.start_time), seconds, headline(store, r.id), display_overrides(r.overrides)});
   }
   print(t, format, out);
 }
@@ -192,7 +184,7 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   out << fmt::format("run {}  {}  ({})\n", r->id, display_status(*r), r->uuid);
   out << fmt::format("  experiment  {}\n  spec        {}{}\n", r->experiment, r->spec_file,
                      r->overrides.empty() ? "" : "  " + display_overrides(r->overrides));
-  out << fmt::format("  started     {}   wall {}\n", format_time(r->start_time),
+  out << fmt::format("  started     {}   wall {}\n", format_local_time(r->start_time),
                      r->end_time ? fmt::format("{:.1f} s", *r->end_time - r->start_time) : "-");
   out << fmt::format("  host        {}   seed {}   flowlab {}{}\n", r->host, r->seed,
                      r->flowlab_version, r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));

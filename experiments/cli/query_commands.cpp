@@ -87,14 +87,6 @@ fs::path prepared_database(const fs::path& workspace) {
   return db;
 }
 
-std::string local_time(double unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
 
 // A real for people (6 significant digits) or for programs (shortest exact round trip).
 std::string real_text(double v, Format format) {
@@ -107,11 +99,11 @@ std::string real_text(double v, Format format) {
 std::string cell_text(const SqlValue& v, Format format, bool is_time) {
   if (std::holds_alternative<std::monostate>(v)) return "";
   if (const auto* i = std::get_if<int64_t>(&v)) {
-    return is_time && format == Format::kTable ? local_time(static_cast<double>(*i))
+    return is_time && format == Format::kTable ? format_local_time(static_cast<double>(*i))
                                                : std::to_string(*i);
   }
   if (const auto* d = std::get_if<double>(&v))
-    return is_time && format == Format::kTable ? local_time(*d) : real_text(*d, format);
+    return is_time && format == Format::kTable ? format_local_time(*d) : real_text(*d, format);
   return std::get<std::string>(v);
 }
 

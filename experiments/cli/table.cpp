@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <cstdint>
 
 #include <fmt/format.h>
@@ -19,6 +20,15 @@ Format parse_format(const std::string& name) {
   throw ConfigError(SourceLocation{"command line"}, "--format",
                     "expected table, csv or json, got \"" + name + "\"",
                     did_you_mean(name, {"table", "csv", "json"}));
+}
+
+std::string format_local_time(double unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
 }
 
 std::string format_number(double value, int digits) {

@@ -20,6 +20,9 @@ struct Table {
 
 void print(const Table& table, Format format, std::ostream& out);
 
+/// Unix seconds as local "YYYY-MM-DD HH:MM:SS".
+std::string format_local_time(double unix_seconds);
+
 /// A number with up to `digits` significant digits, without trailing noise ("0.8912", "52.1").
 std::string format_number(double value, int digits = 4);
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/support/process.h"
+#include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -29,46 +30,7 @@ using namespace flowlab::tracking;
 
 namespace {
 
-// A plain connection for looking behind the API (sqlite_master, pragmas, raw constraint checks).
-class RawDb {
- public:
-  explicit RawDb(const fs::path& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
-      throw std::runtime_error("raw open failed: " + path.string());
-    sqlite3_busy_timeout(db_, 30'000);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  /// Result code of running `sql` (all statements in it).
-  int exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr); }
-
-  /// First column of every row, as text.
-  std::vector<std::string> column(const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-      throw std::runtime_error(std::string("raw prepare failed: ") + sqlite3_errmsg(db_));
-    std::vector<std::string> out;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-      out.emplace_back(p ? p : "<NULL>");
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("raw step failed: ") + sqlite3_errmsg(db_));
-    return out;
-  }
-  std::string text(const std::string& sql) {
-    auto rows = column(sql);
-    if (rows.empty()) throw std::runtime_error("no rows: " + sql);
-    return rows.front();
-  }
-  int64_t integer(const std::string& sql) { return std::stoll(text(sql)); }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using flowlab::testing::RawDb;  // tests/support/raw_db.h
 
 RunStart make_start(const std::string& name, const std::string& experiment = "exp") {
   RunStart r;

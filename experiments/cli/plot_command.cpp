@@ -12,9 +12,9 @@
 #include <fmt/format.h>
 
 #include "experiments/cli/app.h"
-#include "experiments/cli/plot.h"
+#include "plot/plot.h"
 #include "experiments/cli/plot_data.h"
-#include "experiments/cli/svg_png.h"
+#include "plot/svg_png.h"
 #include "graph/error.h"
 
 namespace flowlab::cli {

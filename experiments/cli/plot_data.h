@@ -9,10 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "experiments/cli/plot.h"
 #include "experiments/cli/table.h"
+#include "plot/plot.h"
 
 namespace flowlab::cli {
+
+// The plot model lives in plot/ (analysis ops draw with it too); the CLI uses its names as its own.
+using namespace flowlab::plot;  // NOLINT(google-build-using-namespace)
 
 /// What to plot and from which runs: the flags of `flowlab plot`.
 ///

@@ -1,9 +1,13 @@
 // analyze.sample_complexity: a sweep aggregate. For each curve (e.g. model, k, d) and each seed it
-// finds the smallest training-set size n* at which a metric reaches a target (test error within
-// epsilon of the Bayes error, say), takes the median over seeds with its spread, and fits the
-// log-log slope of n* against each of the chosen params (n* ~ k^slope at fixed d, per model).
+// finds the training-set size n* from which on a metric stays at or below a target (test error
+// within epsilon of the Bayes error, say), takes the median over seeds with its spread, fits the
+// log-log slope of n* against each chosen param (n* ~ k^slope at fixed d, per model) and draws
+// n* against each of those params, one line per model.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -15,6 +19,7 @@
 #include "ops/analyze/sample_complexity.h"
 #include "ops/metrics_table.h"
 #include "ops/register.h"
+#include "plot/plot.h"
 
 namespace flowlab::ops::analyze {
 namespace {
@@ -40,11 +45,118 @@ double parse_double(const std::string& text, const std::string& what) {
 
 using GroupKey = std::vector<std::string>;  // values of the group params, in order
 
+// Orders keys value by value, numbers as numbers ("2" < "16"), so tables list k = 2, 4, 8, 16.
+struct NaturalLess {
+  static bool less(const std::string& a, const std::string& b) {
+    char* end_a = nullptr;
+    char* end_b = nullptr;
+    const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
+    const bool numbers = !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0';
+    if (numbers && x != y) return x < y;
+    return a < b;
+  }
+  bool operator()(const GroupKey& a, const GroupKey& b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), less);
+  }
+};
+template <typename T>
+using ByGroup = std::map<GroupKey, T, NaturalLess>;
+
 std::string label(const std::vector<std::string>& names, const GroupKey& key, size_t skip = SIZE_MAX) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i)
     if (i != skip) out += (out.empty() ? "" : ",") + names[i] + "=" + key[i];
   return out;
+}
+
+// n* over the seeds of one curve.
+struct Summary {
+  std::vector<double> n_stars;  // one per seed (+inf: not reached on the grid)
+  double median = 0, q25 = 0, q75 = 0, min = 0, max = 0;
+  int below_grid = 0, above_grid = 0, dipped = 0;
+};
+
+std::string number(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.6g}", v); }
+
+// "data.k" -> "k": the short name used in file names and axis labels.
+std::string short_name(const std::string& param) {
+  auto dot = param.rfind('.');
+  return dot == std::string::npos ? param : param.substr(dot + 1);
+}
+
+// One figure: n* against `param`, one line per combination of the other group params that varies
+// between curves (the model); the ones that do not vary go in the subtitle.
+std::string draw_n_star(const std::vector<std::string>& group_params, size_t index,
+                        const ByGroup<Summary>& summaries,
+                        const std::map<std::string, double>& slopes, const std::string& metric,
+                        double target, size_t seeds, double grid_max) {
+  // Lines: curves agreeing on every group param but `param`, with at least two x values.
+  ByGroup<std::vector<std::pair<double, const Summary*>>> lines;
+  for (const auto& [key, s] : summaries) {
+    GroupKey rest = key;
+    rest[index] = "*";
+    lines[rest].emplace_back(parse_double(key[index], "param " + group_params[index]), &s);
+  }
+  for (auto it = lines.begin(); it != lines.end();) it = it->second.size() < 2 ? lines.erase(it) : std::next(it);
+  if (lines.empty()) return "";
+
+  // Which of the other params tell the lines apart (legend) and which are the same for all (subtitle).
+  std::vector<size_t> varying, fixed;
+  for (size_t i = 0; i < group_params.size(); ++i) {
+    if (i == index) continue;
+    std::set<std::string> values;
+    for (const auto& [rest, points] : lines) values.insert(rest[i]);
+    (values.size() > 1 ? varying : fixed).push_back(i);
+  }
+  auto join = [&](const GroupKey& key, const std::vector<size_t>& which, bool with_names) {
+    std::string out;
+    for (size_t i : which)
+      out += (out.empty() ? "" : ", ") + (with_names ? group_params[i] + "=" : "") + key[i];
+    return out;
+  };
+
+  const std::string x_name = short_name(group_params[index]);
+  plot::PlotSpec spec;
+  spec.title = fmt::format("Sample complexity n* against {}", x_name);
+  std::string where = join(lines.begin()->first, fixed, true);
+  spec.subtitle = fmt::format("{}median and interquartile range over {} seeds", where.empty() ? "" : where + "; ",
+                              seeds);
+  spec.x_label = group_params[index];
+  spec.y_label = fmt::format("n*: {} <= {} from n* on", metric, number(target));
+  spec.width = 900;
+  spec.x_scale = spec.y_scale = plot::Scale::kLog;
+  spec.error_style = plot::ErrorStyle::kBars;
+  for (size_t i : varying) spec.legend_title += (spec.legend_title.empty() ? "" : ", ") + group_params[i];
+
+  std::set<double> xs;
+  for (auto& [rest, points] : lines) {
+    for (const auto& pt : points) xs.insert(pt.first);
+    std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    plot::Series series;
+    series.name = join(rest, varying, false);
+    auto slope = slopes.find(fmt::format("slope/{}/{}", group_params[index], label(group_params, rest, index)));
+    if (slope != slopes.end()) series.name += fmt::format("  (slope {:.2f})", slope->second);
+    std::vector<std::string> unreached;
+    for (const auto& [x, s] : points) {
+      if (std::isinf(s->median)) {
+        unreached.push_back(number(x));
+        continue;
+      }
+      plot::Point p;
+      p.x = x;
+      p.y = s->median;
+      p.lo = s->q25;
+      p.hi = std::isinf(s->q75) ? grid_max : s->q75;  // censored: the bar runs to the grid's top
+      p.n = s->n_stars.size();
+      series.points.push_back(p);
+    }
+    if (!unreached.empty())
+      series.name += fmt::format("  [n* > {} at {}={}]", number(grid_max), x_name, fmt::join(unreached, ","));
+    if (!series.points.empty()) spec.series.push_back(std::move(series));
+  }
+  if (spec.series.empty()) return "";
+  spec.x_ticks.assign(xs.begin(), xs.end());  // the grid's values (2, 4, 8, 16), not 1-2-5 ticks
+  return plot::render_svg(spec);
 }
 
 ArtifactPtr run_sample_complexity(OpContext& ctx) {
@@ -57,8 +169,10 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   const auto slope_params = split_list(p.get_string("slope_params"));
 
   // (group, seed) -> the error curve over n.
-  std::map<GroupKey, std::map<std::string, std::vector<ErrorAtSize>>> curves;
+  ByGroup<std::map<std::string, std::vector<ErrorAtSize>>> curves;
   int used = 0;
+  double grid_max = 0;
+  std::set<std::string> seeds;
   for (const auto& child : results->children) {
     if (child.status != "FINISHED") continue;
     auto m = child.metrics.find(metric);
@@ -70,69 +184,97 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       key.push_back(it == child.params.end() ? "(unset)" : it->second);
     }
     auto seed = child.params.find(seed_param);
-    curves[key][seed == child.params.end() ? "" : seed->second].push_back(
-        {parse_double(n->second, "param " + n_param), m->second, target});
+    const std::string seed_value = seed == child.params.end() ? "" : seed->second;
+    const double n_value = parse_double(n->second, "param " + n_param);
+    curves[key][seed_value].push_back({n_value, m->second, target});
+    grid_max = std::max(grid_max, n_value);
+    seeds.insert(seed_value);
     ++used;
   }
   if (curves.empty())
     throw RunError(fmt::format("no finished child run has both param '{}' and metric '{}'", n_param, metric));
 
   auto table = std::make_shared<MetricsTable>();
+  ByGroup<Summary> summaries;
   std::ofstream csv(ctx.output_dir() / "n_star.csv");
   for (const auto& g : group_params) csv << g << ",";
-  csv << "seeds,n_star_median,n_star_min,n_star_max,reached_below_grid,not_reached\n";
-  std::map<GroupKey, double> medians;
+  csv << "seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,n_star_max,settled_below_grid,"
+         "not_reached,dipped_earlier,n_star_per_seed\n";
   for (const auto& [key, by_seed] : curves) {
-    std::vector<double> stars;
-    int below = 0, above = 0;
+    Summary s;
     for (const auto& [seed, curve] : by_seed) {
-      Crossing c = first_crossing(curve);
-      stars.push_back(c.n_star);
-      below += c.below_grid, above += c.above_grid;
+      Crossing c = settling_point(curve);
+      s.n_stars.push_back(c.n_star);
+      s.below_grid += c.below_grid, s.above_grid += c.above_grid, s.dipped += c.dipped;
     }
-    double med = *median(stars);
-    double lo = *std::min_element(stars.begin(), stars.end());
-    double hi = *std::max_element(stars.begin(), stars.end());
-    medians[key] = med;
+    s.median = *median(s.n_stars);
+    s.q25 = *quantile(s.n_stars, 0.25);
+    s.q75 = *quantile(s.n_stars, 0.75);
+    s.min = *std::min_element(s.n_stars.begin(), s.n_stars.end());
+    s.max = *std::max_element(s.n_stars.begin(), s.n_stars.end());
     const std::string name = label(group_params, key);
-    table->values["n_star/" + name] = med;
-    ctx.log_metric("n_star/" + name, med);
-    ctx.log_metric("n_star_min/" + name, lo);
-    ctx.log_metric("n_star_max/" + name, hi);
+    table->values["n_star/" + name] = s.median;
+    ctx.log_metric("n_star/" + name, s.median);
+    ctx.log_metric("n_star_min/" + name, s.min);
+    ctx.log_metric("n_star_max/" + name, s.max);
+    std::vector<std::string> per_seed;
+    for (double v : s.n_stars) per_seed.push_back(fmt::format("{:.1f}", v));
     for (const auto& v : key) csv << v << ",";
-    csv << fmt::format("{},{},{},{},{},{}\n", stars.size(), med, lo, hi, below, above);
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{}\n", s.n_stars.size(), number(s.median), number(s.q25),
+                       number(s.q75), number(s.min), number(s.max), s.below_grid, s.above_grid, s.dipped,
+                       fmt::join(per_seed, " "));
+    summaries.emplace(key, std::move(s));
   }
   csv.close();
   ctx.add_file(ctx.output_dir() / "n_star.csv", "sample_complexity");
 
-  // Slopes: for each slope param, curves that agree on every other group param.
-  std::ofstream slopes(ctx.output_dir() / "slopes.csv");
-  slopes << "against,curve,points,slope\n";
+  // Slopes: for each slope param, curves that agree on every other group param. A curve with a
+  // median that never reached the target gets no slope (slopes.csv says so).
+  std::map<std::string, double> slopes;
+  std::ofstream slopes_csv(ctx.output_dir() / "slopes.csv");
+  slopes_csv << "against,curve,points,points_reached,slope\n";
+  std::vector<size_t> slope_indices;
   for (const auto& param : slope_params) {
     size_t index = std::find(group_params.begin(), group_params.end(), param) - group_params.begin();
     if (index == group_params.size())
       throw RunError(fmt::format("slope param '{}' is not one of group_params ({})", param,
                                  p.get_string("group_params")));
-    std::map<GroupKey, std::vector<std::pair<double, double>>> lines;
-    for (const auto& [key, med] : medians) {
+    slope_indices.push_back(index);
+    ByGroup<std::vector<std::pair<double, double>>> lines;
+    for (const auto& [key, s] : summaries) {
       GroupKey rest = key;
       rest[index] = "*";
-      lines[rest].emplace_back(parse_double(key[index], "param " + param), med);
+      lines[rest].emplace_back(parse_double(key[index], "param " + param), s.median);
     }
     for (const auto& [rest, points] : lines) {
       std::set<double> xs;
       for (const auto& pt : points) xs.insert(pt.first);
       if (xs.size() < 2) continue;
-      auto slope = loglog_slope(points);
+      const std::string curve = label(group_params, rest, index);
+      const size_t reached = std::count_if(points.begin(), points.end(),
+                                           [](const auto& pt) { return std::isfinite(pt.second); });
+      // A curve with an unreached point has no honest slope: n* there is only "beyond the grid".
+      auto slope = reached == points.size() ? loglog_slope(points) : std::nullopt;
+      slopes_csv << fmt::format("{},\"{}\",{},{},{}\n", param, curve, points.size(), reached,
+                                slope ? fmt::format("{}", *slope) : std::string("not reached everywhere"));
       if (!slope) continue;
-      const std::string name = fmt::format("slope/{}/{}", param, label(group_params, rest, index));
+      const std::string name = fmt::format("slope/{}/{}", param, curve);
+      slopes[name] = *slope;
       table->values[name] = *slope;
       ctx.log_metric(name, *slope);
-      slopes << fmt::format("{},\"{}\",{},{}\n", param, label(group_params, rest, index), points.size(), *slope);
     }
   }
-  slopes.close();
+  slopes_csv.close();
   ctx.add_file(ctx.output_dir() / "slopes.csv", "sample_complexity");
+
+  if (p.get_bool("plots"))
+    for (size_t index : slope_indices) {
+      std::string svg = draw_n_star(group_params, index, summaries, slopes, metric, target, seeds.size(), grid_max);
+      if (svg.empty()) continue;
+      const auto file = ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
+      std::ofstream(file) << svg;
+      ctx.add_file(file, "plot");
+    }
   ctx.log_metric("children_used", used);
   return table;
 }
@@ -142,17 +284,23 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
 void register_sample_complexity(Registry& r) {
   OpDef op;
   op.name = "analyze.sample_complexity";
-  op.summary = "sweep aggregate: smallest training-set size n* reaching a target per curve (median "
-               "over seeds) and log-log slopes of n*";
-  op.version = 1;
+  op.summary = "sweep aggregate: training-set size n* from which a metric stays at a target, per curve "
+               "(median over seeds), log-log slopes of n* and plots of n* against each slope param";
+  op.version = 2;
   op.params = {
-      string_param("metric", "train.excess_error", "child metric (node.key) that must reach the target"),
-      float_param("target", 0.05, "the metric's target: n* is where it first drops to this value"),
+      string_param("metric", "train.excess_error",
+                   "child metric (node.key) that must reach the target; n* is the smallest n from which on "
+                   "it stays at or below the target on the n grid (interpolated in log n), so a lucky dip at "
+                   "a small n does not count"),
+      float_param("target", 0.05, "the metric's target"),
       string_param("n_param", "data.n_train", "child param holding the training-set size"),
       string_param("group_params", "train.model,data.k,data.d", "child params that identify a curve"),
       string_param("seed_param", "seed", "child param whose values are repeats (median over them)"),
       string_param("slope_params", "data.k,data.d",
                    "group params to fit log n* against, per curve of the other group params"),
+      bool_param("plots", true,
+                 "draw n_star_vs_<param>.svg for each slope param: log-log, one line per curve, median "
+                 "and interquartile range over seeds"),
   };
   op.output_type = MetricsTable::kType;
   op.cache_output = false;

@@ -13,20 +13,29 @@ struct ErrorAtSize {
 };
 
 struct Crossing {
-  double n_star = 0;         // smallest n at which the error reaches the target (interpolated)
-  bool below_grid = false;   // already at target at the smallest n: n_star is that n (an upper bound)
-  bool above_grid = false;   // never reached on the grid: n_star is +infinity
+  double n_star = 0;        // the n from which on the error stays at or below the target
+  bool below_grid = false;  // at target over the whole grid: n_star is the smallest n (an upper bound)
+  bool above_grid = false;  // above target at the largest n: n_star is +infinity
+  bool dipped = false;      // the curve touched the target earlier and went back above it
 };
 
-/// The first n at which the error curve reaches the target. Between the last grid point above
-/// the target and the first one at or below it, the error is interpolated linearly in log n.
-Crossing first_crossing(std::vector<ErrorAtSize> curve);
+/// Sample complexity from one error curve: the smallest n from which on (for every larger grid
+/// point) the error is at or below the target. Between the last grid point above the target and
+/// the next one the gap error - target is interpolated linearly in log n. Asking that the error
+/// *stays* below, not that it touches the target once, keeps one lucky small-n run (an
+/// initialization that happens to point at the signal) from deciding n*.
+Crossing settling_point(std::vector<ErrorAtSize> curve);
 
 /// Least-squares slope of log y against log x over the finite, positive points (nullopt when
 /// fewer than two distinct x remain).
 std::optional<double> loglog_slope(const std::vector<std::pair<double, double>>& points);
 
-/// Median with +infinity allowed (it sorts last); nullopt for no values.
+/// The q-quantile (0 <= q <= 1) with linear interpolation between order statistics (numpy's
+/// default); +infinity is allowed and sorts last, and a quantile that touches it is +infinity.
+/// nullopt for no values.
+std::optional<double> quantile(std::vector<double> values, double q);
+
+/// quantile(values, 0.5).
 std::optional<double> median(std::vector<double> values);
 
 }  // namespace flowlab::ops::analyze

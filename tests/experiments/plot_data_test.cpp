@@ -16,7 +16,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "experiments/cli/app.h"
-#include "experiments/cli/svg_png.h"
+#include "plot/svg_png.h"
 #include "graph/error.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"

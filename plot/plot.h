@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace flowlab::cli {
+namespace flowlab::plot {
 
 // ---------------------------------------------------------------------------------------------
 // Axis ticks
@@ -94,6 +94,9 @@ struct PlotSpec {
   /// lines and are dodged sideways so their bars do not overlap.
   std::vector<std::string> x_categories;
   std::vector<Series> series;
+  /// Non-empty (numeric x only): ticks at exactly these values (those inside the axis range), e.g.
+  /// the grid a sweep ran on (2, 4, 8, 16 on a log axis), instead of automatic ones.
+  std::vector<double> x_ticks;
   ErrorStyle error_style = ErrorStyle::kAuto;
   int width = 800;  // pixels
   int height = 500;
@@ -113,4 +116,4 @@ std::string render_svg(const PlotSpec& spec);
 /// dropped (they are not allowed in XML 1.0).
 std::string xml_escape(const std::string& text);
 
-}  // namespace flowlab::cli
+}  // namespace flowlab::plot

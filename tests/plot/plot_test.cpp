@@ -1,6 +1,6 @@
 // Tests for the plot model: nice ticks (exact values), aggregation over repeats (hand-computed),
 // and the SVG (balanced, escaped, labelled, legend placed off the data, log axes refusing <= 0).
-#include "experiments/cli/plot.h"
+#include "plot/plot.h"
 
 #include <cmath>
 #include <regex>
@@ -12,7 +12,7 @@
 #include "graph/error.h"
 
 using namespace flowlab;
-using namespace flowlab::cli;
+using namespace flowlab::plot;
 namespace tt = boost::test_tools;
 
 namespace {
@@ -335,6 +335,22 @@ BOOST_AUTO_TEST_CASE(a_log_axis_within_one_step_gets_linear_ticks_and_labels) {
   BOOST_TEST(contains(svg, ">0.60</text>"));
   BOOST_TEST(contains(svg, ">0.80</text>"));
   BOOST_TEST(!contains(svg, ">0.6</text>"));
+}
+
+BOOST_AUTO_TEST_CASE(explicit_x_ticks_replace_the_automatic_ones) {
+  // A sweep's grid on a log axis: ticks at 2, 4, 8, 16 (not the 1-2-5 values 2, 5, 10), none
+  // outside the data's range, no unlabelled minor marks.
+  PlotSpec spec;
+  spec.series = {line("cnn", {{2, 0.1}, {4, 0.2}, {8, 0.4}, {16, 0.8}})};  // y labels: 0.1 ... 0.8
+  spec.x_scale = Scale::kLog;
+  const std::string automatic = render_svg(spec);
+  BOOST_TEST(contains(automatic, ">10</text>"));
+  spec.x_ticks = {16, 2, 8, 4, 1000};
+  const std::string svg = render_svg(spec);
+  BOOST_TEST(xml_problem(svg) == "");
+  for (const char* tick : {">2</text>", ">4</text>", ">8</text>", ">16</text>"}) BOOST_TEST(contains(svg, tick), tick);
+  BOOST_TEST(!contains(svg, ">5</text>"));
+  BOOST_TEST(!contains(svg, ">1000</text>"));
 }
 
 BOOST_AUTO_TEST_CASE(nothing_to_plot_is_an_error) {

@@ -1,4 +1,4 @@
-#include "experiments/cli/plot.h"
+#include "plot/plot.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@
 
 #include "graph/error.h"
 
-namespace flowlab::cli {
+namespace flowlab::plot {
 namespace {
 
 // Slack for "is this multiple of the step inside [lo, hi]" so that 0.3 / 0.1 = 2.9999999999999996
@@ -579,7 +579,15 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
   const double right = std::max(kPad + 8, reserved_right);
   double plot_w = spec.width - left - right;
 
-  if (spec.x_categories.empty()) {
+  if (spec.x_categories.empty() && !spec.x_ticks.empty()) {
+    l.x.ticks.clear();
+    for (double t : spec.x_ticks)
+      if (t >= l.x.lo && t <= l.x.hi && (l.x.scale == Scale::kLinear || t > 0)) l.x.ticks.push_back(t);
+    std::sort(l.x.ticks.begin(), l.x.ticks.end());
+    l.x.labels = linear_tick_labels(l.x.ticks);
+    l.x.minor.clear();
+  }
+  if (spec.x_categories.empty() && (spec.x_ticks.empty() || l.x.ticks.empty())) {
     // As many ticks as fit with their labels side by side, a gap of 1.5 em between them.
     for (int max_ticks = std::clamp(static_cast<int>(plot_w / 70), 3, 10); max_ticks >= 2;
          --max_ticks) {
@@ -588,7 +596,7 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
       for (const auto& s : l.x.labels) total += text_width(s, kTickFont) + 1.5 * kTickFont;
       if (total <= plot_w) break;
     }
-  } else {
+  } else if (!spec.x_categories.empty()) {
     l.x.ticks.clear();
     l.x.labels.clear();
     double total = 0, widest = 0;
@@ -984,4 +992,4 @@ std::string render_svg(const PlotSpec& spec) {
   return svg.finish();
 }
 
-}  // namespace flowlab::cli
+}  // namespace flowlab::plot

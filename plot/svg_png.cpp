@@ -1,4 +1,4 @@
-#include "experiments/cli/svg_png.h"
+#include "plot/svg_png.h"
 
 #include <cmath>
 #include <memory>
@@ -8,7 +8,7 @@
 #include <librsvg/rsvg.h>
 #endif
 
-namespace flowlab::cli {
+namespace flowlab::plot {
 
 #ifdef FLOWLAB_HAVE_RSVG
 
@@ -71,4 +71,4 @@ void write_png(const std::string&, const std::filesystem::path&, double) {
 
 #endif
 
-}  // namespace flowlab::cli
+}  // namespace flowlab::plot

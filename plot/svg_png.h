@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-namespace flowlab::cli {
+namespace flowlab::plot {
 
 /// True when this build links librsvg and can write PNGs.
 bool png_supported();
@@ -14,4 +14,4 @@ bool png_supported();
 /// written, or png_supported() is false. Thread-safe (no shared state).
 void write_png(const std::string& svg, const std::filesystem::path& png, double scale = 2.0);
 
-}  // namespace flowlab::cli
+}  // namespace flowlab::plot

@@ -9,11 +9,50 @@
 
 namespace flowlab::cli {
 
-ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet)
-    : out_(out), quiet_(quiet), tty_(isatty(STDERR_FILENO) == 1) {}
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes)
+    : out_(out),
+      quiet_(quiet),
+      tty_(isatty(STDERR_FILENO) == 1),
+      total_(total_nodes),
+      compact_(total_nodes > kCompactAbove),
+      start_(std::chrono::steady_clock::now()),
+      last_overall_(start_) {}
+
+namespace {
+std::string clock_time(double seconds) {
+  const long s = std::lround(std::max(0.0, seconds));
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+}  // namespace
+
+void ProgressPrinter::print_overall(bool force) {
+  using namespace std::chrono;
+  const auto now = steady_clock::now();
+  if (!force && now - last_overall_ < (tty_ ? milliseconds(200) : seconds(10))) return;
+  last_overall_ = now;
+  const double elapsed = duration<double>(now - start_).count();
+  const double fraction = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 0;
+  const int filled = static_cast<int>(std::lround(std::clamp(fraction, 0.0, 1.0) * 20));
+  std::string line = fmt::format("  [{}{}] {}/{} nodes", std::string(filled, '#'), std::string(20 - filled, '.'),
+                                 done_, total_);
+  if (failed_) line += fmt::format(", {} failed", failed_);
+  line += fmt::format("  {} elapsed", clock_time(elapsed));
+  if (done_ > 0 && done_ < total_)
+    line += fmt::format(", about {} left", clock_time(elapsed * static_cast<double>(total_ - done_) / done_));
+  if (tty_) {
+    out_ << "\r\033[K" << line << std::flush;
+    live_line_ = true;
+  } else {
+    out_ << line << "\n" << std::flush;
+  }
+}
 
 ProgressPrinter::~ProgressPrinter() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (compact_ && tty_ && live_line_ && !quiet_) {
+    out_ << "\n" << std::flush;  // keep the final overall line on screen
+    live_line_ = false;
+  }
   clear_live_line();
 }
 
@@ -23,14 +62,14 @@ void ProgressPrinter::clear_live_line() {
 }
 
 void ProgressPrinter::started(const std::string& node, const std::string& op) {
-  if (quiet_) return;
+  if (quiet_ || compact_) return;
   std::lock_guard<std::mutex> lock(mutex_);
   clear_live_line();
   out_ << fmt::format("  > {} ({})\n", node, op) << std::flush;
 }
 
 void ProgressPrinter::update(const std::string& node, double fraction, const std::string& message) {
-  if (quiet_) return;
+  if (quiet_ || compact_) return;
   using namespace std::chrono;
   std::lock_guard<std::mutex> lock(mutex_);
   auto now = steady_clock::now();
@@ -52,6 +91,13 @@ void ProgressPrinter::update(const std::string& node, double fraction, const std
 void ProgressPrinter::finished(const std::string& node, const std::string& status, double seconds,
                                const std::string& error) {
   std::lock_guard<std::mutex> lock(mutex_);
+  const bool ok = status == "FINISHED" || status == "CACHED";
+  if (compact_) {
+    ++done_;
+    failed_ += !ok;
+    if (quiet_ && error.empty()) return;
+    if (ok && error.empty()) return print_overall(done_ == total_);
+  }
   clear_live_line();
   if (quiet_ && error.empty()) return;
   std::string mark = status == "FINISHED" || status == "CACHED" ? "ok" : "!!";
@@ -59,6 +105,7 @@ void ProgressPrinter::finished(const std::string& node, const std::string& statu
   out_ << fmt::format("  {} {} {} in {:.2f} s{}\n", mark, node, status, seconds, note);
   if (!error.empty() && status != "FAILED") out_ << "     " << error << "\n";
   out_ << std::flush;
+  if (compact_ && !quiet_) print_overall(true);
 }
 
 }  // namespace flowlab::cli

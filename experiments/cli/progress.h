@@ -1,6 +1,8 @@
 #pragma once
 // Progress on the terminal: one live line per running node (redrawn in place on a TTY, a line
-// every few seconds otherwise, so CI logs stay readable), and one line when a node ends.
+// every few seconds otherwise, so CI logs stay readable), and one line when a node ends. A graph
+// of many nodes (a large sweep) gets one overall line instead: nodes done out of all, failures,
+// elapsed time and an estimate of the time left; failed nodes are still named one by one.
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -11,7 +13,11 @@ namespace flowlab::cli {
 
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::ostream& out, bool quiet);
+  /// Graphs with more nodes than this get the overall line instead of per-node lines.
+  static constexpr size_t kCompactAbove = 40;
+
+  /// `total_nodes`: how many nodes the graph will run (0: unknown, per-node lines).
+  ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes = 0);
   ~ProgressPrinter();
   void started(const std::string& node, const std::string& op);
   void update(const std::string& node, double fraction, const std::string& message);
@@ -20,8 +26,12 @@ class ProgressPrinter {
 
  private:
   void clear_live_line();
+  void print_overall(bool force);
   std::ostream& out_;
   bool quiet_, tty_;
+  size_t total_ = 0, done_ = 0, failed_ = 0;
+  bool compact_ = false;
+  std::chrono::steady_clock::time_point start_, last_overall_;
   std::mutex mutex_;
   std::map<std::string, std::chrono::steady_clock::time_point> last_print_;
   bool live_line_ = false;

@@ -365,7 +365,7 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
     tracking::MetricWriter writer(options.workspace / "runs.db", children.front().run_id);
     for (const auto& c : children) heartbeat_ids.push_back(c.run_id);
     Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
-    ProgressPrinter printer(err, options.quiet);
+    ProgressPrinter printer(err, options.quiet, graph.plan.nodes.size());
     BatchListener listener(graph, children, store, writer, printer);
     ExecuteOptions exec;
     exec.threads = resolve_threads(options, graph.plan);
@@ -468,6 +468,9 @@ void print_single_summary(std::ostream& out, const tracking::Store& store, const
   }
 }
 
+// Above this many children the sweep's summary gives counts instead of a row per child.
+constexpr size_t kSweepTableMaxRows = 100;
+
 void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_t parent,
                          const std::vector<Child>& children, const BatchResult& result) {
   // Columns: the union of the children's headline metrics, in first-seen order.
@@ -500,10 +503,30 @@ void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_
                        for (const auto& c : children) n += c.plan.nodes.size();
                        return n;
                      }());
-  print(t, Format::kTable, out);
+  if (children.size() <= kSweepTableMaxRows) {
+    print(t, Format::kTable, out);
+  } else {
+    // Thousands of rows help no one on a terminal: counts here, the rows one query away.
+    std::map<std::string, size_t> by_status;
+    for (size_t c = 0; c < children.size(); ++c) ++by_status[tracking::to_string(result.status[c])];
+    std::string counts;
+    for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
+    out << fmt::format("children: {}  (every child: flowlab query \"parent_id = {}\" --format csv)\n", counts, parent);
+  }
+  size_t failures_shown = 0;
   for (size_t c = 0; c < children.size(); ++c)
-    if (!result.errors[c].empty() && result.status[c] == RunStatus::kFailed)
+    if (!result.errors[c].empty() && result.status[c] == RunStatus::kFailed && failures_shown++ < 20)
       out << fmt::format("run {}: {}\n", children[c].run_id, result.errors[c]);
+  if (failures_shown > 20) out << fmt::format("... and {} more failed children\n", failures_shown - 20);
+
+  // What the sweep's aggregate nodes recorded on the parent: their metrics and files.
+  Table aggregate{{"node", "metric", "value"}, {}, {false, false, true}};
+  for (const auto& m : store.final_metrics(parent)) aggregate.add_row({m.node, m.key, format_number(m.value)});
+  if (!aggregate.rows.empty()) {
+    out << fmt::format("\naggregates (recorded on run {}):\n", parent);
+    print(aggregate, Format::kTable, out);
+    for (const auto& a : store.artifacts(parent)) out << fmt::format("  {}  {}\n", a.kind, a.path);
+  }
 }
 
 RunStatus sweep_status(const tracking::Store& store, int64_t parent) {

@@ -1,8 +1,13 @@
-// The shipped quick DSD experiment end to end: dataset.dsd and train.dsd for the three models
-// record consistent metrics, every model stays at or below the Bayes-optimal accuracy, and the
-// spec's seed changes the samples but not the task.
+// The shipped DSD experiments end to end: dataset.dsd and train.dsd for the three models record
+// consistent metrics, every model stays at or below the Bayes-optimal accuracy, and the spec's
+// seed changes the samples but not the task; the separation sweep (shrunk) ends with an n*
+// aggregate on the parent that agrees with n* recomputed here from the children's own metrics.
+#include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <sstream>
+#include <tuple>
 
 #include <boost/test/unit_test.hpp>
 
@@ -10,6 +15,10 @@
 #include "tracking/store.h"
 
 namespace {
+
+using flowlab::testing::RunFixture;
+using flowlab::testing::source_dir;
+using flowlab::tracking::Store;
 
 using DsdRunMetrics = std::map<std::string, std::map<std::string, double>>;  // node -> key -> value
 
@@ -19,12 +28,40 @@ DsdRunMetrics dsd_final_metrics(const flowlab::tracking::Store& store, int64_t r
   return m;
 }
 
+flowlab::cli::RunOutcome sweep_separation(RunFixture& f, std::vector<std::string> overrides, bool dry_run = false) {
+  flowlab::cli::RunOptions o;
+  o.spec = source_dir() / "experiments/dsd_separation.yaml";
+  o.workspace = f.workspace();
+  o.overrides = std::move(overrides);
+  o.quiet = true;
+  o.dry_run = dry_run;
+  std::ostringstream out, err;
+  std::atomic<bool> stop{false};
+  auto r = flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
+  BOOST_TEST_MESSAGE(err.str());
+  return r;
+}
+
+// n* by the definition, written out independently of ops/analyze: walk down from the largest n
+// while the error is at or below the target; n* lies between the last n above it and the next.
+double settled_n_star(std::vector<std::pair<double, double>> curve, double target) {
+  std::sort(curve.begin(), curve.end());
+  size_t i = curve.size();
+  while (i > 0 && curve[i - 1].second <= target) --i;
+  if (i == curve.size()) return INFINITY;
+  if (i == 0) return curve[0].first;
+  auto [n0, e0] = curve[i - 1];
+  auto [n1, e1] = curve[i];
+  const double t = (e0 - target) / (e0 - e1);
+  return n0 * std::pow(n1 / n0, t);  // linear in log n
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(experiments_dsd)
 
 BOOST_AUTO_TEST_CASE(quick_dsd_run_records_models_against_the_bayes_classifier) {
-  flowlab::testing::RunFixture f;
+  RunFixture f;
   const std::string spec = (flowlab::testing::source_dir() / "experiments/dsd_quick.yaml").string();
   auto r = f.run(spec);
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
@@ -72,6 +109,78 @@ BOOST_AUTO_TEST_CASE(quick_dsd_run_records_models_against_the_bayes_classifier) 
   auto m1 = dsd_final_metrics(store, other.outcome.run_id);
   BOOST_TEST(m1["data"]["bayes_accuracy_expected"] == expected);
   BOOST_TEST(m1["data"]["bayes_accuracy"] != bayes);
+}
+
+BOOST_AUTO_TEST_CASE(shipped_separation_sweep_plans_the_whole_grid) {
+  // 7 shapes x 3 models x 10 seeds x 23 sizes, and its aggregate validates, without running.
+  RunFixture f;
+  auto r = sweep_separation(f, {}, /*dry_run=*/true);
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  const bool nothing_recorded = !std::filesystem::exists(f.db()) || Store(f.db()).list_runs(10).empty();
+  BOOST_TEST(nothing_recorded);
+}
+
+BOOST_AUTO_TEST_CASE(separation_sweep_aggregate_matches_n_star_recomputed_from_the_children) {
+  RunFixture f;
+  auto r = sweep_separation(f, {"dsd_shape=k2_d8,k8_d8", "train.model=cnn,lcn", "seed=0,1,2",
+                                "data.n_train=8,16,32,64,128,256,512,1024", "data.n_test=2000",
+                                "data.bayes_samples=1000"});
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  Store store(f.db());
+  const auto children = store.children(r.run_id);
+  BOOST_REQUIRE_EQUAL(children.size(), 2u * 2 * 3 * 8);
+
+  // (model, k, seed) -> the excess-error curve, from each child's recorded params and metrics.
+  std::map<std::tuple<std::string, int, int>, std::vector<std::pair<double, double>>> curves;
+  for (const auto& c : children) {
+    BOOST_REQUIRE(flowlab::tracking::to_string(c.status) == "FINISHED");
+    auto params = store.params(c.id);
+    double excess = NAN;
+    for (const auto& m : store.final_metrics(c.id))
+      if (m.node == "train" && m.key == "excess_error") excess = m.value;
+    BOOST_REQUIRE(std::isfinite(excess));
+    curves[{params["train.model"], std::stoi(params["data.k"]), std::stoi(params["seed"])}].emplace_back(
+        std::stod(params["data.n_train"]), excess);
+  }
+  std::map<std::string, double> parent;
+  for (const auto& m : store.final_metrics(r.run_id)) parent[m.key] = m.value;
+  BOOST_TEST(parent["children_used"] == 96);
+
+  std::map<std::pair<std::string, int>, double> medians;
+  for (std::string model : {"cnn", "lcn"})
+    for (int k : {2, 8}) {
+      std::vector<double> stars;
+      for (int seed : {0, 1, 2}) stars.push_back(settled_n_star(curves[{model, k, seed}], 0.05));
+      std::sort(stars.begin(), stars.end());
+      const std::string curve = "train.model=" + model + ",data.k=" + std::to_string(k) + ",data.d=8";
+      BOOST_TEST_CONTEXT(curve) {
+        BOOST_REQUIRE(parent.count("n_star/" + curve));
+        BOOST_TEST(parent["n_star/" + curve] == stars[1], boost::test_tools::tolerance(1e-9));
+        BOOST_TEST(parent["n_star_min/" + curve] == stars[0], boost::test_tools::tolerance(1e-9));
+        BOOST_TEST(parent["n_star_max/" + curve] == stars[2], boost::test_tools::tolerance(1e-9));
+      }
+      medians[{model, k}] = stars[1];
+    }
+  // Two k values: the slope is the ratio of the medians on log-log axes.
+  for (std::string model : {"cnn", "lcn"})
+    BOOST_TEST(parent["slope/data.k/train.model=" + model + ",data.d=8"] ==
+                   std::log(medians[{model, 8}] / medians[{model, 2}]) / std::log(4.0),
+               boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(parent.count("slope/data.d/train.model=cnn,data.k=8") == 0u);  // one d only
+  // The science, with a wide margin (measured ~10x at k = 8): weight sharing needs fewer samples.
+  const double lcn8 = medians[{"lcn", 8}], cnn8 = medians[{"cnn", 8}];
+  BOOST_TEST(lcn8 > 3 * cnn8);
+
+  // The aggregate's files are the parent's artifacts: tables and the n*-against-k figure.
+  std::map<std::string, std::string> files;
+  for (const auto& a : store.artifacts(r.run_id)) files[std::filesystem::path(a.path).filename()] = a.path;
+  for (const char* name : {"n_star.csv", "slopes.csv", "n_star_vs_k.svg"}) BOOST_TEST(files.count(name) == 1u, name);
+  BOOST_TEST(files.count("n_star_vs_d.svg") == 0u);
+  std::ifstream in(f.workspace() / files["n_star_vs_k.svg"]);
+  if (!in) in.open(files["n_star_vs_k.svg"]);
+  std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(svg.find("</svg>") != std::string::npos);
+  BOOST_TEST(svg.find(">lcn  (slope ") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

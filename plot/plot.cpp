@@ -584,7 +584,7 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
     for (double t : spec.x_ticks)
       if (t >= l.x.lo && t <= l.x.hi && (l.x.scale == Scale::kLinear || t > 0)) l.x.ticks.push_back(t);
     std::sort(l.x.ticks.begin(), l.x.ticks.end());
-    l.x.labels = linear_tick_labels(l.x.ticks);
+    l.x.labels = l.x.scale == Scale::kLog ? log_tick_labels(l.x.ticks) : linear_tick_labels(l.x.ticks);
     l.x.minor.clear();
   }
   if (spec.x_categories.empty() && (spec.x_ticks.empty() || l.x.ticks.empty())) {

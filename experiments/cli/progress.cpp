@@ -9,10 +9,10 @@
 
 namespace flowlab::cli {
 
-ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes)
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes, std::optional<bool> tty)
     : out_(out),
       quiet_(quiet),
-      tty_(isatty(STDERR_FILENO) == 1),
+      tty_(tty.value_or(isatty(STDERR_FILENO) == 1)),
       total_(total_nodes),
       compact_(total_nodes > kCompactAbove),
       start_(std::chrono::steady_clock::now()),
@@ -36,6 +36,8 @@ void ProgressPrinter::print_overall(bool force) {
   std::string line = fmt::format("  [{}{}] {}/{} nodes", std::string(filled, '#'), std::string(20 - filled, '.'),
                                  done_, total_);
   if (failed_) line += fmt::format(", {} failed", failed_);
+  if (skipped_) line += fmt::format(", {} skipped", skipped_);
+  if (killed_) line += fmt::format(", {} killed", killed_);
   line += fmt::format("  {} elapsed", clock_time(elapsed));
   if (done_ > 0 && done_ < total_)
     line += fmt::format(", about {} left", clock_time(elapsed * static_cast<double>(total_ - done_) / done_));
@@ -93,14 +95,21 @@ void ProgressPrinter::finished(const std::string& node, const std::string& statu
   std::lock_guard<std::mutex> lock(mutex_);
   const bool ok = status == "FINISHED" || status == "CACHED";
   if (compact_) {
+    // Only failures are named, and only the first few: a Ctrl-C or an early failure in a sweep
+    // of thousands of nodes would otherwise print a line (or three) per skipped node.
     ++done_;
-    failed_ += !ok;
-    if (quiet_ && error.empty()) return;
-    if (ok && error.empty()) return print_overall(done_ == total_);
+    if (status == "FAILED") ++failed_;
+    if (status == "SKIPPED") ++skipped_;
+    if (status == "KILLED") ++killed_;
+    const bool name_it = status == "FAILED" && failed_ <= kNamedFailures;
+    if (!name_it) {
+      if (!quiet_) print_overall(done_ == total_);
+      return;
+    }
   }
   clear_live_line();
   if (quiet_ && error.empty()) return;
-  std::string mark = status == "FINISHED" || status == "CACHED" ? "ok" : "!!";
+  std::string mark = ok ? "ok" : "!!";
   std::string note = status == "CACHED" ? "  (reused from cache)" : "";
   out_ << fmt::format("  {} {} {} in {:.2f} s{}\n", mark, node, status, seconds, note);
   if (!error.empty() && status != "FAILED") out_ << "     " << error << "\n";

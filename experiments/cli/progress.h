@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -16,8 +17,12 @@ class ProgressPrinter {
   /// Graphs with more nodes than this get the overall line instead of per-node lines.
   static constexpr size_t kCompactAbove = 40;
 
-  /// `total_nodes`: how many nodes the graph will run (0: unknown, per-node lines).
-  ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes = 0);
+  /// In that mode, failed nodes past this many are counted but not named.
+  static constexpr size_t kNamedFailures = 20;
+
+  /// `total_nodes`: how many nodes the graph will run (0: unknown, per-node lines). `tty`: whether
+  /// lines are redrawn in place (default: whether stderr is a terminal).
+  ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes = 0, std::optional<bool> tty = std::nullopt);
   ~ProgressPrinter();
   void started(const std::string& node, const std::string& op);
   void update(const std::string& node, double fraction, const std::string& message);
@@ -29,7 +34,7 @@ class ProgressPrinter {
   void print_overall(bool force);
   std::ostream& out_;
   bool quiet_, tty_;
-  size_t total_ = 0, done_ = 0, failed_ = 0;
+  size_t total_ = 0, done_ = 0, failed_ = 0, skipped_ = 0, killed_ = 0;
   bool compact_ = false;
   std::chrono::steady_clock::time_point start_, last_overall_;
   std::mutex mutex_;

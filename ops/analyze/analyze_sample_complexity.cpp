@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -45,16 +46,23 @@ double parse_double(const std::string& text, const std::string& what) {
 
 using GroupKey = std::vector<std::string>;  // values of the group params, in order
 
-// Orders keys value by value, numbers as numbers ("2" < "16"), so tables list k = 2, 4, 8, 16.
+// Orders keys value by value: finite numbers first, as numbers ("2" < "16"; ties by text, "8" <
+// "8.0"), then anything else as text. A strict weak ordering, as std::map requires (NaN and
+// mixed number/text values must not make it cyclic).
 struct NaturalLess {
   static bool less(const std::string& a, const std::string& b) {
-    char* end_a = nullptr;
-    char* end_b = nullptr;
-    const double x = std::strtod(a.c_str(), &end_a), y = std::strtod(b.c_str(), &end_b);
-    const bool numbers = !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0';
-    if (numbers && x != y) return x < y;
+    auto number = [](const std::string& text, double& value) {
+      char* end = nullptr;
+      value = std::strtod(text.c_str(), &end);
+      return !text.empty() && *end == '\0' && std::isfinite(value);
+    };
+    double x = 0, y = 0;
+    const bool a_number = number(a, x), b_number = number(b, y);
+    if (a_number != b_number) return a_number;
+    if (a_number && x != y) return x < y;
     return a < b;
   }
+  bool operator()(const std::string& a, const std::string& b) const { return less(a, b); }
   bool operator()(const GroupKey& a, const GroupKey& b) const {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), less);
   }
@@ -71,9 +79,13 @@ std::string label(const std::vector<std::string>& names, const GroupKey& key, si
 
 // n* over the seeds of one curve.
 struct Summary {
-  std::vector<double> n_stars;  // one per seed (+inf: not reached on the grid)
+  std::vector<std::pair<std::string, double>> n_stars;  // (seed, n*) (+inf: not reached on the grid)
   double median = 0, q25 = 0, q75 = 0, min = 0, max = 0;
-  int below_grid = 0, above_grid = 0, dipped = 0;
+  int below_grid = 0, above_grid = 0, dipped = 0, dropped = 0;
+  double grid_min = 0;
+  // The median is only an upper bound: at least half the seeds were at target from the smallest n.
+  bool median_below_grid() const { return median <= grid_min; }
+  bool median_exact() const { return std::isfinite(median) && !median_below_grid(); }
 };
 
 std::string number(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.6g}", v); }
@@ -129,6 +141,7 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
   for (size_t i : varying) spec.legend_title += (spec.legend_title.empty() ? "" : ", ") + group_params[i];
 
   std::set<double> xs;
+  std::vector<std::string> absent;  // lines with no reached point at all
   for (auto& [rest, points] : lines) {
     for (const auto& pt : points) xs.insert(pt.first);
     std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -136,12 +149,13 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
     series.name = join(rest, varying, false);
     auto slope = slopes.find(fmt::format("slope/{}/{}", group_params[index], label(group_params, rest, index)));
     if (slope != slopes.end()) series.name += fmt::format("  (slope {:.2f})", slope->second);
-    std::vector<std::string> unreached;
+    std::vector<std::string> unreached, below;
     for (const auto& [x, s] : points) {
       if (std::isinf(s->median)) {
         unreached.push_back(number(x));
         continue;
       }
+      if (s->median_below_grid()) below.push_back(number(x));
       plot::Point p;
       p.x = x;
       p.y = s->median;
@@ -150,10 +164,17 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
       p.n = s->n_stars.size();
       series.points.push_back(p);
     }
+    if (!below.empty())
+      series.name += fmt::format("  [n* <= smallest n at {}={}]", x_name, fmt::join(below, ","));
     if (!unreached.empty())
       series.name += fmt::format("  [n* > {} at {}={}]", number(grid_max), x_name, fmt::join(unreached, ","));
-    if (!series.points.empty()) spec.series.push_back(std::move(series));
+    if (series.points.empty())
+      absent.push_back(join(rest, varying, false));
+    else
+      spec.series.push_back(std::move(series));
   }
+  if (!absent.empty())
+    spec.subtitle += fmt::format("; not reached by n = {}: {}", number(grid_max), fmt::join(absent, ", "));
   if (spec.series.empty()) return "";
   spec.x_ticks.assign(xs.begin(), xs.end());  // the grid's values (2, 4, 8, 16), not 1-2-5 ticks
   return plot::render_svg(spec);
@@ -168,71 +189,95 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   const auto group_params = split_list(p.get_string("group_params"));
   const auto slope_params = split_list(p.get_string("slope_params"));
 
-  // (group, seed) -> the error curve over n.
-  ByGroup<std::map<std::string, std::vector<ErrorAtSize>>> curves;
-  int used = 0;
+  // (group, seed) -> the error curve over n; per group, every n any child ran (the grid) and the
+  // children that could not be used (not FINISHED, or no finite metric).
+  ByGroup<std::map<std::string, std::vector<ErrorAtSize>, NaturalLess>> curves;
+  ByGroup<std::set<double>> grids;
+  ByGroup<int> dropped;
+  std::map<std::tuple<GroupKey, std::string, double>, int64_t> seen;  // duplicate check
+  int used = 0, dropped_total = 0;
   double grid_max = 0;
   std::set<std::string> seeds;
   for (const auto& child : results->children) {
-    if (child.status != "FINISHED") continue;
-    auto m = child.metrics.find(metric);
-    auto n = child.params.find(n_param);
-    if (m == child.metrics.end() || n == child.params.end() || !std::isfinite(m->second)) continue;
     GroupKey key;
     for (const auto& g : group_params) {
       auto it = child.params.find(g);
       key.push_back(it == child.params.end() ? "(unset)" : it->second);
     }
+    auto n = child.params.find(n_param);
+    if (n == child.params.end()) continue;  // not part of this analysis
+    const double n_value = parse_double(n->second, "param " + n_param);
+    grids[key].insert(n_value);
+    grid_max = std::max(grid_max, n_value);
+    auto m = child.metrics.find(metric);
+    if (child.status != "FINISHED" || m == child.metrics.end() || !std::isfinite(m->second)) {
+      ++dropped[key], ++dropped_total;
+      continue;
+    }
     auto seed = child.params.find(seed_param);
     const std::string seed_value = seed == child.params.end() ? "" : seed->second;
-    const double n_value = parse_double(n->second, "param " + n_param);
+    auto [where, fresh] = seen.emplace(std::make_tuple(key, seed_value, n_value), child.run_id);
+    if (!fresh)
+      throw RunError(fmt::format("runs {} and {} are the same point ({}, {}={}, {}={}): add the param that tells "
+                                 "them apart to group_params, or name it in seed_param",
+                                 where->second, child.run_id, label(group_params, key), seed_param, seed_value,
+                                 n_param, n->second));
     curves[key][seed_value].push_back({n_value, m->second, target});
-    grid_max = std::max(grid_max, n_value);
     seeds.insert(seed_value);
     ++used;
   }
   if (curves.empty())
-    throw RunError(fmt::format("no finished child run has both param '{}' and metric '{}'", n_param, metric));
+    throw RunError(fmt::format("no finished child run has both param '{}' and a finite metric '{}'", n_param, metric));
 
   auto table = std::make_shared<MetricsTable>();
   ByGroup<Summary> summaries;
   std::ofstream csv(ctx.output_dir() / "n_star.csv");
   for (const auto& g : group_params) csv << g << ",";
   csv << "seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,n_star_max,settled_below_grid,"
-         "not_reached,dipped_earlier,n_star_per_seed\n";
-  for (const auto& [key, by_seed] : curves) {
+         "not_reached,dipped_earlier,children_dropped,n_star_per_seed\n";
+  for (auto& [key, by_seed] : curves) {
     Summary s;
-    for (const auto& [seed, curve] : by_seed) {
+    const std::set<double>& grid = grids[key];
+    s.grid_min = *grid.begin();
+    s.dropped = dropped[key];
+    std::vector<double> values;
+    for (auto& [seed, curve] : by_seed) {
+      // A grid point this seed has no result for (its child failed) counts as not at target, so
+      // a missing point can neither end a curve early nor let it settle sooner.
+      std::set<double> have;
+      for (const auto& point : curve) have.insert(point.n);
+      for (double n : grid)
+        if (!have.count(n)) curve.push_back({n, std::numeric_limits<double>::infinity(), target});
       Crossing c = settling_point(curve);
-      s.n_stars.push_back(c.n_star);
+      s.n_stars.emplace_back(seed, c.n_star);
+      values.push_back(c.n_star);
       s.below_grid += c.below_grid, s.above_grid += c.above_grid, s.dipped += c.dipped;
     }
-    s.median = *median(s.n_stars);
-    s.q25 = *quantile(s.n_stars, 0.25);
-    s.q75 = *quantile(s.n_stars, 0.75);
-    s.min = *std::min_element(s.n_stars.begin(), s.n_stars.end());
-    s.max = *std::max_element(s.n_stars.begin(), s.n_stars.end());
+    s.median = *median(values);
+    s.q25 = *quantile(values, 0.25);
+    s.q75 = *quantile(values, 0.75);
+    s.min = *std::min_element(values.begin(), values.end());
+    s.max = *std::max_element(values.begin(), values.end());
     const std::string name = label(group_params, key);
     table->values["n_star/" + name] = s.median;
     ctx.log_metric("n_star/" + name, s.median);
     ctx.log_metric("n_star_min/" + name, s.min);
     ctx.log_metric("n_star_max/" + name, s.max);
     std::vector<std::string> per_seed;
-    for (double v : s.n_stars) per_seed.push_back(fmt::format("{:.1f}", v));
+    for (const auto& [seed, v] : s.n_stars) per_seed.push_back(fmt::format("{}:{}", seed, number(v)));
     for (const auto& v : key) csv << v << ",";
-    csv << fmt::format("{},{},{},{},{},{},{},{},{},{}\n", s.n_stars.size(), number(s.median), number(s.q25),
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.n_stars.size(), number(s.median), number(s.q25),
                        number(s.q75), number(s.min), number(s.max), s.below_grid, s.above_grid, s.dipped,
-                       fmt::join(per_seed, " "));
+                       s.dropped, fmt::join(per_seed, " "));
     summaries.emplace(key, std::move(s));
   }
   csv.close();
   ctx.add_file(ctx.output_dir() / "n_star.csv", "sample_complexity");
 
-  // Slopes: for each slope param, curves that agree on every other group param. A curve with a
-  // median that never reached the target gets no slope (slopes.csv says so).
+  // Slopes: for each slope param, curves that agree on every other group param.
   std::map<std::string, double> slopes;
   std::ofstream slopes_csv(ctx.output_dir() / "slopes.csv");
-  slopes_csv << "against,curve,points,points_reached,slope\n";
+  slopes_csv << "against,curve,points,points_exact,slope\n";
   std::vector<size_t> slope_indices;
   for (const auto& param : slope_params) {
     size_t index = std::find(group_params.begin(), group_params.end(), param) - group_params.begin();
@@ -240,28 +285,32 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       throw RunError(fmt::format("slope param '{}' is not one of group_params ({})", param,
                                  p.get_string("group_params")));
     slope_indices.push_back(index);
-    ByGroup<std::vector<std::pair<double, double>>> lines;
+    ByGroup<std::vector<std::pair<double, const Summary*>>> lines;
     for (const auto& [key, s] : summaries) {
       GroupKey rest = key;
       rest[index] = "*";
-      lines[rest].emplace_back(parse_double(key[index], "param " + param), s.median);
+      lines[rest].emplace_back(parse_double(key[index], "param " + param), &s);
     }
     for (const auto& [rest, points] : lines) {
       std::set<double> xs;
-      for (const auto& pt : points) xs.insert(pt.first);
+      std::vector<std::pair<double, double>> medians;
+      for (const auto& [x, s] : points) xs.insert(x), medians.emplace_back(x, s->median);
       if (xs.size() < 2) continue;
       const std::string curve = label(group_params, rest, index);
-      const size_t reached = std::count_if(points.begin(), points.end(),
-                                           [](const auto& pt) { return std::isfinite(pt.second); });
-      // A curve with an unreached point has no honest slope: n* there is only "beyond the grid".
-      auto slope = reached == points.size() ? loglog_slope(points) : std::nullopt;
-      slopes_csv << fmt::format("{},\"{}\",{},{},{}\n", param, curve, points.size(), reached,
-                                slope ? fmt::format("{}", *slope) : std::string("not reached everywhere"));
-      if (!slope) continue;
+      const size_t exact = std::count_if(points.begin(), points.end(),
+                                         [](const auto& pt) { return pt.second->median_exact(); });
+      // A curve with a censored point (n* beyond the grid, or at target from the smallest n on)
+      // has no honest slope: n* there is only a bound.
+      double slope = std::numeric_limits<double>::quiet_NaN();
+      if (exact == points.size())
+        if (auto fit = loglog_slope(medians)) slope = *fit;
+      slopes_csv << fmt::format("{},\"{}\",{},{},{}\n", param, curve, points.size(), exact,
+                                std::isnan(slope) ? std::string("censored") : fmt::format("{}", slope));
+      if (std::isnan(slope)) continue;
       const std::string name = fmt::format("slope/{}/{}", param, curve);
-      slopes[name] = *slope;
-      table->values[name] = *slope;
-      ctx.log_metric(name, *slope);
+      slopes[name] = slope;
+      table->values[name] = slope;
+      ctx.log_metric(name, slope);
     }
   }
   slopes_csv.close();
@@ -276,6 +325,7 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       ctx.add_file(file, "plot");
     }
   ctx.log_metric("children_used", used);
+  ctx.log_metric("children_dropped", dropped_total);
   return table;
 }
 
@@ -291,7 +341,8 @@ void register_sample_complexity(Registry& r) {
       string_param("metric", "train.excess_error",
                    "child metric (node.key) that must reach the target; n* is the smallest n from which on "
                    "it stays at or below the target on the n grid (interpolated in log n), so a lucky dip at "
-                   "a small n does not count"),
+                   "a small n does not count; a child that failed or has no finite value counts as not at "
+                   "target at its n (counted in children_dropped)"),
       float_param("target", 0.05, "the metric's target"),
       string_param("n_param", "data.n_train", "child param holding the training-set size"),
       string_param("group_params", "train.model,data.k,data.d", "child params that identify a curve"),

@@ -17,7 +17,7 @@ Crossing settling_point(std::vector<ErrorAtSize> curve) {
   // The last grid point above the target; the curve settles right after it.
   size_t last_above = curve.size();
   for (size_t i = curve.size(); i-- > 0;)
-    if (curve[i].error > curve[i].target) {
+    if (!(curve[i].error <= curve[i].target)) {  // NaN counts as not reached
       last_above = i;
       break;
     }
@@ -35,6 +35,10 @@ Crossing settling_point(std::vector<ErrorAtSize> curve) {
   // Linear in log n between (n_a, gap_a > 0) and (n_b, gap_b <= 0), gap = error - target.
   const ErrorAtSize& a = curve[last_above];
   const ErrorAtSize& b = curve[last_above + 1];
+  if (!std::isfinite(a.error)) {  // no value there (a failed run): settled by the next point at the latest
+    c.n_star = b.n;
+    return c;
+  }
   const double g0 = a.error - a.target, g1 = b.error - b.target;
   const double t = g0 / (g0 - g1);
   c.n_star = std::exp(std::log(a.n) + t * (std::log(b.n) - std::log(a.n)));

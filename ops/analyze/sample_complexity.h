@@ -23,7 +23,9 @@ struct Crossing {
 /// point) the error is at or below the target. Between the last grid point above the target and
 /// the next one the gap error - target is interpolated linearly in log n. Asking that the error
 /// *stays* below, not that it touches the target once, keeps one lucky small-n run (an
-/// initialization that happens to point at the signal) from deciding n*.
+/// initialization that happens to point at the signal) from deciding n*. A point with no value
+/// (error +inf or NaN: its run failed) counts as above the target; when it is the last one above,
+/// n* is the next grid point (no interpolation from an unknown value).
 Crossing settling_point(std::vector<ErrorAtSize> curve);
 
 /// Least-squares slope of log y against log x over the finite, positive points (nullopt when

@@ -30,10 +30,13 @@ tracking::Store open_existing(const fs::path& workspace) {
 }
 
 std::string headline(const tracking::Store& store, int64_t run_id) {
-  // The most telling final number: an evaluator's accuracy if there is one.
-  for (const auto& m : store.final_metrics(run_id))
+  // The most telling final number: an evaluator's accuracy if there is one, else a test accuracy.
+  std::string fallback;
+  for (const auto& m : store.final_metrics(run_id)) {
     if (m.key == "accuracy") return format_number(m.value);
-  return "";
+    if (m.key == "test_accuracy" && fallback.empty()) fallback = format_number(m.value);
+  }
+  return fallback;
 }
 
 }  // namespace
@@ -192,11 +195,24 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   if (auto children = store.children(id); !children.empty()) {
     out << "\nchild runs\n";
     Table ct{{"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
-    for (const auto& c : children)
+    // A large sweep: the first rows and counts here, every row one query away.
+    constexpr size_t kShownChildren = 30;
+    std::map<std::string, size_t> by_status;
+    for (size_t i = 0; i < children.size(); ++i) {
+      const auto& c = children[i];
+      ++by_status[display_status(c)];
+      if (children.size() > 2 * kShownChildren && i >= kShownChildren) continue;
       ct.add_row({std::to_string(c.id), display_overrides(c.overrides), display_status(c),
                   c.end_time ? fmt::format("{:.1f}", *c.end_time - c.start_time) : "",
                   headline(store, c.id)});
+    }
     print(ct, Format::kTable, out);
+    if (ct.rows.size() < children.size()) {
+      std::string counts;
+      for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
+      out << fmt::format("... {} children in all ({}); every one: flowlab query \"parent_id = {}\"\n",
+                         children.size(), counts, r->id);
+    }
   }
   out << "\nnodes\n";
   Table nt{{"node", "op", "status", "seconds", "cache key"}, {}, {false, false, false, true, false}};

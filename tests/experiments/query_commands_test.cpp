@@ -2,6 +2,8 @@
 // query_commands.h): output formats, the read-only guarantee of `sql`, and compare's rows.
 #include "experiments/cli/query_commands.h"
 
+#include "experiments/cli/commands.h"
+
 #include <boost/test/unit_test.hpp>
 #include <sstream>
 #include <string>
@@ -272,6 +274,37 @@ BOOST_AUTO_TEST_CASE(compare_shows_differences_side_by_side) {
                         [](const ConfigError& e) { return message_has(e, "no run with id 99"); });
   BOOST_CHECK_EXCEPTION(compare_table(ws.path(), {"1", "x1"}, false), ConfigError,
                         [](const ConfigError& e) { return message_has(e, "expected a run id"); });
+}
+
+BOOST_AUTO_TEST_CASE(show_of_a_large_sweep_lists_the_first_children_and_counts_all) {
+  // 70 children (65 FINISHED, 5 FAILED): `show` prints 30 rows, then the counts and the query
+  // that lists them all; a test_accuracy is the headline when there is no accuracy.
+  TempDir dir;
+  {
+    Store s(dir / "runs.db");
+    RunStart parent;
+    parent.experiment = "dsd";
+    parent.name = "sweep";
+    const int64_t p = s.begin_run(parent);
+    for (int i = 0; i < 70; ++i) {
+      RunStart c = parent;
+      c.name = "child" + std::to_string(i);
+      c.parent_id = p;
+      c.overrides = "[\"data.n_train=" + std::to_string(i) + "\"]";
+      const int64_t id = s.begin_run(c);
+      s.log_metrics(id, {{"train", "test_accuracy", 0, 0.5 + i / 1000.0}});
+      s.finish_run(id, i % 14 == 3 ? RunStatus::kFailed : RunStatus::kFinished);
+    }
+    s.finish_run(p, RunStatus::kFinished);
+  }
+  std::ostringstream out;
+  show_run(dir.path(), "1", Format::kTable, out);
+  const std::string text = out.str();
+  BOOST_TEST(text.find("data.n_train=29") != std::string::npos);
+  BOOST_TEST(text.find("data.n_train=30") == std::string::npos);
+  BOOST_TEST(text.find("0.529") != std::string::npos);  // child 29's test_accuracy
+  BOOST_TEST(text.find("... 70 children in all (5 FAILED, 65 FINISHED); every one: flowlab query \"parent_id = 1\"") !=
+                 std::string::npos, text.substr(0, 3000));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

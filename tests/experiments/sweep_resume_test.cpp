@@ -24,9 +24,10 @@ using flowlab::tracking::RunStatus;
 using flowlab::tracking::Store;
 namespace fs = std::filesystem;
 
-flowlab::cli::RunOutcome sweep(RunFixture& f, std::vector<std::string> args, int jobs = 0) {
+flowlab::cli::RunOutcome sweep(RunFixture& f, std::vector<std::string> args, int jobs = 0,
+                               const std::string& spec = "tiny.yaml") {
   flowlab::cli::RunOptions o;
-  o.spec = source_dir() / "tests/data/specs/tiny.yaml";
+  o.spec = source_dir() / "tests/data/specs" / spec;
   o.config_dir = source_dir() / "configs";
   o.workspace = f.workspace();
   o.overrides = std::move(args);
@@ -119,9 +120,18 @@ BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
   // The second child reads a dataset directory that does not exist yet, so it fails.
   fs::path late = f.workspace().parent_path() / "late-data";
   auto r = sweep(f, {"nodes.train.params.epochs=1",
-                     "nodes.data.params.path=/usr/share/datasets/fashion-mnist," + late.string()});
+                     "nodes.data.params.path=/usr/share/datasets/fashion-mnist," + late.string()},
+                 0, "tiny_sweep_aggregate.yaml");
   BOOST_TEST(r.exit_code == 1);
   Store store(f.db());
+  auto parent_metrics = [&] {
+    std::map<std::string, double> m;
+    for (const auto& row : store.final_metrics(r.run_id)) m[row.node + "." + row.key] = row.value;
+    return m;
+  };
+  // The sweep's aggregate ran on what there was: one usable child, one failed.
+  BOOST_TEST(parent_metrics()["summary.children_used"] == 1);
+  BOOST_TEST(parent_metrics()["summary.children_dropped"] == 1);
   auto before = store.children(r.run_id);
   BOOST_REQUIRE_EQUAL(before.size(), 2u);
   BOOST_TEST(flowlab::tracking::to_string(before[1].status) == "FAILED");
@@ -133,6 +143,9 @@ BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
   auto after = store.children(r.run_id);
   BOOST_TEST(flowlab::tracking::to_string(after[1].status) == "FINISHED");
   BOOST_TEST(flowlab::tracking::to_string(store.get_run(r.run_id)->status) == "FINISHED");
+  // The aggregate ran again, on both children now.
+  BOOST_TEST(parent_metrics()["summary.children_used"] == 2);
+  BOOST_TEST(parent_metrics()["summary.children_dropped"] == 0);
   // The finished child was not touched: same end time, same node executions.
   BOOST_TEST(*after[0].end_time == *before[0].end_time);
   auto again = store.node_executions(before[0].id);

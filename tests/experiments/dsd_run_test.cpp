@@ -30,18 +30,10 @@ DsdRunMetrics dsd_final_metrics(const flowlab::tracking::Store& store, int64_t r
 
 flowlab::cli::RunOutcome sweep_separation(RunFixture& f, std::vector<std::string> overrides, bool dry_run = false,
                                           std::string* printed = nullptr) {
-  flowlab::cli::RunOptions o;
-  o.spec = source_dir() / "experiments/dsd_separation.yaml";
-  o.workspace = f.workspace();
-  o.overrides = std::move(overrides);
-  o.quiet = true;
-  o.dry_run = dry_run;
-  std::ostringstream out, err;
-  std::atomic<bool> stop{false};
-  auto r = flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
-  BOOST_TEST_MESSAGE(err.str());
-  if (printed) *printed = out.str() + err.str();
-  return r;
+  auto r = f.sweep((source_dir() / "experiments/dsd_separation.yaml").string(), overrides, {0, dry_run});
+  BOOST_TEST_MESSAGE(r.err);
+  if (printed) *printed = r.out + r.err;
+  return r.outcome;
 }
 
 // n* by the definition, written out independently of ops/analyze: walk down from the largest n

@@ -26,16 +26,7 @@ namespace fs = std::filesystem;
 
 flowlab::cli::RunOutcome sweep(RunFixture& f, std::vector<std::string> args, int jobs = 0,
                                const std::string& spec = "tiny.yaml") {
-  flowlab::cli::RunOptions o;
-  o.spec = source_dir() / "tests/data/specs" / spec;
-  o.config_dir = source_dir() / "configs";
-  o.workspace = f.workspace();
-  o.overrides = std::move(args);
-  o.jobs = jobs;
-  o.quiet = true;
-  std::ostringstream out, err;
-  std::atomic<bool> stop{false};
-  return flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
+  return f.sweep(spec, args, {jobs, false}).outcome;
 }
 
 flowlab::cli::RunOutcome resume(RunFixture& f, int64_t id) {
@@ -155,16 +146,8 @@ BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
 
 BOOST_AUTO_TEST_CASE(dry_run_records_nothing) {
   RunFixture f;
-  flowlab::cli::RunOptions o;
-  o.spec = source_dir() / "tests/data/specs/tiny.yaml";
-  o.config_dir = source_dir() / "configs";
-  o.workspace = f.workspace();
-  o.overrides = {"seed=range(0,3)", "model=glob(*)"};
-  o.dry_run = true;
-  std::ostringstream out, err;
-  std::atomic<bool> stop{false};
-  flowlab::cli::run_sweep(o, f.registry(), out, err, stop);
-  BOOST_TEST(out.str().find("6 children") != std::string::npos);  // 3 seeds x {cnn, mlp}
+  auto r = f.sweep("tiny.yaml", {"seed=range(0,3)", "model=glob(*)"}, {0, /*dry_run=*/true});
+  BOOST_TEST(r.out.find("6 children") != std::string::npos);  // 3 seeds x {cnn, mlp}
   BOOST_TEST(!fs::exists(f.db()));
 }
 

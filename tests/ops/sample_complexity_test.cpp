@@ -28,8 +28,25 @@ struct Recorder : flowlab::RunObserver {
   }
 };
 
-// Error curve with a sharp drop: error = 0.5 for n < n_star, 0 after.
-double error_at(double n, double n_star) { return n < n_star ? 0.5 : 0.0; }
+// analyze.sample_complexity with its default params on `results`, in a directory of its own that
+// lives as long as this object (the recorded files point into it).
+struct AnalysisRun {
+  flowlab::testing::TempDir dir;
+  Recorder recorder;
+  void run(std::shared_ptr<flowlab::SweepResults> results) {
+    flowlab::Registry registry;
+    flowlab::ops::analyze::register_sample_complexity(registry);
+    const flowlab::OpDef* op = registry.find("analyze.sample_complexity");
+    BOOST_REQUIRE(op);
+    std::map<std::string, flowlab::ParamValue> values;
+    for (const auto& spec : op->params) values[spec.name] = *spec.default_value;
+    flowlab::Params params(values);
+    std::atomic<bool> stop{false};
+    flowlab::OpContext ctx("analysis", params, {{"runs", results}}, 1, dir.path(), recorder, stop);
+    op->run(ctx);
+  }
+};
+
 
 }  // namespace
 
@@ -101,10 +118,6 @@ BOOST_AUTO_TEST_CASE(settling_point_with_a_missing_value_takes_the_next_grid_poi
 }
 
 BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
-  flowlab::Registry registry;
-  flowlab::ops::analyze::register_sample_complexity(registry);
-  const flowlab::OpDef* op = registry.find("analyze.sample_complexity");
-  BOOST_REQUIRE(op);
   auto results = std::make_shared<flowlab::SweepResults>();
   int64_t id = 1;
   const double target = 0.05;
@@ -132,14 +145,9 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
           if (model == "lcn" && k == 16 && seed == 2 && n == 4096) c.status = "FAILED";
           results->children.push_back(c);
         }
-  std::map<std::string, flowlab::ParamValue> values;
-  for (const auto& spec : op->params) values[spec.name] = *spec.default_value;
-  flowlab::Params params(values);
-  Recorder recorder;
-  std::atomic<bool> stop{false};
-  flowlab::testing::TempDir dir;
-  flowlab::OpContext ctx("analysis", params, {{"runs", results}}, 1, dir.path(), recorder, stop);
-  op->run(ctx);
+  AnalysisRun analysis;
+  analysis.run(results);
+  Recorder& recorder = analysis.recorder;
   auto metric = [&](const std::string& key) {
     BOOST_REQUIRE_MESSAGE(recorder.metrics.count(key), key);
     return recorder.metrics.at(key);
@@ -207,9 +215,6 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
 
 BOOST_AUTO_TEST_CASE(op_refuses_two_runs_at_the_same_point) {
   // Without a seed param the repeats cannot be told apart: an error, not a silent mix.
-  flowlab::Registry registry;
-  flowlab::ops::analyze::register_sample_complexity(registry);
-  const flowlab::OpDef* op = registry.find("analyze.sample_complexity");
   auto results = std::make_shared<flowlab::SweepResults>();
   for (int64_t id : {7, 9}) {
     flowlab::ChildResult c;
@@ -219,15 +224,8 @@ BOOST_AUTO_TEST_CASE(op_refuses_two_runs_at_the_same_point) {
     c.metrics["train.excess_error"] = 0.01;
     results->children.push_back(c);
   }
-  std::map<std::string, flowlab::ParamValue> values;
-  for (const auto& spec : op->params) values[spec.name] = *spec.default_value;
-  flowlab::Params params(values);
-  Recorder recorder;
-  std::atomic<bool> stop{false};
-  flowlab::testing::TempDir dir;
-  flowlab::OpContext ctx("analysis", params, {{"runs", results}}, 1, dir.path(), recorder, stop);
   try {
-    op->run(ctx);
+    AnalysisRun().run(results);
     BOOST_FAIL("expected an error");
   } catch (const std::exception& e) {
     const std::string what = e.what();

@@ -10,20 +10,39 @@ std::filesystem::path source_dir() { return FLOWLAB_SOURCE_DIR; }
 
 RunFixture::RunFixture() : registry_(cli::make_builtin_registry()) {}
 
-RunResult RunFixture::run(const std::string& spec, const std::vector<std::string>& overrides,
-                          bool no_cache) {
+cli::RunOptions RunFixture::options(const std::string& spec, const std::vector<std::string>& overrides) const {
   cli::RunOptions options;
   options.spec = spec.front() == '/' ? std::filesystem::path(spec)
                                      : source_dir() / "tests/data/specs" / spec;
   options.overrides = overrides;
   options.workspace = workspace();
   options.config_dir = source_dir() / "configs";
-  options.no_cache = no_cache;
   options.quiet = true;
+  return options;
+}
+
+RunResult RunFixture::run(const std::string& spec, const std::vector<std::string>& overrides,
+                          bool no_cache) {
+  cli::RunOptions o = options(spec, overrides);
+  o.no_cache = no_cache;
   std::ostringstream out, err;
   auto t0 = std::chrono::steady_clock::now();
   RunResult r;
-  r.outcome = cli::run_spec(options, registry_, out, err, stop_);
+  r.outcome = cli::run_spec(o, registry_, out, err, stop_);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.out = out.str(), r.err = err.str();
+  return r;
+}
+
+RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::string>& overrides,
+                            SweepFlags flags) {
+  cli::RunOptions o = options(spec, overrides);
+  o.jobs = flags.jobs;
+  o.dry_run = flags.dry_run;
+  std::ostringstream out, err;
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r;
+  r.outcome = cli::run_sweep(o, registry_, out, err, stop_);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.out = out.str(), r.err = err.str();
   return r;

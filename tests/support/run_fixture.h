@@ -26,11 +26,18 @@ class RunFixture {
   /// Runs tests/data/specs/<spec> (or an absolute path) with overrides in this fixture's workspace.
   RunResult run(const std::string& spec, const std::vector<std::string>& overrides = {},
                 bool no_cache = false);
+  /// `flowlab sweep` on the same terms (spec as for run()).
+  struct SweepFlags {
+    int jobs = 0;
+    bool dry_run = false;
+  };
+  RunResult sweep(const std::string& spec, const std::vector<std::string>& overrides, SweepFlags flags);
   std::filesystem::path workspace() const { return dir_.path() / "ws"; }
   std::filesystem::path db() const { return workspace() / "runs.db"; }
   const Registry& registry() const { return registry_; }
 
  private:
+  cli::RunOptions options(const std::string& spec, const std::vector<std::string>& overrides) const;
   TempDir dir_;
   Registry registry_;
   std::atomic<bool> stop_{false};

@@ -12,8 +12,10 @@
 #include "ops/certify/smoothing.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/torch_runtime.h"
 
 int main(int argc, char** argv) {
+  flowlab::ops::keep_freed_memory_for_reuse();  // as the flowlab command does
   std::string arch = argc > 1 ? argv[1] : "mlp";
   int images = argc > 2 ? std::stoi(argv[2]) : 10;
   int64_t n = argc > 3 ? std::stoll(argv[3]) : 10000;

@@ -11,8 +11,10 @@
 
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/torch_runtime.h"
 
 int main(int argc, char** argv) {
+  flowlab::ops::keep_freed_memory_for_reuse();  // as the flowlab command does
   std::string arch = argc > 1 ? argv[1] : "cnn";
   int64_t width = argc > 2 ? std::stoll(argv[2]) : (arch == "cnn" ? 16 : 256);
   int64_t batch = argc > 3 ? std::stoll(argv[3]) : 128;

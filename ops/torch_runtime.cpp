@@ -1,6 +1,12 @@
 #include "ops/torch_runtime.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include <torch/torch.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -17,6 +23,19 @@ std::string resolve_device(const std::string& requested) {
 }
 
 void set_torch_threads(int threads) { at::set_num_threads(std::max(1, threads)); }
+
+bool keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
+      std::getenv("MALLOC_TRIM_THRESHOLD_"))
+    return false;
+  constexpr int kOneGiB = 1 << 30;
+  return mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1 && mallopt(M_TRIM_THRESHOLD, kOneGiB) == 1;
+#else
+  return false;
+#endif
+}
 
 std::string torch_build_summary() {
   return fmt::format("LibTorch {}, CUDA {}", TORCH_VERSION,

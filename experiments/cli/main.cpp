@@ -6,6 +6,7 @@
 
 #include "experiments/cli/app.h"
 #include "graph/error.h"
+#include "ops/torch_runtime.h"
 
 #ifndef FLOWLAB_VERSION
 #define FLOWLAB_VERSION "0.0.0"
@@ -33,6 +34,7 @@ Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 130 interrupted.)
 
 int main(int argc, char** argv) {
   using namespace flowlab;
+  ops::keep_freed_memory_for_reuse();  // before the first tensor: batches reuse freed activations
   CLI::App app{"flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite"};
   app.footer(kFooter);
   app.require_subcommand(1);

@@ -27,11 +27,14 @@ void set_torch_threads(int threads) { at::set_num_threads(std::max(1, threads));
 bool keep_freed_memory_for_reuse() {
 #if defined(__GLIBC__)
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if ((tunables && std::strstr(tunables, "glibc.malloc.")) || std::getenv("MALLOC_MMAP_THRESHOLD_") ||
-      std::getenv("MALLOC_TRIM_THRESHOLD_"))
-    return false;
-  constexpr int kOneGiB = 1 << 30;
-  return mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1 && mallopt(M_TRIM_THRESHOLD, kOneGiB) == 1;
+  const bool tuned = tunables && (std::strstr(tunables, "glibc.malloc.mmap_threshold") ||
+                                  std::strstr(tunables, "glibc.malloc.trim_threshold"));
+  if (tuned || std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return false;
+  // Older glibc caps the mmap threshold at 32 MiB (mallopt refuses more): fall back to the cap.
+  constexpr int kOneGiB = 1 << 30, kOldCap = 32 << 20;
+  const bool mmap_set = mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1 || mallopt(M_MMAP_THRESHOLD, kOldCap) == 1;
+  const bool trim_set = mallopt(M_TRIM_THRESHOLD, kOneGiB) == 1;
+  return mmap_set || trim_set;
 #else
   return false;
 #endif

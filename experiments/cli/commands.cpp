@@ -210,7 +210,7 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     if (ct.rows.size() < children.size()) {
       std::string counts;
       for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
-      out << fmt::format("... {} children in all ({}); every one: flowlab query \"parent_id = {}\"\n",
+      out << fmt::format("... {} children in all ({}); every one: flowlab query \"parent_id = {}\" --format csv\n",
                          children.size(), counts, r->id);
     }
   }

@@ -47,7 +47,6 @@ struct AnalysisRun {
   }
 };
 
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ops_sample_complexity)

@@ -1,30 +1,77 @@
-// Process settings for LibTorch: the malloc setting that keeps freed activations for reuse steps
-// aside when the user tuned malloc through the environment.
+// Process settings for LibTorch: the malloc setting that keeps freed activations for reuse takes
+// effect (a large block no longer comes from mmap) and steps aside when the user set a threshold.
 #include "ops/torch_runtime.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
 
 #include <boost/test/unit_test.hpp>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace {
+
+// Sets or unsets an environment variable for one scope, then puts the old value back.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    value ? setenv(name, value, 1) : unsetenv(name);
+  }
+  ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(ops_torch_runtime)
 
-BOOST_AUTO_TEST_CASE(malloc_setting_defers_to_the_users_tuning) {
 #if defined(__GLIBC__)
-  unsetenv("MALLOC_MMAP_THRESHOLD_");
-  unsetenv("MALLOC_TRIM_THRESHOLD_");
-  unsetenv("GLIBC_TUNABLES");
-  BOOST_TEST(flowlab::ops::keep_freed_memory_for_reuse());
-  setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0", 1);
-  BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
-  setenv("GLIBC_TUNABLES", "glibc.pthread.rseq=0", 1);  // not about malloc: applied
-  BOOST_TEST(flowlab::ops::keep_freed_memory_for_reuse());
-  unsetenv("GLIBC_TUNABLES");
-  setenv("MALLOC_MMAP_THRESHOLD_", "131072", 1);
-  BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
-  unsetenv("MALLOC_MMAP_THRESHOLD_");
-#else
-  BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
-#endif
+BOOST_AUTO_TEST_CASE(malloc_setting_defers_to_the_users_tuning) {
+  ScopedEnv mmap("MALLOC_MMAP_THRESHOLD_", nullptr), trim("MALLOC_TRIM_THRESHOLD_", nullptr);
+  {
+    ScopedEnv tunables("GLIBC_TUNABLES", nullptr);
+    BOOST_TEST(flowlab::ops::keep_freed_memory_for_reuse());
+  }
+  {
+    ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=0");
+    BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
+  }
+  {
+    ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.pthread.rseq=0");  // other knobs
+    BOOST_TEST(flowlab::ops::keep_freed_memory_for_reuse());
+  }
+  {
+    ScopedEnv tunables("GLIBC_TUNABLES", nullptr);
+    ScopedEnv user("MALLOC_MMAP_THRESHOLD_", "131072");
+    BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
+  }
 }
+
+BOOST_AUTO_TEST_CASE(after_the_setting_a_large_block_comes_from_the_heap) {
+  // glibc's default serves 40 MiB with mmap (above the 32 MiB cap of its adaptive threshold).
+  {
+    ScopedEnv tunables("GLIBC_TUNABLES", nullptr);
+    ScopedEnv mmap("MALLOC_MMAP_THRESHOLD_", nullptr), trim("MALLOC_TRIM_THRESHOLD_", nullptr);
+    BOOST_REQUIRE(flowlab::ops::keep_freed_memory_for_reuse());
+  }
+  const size_t size = 40u << 20;
+  const size_t mmapped_before = mallinfo2().hblks;
+  void* block = std::malloc(size);
+  BOOST_REQUIRE(block);
+  std::memset(block, 1, size);
+  BOOST_TEST(mallinfo2().hblks == mmapped_before);  // not an mmapped block
+  std::free(block);
+  BOOST_TEST(mallinfo2().arena >= size);  // the freed space stays in the heap for the next batch
+}
+#else
+BOOST_AUTO_TEST_CASE(malloc_setting_is_glibc_only) { BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse()); }
+#endif
 
 BOOST_AUTO_TEST_SUITE_END()

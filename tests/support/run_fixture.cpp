@@ -21,17 +21,24 @@ cli::RunOptions RunFixture::options(const std::string& spec, const std::vector<s
   return options;
 }
 
+namespace {
+template <typename Runner>
+RunResult timed(Runner runner) {
+  std::ostringstream out, err;
+  auto t0 = std::chrono::steady_clock::now();
+  RunResult r;
+  r.outcome = runner(out, err);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.out = out.str(), r.err = err.str();
+  return r;
+}
+}  // namespace
+
 RunResult RunFixture::run(const std::string& spec, const std::vector<std::string>& overrides,
                           bool no_cache) {
   cli::RunOptions o = options(spec, overrides);
   o.no_cache = no_cache;
-  std::ostringstream out, err;
-  auto t0 = std::chrono::steady_clock::now();
-  RunResult r;
-  r.outcome = cli::run_spec(o, registry_, out, err, stop_);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.out = out.str(), r.err = err.str();
-  return r;
+  return timed([&](std::ostream& out, std::ostream& err) { return cli::run_spec(o, registry_, out, err, stop_); });
 }
 
 RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::string>& overrides,
@@ -39,13 +46,7 @@ RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::stri
   cli::RunOptions o = options(spec, overrides);
   o.jobs = flags.jobs;
   o.dry_run = flags.dry_run;
-  std::ostringstream out, err;
-  auto t0 = std::chrono::steady_clock::now();
-  RunResult r;
-  r.outcome = cli::run_sweep(o, registry_, out, err, stop_);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.out = out.str(), r.err = err.str();
-  return r;
+  return timed([&](std::ostream& out, std::ostream& err) { return cli::run_sweep(o, registry_, out, err, stop_); });
 }
 
 }  // namespace flowlab::testing

@@ -21,6 +21,7 @@
 #include "ops/metrics_table.h"
 #include "ops/register.h"
 #include "plot/plot.h"
+#include "plot/svg_png.h"
 
 namespace flowlab::ops::analyze {
 namespace {
@@ -323,6 +324,11 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       const auto file = ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
       std::ofstream(file) << svg;
       ctx.add_file(file, "plot");
+      if (plot::png_supported()) {  // a PNG too, for slides and viewers without SVG
+        const auto png = std::filesystem::path(file).replace_extension(".png");
+        plot::write_png(svg, png);
+        ctx.add_file(png, "plot");
+      }
     }
   ctx.log_metric("children_used", used);
   ctx.log_metric("children_dropped", dropped_total);
@@ -350,8 +356,8 @@ void register_sample_complexity(Registry& r) {
       string_param("slope_params", "data.k,data.d",
                    "group params to fit log n* against, per curve of the other group params"),
       bool_param("plots", true,
-                 "draw n_star_vs_<param>.svg for each slope param: log-log, one line per curve, median "
-                 "and interquartile range over seeds"),
+                 "draw n_star_vs_<param>.svg (and .png where librsvg is built in) for each slope param: "
+                 "log-log, one line per curve, median and interquartile range over seeds"),
   };
   op.output_type = MetricsTable::kType;
   op.cache_output = false;

@@ -11,6 +11,7 @@
 
 #include "graph/sweep_results.h"
 #include "ops/register.h"
+#include "plot/svg_png.h"
 #include "tests/support/temp_dir.h"
 
 namespace an = flowlab::ops::analyze;
@@ -179,6 +180,14 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
   BOOST_REQUIRE(recorder.files.count("slopes.csv"));
   BOOST_REQUIRE(recorder.files.count("n_star_vs_k.svg"));
   BOOST_TEST(recorder.files.count("n_star_vs_d.svg") == 0u);
+  BOOST_TEST(recorder.files.count("n_star_vs_k.png") == (flowlab::plot::png_supported() ? 1u : 0u));
+  if (flowlab::plot::png_supported()) {  // a real PNG: its signature and a non-trivial size
+    std::ifstream png(recorder.files["n_star_vs_k.png"], std::ios::binary);
+    std::string head(8, '\0');
+    png.read(head.data(), 8);
+    BOOST_TEST(head == std::string("\x89PNG\r\n\x1a\n", 8));
+    BOOST_TEST(std::filesystem::file_size(recorder.files["n_star_vs_k.png"]) > 10000u);
+  }
   std::ifstream in(recorder.files["n_star_vs_k.svg"]);
   std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   BOOST_TEST(svg.rfind("<?xml", 0) == 0);

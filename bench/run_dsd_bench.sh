@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# DSD trainings per second, flowlab (train_dsd_weights, C++) against the same loop in Debian's
+# python3-torch (the same LibTorch 1.13.1), 1 thread as in the separation sweep, run alternately.
+#   bench/run_dsd_bench.sh [repeats]        (needs: ./dev.sh build; apt-get install python3-torch)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${FLOWLAB_BUILD_DIR:-$ROOT/build}/bench/dsd_train_bench"
+PY=/usr/bin/python3
+REPEATS="${1:-3}"
+[ -x "$BIN" ] || { echo "build first: ./dev.sh build" >&2; exit 2; }
+"$PY" -c "import torch" 2>/dev/null || { echo "needs Debian's python3-torch: apt-get install python3-torch" >&2; exit 2; }
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+printf '%-30s %12s %12s %8s\n' "model k d n (200 steps, 1 thr)" "flowlab/s" "python/s" "ratio"
+# Small, middle and the largest shapes of experiments/dsd_separation.yaml.
+for config in "cnn 8 8 64 40" "lcn 8 8 1024 20" "cnn 16 8 8192 5" "lcn 16 8 8192 5" "fcn 16 8 8192 3"; do
+  set -- $config
+  cpp=(); py=()
+  for _ in $(seq "$REPEATS"); do
+    cpp+=("$("$BIN" "$1" "$2" "$3" "$4" "$5" 1)")
+    py+=("$("$PY" "$ROOT/bench/dsd_train_bench.py" "$1" "$2" "$3" "$4" "$5" 1)")
+  done
+  c=$(printf '%s\n' "${cpp[@]}" | median); p=$(printf '%s\n' "${py[@]}" | median)
+  printf '%-30s %12.2f %12.2f %7.2fx\n' "$1 $2 $3 $4" "$c" "$p" "$(awk -v c="$c" -v p="$p" 'BEGIN {print c / p}')"
+done
+echo "(trainings/s, median of $REPEATS alternating runs; ratio > 1 means flowlab is faster)"

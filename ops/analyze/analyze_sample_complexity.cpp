@@ -181,84 +181,110 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
   return plot::render_svg(spec);
 }
 
-ArtifactPtr run_sample_complexity(OpContext& ctx) {
-  const Params& p = ctx.params();
-  auto results = std::dynamic_pointer_cast<const SweepResults>(ctx.raw_input("runs"));
-  const std::string n_param = p.get_string("n_param"), seed_param = p.get_string("seed_param");
-  const std::string metric = p.get_string("metric");
-  const double target = p.get_float("target");
-  const auto group_params = split_list(p.get_string("group_params"));
-  const auto slope_params = split_list(p.get_string("slope_params"));
+// What the op was asked, from its params.
+struct Settings {
+  std::string metric, n_param, seed_param;
+  double target = 0;
+  std::vector<std::string> group_params, slope_params;
+};
 
-  // (group, seed) -> the error curve over n; per group, every n any child ran (the grid) and the
-  // children that could not be used (not FINISHED, or no finite metric).
-  ByGroup<std::map<std::string, std::vector<ErrorAtSize>, NaturalLess>> curves;
+// Step 1: the children as error curves, group -> seed -> (n, metric) points; per group the grid
+// (every n a child ran, finished or not) and the children that cannot be used.
+struct Curves {
+  ByGroup<std::map<std::string, std::vector<ErrorAtSize>, NaturalLess>> by_group;
   ByGroup<std::set<double>> grids;
-  ByGroup<int> dropped;
-  std::map<std::tuple<GroupKey, std::string, double>, int64_t> seen;  // duplicate check
+  ByGroup<int> dropped;  // not FINISHED, or no finite metric
   int used = 0, dropped_total = 0;
   double grid_max = 0;
   std::set<std::string> seeds;
-  for (const auto& child : results->children) {
+};
+
+Curves collect_curves(const SweepResults& results, const Settings& set) {
+  Curves out;
+  std::map<std::tuple<GroupKey, std::string, double>, int64_t> seen;  // two runs at one point?
+  for (const auto& child : results.children) {
     GroupKey key;
-    for (const auto& g : group_params) {
+    for (const auto& g : set.group_params) {
       auto it = child.params.find(g);
       key.push_back(it == child.params.end() ? "(unset)" : it->second);
     }
-    auto n = child.params.find(n_param);
+    auto n = child.params.find(set.n_param);
     if (n == child.params.end()) continue;  // not part of this analysis
-    const double n_value = parse_double(n->second, "param " + n_param);
-    grids[key].insert(n_value);
-    grid_max = std::max(grid_max, n_value);
-    auto m = child.metrics.find(metric);
+    const double n_value = parse_double(n->second, "param " + set.n_param);
+    out.grids[key].insert(n_value);
+    out.grid_max = std::max(out.grid_max, n_value);
+    auto m = child.metrics.find(set.metric);
     if (child.status != "FINISHED" || m == child.metrics.end() || !std::isfinite(m->second)) {
-      ++dropped[key], ++dropped_total;
+      ++out.dropped[key], ++out.dropped_total;
       continue;
     }
-    auto seed = child.params.find(seed_param);
+    auto seed = child.params.find(set.seed_param);
     const std::string seed_value = seed == child.params.end() ? "" : seed->second;
     auto [where, fresh] = seen.emplace(std::make_tuple(key, seed_value, n_value), child.run_id);
     if (!fresh)
       throw RunError(fmt::format("runs {} and {} are the same point ({}, {}={}, {}={}): add the param that tells "
                                  "them apart to group_params, or name it in seed_param",
-                                 where->second, child.run_id, label(group_params, key), seed_param, seed_value,
-                                 n_param, n->second));
-    curves[key][seed_value].push_back({n_value, m->second, target});
-    seeds.insert(seed_value);
-    ++used;
+                                 where->second, child.run_id, label(set.group_params, key), set.seed_param,
+                                 seed_value, set.n_param, n->second));
+    out.by_group[key][seed_value].push_back({n_value, m->second, set.target});
+    out.seeds.insert(seed_value);
+    ++out.used;
   }
-  if (curves.empty())
-    throw RunError(fmt::format("no finished child run has both param '{}' and a finite metric '{}'", n_param, metric));
+  if (out.by_group.empty())
+    throw RunError(fmt::format("no finished child run has both param '{}' and a finite metric '{}'", set.n_param,
+                               set.metric));
+  return out;
+}
 
+// Step 2: one group's n* per seed and their spread.
+Summary summarize(std::map<std::string, std::vector<ErrorAtSize>, NaturalLess>& by_seed,
+                  const std::set<double>& grid, int dropped, double target) {
+  Summary s;
+  s.grid_min = *grid.begin();
+  s.dropped = dropped;
+  std::vector<double> values;
+  for (auto& [seed, curve] : by_seed) {
+    // A grid point this seed has no result for (its child failed) counts as not at target, so a
+    // missing point can neither end a curve early nor let it settle sooner.
+    std::set<double> have;
+    for (const auto& point : curve) have.insert(point.n);
+    for (double n : grid)
+      if (!have.count(n)) curve.push_back({n, std::numeric_limits<double>::infinity(), target});
+    Crossing c = settling_point(curve);
+    s.n_stars.emplace_back(seed, c.n_star);
+    values.push_back(c.n_star);
+    s.below_grid += c.below_grid, s.above_grid += c.above_grid, s.dipped += c.dipped;
+  }
+  s.median = *median(values);
+  s.q25 = *quantile(values, 0.25);
+  s.q75 = *quantile(values, 0.75);
+  s.min = *std::min_element(values.begin(), values.end());
+  s.max = *std::max_element(values.begin(), values.end());
+  return s;
+}
+
+ArtifactPtr run_sample_complexity(OpContext& ctx) {
+  const Params& p = ctx.params();
+  Settings set;
+  set.metric = p.get_string("metric");
+  set.target = p.get_float("target");
+  set.n_param = p.get_string("n_param");
+  set.seed_param = p.get_string("seed_param");
+  set.group_params = split_list(p.get_string("group_params"));
+  set.slope_params = split_list(p.get_string("slope_params"));
+  const auto& group_params = set.group_params;
+  auto results = std::dynamic_pointer_cast<const SweepResults>(ctx.raw_input("runs"));
+  Curves curves = collect_curves(*results, set);
+
+  // Step 2 for every group: n* per seed and their spread, logged and written to n_star.csv.
   auto table = std::make_shared<MetricsTable>();
   ByGroup<Summary> summaries;
   std::ofstream csv(ctx.output_dir() / "n_star.csv");
   for (const auto& g : group_params) csv << g << ",";
   csv << "seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,n_star_max,settled_below_grid,"
          "not_reached,dipped_earlier,children_dropped,n_star_per_seed\n";
-  for (auto& [key, by_seed] : curves) {
-    Summary s;
-    const std::set<double>& grid = grids[key];
-    s.grid_min = *grid.begin();
-    s.dropped = dropped[key];
-    std::vector<double> values;
-    for (auto& [seed, curve] : by_seed) {
-      // A grid point this seed has no result for (its child failed) counts as not at target, so
-      // a missing point can neither end a curve early nor let it settle sooner.
-      std::set<double> have;
-      for (const auto& point : curve) have.insert(point.n);
-      for (double n : grid)
-        if (!have.count(n)) curve.push_back({n, std::numeric_limits<double>::infinity(), target});
-      Crossing c = settling_point(curve);
-      s.n_stars.emplace_back(seed, c.n_star);
-      values.push_back(c.n_star);
-      s.below_grid += c.below_grid, s.above_grid += c.above_grid, s.dipped += c.dipped;
-    }
-    s.median = *median(values);
-    s.q25 = *quantile(values, 0.25);
-    s.q75 = *quantile(values, 0.75);
-    s.min = *std::min_element(values.begin(), values.end());
-    s.max = *std::max_element(values.begin(), values.end());
+  for (auto& [key, by_seed] : curves.by_group) {
+    Summary s = summarize(by_seed, curves.grids[key], curves.dropped[key], set.target);
     const std::string name = label(group_params, key);
     table->values["n_star/" + name] = s.median;
     ctx.log_metric("n_star/" + name, s.median);
@@ -275,12 +301,12 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   csv.close();
   ctx.add_file(ctx.output_dir() / "n_star.csv", "sample_complexity");
 
-  // Slopes: for each slope param, curves that agree on every other group param.
+  // Step 3: slopes. For each slope param, the curves that agree on every other group param.
   std::map<std::string, double> slopes;
   std::ofstream slopes_csv(ctx.output_dir() / "slopes.csv");
   slopes_csv << "against,curve,points,points_exact,slope\n";
   std::vector<size_t> slope_indices;
-  for (const auto& param : slope_params) {
+  for (const auto& param : set.slope_params) {
     size_t index = std::find(group_params.begin(), group_params.end(), param) - group_params.begin();
     if (index == group_params.size())
       throw RunError(fmt::format("slope param '{}' is not one of group_params ({})", param,
@@ -317,9 +343,11 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   slopes_csv.close();
   ctx.add_file(ctx.output_dir() / "slopes.csv", "sample_complexity");
 
+  // Step 4: a figure against each slope param.
   if (p.get_bool("plots"))
     for (size_t index : slope_indices) {
-      std::string svg = draw_n_star(group_params, index, summaries, slopes, metric, target, seeds.size(), grid_max);
+      std::string svg = draw_n_star(group_params, index, summaries, slopes, set.metric, set.target,
+                                    curves.seeds.size(), curves.grid_max);
       if (svg.empty()) continue;
       const auto file = ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
       std::ofstream(file) << svg;
@@ -330,8 +358,8 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
         ctx.add_file(png, "plot");
       }
     }
-  ctx.log_metric("children_used", used);
-  ctx.log_metric("children_dropped", dropped_total);
+  ctx.log_metric("children_used", curves.used);
+  ctx.log_metric("children_dropped", curves.dropped_total);
   return table;
 }
 

@@ -3,14 +3,9 @@
 # python3-torch (the same LibTorch 1.13.1), 1 thread as in the separation sweep, run alternately.
 #   bench/run_dsd_bench.sh [repeats]        (needs: ./dev.sh build; apt-get install python3-torch)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${FLOWLAB_BUILD_DIR:-$ROOT/build}/bench/dsd_train_bench"
-PY=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
+peer_setup dsd_train_bench "torch"
 REPEATS="${1:-3}"
-[ -x "$BIN" ] || { echo "build first: ./dev.sh build" >&2; exit 2; }
-"$PY" -c "import torch" 2>/dev/null || { echo "needs Debian's python3-torch: apt-get install python3-torch" >&2; exit 2; }
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 printf '%-30s %12s %12s %8s\n' "model k d n (200 steps, 1 thr)" "flowlab/s" "python/s" "ratio"
 # Small, middle and the largest shapes of experiments/dsd_separation.yaml.
@@ -22,6 +17,6 @@ for config in "cnn 8 8 64 40" "lcn 8 8 1024 20" "cnn 16 8 8192 5" "lcn 16 8 8192
     py+=("$("$PY" "$ROOT/bench/dsd_train_bench.py" "$1" "$2" "$3" "$4" "$5" 1)")
   done
   c=$(printf '%s\n' "${cpp[@]}" | median); p=$(printf '%s\n' "${py[@]}" | median)
-  printf '%-30s %12.2f %12.2f %7.2fx\n' "$1 $2 $3 $4" "$c" "$p" "$(awk -v c="$c" -v p="$p" 'BEGIN {print c / p}')"
+  printf '%-30s %12.2f %12.2f %7.2fx\n' "$1 $2 $3 $4" "$c" "$p" "$(ratio "$c" "$p")"
 done
 echo "(trainings/s, median of $REPEATS alternating runs; ratio > 1 means flowlab is faster)"

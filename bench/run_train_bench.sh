@@ -3,20 +3,9 @@
 # (the same LibTorch 1.13.1), run alternately so both see the same machine state.
 #   bench/run_train_bench.sh [repeats]        (needs: ./dev.sh build; apt-get install python3-torch)
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${FLOWLAB_BUILD_DIR:-$ROOT/build}/bench/train_step_bench"
-PY=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
+peer_setup train_step_bench "torch"
 REPEATS="${1:-3}"
-[ -x "$BIN" ] || { echo "build first: ./dev.sh build" >&2; exit 2; }
-"$PY" -c "import torch" 2>/dev/null || { echo "needs Debian's python3-torch: apt-get install python3-torch" >&2; exit 2; }
-
-# flowlab raises glibc's mmap/trim thresholds at start (ops::keep_freed_memory_for_reuse), so
-# freed activations are reused instead of page-faulted in again every batch. The Python peer is
-# run both as users run it and with the same setting through glibc's tunables, so the table
-# shows how much of the ratio is that setting.
-TUNED="glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=1073741824"
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 printf '%-28s %12s %12s %8s %14s %8s\n' "model (batch 128, 2 threads)" "flowlab/s" "python/s" "ratio" "python+tuned/s" "ratio"
 for config in "cnn 16" "cnn 32" "mlp 256"; do
@@ -27,7 +16,7 @@ for config in "cnn 16" "cnn 32" "mlp 256"; do
     pyt+=("$(GLIBC_TUNABLES="$TUNED" "$PY" "$ROOT/bench/train_step_bench.py" $config 128 200 2)")
   done
   c=$(printf '%s\n' "${cpp[@]}" | median); p=$(printf '%s\n' "${py[@]}" | median); t=$(printf '%s\n' "${pyt[@]}" | median)
-  printf '%-28s %12.0f %12.0f %7.2fx %14.0f %7.2fx\n' "$config" "$c" "$p" "$(awk -v c="$c" -v p="$p" 'BEGIN {print c / p}')" \
-    "$t" "$(awk -v c="$c" -v p="$t" 'BEGIN {print c / p}')"
+  printf '%-28s %12.0f %12.0f %7.2fx %14.0f %7.2fx\n' "$config" "$c" "$p" "$(ratio "$c" "$p")" \
+    "$t" "$(ratio "$c" "$t")"
 done
 echo "(samples/s, median of $REPEATS alternating runs; ratio > 1 means flowlab is faster)"

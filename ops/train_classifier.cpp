@@ -23,9 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using datasets::ClassificationData;
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // Accuracy and mean cross-entropy over a split, in batches, without gradients.
 std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor& x,

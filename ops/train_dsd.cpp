@@ -22,7 +22,6 @@ namespace flowlab::ops {
 namespace {
 
 using datasets::DsdData;
-using DsdClock = std::chrono::steady_clock;
 
 // Mean cosine between each filter and w* (cnn, lcn): how much of the signal direction was found.
 double dsd_filter_alignment(const at::Tensor& w, const at::Tensor& w_star) {
@@ -60,8 +59,8 @@ ArtifactPtr run_train_dsd(OpContext& ctx) {
   o.project = p.get_bool("project");
   const int64_t log_every = p.get_int("log_every");
   auto train_x = data->train.x.to(device), train_y = data->train.y.to(device);
-  const auto start = DsdClock::now();
-  auto seconds = [&] { return std::chrono::duration<double>(DsdClock::now() - start).count(); };
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] { return seconds_since(start); };
   o.on_step = [&](int64_t step, double loss, const at::Tensor& f) {
     ctx.check_cancelled();
     if (step % log_every != 0 && step != o.steps) return;

@@ -197,10 +197,10 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     Table ct{{"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
     // A large sweep: the first rows and counts here, every row one query away.
     constexpr size_t kShownChildren = 30;
-    std::map<std::string, size_t> by_status;
+    std::vector<std::string> statuses;
     for (size_t i = 0; i < children.size(); ++i) {
       const auto& c = children[i];
-      ++by_status[display_status(c)];
+      statuses.push_back(display_status(c));
       if (children.size() > 2 * kShownChildren && i >= kShownChildren) continue;
       ct.add_row({std::to_string(c.id), display_overrides(c.overrides), display_status(c),
                   c.end_time ? fmt::format("{:.1f}", *c.end_time - c.start_time) : "",
@@ -208,10 +208,8 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     }
     print(ct, Format::kTable, out);
     if (ct.rows.size() < children.size()) {
-      std::string counts;
-      for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
-      out << fmt::format("... {} children in all ({}); every one: flowlab query \"parent_id = {}\" --format csv\n",
-                         children.size(), counts, r->id);
+      out << fmt::format("... {} children in all: {}  {}\n", children.size(), children_counts(statuses),
+                         children_query_hint(r->id));
     }
   }
   out << "\nnodes\n";

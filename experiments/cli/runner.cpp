@@ -473,10 +473,12 @@ constexpr size_t kSweepTableMaxRows = 100;
 
 void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_t parent,
                          const std::vector<Child>& children, const BatchResult& result) {
-  // Columns: the union of the children's headline metrics, in first-seen order.
+  // Columns: the union of the children's headline metrics, in first-seen order. Read only when the
+  // table is printed (a query per child: thousands of them for a large sweep).
+  const bool with_table = children.size() <= kSweepTableMaxRows;
   std::vector<std::string> keys;
   std::vector<std::map<std::string, double>> values(children.size());
-  for (size_t c = 0; c < children.size(); ++c)
+  for (size_t c = 0; with_table && c < children.size(); ++c)
     for (const auto& m : headline_metrics(store, children[c])) {
       std::string k = m.node + "." + m.key;
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
@@ -484,7 +486,7 @@ void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_
     }
   Table t{{"run", "overrides", "status"}, {}, {true, false, false}};
   for (const auto& k : keys) t.columns.push_back(k), t.numeric.push_back(true);
-  for (size_t c = 0; c < children.size(); ++c) {
+  for (size_t c = 0; with_table && c < children.size(); ++c) {
     std::string axes;
     for (const auto& a : children[c].axes) axes += (axes.empty() ? "" : " ") + a;
     std::vector<std::string> row{std::to_string(children[c].run_id), axes,
@@ -503,15 +505,13 @@ void print_sweep_summary(std::ostream& out, const tracking::Store& store, int64_
                        for (const auto& c : children) n += c.plan.nodes.size();
                        return n;
                      }());
-  if (children.size() <= kSweepTableMaxRows) {
+  if (with_table) {
     print(t, Format::kTable, out);
   } else {
     // Thousands of rows help no one on a terminal: counts here, the rows one query away.
-    std::map<std::string, size_t> by_status;
-    for (size_t c = 0; c < children.size(); ++c) ++by_status[tracking::to_string(result.status[c])];
-    std::string counts;
-    for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
-    out << fmt::format("children: {}  (every child: flowlab query \"parent_id = {}\" --format csv)\n", counts, parent);
+    std::vector<std::string> statuses;
+    for (size_t c = 0; c < children.size(); ++c) statuses.push_back(tracking::to_string(result.status[c]));
+    out << fmt::format("children: {}  {}\n", children_counts(statuses), children_query_hint(parent));
   }
   size_t failures_shown = 0;
   for (size_t c = 0; c < children.size(); ++c)

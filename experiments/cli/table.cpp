@@ -5,6 +5,7 @@
 #include <cmath>
 #include <ctime>
 #include <cstdint>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,18 @@ std::string format_local_time(double unix_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   return buf;
+}
+
+std::string children_counts(const std::vector<std::string>& statuses) {
+  std::map<std::string, size_t> by_status;
+  for (const auto& status : statuses) ++by_status[status];
+  std::string counts;
+  for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
+  return counts;
+}
+
+std::string children_query_hint(int64_t parent) {
+  return fmt::format("(every child: flowlab query \"parent_id = {}\" --format csv)", parent);
 }
 
 std::string format_number(double value, int digits) {

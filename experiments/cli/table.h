@@ -1,6 +1,7 @@
 #pragma once
 // Rows printed three ways: an aligned text table for people, CSV and JSON for programs.
 #include <ostream>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,11 @@ std::string format_local_time(double unix_seconds);
 
 /// A number with up to `digits` significant digits, without trailing noise ("0.8912", "52.1").
 std::string format_number(double value, int digits = 4);
+
+/// Counts of a large sweep's children by status, "4 FAILED, 696 FINISHED", and where to list them
+/// all: "(every child: flowlab query "parent_id = 12" --format csv)". For summaries that print
+/// counts instead of thousands of rows.
+std::string children_counts(const std::vector<std::string>& statuses);
+std::string children_query_hint(int64_t parent);
 
 }  // namespace flowlab::cli

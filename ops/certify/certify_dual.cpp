@@ -14,15 +14,12 @@
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
 namespace flowlab::ops::certify {
 namespace {
-
-double dual_seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 ArtifactPtr run_certify_dual(OpContext& ctx) {
   const Params& p = ctx.params();
@@ -66,15 +63,15 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
     row.correct = c.prediction == row.label;
     row.count = c.count_l + c.count_r;
     row.p_lower = std::min(c.p_lower_l, c.p_lower_r);
-    row.seconds = dual_seconds_since(t0);
+    row.seconds = seconds_since(t0);
     result->images.push_back(row);
     both_positive += c.radius_l > 0 && c.radius_r > 0;
     samples += 2 * (o.n0 + o.n);  // two forward passes per noise draw
     ctx.progress(double(j + 1) / setup.indices.size(),
                  certification_progress(j + 1, setup.indices.size(), result->certified_accuracy(0),
-                                        samples, dual_seconds_since(start)));
+                                        samples, seconds_since(start)));
   }
-  double seconds = dual_seconds_since(start);
+  double seconds = seconds_since(start);
   log_certification_metrics(ctx, *result, setup.radii);
   ctx.log_metric("samples_per_s", samples / seconds);
   ctx.log_metric("seconds_per_image", seconds / setup.indices.size());

@@ -26,6 +26,7 @@
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
@@ -76,10 +77,6 @@ std::vector<SimplexMap> lvm_parse_maps(const std::string& text) {
   return maps;
 }
 
-double lvm_seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
 ArtifactPtr run_certify_lvm(OpContext& ctx) {
   const Params& p = ctx.params();
   set_torch_threads(ctx.threads());
@@ -124,7 +121,7 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
     auto gen = image_generator(setup.seed, idx);
     auto t0 = std::chrono::steady_clock::now();
     LvmImageResult r = certify_lvm_image(f, (*setup.images)[idx], o, gen);
-    const double secs = lvm_seconds_since(t0);
+    const double secs = seconds_since(t0);
     const int64_t label = (*setup.labels)[idx].item<int64_t>();
 
     CertifiedImage row;
@@ -154,12 +151,12 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
     samples += o.n0 + o.n;  // one forward row per noise draw, shared by both certificates
     ctx.progress(double(j + 1) / setup.indices.size(),
                  certification_progress(j + 1, setup.indices.size(), lvm->certified_accuracy(0),
-                                        samples, lvm_seconds_since(start)) +
+                                        samples, seconds_since(start)) +
                      fmt::format("  (cohen {:.3f})", cohen.certified_accuracy(0)));
   }
   sel_out.close();
   if (!sel_out) throw RunError(selection_csv.string() + ": cannot write");
-  const double seconds = lvm_seconds_since(start);
+  const double seconds = seconds_since(start);
   log_certification_metrics(ctx, *lvm, setup.radii);
   log_certification_metrics(ctx, cohen, setup.radii, "cohen.");
   ctx.log_metric("cohen.max_radius", max_certifiable_radius(o.sigma, o.n, o.alpha));

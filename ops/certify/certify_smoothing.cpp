@@ -9,15 +9,12 @@
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
 namespace flowlab::ops::certify {
 namespace {
-
-double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
 
 ArtifactPtr run_certify_smoothing(OpContext& ctx) {
   const Params& p = ctx.params();
@@ -53,7 +50,7 @@ ArtifactPtr run_certify_smoothing(OpContext& ctx) {
     row.correct = c.prediction == row.label;
     row.count = c.count;
     row.p_lower = c.p_lower;
-    row.seconds = seconds_between(t0, std::chrono::steady_clock::now());
+    row.seconds = seconds_since(t0);
     result->images.push_back(row);
     samples += o.n0 + o.n;
     if (predict_n > 0) {
@@ -66,9 +63,9 @@ ArtifactPtr run_certify_smoothing(OpContext& ctx) {
     }
     ctx.progress(double(j + 1) / setup.indices.size(),
                  certification_progress(j + 1, setup.indices.size(), result->certified_accuracy(0),
-                                        samples, seconds_between(start, std::chrono::steady_clock::now())));
+                                        samples, seconds_since(start)));
   }
-  double seconds = seconds_between(start, std::chrono::steady_clock::now());
+  double seconds = seconds_since(start);
   log_certification_metrics(ctx, *result, setup.radii);
   ctx.log_metric("samples_per_s", samples / seconds);
   ctx.log_metric("seconds_per_image", seconds / setup.indices.size());

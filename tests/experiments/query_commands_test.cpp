@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(show_of_a_large_sweep_lists_the_first_children_and_counts_a
   BOOST_TEST(text.find("data.n_train=29") != std::string::npos);
   BOOST_TEST(text.find("data.n_train=30") == std::string::npos);
   BOOST_TEST(text.find("0.529") != std::string::npos);  // child 29's test_accuracy
-  BOOST_TEST(text.find("... 70 children in all (5 FAILED, 65 FINISHED); every one: flowlab query \"parent_id = 1\" --format csv") !=
+  BOOST_TEST(text.find("... 70 children in all: 5 FAILED, 65 FINISHED  (every child: flowlab query \"parent_id = 1\" --format csv)") !=
                  std::string::npos, text.substr(0, 3000));
 }
 

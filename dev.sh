@@ -12,7 +12,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 
 # Debian packages flowlab builds and runs with. libopenblas0-openmp matters for speed: without it
 # Debian's LibTorch falls back to reference BLAS (~40x slower GEMM). librsvg2-dev gives
-# `flowlab plot --png` (optional to CMake: without it only SVG is written).
+# `flowlab plot --png` and PNG copies of analysis figures (optional to CMake: without it only SVG).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-openmp

@@ -13,7 +13,7 @@
 #include <torch/torch.h>
 
 #include "datasets/register.h"
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::datasets {
 

@@ -7,7 +7,7 @@
 #include "datasets/classification_data.h"
 #include "datasets/idx.h"
 #include "datasets/register.h"
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::datasets {
 namespace fs = std::filesystem;

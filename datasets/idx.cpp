@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::datasets {
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab {
 

@@ -14,7 +14,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "graph/cache.h"
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab {
 namespace fs = std::filesystem;

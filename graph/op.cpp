@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab {
 

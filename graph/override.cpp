@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab {
 

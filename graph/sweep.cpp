@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "graph/override.h"
 
 namespace flowlab {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::ops {
 

@@ -3,7 +3,7 @@
 // it pulls in <torch/torch.h>.
 #include <torch/torch.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/classifier.h"
 
 namespace flowlab::ops {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::ops {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/classification_data.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
 #include "ops/metrics_table.h"

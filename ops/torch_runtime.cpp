@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::ops {
 

@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "datasets/dsd.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/dsd_models.h"
 #include "ops/format.h"
 #include "ops/register.h"

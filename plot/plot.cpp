@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::plot {
 namespace {

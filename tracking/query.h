@@ -46,7 +46,7 @@
 #include <variant>
 #include <vector>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 struct sqlite3;
 

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "experiments/cli/app.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/torch_runtime.h"
 
 #ifndef FLOWLAB_VERSION

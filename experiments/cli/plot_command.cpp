@@ -15,7 +15,7 @@
 #include "plot/plot.h"
 #include "experiments/cli/plot_data.h"
 #include "plot/svg_png.h"
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;

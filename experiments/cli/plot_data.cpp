@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "tracking/query.h"
 #include "tracking/store.h"
 

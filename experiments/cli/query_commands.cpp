@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "experiments/cli/app.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {

@@ -21,7 +21,7 @@
 #include "experiments/cli/progress.h"
 #include "experiments/cli/table.h"
 #include "graph/compose.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "graph/executor.h"
 #include "graph/plan.h"
 #include "graph/sweep.h"

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 namespace flowlab::cli {
 

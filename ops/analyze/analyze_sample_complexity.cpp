@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "graph/sweep_results.h"
 #include "ops/analyze/sample_complexity.h"
 #include "ops/metrics_table.h"

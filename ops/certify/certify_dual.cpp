@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "datasets/classification_data.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/certify/common.h"
 #include "ops/certify/dual.h"
 #include "ops/certify/stats.h"

@@ -19,7 +19,7 @@
 #include <torch/torch.h>
 
 #include "datasets/classification_data.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/certify/common.h"
 #include "ops/certify/lvm.h"
 #include "ops/certify/smoothing.h"

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/format.h"
 
 namespace flowlab::ops::certify {

@@ -9,7 +9,7 @@
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

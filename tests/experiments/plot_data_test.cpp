@@ -17,7 +17,7 @@
 
 #include "experiments/cli/app.h"
 #include "plot/svg_png.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 

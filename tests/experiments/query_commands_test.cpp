@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"

@@ -11,7 +11,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "experiments/cli/runner.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "ops/torch_runtime.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"

@@ -5,7 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 using flowlab::ConfigError;
 using flowlab::Override;

@@ -5,7 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "graph/error.h"
+#include "common/error.h"
 #include "tests/support/temp_dir.h"
 
 namespace {

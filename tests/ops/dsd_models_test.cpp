@@ -10,7 +10,7 @@
 #include <torch/torch.h>
 
 #include "datasets/dsd.h"
-#include "graph/error.h"
+#include "common/error.h"
 #include "tests/support/temp_dir.h"
 
 namespace ds = flowlab::datasets;

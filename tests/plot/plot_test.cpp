@@ -9,7 +9,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "graph/error.h"
+#include "common/error.h"
 
 using namespace flowlab;
 using namespace flowlab::plot;

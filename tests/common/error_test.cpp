@@ -1,5 +1,5 @@
-// Tests for the error format and did-you-mean suggestions (graph/error.cpp).
-#include "graph/error.h"
+// Tests for the error format and did-you-mean suggestions (common/error.cpp).
+#include "common/error.h"
 
 #include <boost/test/unit_test.hpp>
 #include <string>
@@ -9,7 +9,7 @@ using flowlab::closest_match;
 using flowlab::ConfigError;
 using flowlab::SourceLocation;
 
-BOOST_AUTO_TEST_SUITE(graph_error)
+BOOST_AUTO_TEST_SUITE(common_error)
 
 BOOST_AUTO_TEST_CASE(message_has_the_gnu_shape_with_notes_on_their_own_lines) {
   ConfigError e(SourceLocation{"experiments/q.yaml", 14, 7}, "nodes.train.params.lr",

@@ -5,8 +5,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace flowlab {
+
+class Registry;
 
 class Artifact {
  public:
@@ -19,11 +22,20 @@ class Artifact {
 };
 using ArtifactPtr = std::shared_ptr<const Artifact>;
 
-/// A named artifact type: its documentation and how to load a saved one from the cache.
+/// A named artifact type: its documentation, how to load a saved one from the cache (with the
+/// registry, for artifacts that rebuild a registered architecture) and the interfaces it
+/// implements (ports declared with an interface accept it).
 struct ArtifactType {
   std::string name;
   std::string summary;
-  std::function<ArtifactPtr(const std::filesystem::path& dir)> load;  // empty: never cached
+  std::function<ArtifactPtr(const std::filesystem::path& dir, const Registry& registry)> load;
+  std::vector<std::string> interfaces;
 };
+
+/// Adapts a loader that needs no registry: `{T::kType, "...", loader(&T::load)}`.
+inline std::function<ArtifactPtr(const std::filesystem::path&, const Registry&)> loader(
+    ArtifactPtr (*load)(const std::filesystem::path&)) {
+  return [load](const std::filesystem::path& dir, const Registry&) { return load(dir); };
+}
 
 }  // namespace flowlab

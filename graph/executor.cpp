@@ -1,9 +1,11 @@
 #include "graph/executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <condition_variable>
 #include <mutex>
 
 #include <unistd.h>
@@ -36,21 +38,12 @@ static double now() {
   return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads,
-                                  int max_concurrency) {
-  threads = std::max(1, threads);
-  // Level = longest path from a source; nodes on one level can run at the same time.
-  std::vector<int> level(plan.nodes.size(), 0);
-  std::map<int, int> width;
-  for (size_t i = 0; i < plan.nodes.size(); ++i) {
-    for (const auto& in : plan.nodes[i].inputs) level[i] = std::max(level[i], level[in.second] + 1);
-    if (to_compute[i]) ++width[level[i]];
-  }
-  int widest = 1;
-  for (const auto& [l, w] : width) widest = std::max(widest, w);
-  int concurrency = std::min(threads, widest);
-  if (max_concurrency > 0) concurrency = std::min(concurrency, max_concurrency);
-  return {concurrency, std::max(1, threads / concurrency)};
+int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int threads,
+                    int cap) {
+  int n = static_cast<int>(std::count(to_compute.begin(), to_compute.end(), true));
+  int concurrency = std::max(1, std::min(std::max(1, threads), n));
+  if (cap > 0) concurrency = std::min(concurrency, cap);
+  return concurrency;
 }
 
 namespace {
@@ -156,6 +149,32 @@ class NodeCheckpointer : public Checkpointer {
   bool allow_restore_;
 };
 
+// Thread slots of the run's budget: a node takes as many as it was planned with (at least one,
+// at most the whole budget) before it starts and gives them back when it ends, so nodes side by
+// side never hold more LibTorch threads than the budget.
+class ThreadBudget {
+ public:
+  explicit ThreadBudget(int slots) : free_(std::max(1, slots)), slots_(std::max(1, slots)) {}
+  int slots_for(int threads) const { return std::clamp(threads, 1, slots_); }
+  void acquire(int n) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return free_ >= n; });
+    free_ -= n;
+  }
+  void release(int n) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      free_ += n;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int free_, slots_;
+};
+
 class Executor {
  public:
   Executor(const Plan& plan, const Registry& registry, ExecutionListener& listener,
@@ -168,16 +187,16 @@ class Executor {
         records_(plan.nodes.size()),
         outputs_(plan.nodes.size()),
         compute_(plan.nodes.size(), false),
-        load_(plan.nodes.size(), false) {
+        load_(plan.nodes.size(), false),
+        budget_(options.threads) {
     stop_ = options.stop ? options.stop : &no_stop_;
   }
 
   ExecutionResult run() {
     decide_what_to_compute();
     ExecutionResult result;
-    std::tie(result.concurrency, result.threads_per_node) =
-        split_threads(plan_, compute_, options_.threads, options_.max_concurrency);
-    threads_per_node_ = result.threads_per_node;
+    result.concurrency = max_concurrency(plan_, compute_, options_.threads, options_.max_concurrency);
+    result.budget = std::max(1, options_.threads);
     result.outcomes.resize(plan_.nodes.size());
     outcomes_ = &result.outcomes;
 
@@ -214,7 +233,7 @@ class Executor {
   std::vector<ArtifactPtr> outputs_;
   std::vector<bool> compute_, load_;
   std::vector<NodeOutcome>* outcomes_ = nullptr;
-  int threads_per_node_ = 1;
+  ThreadBudget budget_;
   std::atomic<bool> no_stop_{false};
   const std::atomic<bool>* stop_;
 
@@ -223,8 +242,13 @@ class Executor {
   void decide_what_to_compute() {
     size_t n = plan_.nodes.size();
     for (size_t i = 0; i < n; ++i)
-      if (options_.read_cache) records_[i] = cache_.lookup(plan_.nodes[i].key);
+      if (options_.read_cache && !options_.supplied.count(i))
+        records_[i] = cache_.lookup(plan_.nodes[i].key);
     for (size_t k = n; k-- > 0;) {
+      if (auto it = options_.supplied.find(k); it != options_.supplied.end()) {
+        outputs_[k] = it->second;
+        continue;
+      }
       bool needed_by_compute = false;
       for (size_t c : plan_.nodes[k].consumers) needed_by_compute |= compute_[c];
       if (!records_[k]) {
@@ -253,6 +277,11 @@ class Executor {
     if (stop_->load()) {
       finish(i, NodeStatus::kKilled, "run interrupted before this node started");
       release_inputs(i);
+      return;
+    }
+    if (options_.supplied.count(i)) {  // given by the caller: nothing to run or record
+      outcome.status = NodeStatus::kFinished;
+      outcome.end_time = now();
       return;
     }
     notify([&] { listener_.node_started(node); });
@@ -312,9 +341,19 @@ class Executor {
     if (!options_.checkpoint_dir.empty())
       checkpointer = std::make_unique<NodeCheckpointer>(options_.checkpoint_dir, node, observer,
                                                         options_.read_cache);
+    const int slots = budget_.slots_for(node.threads);
+    budget_.acquire(slots);
+    struct Release {
+      ThreadBudget& budget;
+      int slots;
+      ~Release() { budget.release(slots); }
+    } release{budget_, slots};
     try {
-      OpContext ctx(node.name, node.params, std::move(inputs), threads_per_node_, staging / "files",
-                    observer, *stop_, checkpointer.get());
+      // The node's own threads, whatever the budget or its siblings: results depend on them.
+      if (node.threads > 0 && registry_.runtime().set_threads)
+        registry_.runtime().set_threads(node.threads);
+      OpContext ctx(node.name, node.params, std::move(inputs), std::max(1, node.threads),
+                    staging / "files", observer, *stop_, checkpointer.get(), &registry_);
       ArtifactPtr out = node.op->run(ctx);
       if (!out || out->type() != node.op->output_type)
         throw std::logic_error(fmt::format("op {} returned {} instead of a {}", node.op->name,
@@ -357,7 +396,7 @@ class Executor {
     const ArtifactType* type = registry_.find_type(node.op->output_type);
     if (!type || !type->load)
       throw std::logic_error("artifact type '" + node.op->output_type + "' cannot be loaded");
-    outputs_[i] = type->load(cache_.entry(node.key) / "output");
+    outputs_[i] = type->load(cache_.entry(node.key) / "output", registry_);
   }
 
   // Frees a producer's output once every consumer has run (a dataset can be large).

@@ -7,6 +7,7 @@
 // alone: its dependents are skipped, independent nodes finish.
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,27 +33,32 @@ class ExecutionListener : public RunObserver {
 };
 
 struct ExecuteOptions {
-  int threads = 1;              // the run's whole budget (cores)
+  /// The run's thread budget (cores). Nodes run side by side while the threads they were planned
+  /// with fit in it; a node planned with more threads than the budget runs alone. The budget
+  /// never changes a node's own threads, so results do not depend on it.
+  int threads = 1;
   int max_concurrency = 0;      // cap on nodes running at once (--jobs); 0 = no cap
   bool read_cache = true;       // false: recompute every node (and refresh its entry)
   std::filesystem::path cache_dir;
   /// Where long-running nodes keep checkpoints (<dir>/<cache key>/); empty = no checkpoints.
   std::filesystem::path checkpoint_dir;
   const std::atomic<bool>* stop = nullptr;  // set by the Ctrl-C handler
+  /// Outputs the caller supplies for some nodes (by plan index): such a node is neither computed
+  /// nor cached (a sweep's child results, read from the database, for its aggregates).
+  std::map<size_t, ArtifactPtr> supplied;
 };
 
 struct ExecutionResult {
   std::vector<NodeOutcome> outcomes;  // by plan index
-  int concurrency = 1;                // nodes allowed at once
-  int threads_per_node = 1;           // intra-op threads each node was given
+  int concurrency = 1;                // most nodes allowed at once
+  int budget = 1;                     // the thread budget they shared
   bool failed = false, killed = false;
 };
 
-/// Splits `threads` between graph-level concurrency and per-node intra-op threads:
-/// concurrency = min(threads, widest level of nodes to compute), threads per node =
-/// threads / concurrency, so concurrency x threads_per_node <= threads.
-std::pair<int, int> split_threads(const Plan& plan, const std::vector<bool>& to_compute, int threads,
-                                  int max_concurrency = 0);
+/// Nodes allowed at once: min(budget, --jobs cap, nodes to compute), at least 1. Each node then
+/// also needs its planned threads (at least one slot) free in the budget to start.
+int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int threads,
+                    int max_concurrency = 0);
 
 ExecutionResult execute(const Plan& plan, const Registry& registry, ExecutionListener& listener,
                         const ExecuteOptions& options);

@@ -1,6 +1,7 @@
 #pragma once
 // An op is one kind of graph node (`dataset.fashion_mnist`, `train.classifier`): its documented,
 // typed params, its typed input ports, its output type and the function that computes it.
+#include <any>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -17,7 +18,7 @@ namespace flowlab {
 
 struct PortSpec {
   std::string name;  // key under the node's `inputs:`
-  std::string type;  // artifact type it accepts
+  std::string type;  // artifact type or interface it accepts (see Registry::accepts)
   std::string doc;
 };
 
@@ -30,6 +31,11 @@ struct OpDef {
   std::vector<ParamSpec> params;
   std::vector<PortSpec> inputs;
   std::string output_type;
+  /// LibTorch intra-op threads a node of this op gets unless its spec says `threads: N`; 0 for
+  /// ops that do not use LibTorch's thread pool. The executor applies it before the node runs and
+  /// it is part of the cache key: parallel reductions round differently with another thread
+  /// count, so a result must not depend on how many siblings happen to run beside the node.
+  int threads = 0;
   /// Whether outputs are saved in the cache. An op whose output is cheaper to recompute than to
   /// store can say false: it is then recomputed when a consumer needs it (its metrics are still
   /// cached).
@@ -66,7 +72,8 @@ class OpContext {
  public:
   OpContext(std::string node, const Params& params, std::map<std::string, ArtifactPtr> inputs,
             int threads, std::filesystem::path output_dir, RunObserver& observer,
-            const std::atomic<bool>& stop, Checkpointer* checkpointer = nullptr);
+            const std::atomic<bool>& stop, Checkpointer* checkpointer = nullptr,
+            const Registry* registry = nullptr);
 
   const std::string& node() const { return node_; }
   const Params& params() const { return params_; }
@@ -78,8 +85,10 @@ class OpContext {
     return p;
   }
   ArtifactPtr raw_input(const std::string& port) const;
-  /// Intra-op threads this node may use (its share of the run's thread budget).
+  /// Intra-op threads this node was planned with (already applied to LibTorch by the executor).
   int threads() const { return threads_; }
+  /// The registry the plan was made with (param groups such as model architectures).
+  const Registry& registry() const;
   /// Directory for files this node produces (reports, plots); part of its cached output.
   const std::filesystem::path& output_dir() const { return output_dir_; }
 
@@ -108,21 +117,81 @@ class OpContext {
   RunObserver& observer_;
   const std::atomic<bool>& stop_;
   Checkpointer* checkpointer_;
+  const Registry* registry_;
 };
 
-/// All ops and artifact types known to a build. Filled explicitly by register_*() functions.
+/// An interface: a family of artifact types a port can accept ("classifier": anything that gives
+/// logits for a batch of inputs). Concrete types list the interfaces they implement.
+struct InterfaceType {
+  std::string name;
+  std::string summary;
+};
+
+/// One option of a param group: a model architecture with its own documented params. `payload`
+/// is what the layer that owns the group needs to use the option (a model builder); the graph
+/// layer only validates and hashes the params.
+struct ParamChoice {
+  std::string name;
+  std::string summary;
+  std::vector<ParamSpec> params;
+  std::any payload;
+};
+
+/// A named set of options that a string param selects (`model: cnn` picks an architecture of
+/// group "classifier"). The selected option's params join the node's own params: validated with
+/// file:line errors, defaulted and hashed into the cache key like any other param.
+struct ParamGroup {
+  std::string name;
+  std::string summary;
+  std::map<std::string, ParamChoice> choices;
+  const ParamChoice* find(const std::string& choice) const;
+};
+
+/// What the graph layer asks of the compute runtime without linking it (LibTorch fills these).
+struct RuntimeHooks {
+  /// Called on the worker thread right before a node runs, with the node's planned threads.
+  std::function<void(int threads)> set_threads;
+  /// Resolves a `device: auto` param at plan time ("cpu" or "cuda"), so the cache key names the
+  /// device that computes the node.
+  std::function<std::string(const std::string& requested)> resolve_device;
+};
+
+/// All ops, artifact types, interfaces and param groups known to a build. Filled explicitly by
+/// register_*() functions; every add refuses a name registered twice (std::logic_error).
 class Registry {
  public:
-  void add(OpDef op);                 // throws std::logic_error on a duplicate name
+  void add(OpDef op);
   void add_type(ArtifactType type);
+  void add_interface(InterfaceType interface);
+  /// Adds `choice` to group `group` (created with `group_summary` if new).
+  void add_choice(const std::string& group, const std::string& group_summary, ParamChoice choice);
   const OpDef* find(const std::string& name) const;
   const ArtifactType* find_type(const std::string& name) const;
+  const InterfaceType* find_interface(const std::string& name) const;
+  const ParamGroup* find_group(const std::string& name) const;
   std::vector<std::string> names() const;  // sorted
   const std::map<std::string, OpDef>& ops() const { return ops_; }
+  const std::map<std::string, ArtifactType>& types() const { return types_; }
+  const std::map<std::string, InterfaceType>& interfaces() const { return interfaces_; }
+  const std::map<std::string, ParamGroup>& groups() const { return groups_; }
+
+  /// Whether a port declared as `port_type` accepts an artifact of type `produced`: the same
+  /// type, or a type that implements the interface `port_type`.
+  bool accepts(const std::string& port_type, const std::string& produced) const;
+  /// Throws std::logic_error naming the first op whose ports, output or selector params name a
+  /// type, interface or group that is not registered (a typo in an op's schema), or whose params
+  /// clash with those of an option its selector can choose.
+  void check() const;
+
+  void set_runtime(RuntimeHooks hooks) { runtime_ = std::move(hooks); }
+  const RuntimeHooks& runtime() const { return runtime_; }
 
  private:
   std::map<std::string, OpDef> ops_;
   std::map<std::string, ArtifactType> types_;
+  std::map<std::string, InterfaceType> interfaces_;
+  std::map<std::string, ParamGroup> groups_;
+  RuntimeHooks runtime_;
 };
 
 }  // namespace flowlab

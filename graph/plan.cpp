@@ -107,11 +107,11 @@ class Planner {
     });
     if (!name_ok) fail(path, "node names may use letters, digits, '_' and '-' only");
     if (!body.IsMap()) fail(path, "expected a mapping with op:, inputs: and params:, got " + describe(body));
-    static const std::vector<std::string> kNodeKeys = {"op", "inputs", "params", "doc"};
+    static const std::vector<std::string> kNodeKeys = {"op", "inputs", "params", "threads", "doc"};
     for (const auto& kv : body) {
       std::string key = kv.first.as<std::string>();
       if (std::find(kNodeKeys.begin(), kNodeKeys.end(), key) == kNodeKeys.end())
-        fail(path + "." + key, "unknown key in a node (expected op, inputs, params or doc)",
+        fail(path + "." + key, "unknown key in a node (expected op, inputs, params, threads or doc)",
              did_you_mean(key, kNodeKeys));
     }
     YAML::Node op = body["op"];
@@ -124,31 +124,40 @@ class Planner {
       fail(path + ".op", "unknown op '" + op.Scalar() + "'", notes);
     }
     node.params = read_params(path + ".params", *node.op, body["params"]);
+    node.threads = node.op->threads;
+    if (YAML::Node t = body["threads"]; t.IsDefined())
+      node.threads = static_cast<int>(std::get<int64_t>(parse_value(
+          int_param("threads", 1, "LibTorch intra-op threads of this node", 1.0, 1024.0), t,
+          path + ".threads")));
     return node;
+  }
+
+  // The param group option a selector param names, with an error listing the options.
+  const ParamChoice& selected_choice(const ParamSpec& selector, const ParamValue& value,
+                                     const std::string& path) const {
+    const ParamGroup* group = registry_.find_group(selector.group);
+    if (!group) throw std::logic_error("param group '" + selector.group + "' is not registered");
+    const std::string& name = std::get<std::string>(value);
+    if (const ParamChoice* c = group->find(name)) return *c;
+    std::vector<std::string> options;
+    for (const auto& kv : group->choices) options.push_back(kv.first);
+    auto notes = did_you_mean(name, options);
+    notes.push_back("run 'flowlab ops --models' to list them with their params");
+    fail(path, "unknown " + selector.group + " '" + name + "' (expected one of " + join(options) + ")",
+         notes);
   }
 
   Params read_params(const std::string& path, const OpDef& op, const YAML::Node& given) {
     if (given.IsDefined() && !given.IsNull() && !given.IsMap())
       fail(path, "expected a mapping of param names to values, got " + describe(given));
-    std::vector<std::string> known;
-    for (const auto& p : op.params) known.push_back(p.name);
-    std::map<std::string, ParamValue> values;
-    if (given.IsDefined() && given.IsMap()) {
-      for (const auto& kv : given) {
-        std::string key = kv.first.as<std::string>();
-        const ParamSpec* spec = op.find_param(key);
-        if (!spec) {
-          auto notes = did_you_mean(key, known);
-          notes.push_back("params of " + op.name + ": " + join(known));
-          fail(path + "." + key, "unknown param for op " + op.name, notes);
-        }
-        values[key] = parse_value(*spec, kv.second, path + "." + key);
-      }
-    }
     const YAML::Node& root = spec_.root;
-    for (const auto& spec : op.params) {
-      if (values.count(spec.name)) continue;
-      if (spec.inherit_from_spec && root[spec.name].IsDefined()) {
+    std::map<std::string, ParamValue> values;
+    // The value a declared param takes: given, inherited from the spec, or its default.
+    auto resolve = [&](const ParamSpec& spec) {
+      YAML::Node v = given.IsDefined() && given.IsMap() ? given[spec.name] : YAML::Node();
+      if (v.IsDefined()) {
+        values[spec.name] = parse_value(spec, v, path + "." + spec.name);
+      } else if (spec.inherit_from_spec && root[spec.name].IsDefined()) {
         values[spec.name] = parse_value(spec, root[spec.name], spec.name);
       } else if (spec.default_value) {
         values[spec.name] = *spec.default_value;
@@ -156,7 +165,36 @@ class Planner {
         fail(path, "missing required param '" + spec.name + "' (" + spec.expectation() + "): " +
                        spec.doc);
       }
+      if (spec.name == "device" && registry_.runtime().resolve_device &&
+          std::get<std::string>(values[spec.name]) == "auto")
+        values[spec.name] = registry_.runtime().resolve_device("auto");
+    };
+    // The op's own params first, then those of the options its selector params chose (a model
+    // architecture's width, depth, ...): together they are what the node may be given.
+    std::vector<const ParamSpec*> schema;
+    for (const auto& spec : op.params) schema.push_back(&spec);
+    std::string with;  // "with model cnn", for messages
+    for (const auto& spec : op.params) {
+      if (spec.group.empty()) continue;
+      resolve(spec);
+      const ParamChoice& choice = selected_choice(spec, values[spec.name], path + "." + spec.name);
+      with += fmt::format(" with {} {}", spec.name, choice.name);
+      for (const auto& extra : choice.params) schema.push_back(&extra);
     }
+    // Unknown names first: a misspelt required param is reported as a misspelling.
+    if (given.IsDefined() && given.IsMap()) {
+      std::vector<std::string> known;
+      for (const ParamSpec* spec : schema) known.push_back(spec->name);
+      for (const auto& kv : given) {
+        std::string key = kv.first.as<std::string>();
+        if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+        auto notes = did_you_mean(key, known);
+        notes.push_back("params of " + op.name + with + ": " + join(known));
+        fail(path + "." + key, "unknown param for op " + op.name + with, notes);
+      }
+    }
+    for (const ParamSpec* spec : schema)
+      if (!values.count(spec->name)) resolve(*spec);
     return Params(std::move(values));
   }
 
@@ -167,11 +205,41 @@ class Planner {
   }
 
   ParamValue parse_value(const ParamSpec& spec, const YAML::Node& node, const std::string& path) const {
-    auto bad = [&]() { fail(path, "expected " + spec.expectation() + ", got " + describe(node)); };
+    if (spec.type == ParamType::kList) {
+      if (!node.IsSequence()) fail(path, "expected " + spec.expectation() + ", got " + describe(node));
+      ParamList list;
+      for (size_t i = 0; i < node.size(); ++i)
+        list.items.push_back(parse_scalar(spec, spec.element, node[i], fmt::format("{}[{}]", path, i)));
+      if (list.items.size() < spec.min_items)
+        fail(path, "expected " + spec.expectation() + ", got an empty list");
+      return list;
+    }
+    if (spec.type == ParamType::kMap) {
+      if (!node.IsMap()) fail(path, "expected " + spec.expectation() + ", got " + describe(node));
+      ParamMap map;
+      for (const auto& kv : node) {
+        std::string key = kv.first.as<std::string>();
+        map.items[key] = parse_scalar(spec, spec.element, kv.second, path + "." + key);
+      }
+      if (map.items.size() < spec.min_items)
+        fail(path, "expected " + spec.expectation() + ", got an empty mapping");
+      return map;
+    }
+    ScalarValue v = parse_scalar(spec, spec.type, node, path);
+    return std::visit([](auto&& x) -> ParamValue { return x; }, v);
+  }
+
+  // One scalar (a param, or an element of a list or map param) checked against the spec's type,
+  // bounds and choices; errors point at the element itself.
+  ScalarValue parse_scalar(const ParamSpec& spec, ParamType type, const YAML::Node& node,
+                           const std::string& path) const {
+    auto bad = [&]() {
+      fail(path, "expected " + spec.element_expectation() + ", got " + describe(node));
+    };
     if (!node.IsScalar()) bad();
     const std::string& s = node.Scalar();
-    ParamValue value;
-    switch (spec.type) {
+    ScalarValue value;
+    switch (type) {
       case ParamType::kInt: {
         int64_t v = 0;
         auto res = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -194,14 +262,17 @@ class Planner {
       case ParamType::kString:
         if (!spec.choices.empty() &&
             std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end())
-          fail(path, "expected " + spec.expectation() + ", got " + describe(node),
+          fail(path, "expected " + spec.element_expectation() + ", got " + describe(node),
                did_you_mean(s, spec.choices));
         value = s;
         break;
+      case ParamType::kList:
+      case ParamType::kMap:
+        throw std::logic_error("param '" + spec.name + "': lists of lists are not supported");
     }
-    if (spec.type == ParamType::kInt || spec.type == ParamType::kFloat) {
-      double x = spec.type == ParamType::kInt ? static_cast<double>(std::get<int64_t>(value))
-                                              : std::get<double>(value);
+    if (type == ParamType::kInt || type == ParamType::kFloat) {
+      double x = type == ParamType::kInt ? static_cast<double>(std::get<int64_t>(value))
+                                         : std::get<double>(value);
       bool below = spec.min && (spec.min_exclusive ? x <= *spec.min : x < *spec.min);
       bool above = spec.max && x > *spec.max;
       if (below || above) bad();
@@ -272,7 +343,7 @@ class Planner {
         if (it->second == i) fail(path, "node '" + producer + "' reads its own output (a cycle)");
         const PortSpec* spec = nodes[i].op->find_input(port);
         const std::string& produced = nodes[it->second].op->output_type;
-        if (produced != spec->type)
+        if (!registry_.accepts(spec->type, produced))
           fail(path, "input '" + port + "' expects a " + spec->type + ", but node '" + producer +
                          "' (op " + nodes[it->second].op->name + ") produces a " + produced);
         deps[i][port] = it->second;
@@ -338,6 +409,9 @@ class Planner {
       if (spec && !spec->in_cache_key) continue;
       text += fmt::format("param.{}={}:{}\n", name, value.index(), to_string(value));
     }
+    // Threads change how parallel reductions round; ops that use no intra-op threads leave
+    // the line out, so their keys do not depend on it.
+    if (n.op->threads > 0) text += fmt::format("threads={}\n", n.threads);
     for (const auto& [port, producer] : n.inputs)
       text += fmt::format("input.{}={}\n", port, plan.nodes[producer].key);
     return content_hash(text);

@@ -17,6 +17,9 @@ struct PlannedNode {
   Params params;
   std::map<std::string, size_t> inputs;  // port -> index of the producing node in Plan::nodes
   std::vector<size_t> consumers;         // indices of nodes reading this one
+  /// LibTorch intra-op threads the node runs with: `threads:` in its spec, else its op's default
+  /// (0: the op does not use them). Part of the key, never derived from the machine or `-j`.
+  int threads = 0;
   /// Cache key: hash of op name and version, resolved params and the inputs' keys. Equal keys
   /// mean equal outputs, so a node with a known key is never computed twice.
   std::string key;

@@ -1,5 +1,6 @@
 #include "ops/register.h"
 
+#include "ops/analyze/summary.h"
 #include "ops/certify/certification.h"
 #include "ops/classifier.h"
 #include "ops/dsd_models.h"
@@ -15,6 +16,7 @@ void register_ops(Registry& r) {
               &certify::Certification::load});
   register_eval_classifier(r);
   analyze::register_sample_complexity(r);
+  analyze::register_summary(r);
   certify::register_certify_smoothing(r);
   certify::register_certify_lvm(r);
   certify::register_certify_dual(r);

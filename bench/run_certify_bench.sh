@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Certification throughput, flowlab (C++) against Cohen et al.'s CERTIFY loop in Debian's
 # python3-torch (the same LibTorch 1.13.1), same model, batch 1000, 2 threads, run alternately.
-#   bench/run_certify_bench.sh [repeats]   (needs: ./dev.sh build; apt-get install python3-torch python3-scipy)
+#   bench/run_certify_bench.sh [repeats]   (builds its benchmark itself; needs: apt-get install python3-torch python3-scipy)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
 peer_setup certify_bench "torch scipy"

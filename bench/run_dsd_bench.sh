@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DSD trainings per second, flowlab (train_dsd_weights, C++) against the same loop in Debian's
 # python3-torch (the same LibTorch 1.13.1), 1 thread as in the separation sweep, run alternately.
-#   bench/run_dsd_bench.sh [repeats]        (needs: ./dev.sh build; apt-get install python3-torch)
+#   bench/run_dsd_bench.sh [repeats]        (builds its benchmark itself; needs: apt-get install python3-torch)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
 peer_setup dsd_train_bench "torch"

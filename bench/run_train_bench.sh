@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput, flowlab (LibTorch C++) against the same model in Debian's python3-torch
 # (the same LibTorch 1.13.1), run alternately so both see the same machine state.
-#   bench/run_train_bench.sh [repeats]        (needs: ./dev.sh build; apt-get install python3-torch)
+#   bench/run_train_bench.sh [repeats]        (builds its benchmark itself; needs: apt-get install python3-torch)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/peer.sh"
 peer_setup train_step_bench "torch"

@@ -13,6 +13,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # Debian packages flowlab builds and runs with. libopenblas0-openmp matters for speed: without it
 # Debian's LibTorch falls back to reference BLAS (~40x slower GEMM). librsvg2-dev gives
 # `flowlab plot --png` and PNG copies of analysis figures (optional to CMake: without it only SVG).
+# clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-openmp
@@ -20,6 +21,7 @@ PACKAGES=(
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
   librsvg2-dev
+  clang-format
   dataset-fashion-mnist
 )
 

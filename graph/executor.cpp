@@ -1,7 +1,6 @@
 #include "graph/executor.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include "graph/cache.h"
+#include "common/clock.h"
 #include "common/error.h"
 
 namespace flowlab {
@@ -31,11 +31,6 @@ std::string to_string(NodeStatus s) {
     case NodeStatus::kKilled: return "KILLED";
   }
   return "?";
-}
-
-static double now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
 int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int threads,
@@ -263,7 +258,7 @@ class Executor {
   void run_node(size_t i) {
     const PlannedNode& node = plan_.nodes[i];
     NodeOutcome& outcome = (*outcomes_)[i];
-    outcome.start_time = now();
+    outcome.start_time = unix_now();
     for (const auto& [port, producer] : node.inputs) {
       const NodeOutcome& up = (*outcomes_)[producer];
       if (up.status == NodeStatus::kFinished || up.status == NodeStatus::kCached) continue;
@@ -281,7 +276,7 @@ class Executor {
     }
     if (options_.supplied.count(i)) {  // given by the caller: nothing to run or record
       outcome.status = NodeStatus::kFinished;
-      outcome.end_time = now();
+      outcome.end_time = unix_now();
       return;
     }
     notify([&] { listener_.node_started(node); });
@@ -316,7 +311,7 @@ class Executor {
     NodeOutcome& outcome = (*outcomes_)[i];
     outcome.status = status;
     outcome.error = std::move(error);
-    outcome.end_time = now();
+    outcome.end_time = unix_now();
     notify([&] { listener_.node_finished(plan_.nodes[i], outcome); });
   }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Searching runs with MLflow's search_runs filter language, compiled into parameterised SQL over
-// the results database, plus a read-only connection for `flowlab sql`. No LibTorch here.
+// the results database and run on a read-only connection (read_only_db.h). No LibTorch here.
+// The parser lives in filter_parser.cpp, the SQL in sql_builder.cpp.
 //
 // Grammar (keywords case-insensitive; keys and string values case-sensitive):
 //   filter     := [ or_expr ]                          -- empty filter: every run
@@ -36,24 +37,17 @@
 // LIKE is case-sensitive with % and _ wildcards; ILIKE is the same, ASCII case-insensitive.
 // LIKE and ILIKE apply to text fields only; metrics take numbers only.
 //
-// Safety: a filter only chooses among SQL fragments written in query.cpp; every key and value
-// the user typed is a bound parameter, never part of the SQL text.
+// Safety: a filter only chooses among SQL fragments written in sql_builder.cpp; every key and
+// value the user typed is a bound parameter, never part of the SQL text.
 #include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "common/error.h"
-
-struct sqlite3;
+#include "tracking/read_only_db.h"
 
 namespace flowlab::tracking {
-
-/// A value bound into, or read out of, SQL: NULL, integer, real or text.
-using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
 /// A malformed filter, column list or sort key. what() shows the text with a caret under the
 /// offending token; position() is its byte offset in the text.
@@ -116,44 +110,17 @@ struct CompiledQuery {
 };
 CompiledQuery compile_query(const RunQuery& query);
 
-struct ResultSet {
-  std::vector<std::string> columns;
-  std::vector<std::vector<SqlValue>> rows;
-};
-
 struct QueryResult {
   std::vector<Field> fields;  // one per column; headings are fields[i].display()
   std::vector<std::vector<SqlValue>> rows;
-};
-
-/// A read-only connection: SQLITE_OPEN_READONLY plus PRAGMA query_only=ON, a busy timeout (so a
-/// reader waits out a writer's checkpoint rather than failing) and the SQL function
-/// flowlab_number(text) (the number the whole text spells, else NULL).
-class ReadOnlyDb {
- public:
-  /// Throws StoreError when the file does not exist or cannot be opened.
-  explicit ReadOnlyDb(const std::filesystem::path& path);
-  ~ReadOnlyDb();
-  ReadOnlyDb(const ReadOnlyDb&) = delete;
-  ReadOnlyDb& operator=(const ReadOnlyDb&) = delete;
-
-  /// Runs flowlab's own SQL with bound values; SQLite failures throw StoreError.
-  ResultSet execute(const std::string& sql, const std::vector<SqlValue>& binds = {}) const;
-  /// Runs one statement the user typed. Throws ConfigError when it does not compile, is more than
-  /// one statement, or would write (checked before it runs; the connection could not write anyway).
-  ResultSet execute_user_sql(const std::string& sql) const;
-  int schema_version() const;
-
- private:
-  sqlite3* db_ = nullptr;
-  std::filesystem::path path_;
 };
 
 /// Runs a query. Malformed input throws QuerySyntaxError before anything touches the database.
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query);
 
 /// The number a whole string spells in the filter's number syntax ([+-] digits [. digits]
-/// [e [+-] digits]), else nullopt. Used for params/tags numeric comparison.
+/// [e [+-] digits]), else nullopt. Used for params/tags numeric comparison; the same as
+/// flowlab::parse_double (common/text.h), which plots and tables use too.
 std::optional<double> parse_number(const std::string& text);
 
 }  // namespace flowlab::tracking

@@ -17,13 +17,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/clock.h"
+
 namespace flowlab::tracking {
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // 128 random bits as 32 hex digits. std::random_device reads the kernel's entropy source on every
 // call, so two processes forked from one parent still get different ids (a seeded PRNG copied
@@ -513,7 +510,7 @@ int Store::schema_version() const { return impl_->version; }
 const std::filesystem::path& Store::path() const { return impl_->path; }
 
 int64_t Store::begin_run(const RunStart& run) {
-  const double now = now_seconds();
+  const double now = unix_now();
   Impl::WriteTxn txn(*impl_);
   {
     Query q(impl_->prepare("INSERT OR IGNORE INTO experiments(name, created_at) VALUES (?, ?)"));
@@ -563,7 +560,7 @@ void Store::log_params(int64_t run_id, const std::map<std::string, std::string>&
 
 void Store::log_metrics(int64_t run_id, const std::vector<MetricRow>& rows) {
   if (rows.empty()) return;
-  const double now = now_seconds();
+  const double now = unix_now();
   Impl::WriteTxn txn(*impl_);
   Statement& insert = impl_->prepare(
       "INSERT INTO metrics(run_id, node, key, step, value, timestamp) VALUES (?, ?, ?, ?, ?, ?)");
@@ -641,7 +638,7 @@ void Store::record_artifact(int64_t run_id, const ArtifactRow& a) {
 void Store::finish_run(int64_t run_id, RunStatus status, const std::string& error) {
   if (status == RunStatus::kRunning)
     throw StoreError(fmt::format("finish_run({}): RUNNING is not a final status", run_id));
-  const double now = now_seconds();
+  const double now = unix_now();
   Impl::WriteTxn txn(*impl_);
   {
     Query q(impl_->prepare(
@@ -665,7 +662,7 @@ void Store::heartbeat(int64_t run_id) {
   Impl::WriteTxn txn(*impl_);
   {
     Query q(impl_->prepare("UPDATE runs SET heartbeat = ? WHERE id = ?"));
-    q.bind(now_seconds()).bind(run_id).run();
+    q.bind(unix_now()).bind(run_id).run();
   }
   if (sqlite3_changes(impl_->db) == 0)
     throw StoreError(fmt::format("heartbeat: no run with id {}", run_id));
@@ -717,7 +714,7 @@ void Store::restart_run(int64_t run_id, int64_t pid) {
             : "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ? "
               "WHERE id = ?"));
     q.bind(pid);
-    if (impl_->version >= 2) q.bind(now_seconds());
+    if (impl_->version >= 2) q.bind(unix_now());
     q.bind(run_id).run();
   }
   if (sqlite3_changes(impl_->db) == 0)
@@ -913,7 +910,7 @@ void MetricWriter::log(const std::string& node, const std::string& key, int64_t 
 
 void MetricWriter::log_for(int64_t run_id, const std::string& node, const std::string& key,
                            int64_t step, double value) {
-  const double ts = now_seconds();
+  const double ts = unix_now();
   bool wake = false;
   {
     std::lock_guard<std::mutex> lk(impl_->mu);

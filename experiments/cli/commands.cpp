@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <ctime>
 #include <fstream>
 
@@ -12,7 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "experiments/cli/app.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {
@@ -53,7 +54,7 @@ bool run_process_alive(const tracking::RunRow& run) {
   if (run.status != tracking::RunStatus::kRunning) return false;
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = unix_now();
   // Runs heartbeat every 5 s: a minute of silence means the process is gone, even if its pid
   // has been reused since.
   if (run.heartbeat && now - *run.heartbeat > 60) return false;
@@ -85,6 +86,21 @@ static std::string display_overrides(const std::string& stored) {
   }
 }
 
+int64_t resolve_run(const tracking::Store& store, const std::string& run) {
+  const SourceLocation command_line{"command line"};
+  if (run == "last") {
+    auto runs = store.list_runs(1);
+    if (runs.empty()) throw ConfigError(command_line, "RUN", "there are no runs yet");
+    return runs.front().id;
+  }
+  const auto id = parse_int64(run);
+  if (!id)
+    throw ConfigError(command_line, "RUN", "expected a run id or 'last', got \"" + run + "\"");
+  if (!store.get_run(*id))
+    throw ConfigError(command_line, "RUN", fmt::format("no run with id {}", *id));
+  return *id;
+}
+
 void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out) {
   auto store = open_existing(workspace);
   Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
@@ -101,22 +117,8 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
 void show_run(const fs::path& workspace, const std::string& run, Format format, std::ostream& out,
               bool by_node) {
   auto store = open_existing(workspace);
-  int64_t id = 0;
-  if (run == "last") {
-    auto runs = store.list_runs(1);
-    if (runs.empty()) throw ConfigError(SourceLocation{"command line"}, "RUN", "there are no runs yet");
-    id = runs.front().id;
-  } else {
-    try {
-      size_t used = 0;
-      id = std::stoll(run, &used);
-      if (used != run.size()) throw std::invalid_argument(run);
-    } catch (const std::exception&) {
-      throw ConfigError(SourceLocation{"command line"}, "RUN", "expected a run id or 'last', got \"" + run + "\"");
-    }
-  }
-  auto r = store.get_run(id);
-  if (!r) throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", id));
+  const int64_t id = resolve_run(store, run);
+  const auto r = store.get_run(id);
   auto params = store.params(id);
   auto metrics = store.final_metrics(id);
   if (by_node) {

@@ -18,6 +18,10 @@ std::filesystem::path resolve_workspace(const std::string& flag);
 bool run_process_alive(const tracking::RunRow& run);
 std::string display_status(const tracking::RunRow& run);
 
+/// The id of RUN, a run id or "last" (the newest run). Throws ConfigError (key "RUN") for anything
+/// else and for a run that does not exist.
+int64_t resolve_run(const tracking::Store& store, const std::string& run);
+
 void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out);
 /// RUN is a run id or "last". Throws ConfigError for an unknown run.
 void show_run(const std::filesystem::path& workspace, const std::string& run, Format format,

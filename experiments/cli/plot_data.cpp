@@ -10,8 +10,9 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "tracking/query.h"
-#include "tracking/store.h"
+#include "tracking/reader.h"
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;
@@ -20,58 +21,18 @@ namespace {
 
 const SourceLocation kCommandLine{"command line"};
 
-// Reading result sets of tracking::ReadOnlyDb (plotting never writes, and a read-only handle
-// cannot take a lock that would stall a run logging into the same file).
-
-using tracking::SqlValue;
-
-int64_t as_int(const SqlValue& v) {
-  if (auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-
-double as_real(const SqlValue& v) {  // the store writes NaN as NULL
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  if (auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return std::numeric_limits<double>::quiet_NaN();
-}
-
-std::string as_text(const SqlValue& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  return "";
-}
-
 // ---------------------------------------------------------------------------------------------
 // Names and values
-
-std::optional<double> parse_number(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  try {
-    size_t used = 0;
-    const double v = std::stod(s, &used);
-    if (used == s.size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
 
 // Params are stored with 17 significant digits ("0.10000000000000001"); show the shortest text
 // that means the same double ("0.1").
 std::string display_value(const std::string& raw) {
-  if (auto v = parse_number(raw)) return fmt::format("{}", *v);
+  if (auto v = parse_double(raw)) return fmt::format("{}", *v);
   return raw;
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
-}
-
-std::string join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
 }
 
 // "names recorded: a, b, c, ... (40 in all)": enough to spot the right one without a flood.
@@ -183,25 +144,23 @@ struct Selection {
   std::string source;
 };
 
-std::vector<Run> runs_from(const tracking::ResultSet& rs) {  // columns: id, status
+Run run_of(const tracking::RunInfo& info) {
+  return Run{info.id, tracking::to_string(info.status), {}, {}};
+}
+
+std::vector<Run> runs_of(const std::vector<tracking::RunInfo>& infos) {
   std::vector<Run> out;
-  for (const auto& row : rs.rows) out.push_back(Run{as_int(row[0]), as_text(row[1]), {}, {}});
+  for (const auto& info : infos) out.push_back(run_of(info));
   return out;
 }
 
 std::string status_counts(const std::vector<Run>& runs) {
-  std::map<std::string, int> counts;
-  for (const auto& r : runs) ++counts[r.status];
-  std::vector<std::string> parts;
-  for (const auto& [status, n] : counts) parts.push_back(fmt::format("{} {}", n, status));
-  return join(parts, ", ");
+  std::vector<std::string> statuses;
+  for (const auto& r : runs) statuses.push_back(r.status);
+  return children_counts(statuses);
 }
 
-// A sweep's parent run records the sweep (its axes), not results: its children stand for it.
-constexpr const char* kNotSweepParent =
-    "NOT EXISTS (SELECT 1 FROM runs c WHERE c.parent_id = r.id)";
-
-Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
+Selection select_runs(const tracking::RunReader& reader, const PlotQuery& q) {
   Selection sel;
   const bool ids = !q.runs.empty() && is_run_id_list(q.runs);
   if (ids) {
@@ -212,10 +171,9 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
     std::set<int64_t> seen;
     for (int64_t id : wanted) {
       if (!seen.insert(id).second) continue;  // "3,1-5" names run 3 once
-      auto found = runs_from(db.execute("SELECT id, status FROM runs WHERE id = ?", {id}));
-      if (found.empty())
-        throw ConfigError(kCommandLine, "--runs", fmt::format("no run with id {}", id));
-      sel.runs.push_back(found.front());
+      auto found = reader.run(id);
+      if (!found) throw ConfigError(kCommandLine, "--runs", fmt::format("no run with id {}", id));
+      sel.runs.push_back(run_of(*found));
     }
     sel.source = seen.size() == 1 ? fmt::format("run {}", wanted.front())
                                   : fmt::format("{} listed runs", seen.size());
@@ -223,10 +181,9 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
   }
 
   if (q.parent) {
-    if (db.execute("SELECT id FROM runs WHERE id = ?", {*q.parent}).rows.empty())
+    if (!reader.run(*q.parent))
       throw ConfigError(kCommandLine, "--parent", fmt::format("no run with id {}", *q.parent));
-    sel.runs = runs_from(
-        db.execute("SELECT id, status FROM runs WHERE parent_id = ? ORDER BY id", {*q.parent}));
+    sel.runs = runs_of(reader.children(*q.parent));
     if (sel.runs.empty())
       throw ConfigError(kCommandLine, "--parent",
                         fmt::format("run {} has no child runs (is it a sweep?)", *q.parent));
@@ -234,21 +191,13 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
   } else if (!q.experiment.empty() || q.runs.empty()) {
     std::string experiment = q.experiment;
     if (experiment.empty()) {
-      auto newest = db.execute(
-          "SELECT e.name FROM runs r JOIN experiments e ON e.id = r.experiment_id "
-          "ORDER BY r.start_time DESC, r.id DESC LIMIT 1");
-      if (newest.rows.empty()) throw ConfigError(kCommandLine, "", "there are no runs yet");
-      experiment = as_text(newest.rows[0][0]);
+      experiment = reader.newest_experiment();
+      if (experiment.empty()) throw ConfigError(kCommandLine, "", "there are no runs yet");
     }
-    sel.runs = runs_from(
-        db.execute(std::string("SELECT r.id, r.status FROM runs r JOIN experiments e ON e.id = "
-                               "r.experiment_id WHERE e.name = ? AND ") +
-                       kNotSweepParent + " ORDER BY r.id",
-                   {experiment}));
+    // A sweep's parent run records the sweep (its axes), not results: its children stand for it.
+    sel.runs = runs_of(reader.runs_except_sweep_parents(experiment));
     if (sel.runs.empty()) {
-      std::vector<std::string> all;
-      for (const auto& row : db.execute("SELECT name FROM experiments ORDER BY name").rows)
-        all.push_back(as_text(row[0]));
+      const std::vector<std::string> all = reader.experiments();
       auto notes = did_you_mean(experiment, all);
       notes.push_back("experiments: " + join(all, ", "));
       throw ConfigError(kCommandLine, "--experiment",
@@ -256,8 +205,7 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
     }
     sel.source = fmt::format("experiment '{}'", experiment);
   } else {
-    sel.runs = runs_from(db.execute(std::string("SELECT r.id, r.status FROM runs r WHERE ") +
-                                    kNotSweepParent + " ORDER BY r.id"));
+    sel.runs = runs_of(reader.runs_except_sweep_parents());
     sel.source = "all runs";
   }
 
@@ -268,7 +216,8 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
     filter.filter = q.runs;
     filter.columns = "id";
     std::set<int64_t> matching;
-    for (const auto& row : tracking::run_query(db, filter).rows) matching.insert(as_int(row[0]));
+    for (const auto& row : tracking::run_query(reader.db(), filter).rows)
+      matching.insert(std::get<int64_t>(row[0]));
     std::vector<Run> kept;
     for (auto& r : sel.runs)
       if (matching.count(r.id)) kept.push_back(std::move(r));
@@ -294,14 +243,14 @@ Selection select_runs(const tracking::ReadOnlyDb& db, const PlotQuery& q) {
   return sel;
 }
 
-void read_run_details(const tracking::ReadOnlyDb& db, std::vector<Run>& runs) {
+void read_run_details(const tracking::RunReader& reader, std::vector<Run>& runs) {
+  std::vector<int64_t> ids;
+  for (const auto& run : runs) ids.push_back(run.id);
+  auto params = reader.params(ids);
+  auto metrics = reader.final_metrics(ids);
   for (auto& run : runs) {
-    for (const auto& row :
-         db.execute("SELECT key, value FROM params WHERE run_id = ?", {run.id}).rows)
-      run.params[as_text(row[0])] = as_text(row[1]);
-    for (const auto& row :
-         db.execute("SELECT node, key, value FROM latest_metrics WHERE run_id = ?", {run.id}).rows)
-      run.final_metrics[as_text(row[0]) + "." + as_text(row[1])] = as_real(row[2]);
+    run.params = std::move(params[run.id]);
+    for (const auto& m : metrics[run.id]) run.final_metrics[m.node + "." + m.key] = m.value;
   }
 }
 
@@ -326,7 +275,7 @@ std::pair<std::string, std::string> split_metric(const std::string& name) {
 bool group_less(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     if (a[i] == b[i]) continue;
-    auto na = parse_number(a[i]), nb = parse_number(b[i]);
+    auto na = parse_double(a[i]), nb = parse_double(b[i]);
     if (na && nb && *na != *nb) return *na < *nb;
     return a[i] < b[i];
   }
@@ -351,11 +300,11 @@ std::vector<int64_t> parse_run_ids(const std::string& text) {
     return ConfigError(kCommandLine, "--runs",
                        fmt::format("expected run ids like 3,5,10-12, got \"{}\"", text));
   };
-  auto number = [&](std::string s) {
-    s.erase(0, s.find_first_not_of(' '));
-    s.erase(s.find_last_not_of(' ') + 1);
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) throw bad();
-    return static_cast<int64_t>(std::stoll(s));
+  auto number = [&](const std::string& s) {
+    const std::string digits = trim(s);
+    const auto id = parse_int64(digits);
+    if (!id || digits.find_first_not_of("0123456789") != std::string::npos) throw bad();
+    return *id;
   };
   size_t start = 0;
   while (start <= text.size()) {
@@ -378,16 +327,9 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   if (!fs::exists(db_path))
     throw ConfigError(SourceLocation{db_path.string()}, "",
                       "no results database here yet; run a spec first or pass --workspace");
-  {
-    // An older file lacks latest_metrics (and what filters read); opening it read-write once
-    // migrates it, as any command that opens the store does.
-    tracking::ReadOnlyDb probe(db_path);
-    if (probe.schema_version() < tracking::latest_schema_version())
-      tracking::Store migrate(db_path);
-  }
-  const tracking::ReadOnlyDb db(db_path);
-  Selection sel = select_runs(db, q);
-  read_run_details(db, sel.runs);
+  const tracking::RunReader reader(db_path);  // migrates an older file first
+  Selection sel = select_runs(reader, q);
+  read_run_details(reader, sel.runs);
 
   const KnownNames known = known_names(sel.runs);
   // A metric family "NODE.KEY@*" (NODE may be "*"): one metric per value of the suffix, e.g.
@@ -426,7 +368,7 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
       if (auto it = r.params.find(x.name); it != r.params.end()) {
         x_text[r.id] = it->second;
         categories.insert(it->second);
-        numeric = numeric && parse_number(it->second).has_value();
+        numeric = numeric && parse_double(it->second).has_value();
       }
     }
     if (!numeric) data.x_categories.assign(categories.begin(), categories.end());
@@ -465,7 +407,7 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
       for (const auto& [name, value] : r.final_metrics) {
         const auto [node, key] = split_metric(name);
         if ((family_node != "*" && node != family_node) || key.rfind(family_key, 0) != 0) continue;
-        auto suffix = parse_number(key.substr(family_key.size()));
+        auto suffix = parse_double(key.substr(family_key.size()));
         if (!suffix || !std::isfinite(value)) continue;
         GroupKey node_key = key_with_node(key_of(r), family_node == "*" ? node : "");
         by_group[node_key][*suffix].push_back({*suffix, value, r.id});
@@ -475,17 +417,8 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
       continue;
     }
     if (x.kind == Kind::kStep) {
-      const auto series = db.execute(
-          "SELECT step, value FROM metrics WHERE run_id = ? AND node = ? AND key = ? "
-          "ORDER BY step, id",
-          {r.id, y_node, y_key});
-      for (const auto& row : series.rows) {
-        const double step = static_cast<double>(as_int(row[0]));
-        const double value = as_real(row[1]);
-        // A step logged twice keeps its last value (the rule latest_metrics uses).
-        if (!obs.empty() && obs.back().x == step) obs.pop_back();
-        obs.push_back({step, value, r.id});
-      }
+      for (const auto& p : reader.metric_history(r.id, y_node, y_key))
+        obs.push_back({static_cast<double>(p.step), p.value, r.id});
     } else {
       auto y_it = r.final_metrics.find(y.name);
       std::optional<double> xv;
@@ -493,7 +426,7 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
         if (auto it = r.final_metrics.find(x.name); it != r.final_metrics.end()) xv = it->second;
       } else if (auto it = x_text.find(r.id); it != x_text.end()) {
         if (data.x_categories.empty()) {
-          xv = parse_number(it->second);
+          xv = parse_double(it->second);
         } else {
           auto pos =
               std::lower_bound(data.x_categories.begin(), data.x_categories.end(), it->second);

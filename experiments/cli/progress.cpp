@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
+
 namespace flowlab::cli {
 
 ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes, std::optional<bool> tty)
@@ -17,13 +19,6 @@ ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nod
       compact_(total_nodes > kCompactAbove),
       start_(std::chrono::steady_clock::now()),
       last_overall_(start_) {}
-
-namespace {
-std::string clock_time(double seconds) {
-  const long s = std::lround(std::max(0.0, seconds));
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-}  // namespace
 
 void ProgressPrinter::print_overall(bool force) {
   using namespace std::chrono;
@@ -38,9 +33,10 @@ void ProgressPrinter::print_overall(bool force) {
   if (failed_) line += fmt::format(", {} failed", failed_);
   if (skipped_) line += fmt::format(", {} skipped", skipped_);
   if (killed_) line += fmt::format(", {} killed", killed_);
-  line += fmt::format("  {} elapsed", clock_time(elapsed));
+  line += fmt::format("  {} elapsed", format_duration(elapsed));
   if (done_ > 0 && done_ < total_)
-    line += fmt::format(", about {} left", clock_time(elapsed * static_cast<double>(total_ - done_) / done_));
+    line += fmt::format(", about {} left",
+                        format_duration(elapsed * static_cast<double>(total_ - done_) / done_));
   if (tty_) {
     out_ << "\r\033[K" << line << std::flush;
     live_line_ = true;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "experiments/cli/app.h"
+#include "experiments/cli/commands.h"
 #include "common/error.h"
 #include "tracking/store.h"
 
@@ -105,26 +106,6 @@ std::string cell_text(const SqlValue& v, Format format, bool is_time) {
   if (const auto* d = std::get_if<double>(&v))
     return is_time && format == Format::kTable ? format_local_time(*d) : real_text(*d, format);
   return std::get<std::string>(v);
-}
-
-int64_t resolve_run(const tracking::Store& store, const std::string& ref) {
-  if (ref == "last") {
-    auto runs = store.list_runs(1);
-    if (runs.empty()) throw ConfigError(SourceLocation{"command line"}, "RUN", "there are no runs yet");
-    return runs.front().id;
-  }
-  int64_t id = 0;
-  try {
-    size_t used = 0;
-    id = std::stoll(ref, &used);
-    if (used != ref.size()) throw std::invalid_argument(ref);
-  } catch (const std::exception&) {
-    throw ConfigError(SourceLocation{"command line"}, "RUN",
-                      "expected a run id or 'last', got \"" + ref + "\"");
-  }
-  if (!store.get_run(id))
-    throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", id));
-  return id;
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "experiments/cli/table.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <ctime>
 #include <cstdint>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace flowlab::cli {
 
@@ -58,13 +58,6 @@ static std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-// Display width of UTF-8 text (counts code points, not bytes).
-static size_t display_width(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 void print(const Table& t, Format format, std::ostream& out) {
   auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
   switch (format) {
@@ -85,20 +78,13 @@ void print(const Table& t, Format format, std::ostream& out) {
           const std::string& v = row[c];
           if (is_numeric(c) && !v.empty()) {
             // Whole numbers (ids, counts) stay integers: "id": 4, not 4.0.
-            int64_t whole = 0;
-            const auto parsed = std::from_chars(v.data(), v.data() + v.size(), whole);
-            if (parsed.ec == std::errc() && parsed.ptr == v.data() + v.size()) {
-              obj[t.columns[c]] = whole;
+            if (const auto whole = parse_int64(v)) {
+              obj[t.columns[c]] = *whole;
               continue;
             }
-            try {
-              size_t used = 0;
-              double d = std::stod(v, &used);
-              if (used == v.size() && std::isfinite(d)) {
-                obj[t.columns[c]] = d;
-                continue;
-              }
-            } catch (const std::exception&) {
+            if (const auto d = parse_double(v)) {
+              obj[t.columns[c]] = *d;
+              continue;
             }
           }
           obj[t.columns[c]] = v.empty() && is_numeric(c) ? nlohmann::ordered_json(nullptr)

@@ -1,5 +1,5 @@
-#include "plot/plot.h"
-
+// The plot model as SVG: layout, axes, series, error bars and bands, legend placement (the third
+// section of plot.h).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -10,234 +10,21 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
+#include "plot/plot.h"
+#include "plot/tick_math.h"
 
 namespace flowlab::plot {
 namespace {
 
-// Slack for "is this multiple of the step inside [lo, hi]" so that 0.3 / 0.1 = 2.9999999999999996
-// still counts as 3.
-constexpr double kEps = 1e-9;
+using internal::kEps;
+using internal::pow10;
+using internal::scaled;
+using internal::short_number;
+
 constexpr double kPi = 3.14159265358979323846;
 
-// 10^e as the double nearest to the decimal: exact for |e| <= 22, and dividing by an exact power
-// rounds correctly, so ticks built as k / 10^e print as the short decimals they are.
-double pow10(int e) {
-  double p = 1;
-  for (int i = 0; i < std::abs(e); ++i) p *= 10;
-  return e >= 0 ? p : 1 / p;
-}
-
-// k * mantissa * 10^e with one rounding, so ticks are clean decimals (0.3, not
-// 0.30000000000000004).
-double scaled(double k_times_mantissa, int e) {
-  return e >= 0 ? k_times_mantissa * pow10(e) : k_times_mantissa / pow10(-e);
-}
-
-// Finds the 1-2-5 step as (mantissa, exponent) pair; nice_step and nice_ticks share it.
-std::pair<int, int> nice_step_parts(double lo, double hi, int max_ticks) {
-  const double span = hi - lo;
-  // Start one decade below the step that would give max_ticks intervals: surely too small.
-  int e = static_cast<int>(std::floor(std::log10(span / max_ticks))) - 1;
-  for (;; ++e) {
-    for (int m : {1, 2, 5}) {
-      const double step = scaled(m, e);
-      const double count = std::floor(hi / step + kEps) - std::ceil(lo / step - kEps) + 1;
-      if (count <= max_ticks) return {m, e};
-    }
-  }
-}
-
-const char* const kSuperscripts[] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
-
-std::string superscript(int n) {
-  std::string digits = std::to_string(std::abs(n)), out = n < 0 ? "⁻" : "";
-  for (char c : digits) out += kSuperscripts[c - '0'];
-  return out;
-}
-
-// A typographic minus: "−0.5" reads better than "-0.5" and has the width of a digit.
-std::string with_minus(std::string s) {
-  if (!s.empty() && s[0] == '-') s.replace(0, 1, "−");
-  return s;
-}
-
-// Shortest text that reads back as v, at most 6 significant digits.
-std::string short_number(double v) {
-  return with_minus(fmt::format("{}", std::stod(fmt::format("{:.6g}", v))));
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Ticks
-
-double nice_step(double lo, double hi, int max_ticks) {
-  auto [m, e] = nice_step_parts(lo, hi, max_ticks);
-  return scaled(m, e);
-}
-
-std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
-  auto [m, e] = nice_step_parts(lo, hi, max_ticks);
-  const double step = scaled(m, e);
-  std::vector<double> ticks;
-  const auto first = static_cast<long long>(std::ceil(lo / step - kEps));
-  const auto last = static_cast<long long>(std::floor(hi / step + kEps));
-  for (long long k = first; k <= last; ++k)
-    ticks.push_back(k == 0 ? 0.0 : scaled(static_cast<double>(k * m), e));
-  return ticks;
-}
-
-std::vector<double> log_ticks(double lo, double hi, int max_ticks) {
-  const int k_lo = static_cast<int>(std::ceil(std::log10(lo) - kEps));
-  const int k_hi = static_cast<int>(std::floor(std::log10(hi) + kEps));
-  const int decades = k_hi - k_lo + 1;
-  std::vector<double> ticks;
-  if (decades >= 3) {
-    // Every m-th decade, on exponents divisible by m so that 10^0 stays a tick when it is in range.
-    const int m = (decades + max_ticks - 1) / max_ticks;
-    int k = k_lo;
-    while (((k % m) + m) % m != 0) ++k;
-    for (; k <= k_hi; k += m) ticks.push_back(pow10(k));
-    return ticks;
-  }
-  // Under three decades: 1-2-5 multiples, thinned if they are too many.
-  for (const std::vector<int>& mantissas : std::vector<std::vector<int>>{{1, 2, 5}, {1, 5}, {1}}) {
-    ticks.clear();
-    for (int k = k_lo - 1; k <= k_hi; ++k)
-      for (int m : mantissas) {
-        const double t = scaled(m, k);
-        if (t >= lo * (1 - kEps) && t <= hi * (1 + kEps)) ticks.push_back(t);
-      }
-    if (static_cast<int>(ticks.size()) <= max_ticks) break;
-  }
-  if (ticks.size() < 2) return nice_ticks(lo, hi, max_ticks);
-  return ticks;
-}
-
-std::vector<std::string> linear_tick_labels(const std::vector<double>& ticks) {
-  if (ticks.empty()) return {};
-  const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : std::max(std::fabs(ticks[0]), 1.0);
-  double largest = 0;
-  for (double t : ticks) largest = std::max(largest, std::fabs(t));
-  double divisor = 1;
-  const char* suffix = "";
-  if (largest >= 1e10)
-    divisor = 1e9, suffix = "G";
-  else if (largest >= 1e7)
-    divisor = 1e6, suffix = "M";
-  else if (largest >= 1e4)
-    divisor = 1e3, suffix = "k";
-  const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step / divisor) - kEps)));
-  std::vector<std::string> labels;
-  for (double t : ticks) {
-    if (std::fabs(t) < step * kEps) t = 0;  // no "-0.0"
-    labels.push_back(decimals > 5 ? with_minus(fmt::format("{:g}", t))
-                                  : with_minus(fmt::format("{:.{}f}", t / divisor, decimals)) +
-                                        (t == 0 ? "" : suffix));
-  }
-  return labels;
-}
-
-std::vector<std::string> log_tick_labels(const std::vector<double>& ticks) {
-  const bool plain = std::all_of(ticks.begin(), ticks.end(),
-                                 [](double t) { return t >= 1e-3 * (1 - kEps) && t <= 1e9; });
-  std::vector<std::string> labels;
-  for (double t : ticks) {
-    if (plain) {
-      if (t >= 1e6)
-        labels.push_back(short_number(t / 1e6) + "M");
-      else if (t >= 1e4)
-        labels.push_back(short_number(t / 1e3) + "k");
-      else
-        labels.push_back(short_number(t));
-      continue;
-    }
-    const int e = static_cast<int>(std::floor(std::log10(t) + kEps));
-    const double mantissa = t / pow10(e);
-    const std::string power = "10" + superscript(e);
-    labels.push_back(std::fabs(mantissa - 1) < 1e-6 ? power : short_number(mantissa) + "×" + power);
-  }
-  return labels;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Aggregation
-
-Agg parse_agg(const std::string& name) {
-  if (name == "mean") return Agg::kMean;
-  if (name == "median") return Agg::kMedian;
-  throw ConfigError(SourceLocation{"command line"}, "--agg",
-                    "expected mean or median, got \"" + name + "\"",
-                    did_you_mean(name, {"mean", "median"}));
-}
-
-ErrorBar parse_error_bar(const std::string& name) {
-  if (name == "std") return ErrorBar::kStd;
-  if (name == "sem") return ErrorBar::kSem;
-  if (name == "minmax") return ErrorBar::kMinMax;
-  if (name == "none") return ErrorBar::kNone;
-  throw ConfigError(SourceLocation{"command line"}, "--error",
-                    "expected std, sem, minmax or none, got \"" + name + "\"",
-                    did_you_mean(name, {"std", "sem", "minmax", "none"}));
-}
-
-std::string to_string(Agg agg) { return agg == Agg::kMean ? "mean" : "median"; }
-
-std::string to_string(ErrorBar error) {
-  switch (error) {
-    case ErrorBar::kNone:
-      return "none";
-    case ErrorBar::kStd:
-      return "std";
-    case ErrorBar::kSem:
-      return "sem";
-    case ErrorBar::kMinMax:
-      return "minmax";
-  }
-  return "?";
-}
-
-Stats describe(std::vector<double> values) {
-  Stats s;
-  s.n = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  s.min = values.front();
-  s.max = values.back();
-  const size_t mid = s.n / 2;
-  s.median = s.n % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(s.n);
-  // Two passes (mean first) rather than sum of squares: no cancellation when values are close.
-  double squares = 0;
-  for (double v : values) squares += (v - s.mean) * (v - s.mean);
-  s.std = s.n > 1 ? std::sqrt(squares / static_cast<double>(s.n - 1)) : 0.0;
-  s.sem = s.std / std::sqrt(static_cast<double>(s.n));
-  return s;
-}
-
-Point summarize(double x, const Stats& stats, Agg agg, ErrorBar error) {
-  Point p;
-  p.x = x;
-  p.n = stats.n;
-  p.y = agg == Agg::kMean ? stats.mean : stats.median;
-  p.lo = p.hi = p.y;
-  switch (error) {
-    case ErrorBar::kNone:
-      break;
-    case ErrorBar::kStd:
-      p.lo = p.y - stats.std, p.hi = p.y + stats.std;
-      break;
-    case ErrorBar::kSem:
-      p.lo = p.y - stats.sem, p.hi = p.y + stats.sem;
-      break;
-    case ErrorBar::kMinMax:
-      p.lo = stats.min, p.hi = stats.max;
-      break;
-  }
-  return p;
-}
 
 // ---------------------------------------------------------------------------------------------
 // SVG
@@ -378,8 +165,7 @@ std::string ellipsize(const std::string& s, size_t max_code_points) {
 // the image.
 std::string fit_width(const std::string& s, double font, double max_px) {
   if (text_width(s, font) <= max_px) return s;
-  size_t code_points = 0;
-  for (unsigned char c : s) code_points += (c & 0xC0) != 0x80;
+  size_t code_points = display_width(s);
   while (code_points > 1) {
     std::string cut = ellipsize(s, --code_points);
     if (text_width(cut, font) <= max_px) return cut;
@@ -582,9 +368,11 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
   if (spec.x_categories.empty() && !spec.x_ticks.empty()) {
     l.x.ticks.clear();
     for (double t : spec.x_ticks)
-      if (t >= l.x.lo && t <= l.x.hi && (l.x.scale == Scale::kLinear || t > 0)) l.x.ticks.push_back(t);
+      if (t >= l.x.lo && t <= l.x.hi && (l.x.scale == Scale::kLinear || t > 0))
+        l.x.ticks.push_back(t);
     std::sort(l.x.ticks.begin(), l.x.ticks.end());
-    l.x.labels = l.x.scale == Scale::kLog ? log_tick_labels(l.x.ticks) : linear_tick_labels(l.x.ticks);
+    l.x.labels =
+        l.x.scale == Scale::kLog ? log_tick_labels(l.x.ticks) : linear_tick_labels(l.x.ticks);
     l.x.minor.clear();
   }
   if (spec.x_categories.empty() && (spec.x_ticks.empty() || l.x.ticks.empty())) {

@@ -1,0 +1,75 @@
+#include "common/text.h"
+
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+namespace flowlab {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// from_chars does the conversion (exact, locale-independent); the syntax is checked here because
+// from_chars also takes "inf", "nan" and "infinity", and no leading '+'.
+std::optional<double> parse_decimal(std::string_view text, bool allow_overflow) {
+  std::string_view s = text;
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  const size_t mantissa = !s.empty() && s.front() == '-' ? 1 : 0;
+  if (s.size() <= mantissa || !(is_digit(s[mantissa]) || s[mantissa] == '.')) return std::nullopt;
+  if (s.size() != text.size() && mantissa) return std::nullopt;  // "+-1"
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ptr != s.data() + s.size()) return std::nullopt;
+  if (r.ec == std::errc::result_out_of_range) {
+    // 1e999 is +-inf, 1e-999 is 0: tell them apart by the exponent's sign.
+    const bool negative = mantissa == 1;
+    const size_t e = s.find_first_of("eE");
+    const bool tiny = e != std::string_view::npos && e + 1 < s.size() && s[e + 1] == '-';
+    if (tiny) return negative ? -0.0 : 0.0;
+    if (!allow_overflow) return std::nullopt;
+    return negative ? -HUGE_VAL : HUGE_VAL;
+  }
+  if (r.ec != std::errc()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::optional<double> parse_double(std::string_view text) { return parse_decimal(text, false); }
+
+std::optional<double> parse_double_or_inf(std::string_view text) {
+  return parse_decimal(text, true);
+}
+
+std::optional<int64_t> parse_int64(std::string_view text) {
+  int64_t v = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size())
+    return std::nullopt;
+  return v;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string trim(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\n";
+  const size_t first = text.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return "";
+  const size_t last = text.find_last_not_of(kBlanks);
+  return std::string(text.substr(first, last - first + 1));
+}
+
+size_t display_width(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace flowlab

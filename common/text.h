@@ -1,0 +1,37 @@
+#pragma once
+// String and number helpers every layer needs: one decimal syntax for "is this text a number"
+// (params, filter values, table cells), joining and trimming, and the width of UTF-8 text.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flowlab {
+
+/// The number the whole of `text` spells in decimal syntax: [+-] digits [. digits] [e [+-] digits]
+/// (a digit on at least one side of the point). Locale-independent, unlike std::stod; blanks, hex,
+/// "inf" and "nan" are not numbers. A value too small for a double reads as 0; one too large for
+/// a double, and any other text, gives nullopt.
+std::optional<double> parse_double(std::string_view text);
+
+/// As parse_double, but a value too large for a double is +-infinity (so that a filter's
+/// "x < 1e999" still means something).
+std::optional<double> parse_double_or_inf(std::string_view text);
+
+/// The integer the whole of `text` spells in base 10 (an optional '-', then digits), when it fits
+/// in 64 bits; else nullopt.
+std::optional<int64_t> parse_int64(std::string_view text);
+
+/// `parts` with `separator` between each two.
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
+/// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
+std::string trim(std::string_view text);
+
+/// Terminal columns of UTF-8 `text`: one per code point (continuation bytes take none). Right for
+/// the Latin, Greek and symbol characters flowlab prints; wide CJK glyphs would count as one.
+size_t display_width(std::string_view text);
+
+}  // namespace flowlab

@@ -1,0 +1,70 @@
+// Tests for the shared string and number helpers (common/text.cpp).
+#include "common/text.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+using flowlab::display_width;
+using flowlab::join;
+using flowlab::parse_double;
+using flowlab::parse_double_or_inf;
+using flowlab::parse_int64;
+using flowlab::trim;
+
+BOOST_AUTO_TEST_SUITE(common_text)
+
+BOOST_AUTO_TEST_CASE(parse_double_reads_the_whole_text_in_decimal_syntax) {
+  BOOST_TEST(parse_double("0.01").value() == 0.01);
+  BOOST_TEST(parse_double("1e-3").value() == 0.001);
+  BOOST_TEST(parse_double("-.5").value() == -0.5);
+  BOOST_TEST(parse_double("+7").value() == 7.0);
+  BOOST_TEST(parse_double("3.").value() == 3.0);
+  BOOST_TEST(parse_double("1.e2").value() == 100.0);
+  BOOST_TEST(parse_double("-2E+3").value() == -2000.0);
+  // Params are stored with 17 significant digits; they must read back as the same double.
+  BOOST_TEST(parse_double("0.10000000000000001").value() == 0.1);
+  for (const char* junk :
+       {"",  " 1", "1 ", "0x10", "inf", "-inf", "nan",   "infinity", "1e",    "1e+",
+        ".", "-",  "+",  "+-1",  "-+1", "++1",  "12abc", "1,5",      "1e999", "-1e999"})
+    BOOST_TEST(!parse_double(junk).has_value(), "accepted '" << junk << "'");
+}
+
+BOOST_AUTO_TEST_CASE(underflow_reads_as_signed_zero_and_overflow_as_infinity_on_request) {
+  BOOST_TEST(parse_double("1e-999").value() == 0.0);
+  BOOST_TEST(std::signbit(parse_double("-1e-999").value()));
+  BOOST_TEST(parse_double_or_inf("1e999").value() == std::numeric_limits<double>::infinity());
+  BOOST_TEST(parse_double_or_inf("-1e999").value() == -std::numeric_limits<double>::infinity());
+  BOOST_TEST(parse_double_or_inf("2.5").value() == 2.5);
+  BOOST_TEST(!parse_double_or_inf("inf").has_value());
+  BOOST_TEST(!parse_double_or_inf("1e").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(parse_int64_takes_whole_base_10_integers_that_fit) {
+  BOOST_TEST(parse_int64("0").value() == 0);
+  BOOST_TEST(parse_int64("-42").value() == -42);
+  BOOST_TEST(parse_int64("9223372036854775807").value() == std::numeric_limits<int64_t>::max());
+  for (const char* junk :
+       {"", " 1", "1 ", "+1", "1.0", "1e3", "0x1", "9223372036854775808", "-", "12abc"})
+    BOOST_TEST(!parse_int64(junk).has_value(), "accepted '" << junk << "'");
+}
+
+BOOST_AUTO_TEST_CASE(join_and_trim) {
+  BOOST_TEST(join({}, ", ") == "");
+  BOOST_TEST(join({"a"}, ", ") == "a");
+  BOOST_TEST(join({"a", "", "c"}, ", ") == "a, , c");
+  BOOST_TEST(trim("  a b \t\r\n") == "a b");
+  BOOST_TEST(trim(" \t ") == "");
+  BOOST_TEST(trim("x") == "x");
+}
+
+BOOST_AUTO_TEST_CASE(display_width_counts_code_points) {
+  BOOST_TEST(display_width("") == 0u);
+  BOOST_TEST(display_width("abc") == 3u);
+  BOOST_TEST(display_width("±0.5 ×10⁻⁶") == 10u);  // 2- and 3-byte sequences count once
+  BOOST_TEST(display_width("…") == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,327 @@
+// A parsed filter, columns and sort keys as one parameterised SQL statement over the results
+// database (compile_query), and running it (run_query).
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "tracking/filter.h"
+#include "tracking/query.h"
+#include "tracking/store.h"
+
+namespace flowlab::tracking {
+namespace {
+
+using filter::Comparison;
+using filter::Expr;
+using filter::find_attribute;
+using filter::Literal;
+using filter::Op;
+
+// LIKE's wildcards (% and _) as a GLOB pattern: GLOB is SQLite's case-sensitive matcher, LIKE is
+// ASCII case-insensitive. GLOB's own metacharacters are bracketed so they match themselves.
+std::string like_to_glob(const std::string& like) {
+  std::string out;
+  for (char c : like) {
+    switch (c) {
+      case '%':
+        out += '*';
+        break;
+      case '_':
+        out += '?';
+        break;
+      case '*':
+        out += "[*]";
+        break;
+      case '?':
+        out += "[?]";
+        break;
+      case '[':
+        out += "[[]";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+const char* op_sql(Op op) {
+  switch (op) {
+    case Op::kEq:
+      return " = ";
+    case Op::kNe:
+      return " != ";
+    case Op::kLt:
+      return " < ";
+    case Op::kLe:
+      return " <= ";
+    case Op::kGt:
+      return " > ";
+    case Op::kGe:
+      return " >= ";
+    default:
+      return " ? ";  // unreachable: LIKE/ILIKE/IN are emitted separately
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL generation. add() takes only string literals written in this file; everything that came
+// from the user goes through bind(). That split is what keeps a filter from changing the SQL.
+
+class SqlBuilder {
+ public:
+  template <size_t N>
+  SqlBuilder& add(const char (&fixed)[N]) {
+    sql_.append(fixed, N - 1);
+    return *this;
+  }
+  SqlBuilder& add_fixed(const char* fixed_from_this_file) {  // e.g. an Attribute::sql
+    sql_ += fixed_from_this_file;
+    return *this;
+  }
+  SqlBuilder& bind(SqlValue v) {
+    sql_ += '?';
+    binds_.push_back(std::move(v));
+    return *this;
+  }
+  SqlBuilder& name(char prefix, size_t index) {  // generated column names: c0, s1, ...
+    sql_ += prefix;
+    sql_ += std::to_string(index);
+    return *this;
+  }
+  CompiledQuery finish(std::vector<Field> columns) {
+    return CompiledQuery{std::move(sql_), std::move(binds_), std::move(columns)};
+  }
+
+ private:
+  std::string sql_;
+  std::vector<SqlValue> binds_;
+};
+
+// `IN (?, ?, ...)` over `values`, each bound as produced by `as_value`.
+template <typename F>
+void emit_list(SqlBuilder& b, const std::vector<Literal>& values, bool negated, F as_value) {
+  b.add_fixed(negated ? " NOT IN (" : " IN (");
+  bool first = true;
+  for (const auto& v : values) {
+    if (auto bound = as_value(v)) {
+      if (!first) b.add(", ");
+      b.bind(std::move(*bound));
+      first = false;
+    }
+  }
+  b.add(")");
+}
+
+void emit_numeric_predicate(SqlBuilder& b, const char* column, const Comparison& c) {
+  b.add("(").add_fixed(column);
+  if (c.op == Op::kIn) {
+    emit_list(b, c.values, c.negated,
+              [](const Literal& v) { return std::optional<SqlValue>(*v.number); });
+  } else {
+    b.add_fixed(op_sql(c.op)).bind(*c.values.front().number);
+  }
+  b.add(")");
+}
+
+// Text comparison; with `numeric_aware` (params, tags), a stored number meets a number in the
+// filter as a number.
+void emit_text_predicate(SqlBuilder& b, const char* column, const Comparison& c,
+                         bool numeric_aware) {
+  if (c.op == Op::kLike || c.op == Op::kILike) {
+    b.add("(").add_fixed(column);
+    if (c.op == Op::kLike) {
+      b.add_fixed(c.negated ? " NOT GLOB " : " GLOB ").bind(like_to_glob(c.values.front().text));
+    } else {
+      b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ").bind(c.values.front().text);
+    }
+    b.add(")");
+    return;
+  }
+  const bool any_number = std::any_of(c.values.begin(), c.values.end(),
+                                      [](const Literal& v) { return v.number.has_value(); });
+  auto as_text = [](const Literal& v) { return std::optional<SqlValue>(v.text); };
+  if (!numeric_aware || !any_number) {
+    b.add("(").add_fixed(column);
+    if (c.op == Op::kIn) {
+      emit_list(b, c.values, c.negated, as_text);
+    } else {
+      b.add_fixed(op_sql(c.op)).bind(c.values.front().text);
+    }
+    b.add(")");
+    return;
+  }
+  // Text when the stored value is not a number, else numbers (only the numeric list items).
+  b.add("(CASE WHEN flowlab_number(").add_fixed(column).add(") IS NULL THEN ").add_fixed(column);
+  if (c.op == Op::kIn) {
+    emit_list(b, c.values, c.negated, as_text);
+  } else {
+    b.add_fixed(op_sql(c.op)).bind(c.values.front().text);
+  }
+  b.add(" ELSE flowlab_number(").add_fixed(column).add(")");
+  if (c.op == Op::kIn) {
+    emit_list(b, c.values, c.negated, [](const Literal& v) {
+      return v.number ? std::optional<SqlValue>(*v.number) : std::nullopt;
+    });
+  } else {
+    b.add_fixed(op_sql(c.op)).bind(*c.values.front().number);
+  }
+  b.add(" END)");
+}
+
+void emit_comparison(SqlBuilder& b, const Comparison& c) {
+  switch (c.field.kind) {
+    case FieldKind::kMetric:
+      // Any matching series satisfies it; with a node there is at most one (the primary key).
+      b.add("EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.key = ")
+          .bind(c.field.key);
+      if (!c.field.node.empty()) b.add(" AND lm.node = ").bind(c.field.node);
+      b.add(" AND ");
+      emit_numeric_predicate(b, "lm.value", c);
+      b.add(")");
+      return;
+    case FieldKind::kParam:
+      b.add("EXISTS (SELECT 1 FROM params pv WHERE pv.run_id = r.id AND pv.key = ")
+          .bind(c.field.key);
+      b.add(" AND ");
+      emit_text_predicate(b, "pv.value", c, true);
+      b.add(")");
+      return;
+    case FieldKind::kTag:
+      b.add("EXISTS (SELECT 1 FROM tags tv WHERE tv.run_id = r.id AND tv.key = ").bind(c.field.key);
+      b.add(" AND ");
+      emit_text_predicate(b, "tv.value", c, true);
+      b.add(")");
+      return;
+    case FieldKind::kAttribute:
+      if (std::string(c.attribute->type) == "text")
+        emit_text_predicate(b, c.attribute->sql, c, false);
+      else
+        emit_numeric_predicate(b, c.attribute->sql, c);
+      return;
+  }
+}
+
+void emit_expr(SqlBuilder& b, const Expr& e) {
+  if (e.kind == Expr::kCompare) {
+    emit_comparison(b, e.cmp);
+    return;
+  }
+  b.add("(");
+  for (size_t i = 0; i < e.children.size(); ++i) {
+    if (i) b.add_fixed(e.kind == Expr::kAnd ? " AND " : " OR ");
+    emit_expr(b, e.children[i]);
+  }
+  b.add(")");
+}
+
+// The value of `f` for run r, as a scalar SQL expression.
+void emit_value(SqlBuilder& b, const Field& f) {
+  switch (f.kind) {
+    case FieldKind::kMetric:
+      if (!f.node.empty()) {
+        b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.node = ")
+            .bind(f.node)
+            .add(" AND lm.key = ")
+            .bind(f.key)
+            .add(")");
+      } else {  // several nodes may log KEY: the most recently logged one stands for the run
+        b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.key = ")
+            .bind(f.key)
+            .add(" ORDER BY lm.timestamp DESC, lm.node LIMIT 1)");
+      }
+      return;
+    case FieldKind::kParam:
+      b.add("(SELECT pv.value FROM params pv WHERE pv.run_id = r.id AND pv.key = ")
+          .bind(f.key)
+          .add(")");
+      return;
+    case FieldKind::kTag:
+      b.add("(SELECT tv.value FROM tags tv WHERE tv.run_id = r.id AND tv.key = ")
+          .bind(f.key)
+          .add(")");
+      return;
+    case FieldKind::kAttribute:
+      b.add_fixed(find_attribute(f.key)->sql);
+      return;
+  }
+}
+
+}  // namespace
+
+CompiledQuery compile_query(const RunQuery& query) {
+  // Parse everything first: a mistake anywhere is reported before any SQL exists.
+  const std::optional<Expr> where = filter::parse(query.filter);
+  std::vector<SortKey> sort;
+  for (const auto& s : query.sort) {
+    auto keys = parse_sort(s);
+    sort.insert(sort.end(), keys.begin(), keys.end());
+  }
+  std::vector<Field> columns;
+  const bool blank_columns = std::all_of(query.columns.begin(), query.columns.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c));
+  });
+  if (!blank_columns) {
+    columns = parse_columns(query.columns);
+  } else {
+    for (const char* a : {"id", "experiment", "name", "status"})
+      columns.push_back(Field{FieldKind::kAttribute, "", a});
+    if (where) filter::collect_fields(*where, columns);
+    for (const auto& k : sort)
+      if (std::find(columns.begin(), columns.end(), k.field) == columns.end())
+        columns.push_back(k.field);
+  }
+
+  // The inner query computes every column and sort key once per matching run; the outer one
+  // orders by the sort keys (runs missing a key last) and keeps the requested columns.
+  SqlBuilder b;
+  b.add("SELECT ");
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) b.add(", ");
+    b.name('c', i);
+  }
+  b.add(" FROM (SELECT ");
+  for (size_t i = 0; i < columns.size(); ++i) {
+    emit_value(b, columns[i]);
+    b.add(" AS ").name('c', i).add(", ");
+  }
+  for (size_t i = 0; i < sort.size(); ++i) {
+    emit_value(b, sort[i].field);
+    b.add(" AS ").name('s', i).add(", ");
+  }
+  b.add(
+      "r.start_time AS start_, r.id AS id_ FROM runs r JOIN experiments e ON e.id = "
+      "r.experiment_id");
+  if (where) {
+    b.add(" WHERE ");
+    emit_expr(b, *where);
+  }
+  b.add(") ORDER BY ");
+  for (size_t i = 0; i < sort.size(); ++i) {
+    const char* dir = sort[i].descending ? " DESC, " : " ASC, ";
+    b.name('s', i).add(" IS NULL, ");
+    if (sort[i].field.kind == FieldKind::kParam || sort[i].field.kind == FieldKind::kTag) {
+      // Numbers (in numeric order) before other text (in text order).
+      b.add("flowlab_number(").name('s', i).add(") IS NULL, ");
+      b.add("flowlab_number(").name('s', i).add(")").add_fixed(dir);
+    }
+    b.name('s', i).add_fixed(dir);
+  }
+  b.add("start_ DESC, id_ DESC LIMIT ").bind(int64_t{query.limit > 0 ? query.limit : -1});
+  return b.finish(std::move(columns));
+}
+
+QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query) {
+  CompiledQuery q = compile_query(query);
+  if (db.schema_version() < 3)
+    throw StoreError(
+        fmt::format("the database is at schema version {}; queries need version 3 "
+                    "(any flowlab command that opens it read-write upgrades it)",
+                    db.schema_version()));
+  ResultSet rs = db.execute(q.sql, q.binds);
+  return QueryResult{std::move(q.columns), std::move(rs.rows)};
+}
+
+}  // namespace flowlab::tracking

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <ctime>
 #include <fstream>
+#include <map>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "tracking/reader.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {
@@ -30,14 +33,21 @@ tracking::Store open_existing(const fs::path& workspace) {
   return tracking::Store(db);
 }
 
-std::string headline(const tracking::Store& store, int64_t run_id) {
-  // The most telling final number: an evaluator's accuracy if there is one, else a test accuracy.
-  std::string fallback;
-  for (const auto& m : store.final_metrics(run_id)) {
-    if (m.key == "accuracy") return format_number(m.value);
-    if (m.key == "test_accuracy" && fallback.empty()) fallback = format_number(m.value);
+// The most telling final number of each run: an evaluator's accuracy if there is one, else a test
+// accuracy. One read for every run a table lists.
+std::map<int64_t, std::string> headlines(const fs::path& workspace,
+                                         const std::vector<int64_t>& ids) {
+  std::map<int64_t, std::string> out;
+  const tracking::RunReader reader(workspace / "runs.db");
+  for (const auto& [id, metrics] : reader.final_metrics(ids)) {
+    std::string accuracy, test_accuracy;
+    for (const auto& m : metrics) {
+      if (m.key == "accuracy" && accuracy.empty()) accuracy = format_number(m.value);
+      if (m.key == "test_accuracy" && test_accuracy.empty()) test_accuracy = format_number(m.value);
+    }
+    out[id] = accuracy.empty() ? test_accuracy : accuracy;
   }
-  return fallback;
+  return out;
 }
 
 }  // namespace
@@ -106,10 +116,14 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
   Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
           {},
           {true, false, false, false, false, true, true, false}};
-  for (const auto& r : store.list_runs(limit)) {
+  const auto runs = store.list_runs(limit);
+  std::vector<int64_t> ids;
+  for (const auto& r : runs) ids.push_back(r.id);
+  auto headline = headlines(workspace, ids);
+  for (const auto& r : runs) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
     t.add_row({std::to_string(r.id), r.experiment, r.name, display_status(r),
-               format_local_time(r.start_time), seconds, headline(store, r.id), display_overrides(r.overrides)});
+               format_local_time(r.start_time), seconds, headline[r.id], display_overrides(r.overrides)});
   }
   print(t, format, out);
 }
@@ -199,14 +213,18 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     Table ct{{"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
     // A large sweep: the first rows and counts here, every row one query away.
     constexpr size_t kShownChildren = 30;
+    const size_t shown = children.size() > 2 * kShownChildren ? kShownChildren : children.size();
+    std::vector<int64_t> shown_ids;
+    for (size_t i = 0; i < shown; ++i) shown_ids.push_back(children[i].id);
+    auto headline = headlines(workspace, shown_ids);
     std::vector<std::string> statuses;
     for (size_t i = 0; i < children.size(); ++i) {
       const auto& c = children[i];
       statuses.push_back(display_status(c));
-      if (children.size() > 2 * kShownChildren && i >= kShownChildren) continue;
+      if (i >= shown) continue;
       ct.add_row({std::to_string(c.id), display_overrides(c.overrides), display_status(c),
                   c.end_time ? fmt::format("{:.1f}", *c.end_time - c.start_time) : "",
-                  headline(store, c.id)});
+                  headline[c.id]});
     }
     print(ct, Format::kTable, out);
     if (ct.rows.size() < children.size()) {

@@ -1,6 +1,6 @@
 // `flowlab plot`: a metric against a param (or against step), one line per group, error bars over
-// repeats. The work happens in plot_data.cpp (which runs, which numbers) and plot.cpp (the SVG);
-// this file only maps flags onto them and writes the files.
+// repeats. The work happens in plot_data.cpp (which runs, which numbers) and plot/svg.cpp (the
+// SVG); this file only maps flags onto them and writes the files.
 #include <cctype>
 #include <cstdio>
 #include <fstream>

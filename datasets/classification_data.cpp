@@ -21,8 +21,9 @@ void ClassificationData::save(const std::filesystem::path& dir) const {
   torch::save(std::vector<torch::Tensor>{pack(train_x, eight_bit), train_y, pack(val_x, eight_bit),
                                          val_y, pack(test_x, eight_bit), test_y},
               (dir / "tensors.pt").string());
-  nlohmann::json meta = {{"class_names", class_names}, {"mean", mean}, {"std", std},
-                         {"eight_bit", eight_bit}};
+  nlohmann::json meta = {{"class_names", class_names}, {"mean", mean},
+                         {"std", std},                 {"eight_bit", eight_bit},
+                         {"kind", type()},             {"vocab_size", vocab_size}};
   std::ofstream(dir / "meta.json") << meta.dump(1);
 }
 
@@ -38,6 +39,8 @@ ArtifactPtr ClassificationData::load(const std::filesystem::path& dir) {
   data->test_x = unpack(t.at(4), data->eight_bit), data->test_y = t.at(5);
   data->class_names = meta.at("class_names").get<std::vector<std::string>>();
   data->mean = meta.at("mean"), data->std = meta.at("std");
+  data->kind = meta.value("kind", kType) == kType ? Kind::kImage : Kind::kSequence;
+  data->vocab_size = meta.value("vocab_size", int64_t{0});
   return data;
 }
 

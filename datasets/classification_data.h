@@ -1,7 +1,10 @@
 #pragma once
-// The `dataset` artifact: an image-classification dataset split into train / validation / test.
-// Pixels are float32 in [0, 1]; normalization statistics travel with the data and are applied by
-// the model's first layer, so robustness radii stay in pixel units.
+// Labelled datasets split into train / validation / test, of two kinds (artifact types):
+//   dataset.image     images [N, C, H, W], float32 pixels in [0, 1]
+//   dataset.sequence  sequences [N, L, C] of float32 features, or [N, L] int64 tokens
+// Normalization statistics travel with the data and are applied by the model's first layer, so
+// robustness radii stay in input units. A port that takes one kind refuses the other at
+// validation, naming both types.
 #include <ATen/core/Tensor.h>
 
 #include <string>
@@ -21,8 +24,14 @@ struct ClassificationData : Artifact {
   /// a quarter of the size, and restores the same floats exactly.
   bool eight_bit = false;
 
-  static constexpr const char* kType = "dataset";
-  std::string type() const override { return kType; }
+  enum class Kind { kImage, kSequence };
+  Kind kind = Kind::kImage;
+  /// Sequences of tokens: the vocabulary size (token ids in [0, vocab_size)); 0 for features.
+  int64_t vocab_size = 0;
+
+  static constexpr const char* kType = "dataset.image";
+  static constexpr const char* kSequenceType = "dataset.sequence";
+  std::string type() const override { return kind == Kind::kImage ? kType : kSequenceType; }
   void save(const std::filesystem::path& dir) const override;
   static ArtifactPtr load(const std::filesystem::path& dir);
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }

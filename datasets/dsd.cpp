@@ -212,6 +212,7 @@ void register_dsd(Registry& r) {
       "Dynamic Signal Distribution: k patches of dimension d, one holding y w* + noise; "
       "with the Bayes-optimal accuracy";
   op.version = 1;
+  op.threads = 1;  // sampling and the Bayes estimate reduce in parallel: fixed for reproducibility
   op.params = {
       int_param("k", 8, "number of patches", 1.0, 4096.0),
       int_param("d", 8, "dimension of a patch (and of the signal w*)", 1.0, 4096.0),

@@ -91,6 +91,7 @@ void register_fashion_mnist(Registry& r) {
   op.name = "dataset.fashion_mnist";
   op.summary = "Fashion-MNIST (28x28 grey, 10 classes) from IDX files, with a seeded validation split";
   op.version = 1;
+  op.threads = 1;  // the split and statistics reduce in parallel: fixed for reproducibility
   op.params = {
       string_param("path", "/usr/share/datasets/fashion-mnist",
                    "directory with the four IDX files (.gz or raw), as installed by dataset-fashion-mnist"),

@@ -7,13 +7,18 @@ namespace flowlab::datasets {
 
 void register_datasets(Registry& r) {
   r.add_type({ClassificationData::kType,
-              "image-classification data: train / validation / test tensors and class names",
-              &ClassificationData::load});
+              "labelled images [N, C, H, W] (pixels in [0, 1]): train / validation / test splits "
+              "and class names",
+              loader(&ClassificationData::load)});
+  r.add_type({ClassificationData::kSequenceType,
+              "labelled sequences [N, L, C] of features or [N, L] tokens: train / validation / "
+              "test splits, class names and the vocabulary size",
+              loader(&ClassificationData::load)});
   register_fashion_mnist(r);
   r.add_type({DsdData::kType,
               "a Dynamic Signal Distribution task (w*, k, d, sigma): train / test samples x [n, k, d] "
               "and labels in {-1, +1}, with the Bayes-optimal accuracy",
-              &DsdData::load});
+              loader(&DsdData::load)});
   register_dsd(r);
 }
 

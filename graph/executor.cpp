@@ -43,20 +43,21 @@ int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int t
 
 namespace {
 
-// Forwards a node's reports to the listener and keeps a copy for its cache record.
+// Forwards one node's reports to the listener (with the node itself, not its name) and keeps a
+// copy for its cache record.
 class RecordingObserver : public RunObserver {
  public:
-  RecordingObserver(ExecutionListener& listener, fs::path files_dir)
-      : listener_(listener), files_dir_(std::move(files_dir)) {}
-  void metric(const std::string& node, const std::string& key, int64_t step, double value) override {
+  RecordingObserver(ExecutionListener& listener, const PlannedNode& node, fs::path files_dir)
+      : listener_(listener), node_(node), files_dir_(std::move(files_dir)) {}
+  void metric(const std::string&, const std::string& key, int64_t step, double value) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       record.metrics.push_back({key, step, value});
     }
-    listener_.metric(node, key, step, value);
+    listener_.metric(node_, key, step, value);
   }
-  void progress(const std::string& node, double fraction, const std::string& message) override {
-    listener_.progress(node, fraction, message);
+  void progress(const std::string&, double fraction, const std::string& message) override {
+    listener_.progress(node_, fraction, message);
   }
   void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -71,6 +72,7 @@ class RecordingObserver : public RunObserver {
 
  private:
   ExecutionListener& listener_;
+  const PlannedNode& node_;
   fs::path files_dir_;
   std::mutex mutex_;
 };
@@ -331,7 +333,7 @@ class Executor {
     std::map<std::string, ArtifactPtr> inputs;
     for (const auto& [port, producer] : node.inputs) inputs[port] = outputs_[producer];
     fs::path staging = cache_.stage(node.key);
-    RecordingObserver observer(listener_, staging / "files");
+    RecordingObserver observer(listener_, node, staging / "files");
     std::unique_ptr<NodeCheckpointer> checkpointer;
     if (!options_.checkpoint_dir.empty())
       checkpointer = std::make_unique<NodeCheckpointer>(options_.checkpoint_dir, node, observer,
@@ -360,7 +362,7 @@ class Executor {
       fs::path entry = cache_.commit(staging, node.key, observer.record);
       if (checkpointer) checkpointer->clear();  // the cache now holds the finished result
       for (const auto& f : observer.record.files)
-        notify([&] { listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind); });
+        notify([&] { listener_.artifact_file(node, entry / "files" / f.relative_path, f.kind); });
       if (!node.consumers.empty()) outputs_[i] = std::move(out);
     } catch (...) {
       cache_.discard(staging);
@@ -371,10 +373,10 @@ class Executor {
   void replay(size_t i) {
     const PlannedNode& node = plan_.nodes[i];
     const CacheRecord& record = *records_[i];
-    for (const auto& m : record.metrics) listener_.metric(node.name, m.key, m.step, m.value);
+    for (const auto& m : record.metrics) listener_.metric(node, m.key, m.step, m.value);
     fs::path entry = cache_.entry(node.key);
     for (const auto& f : record.files)
-      listener_.artifact_file(node.name, entry / "files" / f.relative_path, f.kind);
+      listener_.artifact_file(node, entry / "files" / f.relative_path, f.kind);
   }
 
   bool try_load(size_t i) {

@@ -25,11 +25,19 @@ struct NodeOutcome {
   std::string error;                    // failure message, or why it was skipped
 };
 
-/// Receives metrics, progress and files (RunObserver) plus node lifecycle events.
-class ExecutionListener : public RunObserver {
+/// Receives what the nodes of a plan report, with the node itself (PlannedNode::index says which):
+/// lifecycle events, metrics, progress and files. Implementations must be thread-safe:
+/// independent nodes run concurrently.
+class ExecutionListener {
  public:
+  virtual ~ExecutionListener() = default;
   virtual void node_started(const PlannedNode& node) = 0;
   virtual void node_finished(const PlannedNode& node, const NodeOutcome& outcome) = 0;
+  virtual void metric(const PlannedNode& node, const std::string& key, int64_t step,
+                      double value) = 0;
+  virtual void progress(const PlannedNode& node, double fraction, const std::string& message) = 0;
+  virtual void artifact_file(const PlannedNode& node, const std::filesystem::path& path,
+                             const std::string& kind) = 0;
 };
 
 struct ExecuteOptions {

@@ -36,6 +36,9 @@ struct OpDef {
   /// it is part of the cache key: parallel reductions round differently with another thread
   /// count, so a result must not depend on how many siblings happen to run beside the node.
   int threads = 0;
+  /// The final metrics a sweep's table shows for this op's (sink) nodes, in order; empty: its
+  /// step-0 metrics without '.' or '@' in their keys. Everything stays in the database.
+  std::vector<std::string> headline_metrics;
   /// Whether outputs are saved in the cache. An op whose output is cheaper to recompute than to
   /// store can say false: it is then recomputed when a consumer needs it (its metrics are still
   /// cached).

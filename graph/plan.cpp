@@ -154,8 +154,9 @@ class Planner {
     std::map<std::string, ParamValue> values;
     // The value a declared param takes: given, inherited from the spec, or its default.
     auto resolve = [&](const ParamSpec& spec) {
-      YAML::Node v = given.IsDefined() && given.IsMap() ? given[spec.name] : YAML::Node();
-      if (v.IsDefined()) {
+      const bool given_here = given.IsDefined() && given.IsMap() && given[spec.name].IsDefined();
+      if (given_here) {
+        YAML::Node v = given[spec.name];
         values[spec.name] = parse_value(spec, v, path + "." + spec.name);
       } else if (spec.inherit_from_spec && root[spec.name].IsDefined()) {
         values[spec.name] = parse_value(spec, root[spec.name], spec.name);
@@ -372,8 +373,10 @@ class Planner {
       for (const auto& [port, producer] : deps[order[k]]) n.inputs[port] = position[producer];
       plan.nodes.push_back(std::move(n));
     }
-    for (size_t k = 0; k < plan.nodes.size(); ++k)
+    for (size_t k = 0; k < plan.nodes.size(); ++k) {
+      plan.nodes[k].index = k;
       for (const auto& in : plan.nodes[k].inputs) plan.nodes[in.second].consumers.push_back(k);
+    }
   }
 
   [[noreturn]] void report_cycle(const std::vector<PlannedNode>& nodes,
@@ -402,23 +405,35 @@ class Planner {
     }
   }
 
-  static std::string node_key(const Plan& plan, const PlannedNode& n) {
-    std::string text = fmt::format("flowlab-node/1\nop={}\nversion={}\n", n.op->name, n.op->version);
-    for (const auto& [name, value] : n.params.values()) {  // std::map: sorted, canonical
-      const ParamSpec* spec = n.op->find_param(name);
-      if (spec && !spec->in_cache_key) continue;
-      text += fmt::format("param.{}={}:{}\n", name, value.index(), to_string(value));
-    }
-    // Threads change how parallel reductions round; ops that use no intra-op threads leave
-    // the line out, so their keys do not depend on it.
-    if (n.op->threads > 0) text += fmt::format("threads={}\n", n.threads);
-    for (const auto& [port, producer] : n.inputs)
-      text += fmt::format("input.{}={}\n", port, plan.nodes[producer].key);
-    return content_hash(text);
-  }
 };
 
 }  // namespace
+
+std::string node_key(const Plan& plan, const PlannedNode& n) {
+  std::string text = fmt::format("flowlab-node/1\nop={}\nversion={}\n", n.op->name, n.op->version);
+  for (const auto& [name, value] : n.params.values()) {  // std::map: sorted, canonical
+    const ParamSpec* spec = n.op->find_param(name);
+    if (spec && !spec->in_cache_key) continue;
+    text += fmt::format("param.{}={}:{}\n", name, value.index(), to_string(value));
+  }
+  // Threads change how parallel reductions round; ops that use no intra-op threads leave
+  // the line out, so their keys do not depend on it.
+  if (n.op->threads > 0) text += fmt::format("threads={}\n", n.threads);
+  for (const auto& [port, producer] : n.inputs)
+    text += fmt::format("input.{}={}\n", port, plan.nodes[producer].key);
+  return content_hash(text);
+}
+
+void set_key(Plan& plan, size_t index, std::string key) {
+  plan.nodes.at(index).key = std::move(key);
+  // Nodes are in topological order: everything downstream comes later.
+  std::vector<bool> dirty(plan.nodes.size(), false);
+  dirty[index] = true;
+  for (size_t k = index + 1; k < plan.nodes.size(); ++k) {
+    for (const auto& in : plan.nodes[k].inputs) dirty[k] = dirty[k] || dirty[in.second];
+    if (dirty[k]) plan.nodes[k].key = node_key(plan, plan.nodes[k]);
+  }
+}
 
 Plan make_plan(const ComposedSpec& spec, const Registry& registry) {
   return Planner(spec, registry).run();

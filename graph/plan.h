@@ -12,6 +12,7 @@
 namespace flowlab {
 
 struct PlannedNode {
+  size_t index = 0;  // position in Plan::nodes
   std::string name;
   const OpDef* op = nullptr;
   Params params;
@@ -39,6 +40,14 @@ struct Plan {
 /// Throws ConfigError naming file:line:col and the key path for: no nodes, unknown op, unknown,
 /// missing or mistyped params, unknown or missing inputs, inputs of the wrong type, cycles.
 Plan make_plan(const ComposedSpec& spec, const Registry& registry);
+
+/// The cache key of `node`: op name and version, the params in the key, threads (for ops that use
+/// them) and the keys of its inputs, which must be set already.
+std::string node_key(const Plan& plan, const PlannedNode& node);
+
+/// Sets node `index`'s key (an output whose identity is known only at run time, e.g. a sweep's
+/// child results) and recomputes the keys of every node downstream of it.
+void set_key(Plan& plan, size_t index, std::string key);
 
 /// The hex digest flowlab uses for cache keys (XXH3-128).
 std::string content_hash(const std::string& text);

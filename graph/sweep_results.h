@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "graph/artifact.h"
+#include "graph/op.h"
 
 namespace flowlab {
 
@@ -25,6 +26,16 @@ struct SweepResults : Artifact {
   static constexpr const char* kType = "sweep_results";
   std::string type() const override { return kType; }
   void save(const std::filesystem::path& dir) const override;  // sweep_results.json
+  /// A content hash of everything above: the cache key of the node that supplies it, so an
+  /// aggregate is computed again exactly when what it reads changed.
+  std::string content_key() const;
 };
+
+/// The op of the source node an aggregate plan reads (`sweep.children`, output sweep_results):
+/// its output is supplied by the runner from the database, never computed.
+inline constexpr const char* kSweepChildrenOp = "sweep.children";
+
+/// Registers the sweep_results type and the sweep.children op.
+void register_sweep_results(Registry& registry);
 
 }  // namespace flowlab

@@ -1,15 +1,15 @@
 #include "ops/classifier.h"
 
-#include "ops/classifier_net.h"
-#include "ops/torch_runtime.h"
+#include <torch/torch.h>
 
 #include <fstream>
-
-#include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "ops/classifier_net.h"
+#include "ops/models/saved_model.h"
+#include "ops/torch_runtime.h"
 
 namespace flowlab::ops {
 
@@ -22,14 +22,19 @@ at::Tensor checkerboard_mask(const std::string& half, int64_t height, int64_t wi
   return (half == "odd" ? odd : odd.logical_not()).to(torch::kFloat32).view({1, 1, height, width});
 }
 
-Classifier::Classifier(ClassifierConfig config)
-    : config_(std::move(config)), net_(std::make_shared<Net>(config_)) {}
+Classifier::Classifier(ModelRecord record, Standardization standardization,
+                       const Registry& registry)
+    : record_(std::move(record)), standardization_(std::move(standardization)) {
+  net_ = std::make_shared<Net>(record_.build(registry), standardization_, record_.input.shape);
+}
 
 Classifier::~Classifier() = default;
 
 at::Tensor Classifier::forward(const at::Tensor& x) const { return net_->forward(x); }
 
-at::Tensor Classifier::forward_standardized(const at::Tensor& x) const { return net_->layers->forward(x); }
+at::Tensor Classifier::forward_standardized(const at::Tensor& x) const {
+  return net_->layers->forward(x);
+}
 
 void Classifier::to_device(const std::string& device) { net_->to(torch::Device(device)); }
 
@@ -39,54 +44,30 @@ std::string Classifier::device() const {
 }
 
 void Classifier::save(const std::filesystem::path& dir) const {
-  nlohmann::json j = {{"arch", config_.arch},       {"width", config_.width},
-                      {"channels", config_.channels}, {"height", config_.height},
-                      {"width_px", config_.width_px}, {"classes", config_.classes},
-                      {"mean", config_.mean},         {"std", config_.std},
-                      {"input_mask", config_.input_mask}};
-  std::ofstream(dir / "config.json") << j.dump(1);
-  // Weights are saved from CPU so a model trained on a GPU loads anywhere.
-  torch::serialize::OutputArchive archive;
-  if (device() == "cpu") {
-    net_->save(archive);
-    archive.save_to((dir / "weights.pt").string());
-    return;
-  }
-  std::shared_ptr<Net> cpu;
-  {
-    // Building a Net draws initial weights from the global RNG: never interleave with a
-    // trainer that seeded it (see train.classifier).
-    std::lock_guard<std::mutex> lock(global_rng_mutex());
-    cpu = std::make_shared<Net>(config_);
-  }
-  {
-    torch::NoGradGuard no_grad;
-    auto src = net_->named_parameters(), dst = cpu->named_parameters();
-    for (auto& item : src) dst[item.key()].copy_(item.value().to(torch::kCPU));
-    auto src_b = net_->named_buffers(), dst_b = cpu->named_buffers();
-    for (auto& item : src_b) dst_b[item.key()].copy_(item.value().to(torch::kCPU));
-  }
-  cpu->save(archive);
-  archive.save_to((dir / "weights.pt").string());
+  nlohmann::json j = {{"mean", standardization_.mean},
+                      {"std", standardization_.std},
+                      {"input_mask", standardization_.input_mask}};
+  std::ofstream out(dir / "standardization.json");
+  out << j.dump(1);
+  out.close();
+  if (!out) throw RunError("cannot write " + (dir / "standardization.json").string());
+  save_network(dir, record_, *net_);
 }
 
-ArtifactPtr Classifier::load(const std::filesystem::path& dir) {
-  std::ifstream in(dir / "config.json");
+ArtifactPtr Classifier::load(const std::filesystem::path& dir, const Registry& registry) {
+  std::ifstream in(dir / "standardization.json");
+  if (!in) throw RunError("cannot read " + (dir / "standardization.json").string());
   auto j = nlohmann::json::parse(in);
-  ClassifierConfig c;
-  c.arch = j.at("arch"), c.width = j.at("width"), c.channels = j.at("channels");
-  c.height = j.at("height"), c.width_px = j.at("width_px"), c.classes = j.at("classes");
-  c.mean = j.at("mean"), c.std = j.at("std");
-  c.input_mask = j.value("input_mask", "all");
+  Standardization s;
+  s.mean = j.at("mean"), s.std = j.at("std"), s.input_mask = j.at("input_mask");
+  ModelRecord record = ModelRecord::load(dir, registry);
   std::shared_ptr<Classifier> model;
   {
-    std::lock_guard<std::mutex> lock(global_rng_mutex());  // see save()
-    model = std::make_shared<Classifier>(c);
+    std::lock_guard<std::mutex> lock(global_rng_mutex());  // building draws initial weights
+    model = std::make_shared<Classifier>(std::move(record), std::move(s), registry);
   }
-  torch::serialize::InputArchive archive;
-  archive.load_from((dir / "weights.pt").string());
-  model->net_->load(archive);
-  model->net_->eval();
+  load_weights(dir, model->net());
+  model->net().eval();
   return model;
 }
 

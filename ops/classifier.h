@@ -1,56 +1,76 @@
 #pragma once
-// The `classifier` artifact: a trained image classifier (architecture + weights). The network's
-// first layer standardizes pixels with the dataset's mean/std, so inputs are raw [0,1] pixels.
+// Classifiers as artifacts. `ClassifierModel` is the `classifier` interface: what evaluation and
+// every certify op need of any classifier (logits for a batch of raw inputs, the number of
+// classes, the input shape and how inputs are standardized), so a new architecture, or an encoder
+// with a head, is evaluated and certified by unchanged code. `Classifier` is the concrete
+// `classifier.network` artifact: a registered architecture (ops/models/) behind a fixed input
+// layer that masks and standardizes, so weights and robustness radii refer to raw inputs.
 #include <ATen/core/Tensor.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "graph/artifact.h"
+#include "ops/models/model.h"
 
 namespace flowlab::ops {
 
-struct ClassifierConfig {
-  std::string arch = "cnn";  // cnn | mlp
-  int64_t width = 32;        // first conv's channels (cnn) or hidden units (mlp)
-  int64_t channels = 1, height = 28, width_px = 28;
-  int64_t classes = 10;
+/// The fixed input layer: (mask * x - mean) / std, with the dataset's statistics.
+struct Standardization {
   double mean = 0.0, std = 1.0;
   /// Which pixels the network sees (dual randomized smoothing trains one network per half):
   /// "all", or a checkerboard half: "odd" = pixels (i, j) with i + j odd, "even" = the others.
-  /// The mask is the network's first operation, so noise on hidden pixels has no effect.
   std::string input_mask = "all";
 };
 
 /// The checkerboard mask [1, 1, H, W] (float 0/1) of `half` ("all", "odd" or "even").
 at::Tensor checkerboard_mask(const std::string& half, int64_t height, int64_t width);
 
-class Classifier : public Artifact {
+class ClassifierModel : public Artifact {
  public:
-  /// Builds a freshly initialized network (uses the global torch RNG: seed it first).
-  explicit Classifier(ClassifierConfig config);
+  static constexpr const char* kInterface = "classifier";
+  virtual int64_t num_classes() const = 0;
+  /// One example's shape, e.g. [C, H, W].
+  virtual const std::vector<int64_t>& input_shape() const = 0;
+  virtual const Standardization& standardization() const = 0;
+  /// Raw inputs [N, ...input_shape] -> logits [N, classes], in inference mode. Thread-safe.
+  virtual at::Tensor forward(const at::Tensor& x) const = 0;
+  /// The same after the input layer: takes (mask * x - mean) / std directly, so certification can
+  /// build standardized noisy batches in one pass.
+  virtual at::Tensor forward_standardized(const at::Tensor& x) const = 0;
+  /// "cpu" or "cuda:0": where inputs must be sent.
+  virtual std::string device() const = 0;
+};
+
+class Classifier : public ClassifierModel {
+ public:
+  /// Builds a freshly initialized network of `record`'s architecture (draws from the global torch
+  /// RNG: seed it and hold global_rng_mutex()).
+  Classifier(ModelRecord record, Standardization standardization, const Registry& registry);
   ~Classifier() override;
 
-  static constexpr const char* kType = "classifier";
+  static constexpr const char* kType = "classifier.network";
   std::string type() const override { return kType; }
   void save(const std::filesystem::path& dir) const override;
-  static ArtifactPtr load(const std::filesystem::path& dir);
+  static ArtifactPtr load(const std::filesystem::path& dir, const Registry& registry);
 
-  const ClassifierConfig& config() const { return config_; }
-  /// x: [N, C, H, W] float32 pixels in [0,1] → logits [N, classes]. Thread-safe in eval mode.
-  at::Tensor forward(const at::Tensor& x) const;
-  /// The network after its fixed input layer: takes (mask * x - mean) / std directly. Lets
-  /// certification build standardized noisy batches in one pass (see InputStandardization).
-  at::Tensor forward_standardized(const at::Tensor& x) const;
-  /// The underlying torch::nn::Module (for optimizers and mode switches); opaque here.
+  const ModelRecord& record() const { return record_; }
+  int64_t num_classes() const override { return record_.input.outputs; }
+  const std::vector<int64_t>& input_shape() const override { return record_.input.shape; }
+  const Standardization& standardization() const override { return standardization_; }
+  at::Tensor forward(const at::Tensor& x) const override;
+  at::Tensor forward_standardized(const at::Tensor& x) const override;
+  std::string device() const override;
+
+  /// The torch::nn::Module (for optimizers and train/eval switches); ops/classifier_net.h.
   struct Net;
   Net& net() const { return *net_; }
   void to_device(const std::string& device);
-  /// "cpu" or "cuda:0": where the weights live.
-  std::string device() const;
 
  private:
-  ClassifierConfig config_;
+  ModelRecord record_;
+  Standardization standardization_;
   std::shared_ptr<Net> net_;
 };
 

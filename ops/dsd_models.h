@@ -13,12 +13,14 @@
 // Weights are one [units, fan_in] tensor: CNN [1, d], LCN [k, d], FCN [k, k d].
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
 
 #include "graph/artifact.h"
+#include "ops/models/model.h"
 
 namespace flowlab::ops {
 
@@ -70,6 +72,29 @@ struct DsdTrainOptions {
   std::function<void(int64_t step, double loss, const at::Tensor& f)> on_step;
 };
 
+/// Full-batch training one step at a time (what train.dsd runs through the shared loop). step()
+/// takes one step and returns the loss of its forward pass; outputs() are that pass's f (the
+/// weights before the update). save()/load() carry the weights and the optimizer's state.
+class DsdGradientDescent {
+ public:
+  DsdGradientDescent(DsdModelConfig config, const at::Tensor& init, at::Tensor x, at::Tensor y,
+                     DsdTrainOptions options);
+  ~DsdGradientDescent();
+  /// One step; when the loss is not finite the weights are left alone and it is returned as is.
+  double step();
+  const at::Tensor& outputs() const { return f_; }
+  at::Tensor weights() const;
+  void save(const std::filesystem::path& dir) const;  // weights.pt, optimizer.pt
+  void load(const std::filesystem::path& dir);
+
+ private:
+  struct State;
+  DsdModelConfig config_;
+  DsdTrainOptions options_;
+  at::Tensor x_, y_, w_, f_;
+  std::unique_ptr<State> state_;
+};
+
 /// Trains from `init` ([units, fan_in]) on x [n, k, d], y [n] in {-1, +1} with full-batch steps
 /// and returns the final weights. Deterministic. With optimizer gd it commutes with rotations:
 /// rotating every patch of x and every filter of `init` by U (U per patch for the LCN, one U in
@@ -78,25 +103,37 @@ at::Tensor train_dsd_weights(const DsdModelConfig& config, const at::Tensor& ini
                              const at::Tensor& x, const at::Tensor& y,
                              const DsdTrainOptions& options);
 
+/// The registry entry of DSD architecture `arch` (cnn, lcn, fcn) of family "dsd": its param is the
+/// activation's threshold in units of the task's sigma (ModelInput::scale).
+ModelDef dsd_model_def(const std::string& arch, const std::string& summary);
+
 /// The `dsd_model` artifact: a trained CNN, LCN or FCN for the DSD task.
 class DsdModel : public Artifact {
  public:
-  /// `weights`: [units, fan_in] float32 (copied to the CPU).
+  /// `record`: a "dsd" architecture with its params and input ([k, d], scale sigma); `weights`:
+  /// [units, fan_in] float32 (copied to the CPU).
+  DsdModel(ModelRecord record, at::Tensor weights);
+  /// A model with its threshold given in input units (scale 1): for tests and benchmarks.
   DsdModel(DsdModelConfig config, at::Tensor weights);
 
   static constexpr const char* kType = "dsd_model";
   std::string type() const override { return kType; }
   void save(const std::filesystem::path& dir) const override;
-  static ArtifactPtr load(const std::filesystem::path& dir);
+  static ArtifactPtr load(const std::filesystem::path& dir, const Registry& registry);
 
+  const ModelRecord& record() const { return record_; }
   const DsdModelConfig& config() const { return config_; }
   const at::Tensor& weights() const { return weights_; }
   /// f(x) [n] for x [n, k, d] (computed on the CPU, without gradients).
   at::Tensor forward(const at::Tensor& x) const;
 
  private:
+  ModelRecord record_;
   DsdModelConfig config_;
   at::Tensor weights_;
 };
+
+/// The DSD config a record describes (threshold = params.threshold * input.scale).
+DsdModelConfig dsd_config(const ModelRecord& record);
 
 }  // namespace flowlab::ops

@@ -10,7 +10,6 @@
 #include "datasets/classification_data.h"
 #include "common/error.h"
 #include "ops/classifier.h"
-#include "ops/classifier_net.h"
 #include "ops/metrics_table.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -48,16 +47,15 @@ void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
 
 ArtifactPtr run_eval_classifier(OpContext& ctx) {
   const Params& p = ctx.params();
-  set_torch_threads(ctx.threads());
-  auto model = ctx.input<Classifier>("model");
+  auto model = ctx.input<ClassifierModel>("model");
   auto data = ctx.input<ClassificationData>("data");
   bool test = p.get_string("split") == "test";
   const auto& x = test ? data->test_x : data->val_x;
   const auto& y = test ? data->test_y : data->val_y;
   if (x.size(0) == 0) throw RunError("the " + p.get_string("split") + " split is empty");
-  if (model->config().classes != data->num_classes())
+  if (model->num_classes() != data->num_classes())
     throw RunError(fmt::format("the model predicts {} classes but the dataset has {}",
-                               model->config().classes, data->num_classes()));
+                               model->num_classes(), data->num_classes()));
 
   // Evaluate where the model lives: it may be shared with other nodes, so it is not moved.
   torch::Device device(model->device());
@@ -103,11 +101,13 @@ void register_eval_classifier(Registry& r) {
   op.name = "eval.classifier";
   op.summary = "accuracy, loss, per-class accuracy and confusion matrix of a classifier on a split";
   op.version = 1;
+  op.threads = 2;
+  op.headline_metrics = {"accuracy", "loss"};
   op.params = {
       string_param("split", "test", "which split to evaluate", {"test", "val"}),
       int_param("batch_size", 1000, "images per forward pass (on the device the model was trained on)", 1.0),
   };
-  op.inputs = {{"model", Classifier::kType, "the trained classifier"},
+  op.inputs = {{"model", ClassifierModel::kInterface, "the trained classifier (any)"},
                {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = MetricsTable::kType;
   op.run = run_eval_classifier;

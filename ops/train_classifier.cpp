@@ -1,6 +1,6 @@
-// train.classifier: supervised training of a small image classifier (CNN or MLP) with
-// mini-batch SGD or Adam on the `dataset` artifact's training split.
-#include <chrono>
+// train.classifier: supervised training of any registered classifier architecture (ops/models/,
+// chosen by `model`) with mini-batch SGD or Adam on an image dataset's training split, through the
+// shared training loop (ops/training/loop.h).
 #include <cmath>
 #include <fstream>
 
@@ -9,20 +9,19 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "datasets/classification_data.h"
 #include "common/error.h"
+#include "datasets/classification_data.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
-#include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/loop.h"
 
 namespace flowlab::ops {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using datasets::ClassificationData;
-
+namespace fs = std::filesystem;
 
 // Accuracy and mean cross-entropy over a split, in batches, without gradients.
 std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor& x,
@@ -36,7 +35,8 @@ std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor&
     auto yb = y.slice(0, start, start + 1000).to(device);
     auto logits = model.forward(xb);
     loss_sum += torch::nn::functional::cross_entropy(
-                    logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                    logits, yb,
+                    torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                     .item<double>();
     correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
   }
@@ -51,178 +51,155 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Params& p, Classif
   if (p.get_string("optimizer") == "sgd")
     return std::make_unique<torch::optim::SGD>(
         params, torch::optim::SGDOptions(lr).momentum(p.get_float("momentum")).weight_decay(wd));
-  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr).weight_decay(wd));
+  return std::make_unique<torch::optim::Adam>(params,
+                                              torch::optim::AdamOptions(lr).weight_decay(wd));
 }
+
+// Mini-batch training: a fresh permutation each epoch (from its own generator, so shuffling does
+// not depend on other nodes' RNG use), optional Gaussian augmentation (Cohen et al.: noise in
+// [0,1] pixel space, from a generator of its own), validation at the end of each epoch.
+class ClassifierTrainer : public training::Trainer {
+ public:
+  ClassifierTrainer(const Params& p, std::shared_ptr<Classifier> model,
+                    std::shared_ptr<const ClassificationData> data, torch::Device device)
+      : model_(std::move(model)),
+        data_(std::move(data)),
+        device_(device),
+        optimizer_(make_optimizer(p, *model_)),
+        train_x_(data_->train_x.to(device)),
+        train_y_(data_->train_y.to(device)),
+        n_(train_x_.size(0)),
+        batch_(p.get_int("batch_size")),
+        epochs_(p.get_int("epochs")),
+        noise_sigma_(p.get_float("noise_sigma")),
+        shuffle_gen_(at::detail::createCPUGenerator(seed(p) + 0x9e3779b97f4a7c15ULL)),
+        noise_gen_(at::detail::createCPUGenerator(seed(p) + 0x51ed270b27a1f3c5ULL)) {}
+
+  int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
+  double last_val_acc() const { return last_val_acc_; }
+
+  training::StepResult step(int64_t step) override {
+    const int64_t epoch = (step - 1) / steps_per_epoch() + 1, b = (step - 1) % steps_per_epoch();
+    if (perm_epoch_ != epoch) {
+      // A new epoch (or the first after a resume, whose generator was restored to the state at
+      // that epoch's start): the same permutation an uninterrupted run drew.
+      epoch_gen_state_ = shuffle_gen_.get_state();
+      perm_ = torch::randperm(n_, shuffle_gen_, torch::kInt64).to(device_);
+      perm_epoch_ = epoch;
+    }
+    auto idx = perm_.slice(0, b * batch_, std::min(n_, (b + 1) * batch_));
+    auto xb = train_x_.index_select(0, idx), yb = train_y_.index_select(0, idx);
+    if (noise_sigma_ > 0)
+      xb = xb + torch::randn(xb.sizes(), noise_gen_, torch::TensorOptions().dtype(torch::kFloat32))
+                    .to(device_)
+                    .mul_(noise_sigma_);
+    optimizer_->zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(model_->forward(xb), yb);
+    const double value = loss.item<double>();
+    if (std::isfinite(value)) {  // the loop reports a non-finite loss
+      loss.backward();
+      optimizer_->step();
+    }
+    steps_done_ = step;
+    return {value, idx.size(0)};
+  }
+
+  void on_epoch_end(OpContext& ctx, int64_t epoch) override {
+    if (data_->val_x.size(0) == 0) return;
+    auto [acc, vloss] = evaluate_split(*model_, data_->val_x, data_->val_y, device_);
+    ctx.log_metric("val_acc", acc, epoch);
+    ctx.log_metric("val_loss", vloss, epoch);
+    last_val_acc_ = acc;
+  }
+
+  std::string position(int64_t step) const override {
+    const int64_t spe = steps_per_epoch();
+    return fmt::format("epoch {}/{} step {}/{}", (step - 1) / spe + 1, epochs_, (step - 1) % spe + 1,
+                       spe);
+  }
+
+  void save(const fs::path& dir) const override {
+    torch::serialize::OutputArchive archive;
+    model_->net().save(archive);
+    archive.save_to((dir / "model.pt").string());
+    torch::save(*optimizer_, (dir / "optimizer.pt").string());
+    // The shuffle generator as it was when the current epoch's permutation was drawn, or now when
+    // the checkpoint falls on an epoch's end (the next epoch draws from the current state).
+    const bool at_epoch_start = perm_epoch_ < 0 || steps_done_ % steps_per_epoch() == 0;
+    torch::save(at_epoch_start ? shuffle_gen_.get_state() : epoch_gen_state_,
+                (dir / "generator.pt").string());
+    torch::save(noise_gen_.get_state(), (dir / "noise_generator.pt").string());
+    std::ofstream out(dir / "trainer.json");
+    out << nlohmann::json{{"last_val_acc", last_val_acc_}}.dump();
+    out.close();
+    if (!out) throw RunError("cannot write " + (dir / "trainer.json").string());
+  }
+
+  void load(const fs::path& dir) override {
+    torch::serialize::InputArchive archive;
+    archive.load_from((dir / "model.pt").string());
+    model_->net().load(archive);
+    torch::load(*optimizer_, (dir / "optimizer.pt").string());
+    torch::Tensor state;
+    torch::load(state, (dir / "generator.pt").string());
+    shuffle_gen_.set_state(state);
+    torch::load(state, (dir / "noise_generator.pt").string());
+    noise_gen_.set_state(state);
+    std::ifstream in(dir / "trainer.json");
+    last_val_acc_ = nlohmann::json::parse(in).at("last_val_acc");
+    perm_epoch_ = -1;  // the next step redraws its epoch's permutation from the restored state
+  }
+
+ private:
+  static uint64_t seed(const Params& p) { return static_cast<uint64_t>(p.get_int("seed")); }
+
+  std::shared_ptr<Classifier> model_;
+  std::shared_ptr<const ClassificationData> data_;
+  torch::Device device_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  torch::Tensor train_x_, train_y_, perm_;
+  int64_t n_, batch_, epochs_;
+  double noise_sigma_;
+  at::Generator shuffle_gen_, noise_gen_;
+  torch::Tensor epoch_gen_state_;
+  int64_t perm_epoch_ = -1, steps_done_ = 0;
+  double last_val_acc_ = 0;
+};
 
 ArtifactPtr run_train_classifier(OpContext& ctx) {
   const Params& p = ctx.params();
-  set_torch_threads(ctx.threads());
   torch::Device device(resolve_device(p.get_string("device")));
   auto data = ctx.input<ClassificationData>("data");
   if (data->train_x.size(0) == 0) throw RunError("the training split is empty");
 
-  ClassifierConfig config;
-  config.arch = p.get_string("model");
-  config.width = p.get_int("width");
-  config.channels = data->train_x.size(1);
-  config.height = data->train_x.size(2);
-  config.width_px = data->train_x.size(3);
-  config.classes = data->num_classes();
-  config.mean = data->mean;
-  config.std = data->std;
+  ModelRecord record;
+  record.family = "classifier";
+  record.arch = p.get_string("model");
+  record.params = model_params(ctx.registry(), record.family, record.arch, p);
+  record.input.shape = data->train_x.sizes().slice(1).vec();
+  record.input.outputs = data->num_classes();
+  Standardization standardization{data->mean, data->std, "all"};
   const std::string pixels = p.get_string("pixels");
-  config.input_mask = pixels == "all" ? "all" : pixels == "checkerboard_odd" ? "odd" : "even";
-  const uint64_t seed = static_cast<uint64_t>(p.get_int("seed"));
+  if (pixels != "all") standardization.input_mask = pixels == "checkerboard_odd" ? "odd" : "even";
   std::shared_ptr<Classifier> model;
   {
     std::lock_guard<std::mutex> lock(global_rng_mutex());
-    torch::manual_seed(seed);
-    model = std::make_shared<Classifier>(config);
+    torch::manual_seed(static_cast<uint64_t>(p.get_int("seed")));
+    model = std::make_shared<Classifier>(record, standardization, ctx.registry());
   }
   model->to_device(device.str());
   model->net().train();
-  auto optimizer = make_optimizer(p, *model);
 
-  auto train_x = data->train_x.to(device), train_y = data->train_y.to(device);
-  const int64_t n = train_x.size(0), batch = p.get_int("batch_size");
-  const int64_t epochs = p.get_int("epochs"), log_every = p.get_int("log_every");
-  const int64_t steps_per_epoch = (n + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
-  // Shuffling draws from its own generator so it does not depend on other nodes' RNG use.
-  auto shuffle_gen = at::detail::createCPUGenerator(seed + 0x9e3779b97f4a7c15ULL);
-  // Gaussian data augmentation (Cohen et al.): noise in [0,1] pixel space, from its own generator.
-  const double noise_sigma = p.get_float("noise_sigma");
-  auto noise_gen = at::detail::createCPUGenerator(seed + 0x51ed270b27a1f3c5ULL);
-
-  // Training state that a checkpoint carries. Checkpoints are taken right after a loss log or at
-  // the end of an epoch, and restoring one replays the same batches in the same order, so a
-  // killed and resumed run ends with the same weights as an uninterrupted one.
-  struct State {
-    int64_t epoch = 1, batch = 0, step = 0;  // next epoch / batch within it / steps done
-    double window_loss = 0, last_val_acc = 0, seconds_before = 0;
-    int64_t window_steps = 0, window_samples = 0;
-    torch::Tensor epoch_gen_state;  // the shuffle generator at the start of `epoch`
-  } st;
-  const int64_t checkpoint_every = p.get_int("checkpoint_every");
-  const double checkpoint_seconds = p.get_float("checkpoint_seconds");
-  const bool checkpointing = checkpoint_every > 0 || checkpoint_seconds > 0;
-
-  if (auto dir = ctx.restore_checkpoint()) {
-    try {
-      torch::serialize::InputArchive archive;
-      archive.load_from((*dir / "model.pt").string());
-      model->net().load(archive);
-      torch::load(*optimizer, (*dir / "optimizer.pt").string());
-      torch::load(st.epoch_gen_state, (*dir / "generator.pt").string());
-      shuffle_gen.set_state(st.epoch_gen_state);
-      torch::Tensor noise_state;
-      torch::load(noise_state, (*dir / "noise_generator.pt").string());
-      noise_gen.set_state(noise_state);
-      std::ifstream in(*dir / "state.json");
-      auto j = nlohmann::json::parse(in);
-      st.epoch = j.at("epoch"), st.batch = j.at("batch"), st.step = j.at("step");
-      st.window_loss = j.at("window_loss"), st.window_steps = j.at("window_steps");
-      st.window_samples = j.at("window_samples"), st.last_val_acc = j.at("last_val_acc");
-      st.seconds_before = j.at("seconds");
-    } catch (const std::exception& e) {
-      throw RunError(fmt::format("the checkpoint in {} is damaged ({}); run again with --no-cache "
-                                 "to train from scratch", dir->string(), e.what()));
-    }
-    ctx.progress(static_cast<double>(st.step) / total_steps,
-                 fmt::format("resumed from checkpoint at epoch {} step {}", st.epoch, st.step));
-  }
-
-  const auto start = Clock::now();
-  auto last_checkpoint = start;
-  int64_t last_checkpoint_step = st.step, steps_here = 0;
-  auto save = [&](const torch::Tensor& gen_state) {
-    ctx.save_checkpoint([&](const std::filesystem::path& dir) {
-      torch::serialize::OutputArchive archive;
-      model->net().save(archive);
-      archive.save_to((dir / "model.pt").string());
-      torch::save(*optimizer, (dir / "optimizer.pt").string());
-      torch::save(gen_state, (dir / "generator.pt").string());
-      torch::save(noise_gen.get_state(), (dir / "noise_generator.pt").string());
-      nlohmann::json j = {{"epoch", st.epoch},
-                          {"batch", st.batch},
-                          {"step", st.step},
-                          {"window_loss", st.window_loss},
-                          {"window_steps", st.window_steps},
-                          {"window_samples", st.window_samples},
-                          {"last_val_acc", st.last_val_acc},
-                          {"seconds", st.seconds_before + seconds_since(start)}};
-      std::ofstream out(dir / "state.json");
-      out << j.dump();
-      out.close();
-      if (!out) throw RunError("cannot write " + (dir / "state.json").string());
-    });
-    last_checkpoint = Clock::now();
-    last_checkpoint_step = st.step;
-  };
-
-  auto window_start = start;
-  for (; st.epoch <= epochs; ++st.epoch) {
-    if (st.batch == 0) st.epoch_gen_state = shuffle_gen.get_state();
-    else shuffle_gen.set_state(st.epoch_gen_state);  // resuming mid-epoch: the same permutation
-    auto perm = torch::randperm(n, shuffle_gen, torch::kInt64).to(device);
-    for (; st.batch < steps_per_epoch; ++st.batch) {
-      ctx.check_cancelled();
-      auto idx = perm.slice(0, st.batch * batch, std::min(n, (st.batch + 1) * batch));
-      auto xb = train_x.index_select(0, idx), yb = train_y.index_select(0, idx);
-      if (noise_sigma > 0)
-        xb = xb + torch::randn(xb.sizes(), noise_gen, torch::TensorOptions().dtype(torch::kFloat32))
-                      .to(device)
-                      .mul_(noise_sigma);
-      optimizer->zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(model->forward(xb), yb);
-      double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        throw RunError(fmt::format("loss became {} at epoch {} step {} (lr = {}); try a smaller "
-                                   "params.lr", std::isnan(loss_value) ? "NaN" : "infinite",
-                                   st.epoch, st.step + 1, p.get_float("lr")));
-      loss.backward();
-      optimizer->step();
-      ++st.step, ++st.window_steps, ++steps_here;
-      st.window_loss += loss_value;
-      st.window_samples += idx.size(0);
-
-      if (st.step % log_every == 0 || st.step == total_steps) {
-        double elapsed = seconds_since(window_start);
-        ctx.log_metric("loss", st.window_loss / st.window_steps, st.step);
-        ctx.log_metric("samples_per_s", st.window_samples / std::max(elapsed, 1e-9), st.step);
-        window_start = Clock::now(), st.window_loss = 0, st.window_steps = 0, st.window_samples = 0;
-        bool due = (checkpoint_every > 0 && st.step - last_checkpoint_step >= checkpoint_every) ||
-                   (checkpoint_seconds > 0 && seconds_since(last_checkpoint) >= checkpoint_seconds);
-        if (due && st.batch + 1 < steps_per_epoch) {
-          ++st.batch;  // the checkpoint resumes at the next batch
-          save(st.epoch_gen_state);
-          --st.batch;
-        }
-      }
-      double spent = seconds_since(start);
-      double eta = spent / steps_here * (total_steps - st.step);
-      ctx.progress(static_cast<double>(st.step) / total_steps,
-                   fmt::format("epoch {}/{} step {}/{} loss {:.4f} {:.0f} samples/s ETA {}",
-                               st.epoch, epochs, st.batch + 1, steps_per_epoch, loss_value,
-                               steps_here * batch / std::max(spent, 1e-9), format_duration(eta)));
-    }
-    if (data->val_x.size(0) > 0) {
-      auto [acc, vloss] = evaluate_split(*model, data->val_x, data->val_y, device);
-      ctx.log_metric("val_acc", acc, st.epoch);
-      ctx.log_metric("val_loss", vloss, st.epoch);
-      st.last_val_acc = acc;
-    }
-    st.batch = 0;
-    if (checkpointing && st.epoch < epochs) {
-      ++st.epoch;  // the checkpoint resumes at the start of the next epoch
-      save(shuffle_gen.get_state());
-      --st.epoch;
-    }
-  }
-  const double last_val_acc = st.last_val_acc;
-  const double train_seconds = st.seconds_before + seconds_since(start);
+  ClassifierTrainer trainer(p, model, data, device);
+  training::LoopOptions o;
+  training::read_loop_params(p, o);
+  o.steps_per_epoch = trainer.steps_per_epoch();
+  o.steps = p.get_int("epochs") * o.steps_per_epoch;
+  o.hint = fmt::format("lr = {}; try a smaller params.lr", p.get_float("lr"));
+  auto result = training::run_training(ctx, trainer, o);
   model->net().eval();
-  ctx.log_metric("train_time_s", train_seconds);
-  ctx.log_metric("final_val_acc", last_val_acc);
+  ctx.log_metric("train_time_s", result.train_seconds);
+  ctx.log_metric("final_val_acc", trainer.last_val_acc());
   return model;
 }
 
@@ -231,12 +208,14 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
 void register_train_classifier(Registry& r) {
   OpDef op;
   op.name = "train.classifier";
-  op.summary = "train a CNN or MLP image classifier with cross-entropy (Adam or SGD)";
-  op.version = 2;  // 2: Gaussian augmentation and input masks
+  op.summary = "train any registered classifier architecture with cross-entropy (Adam or SGD)";
+  op.version = 3;  // 3: registered architectures, the shared training loop
+  op.threads = 2;
+  op.headline_metrics = {"final_val_acc", "train_time_s"};
   op.params = {
-      string_param("model", "cnn", "architecture: cnn (two 3x3 conv blocks + hidden layer) or mlp (two hidden layers)",
-                   {"cnn", "mlp"}),
-      int_param("width", 32, "channels of the first conv layer (cnn) or hidden units (mlp)", 1.0, 4096.0),
+      group_param("model", "classifier", "cnn",
+                  "architecture (its params, e.g. width, are set beside it; `flowlab ops --models` "
+                  "lists them)"),
       string_param("optimizer", "adam", "optimizer", {"adam", "sgd"}),
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
@@ -247,19 +226,19 @@ void register_train_classifier(Registry& r) {
                    {"all", "checkerboard_odd", "checkerboard_even"}),
       float_param("noise_sigma", 0.0,
                   "Gaussian data augmentation: noise std added to [0,1] pixels (0 = none); train "
-                  "at the sigma you certify at", 0.0, 10.0),
+                  "at the sigma you certify at",
+                  0.0, 10.0),
       int_param("epochs", 3, "passes over the training split", 1.0, 10000.0),
       int_param("batch_size", 128, "examples per step", 1.0, 1'000'000.0),
-      int_param("log_every", 50, "log mean loss and samples/s every this many steps", 1.0),
-      not_in_key(int_param("checkpoint_every", 0,
-                           "also checkpoint every this many steps (at a loss log; 0 = by time only)", 0.0)),
-      not_in_key(float_param("checkpoint_seconds", 60.0,
-                             "checkpoint at the first loss log this many seconds after the last one "
-                             "(0 = by steps only); `flowlab resume` restarts from it", 0.0)),
-      inherited(int_param("seed", 0, "seed of weight initialization and shuffling (default: the spec's seed)", 0.0)),
-      inherited(string_param("device", "auto", "auto picks cuda when available (default: the spec's device)",
+      inherited(int_param("seed", 0,
+                          "seed of weight initialization and shuffling (default: the spec's seed)",
+                          0.0)),
+      inherited(string_param("device", "auto",
+                             "auto picks cuda when available (default: the spec's device)",
                              {"auto", "cpu", "cuda"})),
   };
+  for (auto& spec : training::loop_params(/*log_every=*/50, /*checkpoint_seconds=*/60.0))
+    op.params.push_back(std::move(spec));
   op.inputs = {{"data", datasets::ClassificationData::kType, "training and validation splits"}};
   op.output_type = Classifier::kType;
   op.run = run_train_classifier;

@@ -6,8 +6,6 @@
 // chosen on the grid (d = 8, sigma = 0.5, k = 2..16): 500 steps give the same results
 // (converged); lr 0.3 or no momentum leave the LCN short of convergence at large k (it then needs
 // 1.3x / 2x the samples at k = 16).
-#include <chrono>
-
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -17,6 +15,7 @@
 #include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/loop.h"
 
 namespace flowlab::ops {
 namespace {
@@ -29,21 +28,37 @@ double dsd_filter_alignment(const at::Tensor& w, const at::Tensor& w_star) {
   return unit.matmul(w_star.to(torch::kFloat32)).mean().item<double>();
 }
 
+// Full-batch gradient descent one step at a time, through the shared loop.
+class DsdTrainer : public training::Trainer {
+ public:
+  DsdTrainer(DsdModelConfig config, const at::Tensor& init, at::Tensor x, at::Tensor y,
+             DsdTrainOptions options)
+      : y_(y), gd_(std::move(config), init, std::move(x), std::move(y), std::move(options)) {}
+  training::StepResult step(int64_t) override { return {gd_.step(), y_.size(0)}; }
+  void on_log(OpContext& ctx, int64_t step) override {
+    ctx.log_metric("train_accuracy", datasets::sign_accuracy(gd_.outputs(), y_), step);
+  }
+  void save(const std::filesystem::path& dir) const override { gd_.save(dir); }
+  void load(const std::filesystem::path& dir) override { gd_.load(dir); }
+  at::Tensor weights() const { return gd_.weights(); }
+
+ private:
+  at::Tensor y_;
+  DsdGradientDescent gd_;
+};
+
 ArtifactPtr run_train_dsd(OpContext& ctx) {
   const Params& p = ctx.params();
   torch::Device device(resolve_device(p.get_string("device")));
   auto data = ctx.input<DsdData>("data");
-  // More intra-op threads only pay off on large splits: at these sizes OpenMP's barriers cost
-  // more than they save (measured: k = 16, n = 2048 trained 70x slower with 2 threads than with
-  // 1 on a busy 2-core machine). Sweeps get their parallelism from trainings side by side.
-  const int64_t useful_threads = 1 + data->train.x.numel() / (int64_t{1} << 22);
-  set_torch_threads(static_cast<int>(std::min<int64_t>(ctx.threads(), useful_threads)));
 
-  DsdModelConfig config;
-  config.arch = p.get_string("model");
-  config.k = data->k;
-  config.d = data->d;
-  config.threshold = p.get_float("threshold") * data->sigma;
+  ModelRecord record;
+  record.family = "dsd";
+  record.arch = p.get_string("model");
+  record.params = model_params(ctx.registry(), record.family, record.arch, p);
+  record.input.shape = {data->k, data->d};
+  record.input.scale = data->sigma;
+  const DsdModelConfig config = dsd_config(record);
   // The init draws from its own generator, not the global RNG: concurrent nodes need no lock, and
   // it is independent of the samples although both follow the spec's seed.
   auto gen = at::detail::createCPUGenerator(
@@ -57,23 +72,16 @@ ArtifactPtr run_train_dsd(OpContext& ctx) {
   o.steps = p.get_int("steps");
   o.loss = p.get_string("loss");
   o.project = p.get_bool("project");
-  const int64_t log_every = p.get_int("log_every");
-  auto train_x = data->train.x.to(device), train_y = data->train.y.to(device);
-  const auto start = std::chrono::steady_clock::now();
-  auto seconds = [&] { return seconds_since(start); };
-  o.on_step = [&](int64_t step, double loss, const at::Tensor& f) {
-    ctx.check_cancelled();
-    if (step % log_every != 0 && step != o.steps) return;
-    ctx.log_metric("loss", loss, step);
-    ctx.log_metric("train_accuracy", datasets::sign_accuracy(f, train_y), step);
-    const double spent = seconds();
-    ctx.progress(static_cast<double>(step) / o.steps,
-                 fmt::format("{} step {}/{} loss {:.4f} ETA {}", config.arch, step, o.steps, loss,
-                             format_duration(spent / step * (o.steps - step))));
-  };
-  auto weights = train_dsd_weights(config, init, train_x, train_y, o);
-  const double train_seconds = seconds();
-  auto model = std::make_shared<DsdModel>(config, weights);
+  DsdTrainer trainer(config, init, data->train.x.to(device), data->train.y.to(device), o);
+  training::LoopOptions loop;
+  training::read_loop_params(p, loop);
+  loop.steps = o.steps;
+  loop.window_mean_loss = false;  // full-batch: each step's loss is the training loss
+  loop.log_samples_per_s = false;
+  loop.label = config.arch;
+  loop.hint = fmt::format("lr = {}; try a smaller params.lr", o.lr);
+  auto result = training::run_training(ctx, trainer, loop);
+  auto model = std::make_shared<DsdModel>(record, trainer.weights());
 
   auto f_test = model->forward(data->test.x);
   const double test_accuracy = datasets::sign_accuracy(f_test, data->test.y);
@@ -89,7 +97,7 @@ ArtifactPtr run_train_dsd(OpContext& ctx) {
   ctx.log_metric("excess_error", (1.0 - test_accuracy) - (1.0 - bayes_accuracy));
   if (config.arch != "fcn")
     ctx.log_metric("alignment", dsd_filter_alignment(model->weights(), data->w_star));
-  ctx.log_metric("train_time_s", train_seconds);
+  ctx.log_metric("train_time_s", result.train_seconds);
   return model;
 }
 
@@ -101,22 +109,19 @@ void register_train_dsd(Registry& r) {
   op.summary =
       "train a one-hidden-layer CNN, LCN or FCN on the DSD task (full-batch GD) and score "
       "it against the Bayes-optimal classifier";
-  op.version = 1;
+  op.version = 2;  // 2: registered architectures, the shared training loop (resumable)
+  // More intra-op threads do not pay off at these sizes: OpenMP's barriers cost more than they
+  // save (measured: k = 16, n = 2048 trained 70x slower with 2 threads than with 1 on a busy
+  // 2-core machine). Sweeps get their parallelism from trainings side by side.
+  op.threads = 1;
+  op.headline_metrics = {"test_accuracy", "bayes_accuracy", "excess_error"};
   op.params = {
-      string_param("model", "cnn",
-                   "cnn: one filter shared by all k patches, f = sum_j phi_b(<w, x_j>); lcn: a "
-                   "filter per patch, sum_j phi_b(<w_j, x_j>); fcn: k units on the whole input, "
-                   "sum_j phi_b(<w_j, x>). phi_b(z) = ReLU(z-b) - ReLU(-z-b), the research "
-                   "notes' reconstruction of the paper's thresholded activation [M]",
-                   {"cnn", "lcn", "fcn"}),
-      float_param("threshold", 0.9,
-                  "the activation's threshold b in units of the data's sigma (b = threshold * "
-                  "sigma); with unit-norm filters a noise patch's pre-activation is N(0, sigma^2), "
-                  "so this is how many noise standard deviations are suppressed. The best fixed "
-                  "value grows with k (about 0 at k = 2 to 1.5 at k = 16 for a CNN planted at w*, "
-                  "sigma = 0.5); 0.9 keeps that planted CNN within 0.02 of the Bayes accuracy for "
-                  "every k in 2..16, the floor of the excess error a trained model can reach",
-                  0.0, 100.0),
+      group_param("model", "dsd", "cnn",
+                  "cnn: one filter shared by all k patches, f = sum_j phi_b(<w, x_j>); lcn: a "
+                  "filter per patch, sum_j phi_b(<w_j, x_j>); fcn: k units on the whole input, "
+                  "sum_j phi_b(<w_j, x>). phi_b(z) = ReLU(z-b) - ReLU(-z-b), the research "
+                  "notes' reconstruction of the paper's thresholded activation [M]; its "
+                  "threshold is the architecture's param"),
       bool_param("project", true,
                  "keep every filter on the unit sphere (after init and each step), the paper's "
                  "projected GD; rotation-equivariant"),
@@ -135,14 +140,14 @@ void register_train_dsd(Registry& r) {
       int_param("steps", 200, "full-batch steps", 1.0, 1e7),
       string_param("loss", "logistic", "logistic: log(1 + exp(-y f)); squared: (f - y)^2 / 2",
                    {"logistic", "squared"}),
-      not_in_key(
-          int_param("log_every", 20, "log loss and train_accuracy every this many steps", 1.0)),
       inherited(int_param("seed", 0, "seed of the weight initialization (default: the spec's seed)",
                           0.0)),
       inherited(string_param("device", "auto",
                              "auto picks cuda when available (default: the spec's device)",
                              {"auto", "cpu", "cuda"})),
   };
+  for (auto& spec : training::loop_params(/*log_every=*/20, /*checkpoint_seconds=*/60.0))
+    op.params.push_back(std::move(spec));
   op.inputs = {{"data", DsdData::kType, "the task, its training split and its test split"}};
   op.output_type = DsdModel::kType;
   op.run = run_train_dsd;

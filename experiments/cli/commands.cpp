@@ -255,6 +255,74 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   out << "\ncomposed spec\n" << r->composed_yaml;
 }
 
+namespace {
+
+// "float", "list of float", "map of float", "string (a classifier)".
+std::string type_name(const ParamSpec& p) {
+  if (p.type == ParamType::kList) return "list of " + to_string(p.element);
+  if (p.type == ParamType::kMap) return "map of " + to_string(p.element);
+  if (!p.group.empty()) return "string (a " + p.group + " model)";
+  return to_string(p.type);
+}
+
+Table param_table(const std::vector<ParamSpec>& specs) {
+  Table params{{"param", "type", "default", "allowed", "doc"}, {}, {}};
+  for (const auto& p : specs) {
+    std::string def = p.default_value ? to_string(*p.default_value) : "(required)";
+    if (p.type == ParamType::kFloat && p.default_value)
+      def = format_number(std::get<double>(*p.default_value), 6);
+    if (p.inherit_from_spec) def += " (or spec's " + p.name + ")";
+    std::string allowed = p.expectation();
+    if (const auto* g = &p.group; !g->empty()) allowed = "see `flowlab models " + *g + "`";
+    params.add_row({p.name, type_name(p), def, allowed, p.doc});
+  }
+  return params;
+}
+
+}  // namespace
+
+void show_models(const Registry& registry, const std::string& name, Format format,
+                 std::ostream& out) {
+  if (name.empty() || registry.find_group(name)) {
+    Table t{{"family", "model", "params", "summary"}, {}, {}};
+    for (const auto& [family, group] : registry.groups()) {
+      if (!name.empty() && family != name) continue;
+      for (const auto& [model, choice] : group.choices) {
+        std::string params;
+        for (const auto& p : choice.params) params += (params.empty() ? "" : ", ") + p.name;
+        t.add_row({family, model, params.empty() ? "-" : params, choice.summary});
+      }
+    }
+    print(t, format, out);
+    return;
+  }
+  // FAMILY/MODEL, or a model name that only one family has.
+  std::vector<std::pair<const ParamGroup*, const ParamChoice*>> found;
+  std::vector<std::string> all;
+  for (const auto& [family, group] : registry.groups())
+    for (const auto& [model, choice] : group.choices) {
+      all.push_back(family + "/" + model);
+      if (name == model || name == family + "/" + model) found.push_back({&group, &choice});
+    }
+  if (found.size() != 1) {
+    auto notes = did_you_mean(name, all);
+    notes.push_back("run 'flowlab models' to list them");
+    throw ConfigError(SourceLocation{"command line"}, "models",
+                      found.empty() ? "unknown model '" + name + "'"
+                                    : "'" + name + "' is in several families; write FAMILY/" + name,
+                      notes);
+  }
+  auto [group, choice] = found.front();
+  Table params = param_table(choice->params);
+  if (format != Format::kTable) {
+    print(params, format, out);
+    return;
+  }
+  out << fmt::format("{}/{}\n  {}\n  family: {}\n\nparams (set beside `model: {}`)\n",
+                     group->name, choice->name, choice->summary, group->summary, choice->name);
+  print(params, Format::kTable, out);
+}
+
 void show_ops(const Registry& registry, const std::string& name, Format format, std::ostream& out) {
   if (name.empty()) {
     Table t{{"op", "inputs", "output", "summary"}, {}, {}};
@@ -272,13 +340,7 @@ void show_ops(const Registry& registry, const std::string& name, Format format, 
     notes.push_back("run 'flowlab ops' to list all ops");
     throw ConfigError(SourceLocation{"command line"}, "ops", "unknown op '" + name + "'", notes);
   }
-  Table params{{"param", "type", "default", "allowed", "doc"}, {}, {}};
-  for (const auto& p : op->params) {
-    std::string def = p.default_value ? to_string(*p.default_value) : "(required)";
-    if (p.type == ParamType::kFloat && p.default_value) def = format_number(std::get<double>(*p.default_value), 6);
-    if (p.inherit_from_spec) def += " (or spec's " + p.name + ")";
-    params.add_row({p.name, to_string(p.type), def, p.expectation(), p.doc});
-  }
+  Table params = param_table(op->params);
   if (format != Format::kTable) {
     print(params, format, out);
     return;
@@ -287,8 +349,20 @@ void show_ops(const Registry& registry, const std::string& name, Format format, 
   out << "inputs\n";
   for (const auto& p : op->inputs) out << fmt::format("  {}: {}  {}\n", p.name, p.type, p.doc);
   if (op->inputs.empty()) out << "  (none)\n";
-  out << "output\n  " << op->output_type << (op->cache_output ? "" : "  (recomputed, not cached)") << "\n\nparams\n";
+  out << "output\n  " << op->output_type << (op->cache_output ? "" : "  (recomputed, not cached)") << "\n";
+  if (op->threads > 0)
+    out << fmt::format("threads\n  {} LibTorch threads per node (a node's `threads:` overrides)\n",
+                       op->threads);
+  out << "\nparams\n";
   print(params, Format::kTable, out);
+  for (const auto& p : op->params)
+    if (const ParamGroup* g = p.group.empty() ? nullptr : registry.find_group(p.group)) {
+      std::string names;
+      for (const auto& kv : g->choices) names += (names.empty() ? "" : ", ") + kv.first;
+      out << fmt::format("\n`{}` chooses among {} models: {}; their params are set beside it "
+                         "(`flowlab models {}/NAME`)\n",
+                         p.name, p.group, names, p.group);
+    }
 }
 
 }  // namespace flowlab::cli

@@ -29,4 +29,8 @@ void show_run(const std::filesystem::path& workspace, const std::string& run, Fo
 /// All ops (name and summary), or one op's params, inputs and output.
 void show_ops(const Registry& registry, const std::string& name, Format format, std::ostream& out);
 
+/// `flowlab models [FAMILY | FAMILY/NAME | NAME]`: the registered architectures, or one's params.
+void show_models(const Registry& registry, const std::string& name, Format format,
+                 std::ostream& out);
+
 }  // namespace flowlab::cli

@@ -34,6 +34,15 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   ops->add_option("name", *op_name, "op name, e.g. train.classifier");
   ops->add_option("--format", *format, "table, csv or json");
   ops->callback([=] { show_ops(make_builtin_registry(), *op_name, parse_format(*format), std::cout); });
+
+  auto model_name = std::make_shared<std::string>();
+  auto* models = app.add_subcommand(
+      "models", "list the registered model architectures (what a trainer's `model` param picks), "
+                "or show one's params");
+  models->add_option("name", *model_name, "a family (classifier, dsd), FAMILY/NAME or a model name");
+  models->add_option("--format", *format, "table, csv or json");
+  models->callback(
+      [=] { show_models(make_builtin_registry(), *model_name, parse_format(*format), std::cout); });
 }
 
 }  // namespace flowlab::cli

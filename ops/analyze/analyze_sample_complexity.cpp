@@ -26,15 +26,6 @@
 namespace flowlab::ops::analyze {
 namespace {
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ','))
-    if (!item.empty()) items.push_back(item);
-  return items;
-}
-
 double parse_double(const std::string& text, const std::string& what) {
   try {
     size_t used = 0;
@@ -270,10 +261,10 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   set.target = p.get_float("target");
   set.n_param = p.get_string("n_param");
   set.seed_param = p.get_string("seed_param");
-  set.group_params = split_list(p.get_string("group_params"));
-  set.slope_params = split_list(p.get_string("slope_params"));
+  set.group_params = p.get_string_list("group_params");
+  set.slope_params = p.get_string_list("slope_params");
   const auto& group_params = set.group_params;
-  auto results = std::dynamic_pointer_cast<const SweepResults>(ctx.raw_input("runs"));
+  auto results = ctx.input<SweepResults>("runs");
   Curves curves = collect_curves(*results, set);
 
   // Step 2 for every group: n* per seed and their spread, logged and written to n_star.csv.
@@ -370,7 +361,7 @@ void register_sample_complexity(Registry& r) {
   op.name = "analyze.sample_complexity";
   op.summary = "sweep aggregate: training-set size n* from which a metric stays at a target, per curve "
                "(median over seeds), log-log slopes of n* and plots of n* against each slope param";
-  op.version = 2;
+  op.version = 3;  // 3: group_params and slope_params are lists
   op.params = {
       string_param("metric", "train.excess_error",
                    "child metric (node.key) that must reach the target; n* is the smallest n from which on "
@@ -379,14 +370,16 @@ void register_sample_complexity(Registry& r) {
                    "target at its n (counted in children_dropped)"),
       float_param("target", 0.05, "the metric's target"),
       string_param("n_param", "data.n_train", "child param holding the training-set size"),
-      string_param("group_params", "train.model,data.k,data.d", "child params that identify a curve"),
+      string_list_param("group_params", {"train.model", "data.k", "data.d"},
+                        "child params that identify a curve"),
       string_param("seed_param", "seed", "child param whose values are repeats (median over them)"),
-      string_param("slope_params", "data.k,data.d",
-                   "group params to fit log n* against, per curve of the other group params"),
+      string_list_param("slope_params", {"data.k", "data.d"},
+                        "group params to fit log n* against, per curve of the other group params"),
       bool_param("plots", true,
                  "draw n_star_vs_<param>.svg (and .png where librsvg is built in) for each slope param: "
                  "log-log, one line per curve, median and interquartile range over seeds"),
   };
+  op.inputs = {{"runs", SweepResults::kType, "the sweep's child runs (connected automatically)"}};
   op.output_type = MetricsTable::kType;
   op.cache_output = false;
   op.run = run_sample_complexity;

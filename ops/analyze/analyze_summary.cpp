@@ -117,6 +117,7 @@ void register_summary(Registry& r) {
           "FINISHED, whose metrics are not used"),
   };
 
+  op.inputs = {{"runs", SweepResults::kType, "the sweep's child runs (connected automatically)"}};
   op.output_type = MetricsTable::kType;
   op.cache_output = false;
   op.run = run_summary;

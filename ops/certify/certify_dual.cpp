@@ -13,7 +13,6 @@
 #include "ops/certify/dual.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "ops/classifier_net.h"
 #include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -23,14 +22,14 @@ namespace {
 
 ArtifactPtr run_certify_dual(OpContext& ctx) {
   const Params& p = ctx.params();
-  set_torch_threads(ctx.threads());
-  auto left = ctx.input<Classifier>("model_odd");
-  auto right = ctx.input<Classifier>("model_even");
-  if (left->config().input_mask != "odd" || right->config().input_mask != "even")
+  auto left = ctx.input<ClassifierModel>("model_odd");
+  auto right = ctx.input<ClassifierModel>("model_even");
+  if (left->standardization().input_mask != "odd" ||
+      right->standardization().input_mask != "even")
     throw RunError(fmt::format(
         "dual smoothing needs one model per checkerboard half: model_odd was trained with pixels "
         "'{}' and model_even with '{}' (train them with pixels: checkerboard_odd / checkerboard_even)",
-        left->config().input_mask, right->config().input_mask));
+        left->standardization().input_mask, right->standardization().input_mask));
   auto data = ctx.input<datasets::ClassificationData>("data");
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
@@ -38,8 +37,6 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
   check_model_fits(*left, data->num_classes(), *setup.images);
   check_model_fits(*right, data->num_classes(), *setup.images);
   const SmoothingOptions& o = setup.smoothing;
-  left->net().eval();
-  right->net().eval();
   torch::Device dl(left->device()), dr(right->device());
   LogitsFn f_l = [&](const at::Tensor& b) { return left->forward(b.to(dl)); };
   LogitsFn f_r = [&](const at::Tensor& b) { return right->forward(b.to(dr)); };
@@ -90,9 +87,11 @@ void register_certify_dual(Registry& r) {
   op.summary = "dual randomized smoothing (Xia et al. 2024): two checkerboard halves, summed votes, "
                "sound radius (R_l + R_r)/sqrt(2)";
   op.version = 1;
+  op.threads = 2;
+  op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
-  op.inputs = {{"model_odd", Classifier::kType, "base classifier of the pixels with i + j odd"},
-               {"model_even", Classifier::kType, "base classifier of the other half"},
+  op.inputs = {{"model_odd", ClassifierModel::kInterface, "base classifier of the pixels with i + j odd"},
+               {"model_even", ClassifierModel::kInterface, "base classifier of the other half"},
                {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_dual;

@@ -25,7 +25,6 @@
 #include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "ops/classifier_net.h"
 #include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -34,61 +33,33 @@ namespace flowlab::ops::certify {
 namespace {
 
 // The default temperature grid: 20 values log-spaced from 0.01 to 50 (0.01 * 5000^(i/19)).
-constexpr const char* kLvmTemperatures =
-    "0.01,0.01566,0.02451,0.03837,0.06008,0.09406,0.1473,0.2306,0.361,0.5651,"
-    "0.8848,1.385,2.169,3.395,5.316,8.322,13.03,20.4,31.94,50";
+const std::vector<double> kLvmTemperatures = {0.01,   0.01566, 0.02451, 0.03837, 0.06008,
+                                              0.09406, 0.1473, 0.2306,  0.361,   0.5651,
+                                              0.8848, 1.385,   2.169,   3.395,   5.316,
+                                              8.322,  13.03,   20.4,    31.94,   50};
 
-// Comma-separated temperatures, each finite and > 0.
-std::vector<double> lvm_parse_temperatures(const std::string& text) {
-  std::vector<double> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      double t = std::stod(item, &used);
-      if (used != item.size() || !std::isfinite(t) || t <= 0) throw std::invalid_argument(item);
-      out.push_back(t);
-    } catch (const std::exception&) {
-      throw RunError(
-          "params.temperatures: expected comma-separated numbers > 0 such as 0.1,1,10, got \"" +
-          text + "\"");
-    }
-  }
-  if (out.empty()) throw RunError("params.temperatures: expected at least one temperature");
-  return out;
-}
-
-std::vector<SimplexMap> lvm_parse_maps(const std::string& text) {
+// The maps named by the (validated) `maps` list, each once.
+std::vector<SimplexMap> lvm_maps(const std::vector<std::string>& names) {
   std::vector<SimplexMap> maps;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      auto m = parse_simplex_map(item);
-      if (std::find(maps.begin(), maps.end(), m) != maps.end()) throw std::invalid_argument(item);
-      maps.push_back(m);
-    } catch (const std::invalid_argument&) {
-      throw RunError("params.maps: expected distinct names among hardmax, softmax, sparsemax, "
-                     "comma-separated, got \"" + text + "\"");
-    }
+  for (const auto& name : names) {
+    auto m = parse_simplex_map(name);
+    if (std::find(maps.begin(), maps.end(), m) != maps.end())
+      throw RunError("params.maps: '" + name + "' is listed twice");
+    maps.push_back(m);
   }
-  if (maps.empty()) throw RunError("params.maps: expected at least one simplex map");
   return maps;
 }
 
 ArtifactPtr run_certify_lvm(OpContext& ctx) {
   const Params& p = ctx.params();
-  set_torch_threads(ctx.threads());
-  auto model = ctx.input<Classifier>("model");
+  auto model = ctx.input<ClassifierModel>("model");
   auto data = ctx.input<datasets::ClassificationData>("data");
   if (data->num_classes() < 2) throw RunError("certification needs at least two classes");
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
   check_model_fits(*model, data->num_classes(), *setup.images);
-  const auto maps = lvm_parse_maps(p.get_string("maps"));
-  model->net().eval();
+  const auto maps = lvm_maps(p.get_string_list("maps"));
   // The sampler builds standardized noisy batches for the model (as certify.smoothing does).
   LogitsFn f = standardized_logits(*model, setup.smoothing);
   LvmOptions o;
@@ -98,7 +69,7 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   o.alpha = setup.smoothing.alpha;
   o.batch_size = setup.smoothing.batch_size;
   o.input = setup.smoothing.input;
-  o.candidates = lvm_candidates(maps, lvm_parse_temperatures(p.get_string("temperatures")));
+  o.candidates = lvm_candidates(maps, p.get_float_list("temperatures"));
 
   auto lvm = std::make_shared<Certification>();
   lvm->method = "lvm";
@@ -179,14 +150,18 @@ void register_certify_lvm(Registry& r) {
       "chosen on n0 samples, certified on n fresh ones (the reference code's max over candidates "
       "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside";
   op.version = 1;
+  op.threads = 2;
+  op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
-  op.params.push_back(
-      string_param("maps", "hardmax,softmax,sparsemax",
-                   "simplex maps to choose from, comma-separated (hardmax = Cohen's vote)"));
-  op.params.push_back(string_param("temperatures", kLvmTemperatures,
-                                   "temperatures t of the soft maps S(t z), comma-separated "
-                                   "(default: 20 log-spaced from 0.01 to 50)"));
-  op.inputs = {{"model", Classifier::kType, "the base classifier (trained with noise at sigma)"},
+  op.params.push_back(non_empty(
+      string_list_param("maps", {"hardmax", "softmax", "sparsemax"},
+                        "simplex maps to choose from, each once (hardmax = Cohen's vote)",
+                        {"hardmax", "softmax", "sparsemax"})));
+  op.params.push_back(non_empty(float_list_param(
+      "temperatures", kLvmTemperatures,
+      "temperatures t of the soft maps S(t z) (default: 20 log-spaced from 0.01 to 50)", 0.0,
+      std::nullopt, /*min_exclusive=*/true)));
+  op.inputs = {{"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
                {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_lvm;

@@ -8,7 +8,6 @@
 #include "ops/certify/common.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "ops/classifier_net.h"
 #include "ops/format.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -18,14 +17,12 @@ namespace {
 
 ArtifactPtr run_certify_smoothing(OpContext& ctx) {
   const Params& p = ctx.params();
-  set_torch_threads(ctx.threads());
-  auto model = ctx.input<Classifier>("model");
+  auto model = ctx.input<ClassifierModel>("model");
   auto data = ctx.input<datasets::ClassificationData>("data");
   const bool test = p.get_string("split") == "test";
   auto setup = read_certification_setup(p, test ? data->test_x : data->val_x,
                                         test ? data->test_y : data->val_y);
   check_model_fits(*model, data->num_classes(), *setup.images);
-  model->net().eval();
   LogitsFn f = standardized_logits(*model, setup.smoothing);
   const SmoothingOptions& o = setup.smoothing;
   const int64_t predict_n = p.get_int("predict_n");
@@ -85,9 +82,11 @@ void register_certify_smoothing(Registry& r) {
   op.name = "certify.smoothing";
   op.summary = "randomized smoothing (Cohen et al. 2019): CERTIFY radii and PREDICT on a split";
   op.version = 1;
+  op.threads = 2;
+  op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
   op.params.push_back(int_param("predict_n", 0, "also run PREDICT with this many samples (0 = skip)", 0.0));
-  op.inputs = {{"model", Classifier::kType, "the base classifier (trained with noise at sigma)"},
+  op.inputs = {{"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
                {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_smoothing;

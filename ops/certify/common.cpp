@@ -21,28 +21,10 @@ std::vector<ParamSpec> certification_params() {
       string_param("split", "test", "which split to certify", {"test", "val"}),
       int_param("every", 1, "certify every k-th image of the split", 1.0),
       int_param("max_images", 0, "stop after this many images (0 = all selected)", 0.0),
-      string_param("radii", "0,0.25,0.5,0.75,1,1.25,1.5,1.75,2",
-                   "radii at which certified accuracy is reported"),
+      non_empty(float_list_param("radii", {0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2},
+                                 "radii at which certified accuracy is reported", 0.0)),
       inherited(int_param("seed", 0, "seed of the noise (default: the spec's seed)", 0.0)),
   };
-}
-
-static std::vector<double> parse_radius_list(const std::string& text) {
-  std::vector<double> radii;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      double r = std::stod(item, &used);
-      if (used != item.size() || r < 0) throw std::invalid_argument(item);
-      radii.push_back(r);
-    } catch (const std::exception&) {
-      throw RunError("params.radii: expected comma-separated radii >= 0 such as 0,0.25,0.5, got \"" +
-                     text + "\"");
-    }
-  }
-  return radii;
 }
 
 CertificationSetup read_certification_setup(const Params& p, const at::Tensor& images,
@@ -54,7 +36,7 @@ CertificationSetup read_certification_setup(const Params& p, const at::Tensor& i
   s.smoothing.alpha = p.get_float("alpha");
   s.smoothing.batch_size = p.get_int("batch_size");
   s.seed = static_cast<uint64_t>(p.get_int("seed"));
-  s.radii = parse_radius_list(p.get_string("radii"));
+  s.radii = p.get_float_list("radii");
   const int64_t every = p.get_int("every"), max_images = p.get_int("max_images");
   for (int64_t i = 0; i < images.size(0) && (max_images == 0 || int64_t(s.indices.size()) < max_images);
        i += every)
@@ -65,22 +47,24 @@ CertificationSetup read_certification_setup(const Params& p, const at::Tensor& i
   return s;
 }
 
-LogitsFn standardized_logits(const Classifier& model, SmoothingOptions& o) {
-  const ClassifierConfig& c = model.config();
-  o.input.shift = c.mean;
-  o.input.scale = c.std;
-  o.input.mask = c.input_mask == "all" ? at::Tensor() : checkerboard_mask(c.input_mask, c.height, c.width_px);
+LogitsFn standardized_logits(const ClassifierModel& model, SmoothingOptions& o) {
+  const Standardization& s = model.standardization();
+  const auto& shape = model.input_shape();
+  o.input.shift = s.mean;
+  o.input.scale = s.std;
+  o.input.mask = s.input_mask == "all" ? at::Tensor()
+                                       : checkerboard_mask(s.input_mask, shape.at(1), shape.at(2));
   torch::Device device(model.device());
   return [&model, device](const at::Tensor& batch) { return model.forward_standardized(batch.to(device)); };
 }
 
-void check_model_fits(const Classifier& model, int64_t num_classes, const at::Tensor& images) {
-  const ClassifierConfig& c = model.config();
-  if (c.classes != num_classes || images.dim() != 4 || c.channels != images.size(1) ||
-      c.height != images.size(2) || c.width_px != images.size(3))
-    throw RunError(fmt::format("the model expects {} classes of {}x{}x{} images, but the dataset has {} "
-                               "classes of {}-dimensional images", c.classes, c.channels, c.height,
-                               c.width_px, num_classes, images.dim() - 1));
+void check_model_fits(const ClassifierModel& model, int64_t num_classes, const at::Tensor& images) {
+  const auto& shape = model.input_shape();
+  if (model.num_classes() != num_classes || images.sizes().slice(1).vec() != shape)
+    throw RunError(fmt::format("the model expects {} classes of inputs [{}], but the dataset has {} "
+                               "classes of inputs [{}]",
+                               model.num_classes(), fmt::join(shape, ", "), num_classes,
+                               fmt::join(images.sizes().slice(1), ", ")));
 }
 
 at::Generator image_generator(uint64_t seed, int64_t index) {

@@ -29,7 +29,7 @@ CertificationSetup read_certification_setup(const Params& params, const at::Tens
                                             const at::Tensor& split_labels);
 
 /// Throws RunError when the model was not built for this data (classes, channels, image size).
-void check_model_fits(const Classifier& model, int64_t num_classes, const at::Tensor& images);
+void check_model_fits(const ClassifierModel& model, int64_t num_classes, const at::Tensor& images);
 
 /// One generator per image, seeded by its index: results do not depend on order or batching.
 at::Generator image_generator(uint64_t seed, int64_t index);
@@ -38,7 +38,7 @@ at::Generator image_generator(uint64_t seed, int64_t index);
 /// (mask, mean, std) is folded into the sampler, which then builds each standardized noisy batch
 /// in one pass. The certificate is unchanged: the noise has the same law, only the arithmetic is
 /// rearranged.
-LogitsFn standardized_logits(const Classifier& model, SmoothingOptions& o);
+LogitsFn standardized_logits(const ClassifierModel& model, SmoothingOptions& o);
 
 /// certified_accuracy@R for each radius, acr, abstain_rate, images; keys get `prefix`.
 void log_certification_metrics(OpContext& ctx, const Certification& result,

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(independent_nodes_overlap_with_two_threads) {
   auto r = run(plan, /*threads=*/2);
   double wall = ms_between(t0, Clock::now());
   BOOST_TEST(r.concurrency == 2);
-  BOOST_TEST(r.threads_per_node == 1);
+  BOOST_TEST(r.budget == 2);
   auto log = flowlab::testing::sleep_log();
   BOOST_REQUIRE(log.size() == 2u);
   BOOST_TEST((log[0].start < log[1].end && log[1].start < log[0].end), "the two sleeps did not overlap");
@@ -117,14 +117,51 @@ BOOST_AUTO_TEST_CASE(one_thread_runs_nodes_one_after_another) {
   BOOST_TEST(wall >= 600.0);
 }
 
-BOOST_AUTO_TEST_CASE(each_node_gets_its_share_of_the_thread_budget) {
-  Plan plan = plan_text("nodes:\n  s1: {op: test.sleep, params: {ms: 0}}\n  s2: {op: test.sleep, params: {ms: 1}}\n");
-  RecordingListener listener;
-  auto r = run(plan, listener, /*threads=*/5);
-  BOOST_TEST(r.concurrency == 2);
-  BOOST_TEST(r.threads_per_node == 2);  // 5 / 2, rounded down
-  BOOST_TEST((listener.values("s1", "threads") == std::vector<double>{2}));
-  BOOST_TEST((listener.values("s2", "threads") == std::vector<double>{2}));
+BOOST_AUTO_TEST_CASE(a_node_runs_with_its_planned_threads_whatever_the_budget) {
+  // test.threaded declares 2 threads; a node's `threads:` overrides. The budget (1 or 5) and the
+  // siblings never change them: results that depend on threads stay reproducible.
+  Plan plan = plan_text(
+      "nodes:\n  a: {op: test.threaded}\n  b: {op: test.threaded, threads: 3, params: {value: 1}}\n"
+      "  c: {op: test.sleep, params: {ms: 0}}\n");
+  BOOST_TEST(plan.find("a")->threads == 2);
+  BOOST_TEST(plan.find("b")->threads == 3);
+  BOOST_TEST(plan.find("c")->threads == 0);  // an op that uses no intra-op threads
+  for (int budget : {1, 5}) {
+    flowlab::Registry reg = registry();
+    std::mutex mutex;
+    std::map<std::string, int> applied;  // what the runtime hook was told, by the node's thread
+    reg.set_runtime({[&](int threads) {
+                       std::lock_guard<std::mutex> lock(mutex);
+                       applied[std::to_string(threads)]++;
+                     },
+                     nullptr});
+    RecordingListener listener;
+    flowlab::ExecuteOptions options;
+    options.threads = budget;
+    options.read_cache = false;
+    options.cache_dir = dir / "cache";
+    auto r = flowlab::execute(plan, reg, listener, options);
+    BOOST_TEST(r.budget == budget);
+    BOOST_TEST((listener.values("a", "threads") == std::vector<double>{2}));
+    BOOST_TEST((listener.values("b", "threads") == std::vector<double>{3}));
+    BOOST_TEST((applied == std::map<std::string, int>{{"2", 1}, {"3", 1}}));  // not for c
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nodes_side_by_side_never_hold_more_threads_than_the_budget) {
+  // Two 300 ms nodes of 2 threads each: a budget of 2 runs them one after the other, 4 together.
+  const char* spec =
+      "nodes:\n  s1: {op: test.sleep, threads: 2, params: {ms: 300}}\n"
+      "  s2: {op: test.sleep, threads: 2, params: {ms: 301}}\n";
+  for (int budget : {2, 4}) {
+    flowlab::testing::reset_fake_logs();
+    auto r = run(plan_text(spec), budget, /*read_cache=*/false);
+    BOOST_TEST(r.concurrency == 2);  // two workers either way: the budget decides who starts
+    auto log = flowlab::testing::sleep_log();
+    BOOST_REQUIRE(log.size() == 2u);
+    bool overlap = log[0].start < log[1].end && log[1].start < log[0].end;
+    BOOST_TEST(overlap == (budget == 4), "budget " << budget);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(results_flow_along_edges) {
@@ -346,42 +383,17 @@ BOOST_AUTO_TEST_CASE(damaged_cache_record_is_a_miss) {
 
 // --- the thread budget ---------------------------------------------------------------------------
 
-BOOST_AUTO_TEST_CASE(split_threads_never_exceeds_the_budget) {
-  const std::vector<std::pair<std::string, int>> plans = {
-      // spec, widest level
-      {"nodes:\n  a: {op: test.const}\n", 1},
-      {"nodes:\n  a: {op: test.const}\n  b: {op: test.const, params: {value: 1}}\n"
-       "  c: {op: test.const, params: {value: 2}}\n  d: {op: test.const, params: {value: 3}}\n", 4},
-      {"nodes:\n  a: {op: test.const}\n  b: {op: test.follow, inputs: {x: a}}\n"
-       "  c: {op: test.follow, inputs: {x: b}}\n", 1},
-      {"nodes:\n  a: {op: test.const}\n  b: {op: test.follow, inputs: {x: a}}\n"
-       "  c: {op: test.follow, inputs: {x: a}, params: {offset: 1}}\n  d: {op: test.add, inputs: {a: b, b: c}}\n", 2},
-  };
-  for (const auto& [spec, widest] : plans) {
-    Plan plan = plan_text(spec);
-    std::vector<bool> all(plan.nodes.size(), true);
-    for (int threads = 1; threads <= 16; ++threads) {
-      auto [concurrency, per_node] = flowlab::split_threads(plan, all, threads);
-      BOOST_TEST(concurrency >= 1);
-      BOOST_TEST(per_node >= 1);
-      BOOST_TEST(concurrency * per_node <= threads);
-      BOOST_TEST(concurrency == std::min(threads, widest));
-      BOOST_TEST(per_node == threads / concurrency);
-    }
-  }
-}
-
-BOOST_AUTO_TEST_CASE(split_threads_counts_only_nodes_to_compute) {
+BOOST_AUTO_TEST_CASE(max_concurrency_is_capped_by_budget_nodes_and_jobs) {
   Plan plan = plan_text(
       "nodes:\n  a: {op: test.const}\n  b: {op: test.const, params: {value: 1}}\n"
       "  c: {op: test.const, params: {value: 2}}\n");
-  BOOST_TEST((flowlab::split_threads(plan, {true, false, false}, 6) == std::pair<int, int>{1, 6}));
-  BOOST_TEST((flowlab::split_threads(plan, {true, true, false}, 6) == std::pair<int, int>{2, 3}));
-  BOOST_TEST((flowlab::split_threads(plan, {false, false, false}, 6) == std::pair<int, int>{1, 6}));
-  // A cap on concurrent nodes (--jobs) hands the spare threads to the nodes that run.
-  BOOST_TEST((flowlab::split_threads(plan, {true, true, true}, 8, 2) == std::pair<int, int>{2, 4}));
-  // A budget below one thread still runs one node on one thread.
-  BOOST_TEST((flowlab::split_threads(plan, {true, true, true}, 0) == std::pair<int, int>{1, 1}));
+  BOOST_TEST(flowlab::max_concurrency(plan, {true, false, false}, 6) == 1);
+  BOOST_TEST(flowlab::max_concurrency(plan, {true, true, false}, 6) == 2);
+  BOOST_TEST(flowlab::max_concurrency(plan, {false, false, false}, 6) == 1);
+  BOOST_TEST(flowlab::max_concurrency(plan, {true, true, true}, 2) == 2);
+  BOOST_TEST(flowlab::max_concurrency(plan, {true, true, true}, 8, /*jobs=*/2) == 2);
+  // A budget below one thread still runs one node.
+  BOOST_TEST(flowlab::max_concurrency(plan, {true, true, true}, 0) == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -61,8 +61,8 @@ void Text::save(const fs::path& dir) const {
 }
 
 void register_fake_ops(Registry& r, int const_version) {
-  r.add_type({Number::kType, "a double", &Number::load});
-  r.add_type({Text::kType, "a string", [](const fs::path& dir) -> ArtifactPtr {
+  r.add_type({Number::kType, "a double", loader(&Number::load), {"numeric"}});
+  r.add_type({Text::kType, "a string", [](const fs::path& dir, const Registry&) -> ArtifactPtr {
                 std::ifstream in(dir / "text.txt");
                 std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
                 return std::make_shared<Text>(s);
@@ -86,6 +86,38 @@ void register_fake_ops(Registry& r, int const_version) {
              return number(result);
            }));
 
+  // Lists, maps, a param group and an interface, for the planner's tests.
+  r.add(op("test.lists",
+           {non_empty(float_list_param("radii", {0, 0.5}, "radii", 0.0)),
+            string_list_param("names", {}, "names", {"a", "b"}),
+            float_map_param("weights", {{"x", 1.0}}, "weights", 0.0, 1.0)},
+           {}, [](OpContext& ctx) {
+             double sum = 0;
+             for (double x : ctx.params().get_float_list("radii")) sum += x;
+             return number(sum);
+           }));
+  r.add_choice("shape", "test shapes",
+               {"square", "a square", {int_param("side", 2, "side", 1.0, 10.0)}, {}});
+  r.add_choice("shape", "test shapes",
+               {"rect", "a rectangle",
+                {int_param("w", 1, "width", 1.0), int_param("h", 1, "height", 1.0)}, {}});
+  r.add(op("test.shape", {group_param("model", "shape", "square", "the shape")}, {},
+           [](OpContext& ctx) {
+             const Params& p = ctx.params();
+             return number(p.get_string("model") == "square"
+                               ? double(p.get_int("side") * p.get_int("side"))
+                               : double(p.get_int("w") * p.get_int("h")));
+           }));
+  r.add_interface({"numeric", "anything with a value"});
+  r.add(op("test.numeric_sink", {}, {{"x", "numeric", "any numeric artifact"}},
+           [](OpContext& ctx) { return number(ctx.input<Number>("x")->value); }));
+  OpDef threaded = op("test.threaded", {float_param("value", 0.0, "the number")}, {},
+                      [](OpContext& ctx) {
+                        ctx.log_metric("threads", ctx.threads());
+                        return number(ctx.params().get_float("value"));
+                      });
+  threaded.threads = 2;
+  r.add(std::move(threaded));
   r.add(op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {},
            [](OpContext& ctx) {
              SleepInterval s{ctx.node(), Clock::now(), {}};
@@ -184,10 +216,10 @@ void reset_fake_logs() {
   count_nocache_runs() = 0;
 }
 
-void RecordingListener::metric(const std::string& node, const std::string& key, int64_t step,
+void RecordingListener::metric(const PlannedNode& node, const std::string& key, int64_t step,
                                double value) {
   std::lock_guard<std::mutex> lock(mutex_);
-  metrics_.push_back({node, key, step, value});
+  metrics_.push_back({node.name, key, step, value});
 }
 
 void RecordingListener::node_started(const PlannedNode& node) {

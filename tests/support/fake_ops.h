@@ -7,6 +7,12 @@
 //   test.const            param value (float)                         -> value
 //   test.add              inputs a, b; logs metric "sum"              -> a + b
 //   test.follow           input x; param offset (float); logs "result" -> x + offset
+//   test.lists            radii: non-empty list of floats >= 0; names: list of a/b; weights: map
+//                         of floats in [0, 1]                          -> sum of radii
+//   test.shape            model: a choice of param group "shape" (square: side; rect: w, h)
+//                                                                      -> the area
+//   test.numeric_sink     input x: the interface "numeric" (number implements it; text does not)
+//   test.threaded         param value; declares 2 intra-op threads; logs "threads" -> value
 //   test.sleep            param ms (int, [0, 10000]); logs "threads"; records a SleepInterval
 //   test.fail             throws std::runtime_error("deliberate failure")
 //   test.wait_for_stop    polls ctx.check_cancelled() until the stop flag is set (5 s safety limit)
@@ -75,9 +81,10 @@ class RecordingListener : public ExecutionListener {
     int64_t step;
     double value;
   };
-  void metric(const std::string& node, const std::string& key, int64_t step, double value) override;
-  void progress(const std::string& node, double fraction, const std::string& message) override {}
-  void artifact_file(const std::string& node, const std::filesystem::path& path,
+  void metric(const PlannedNode& node, const std::string& key, int64_t step,
+              double value) override;
+  void progress(const PlannedNode& node, double fraction, const std::string& message) override {}
+  void artifact_file(const PlannedNode& node, const std::filesystem::path& path,
                      const std::string& kind) override {}
   void node_started(const PlannedNode& node) override;
   void node_finished(const PlannedNode& node, const NodeOutcome& outcome) override;

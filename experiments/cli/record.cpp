@@ -1,0 +1,118 @@
+#include "experiments/cli/record.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#ifndef FLOWLAB_VERSION
+#define FLOWLAB_VERSION "0.0.0"
+#endif
+
+namespace flowlab::cli {
+namespace fs = std::filesystem;
+
+std::string sha256_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) EVP_DigestUpdate(ctx, buffer, in.gcount());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+// `git rev-parse HEAD` in the spec's directory, run without a shell (paths may hold quotes).
+std::string git_commit_of(const fs::path& spec) {
+  std::string dir = fs::absolute(spec).parent_path().string();
+  int fds[2];
+  if (pipe(fds) != 0) return "";
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
+    close(fds[0]);
+    execlp("git", "git", "-C", dir.c_str(), "rev-parse", "HEAD", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  char buffer[128];
+  ssize_t got;
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(got));
+  close(fds[0]);
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
+  out.erase(out.find_last_not_of("\n\r ") + 1);
+  return out;
+}
+
+std::string host_name() {
+  char name[256] = {0};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+tracking::RunStart run_start(const RunOptions& options, const std::string& git_commit) {
+  tracking::RunStart start;
+  start.spec_file = fs::absolute(options.spec).string();
+  start.git_commit = git_commit;
+  start.host = host_name();
+  start.pid = getpid();
+  start.flowlab_version = FLOWLAB_VERSION;
+  return start;
+}
+
+std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSpec& spec) {
+  std::map<std::string, std::string> params;
+  params["seed"] = std::to_string(plan.seed);
+  params["threads"] = plan.threads == 0 ? "auto" : std::to_string(plan.threads);
+  params["device"] = plan.device;
+  for (const auto& [group, option] : spec.group_choices) params["defaults." + group] = option;
+  // Top-level scalars are the spec's own knobs (sigma: 0.25, interpolated into several nodes).
+  for (const auto& kv : spec.root) {
+    std::string key = kv.first.as<std::string>();
+    if (kv.second.IsScalar() && key != "experiment" && !params.count(key)) params[key] = kv.second.Scalar();
+  }
+  for (const auto& node : plan.nodes) {
+    params[node.name + ".op"] = node.op->name;
+    for (const auto& [name, value] : node.params.values())
+      params[node.name + "." + name] = to_string(value);
+  }
+  return params;
+}
+
+std::string overrides_json(const std::vector<std::string>& overrides) {
+  return nlohmann::json(overrides).dump();
+}
+
+int64_t record_child(tracking::Store& store, const RunOptions& options, Child& c,
+                     std::optional<int64_t> parent, const std::string& name,
+                     const std::string& git_commit) {
+  tracking::RunStart start = run_start(options, git_commit);
+  start.experiment = c.plan.experiment;
+  start.name = name;
+  start.parent_id = parent;
+  start.composed_yaml = c.spec.to_yaml();
+  start.overrides = overrides_json(c.overrides);
+  start.seed = c.plan.seed;
+  c.run_id = store.begin_run(start);
+  store.log_params(c.run_id, run_params(c.plan, c.spec));
+  return c.run_id;
+}
+
+}  // namespace flowlab::cli

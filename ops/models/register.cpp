@@ -1,0 +1,20 @@
+// Every registered architecture of this build, one line each (one file each in ops/models/).
+#include "ops/models/model.h"
+
+namespace flowlab::ops {
+
+void register_cnn(Registry& r);
+void register_mlp(Registry& r);
+void register_dsd_cnn(Registry& r);
+void register_dsd_lcn(Registry& r);
+void register_dsd_fcn(Registry& r);
+
+void register_models(Registry& r) {
+  register_cnn(r);
+  register_mlp(r);
+  register_dsd_cnn(r);
+  register_dsd_lcn(r);
+  register_dsd_fcn(r);
+}
+
+}  // namespace flowlab::ops

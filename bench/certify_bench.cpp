@@ -12,6 +12,7 @@
 #include "ops/certify/smoothing.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/models/model.h"
 #include "ops/torch_runtime.h"
 
 int main(int argc, char** argv) {
@@ -23,11 +24,13 @@ int main(int argc, char** argv) {
   int threads = argc > 5 ? std::stoi(argv[5]) : 2;
   at::set_num_threads(threads);
   torch::manual_seed(0);
-  flowlab::ops::ClassifierConfig config;
-  config.arch = arch;
-  config.width = arch == "cnn" ? 16 : 256;
-  config.mean = 0.286, config.std = 0.353;
-  flowlab::ops::Classifier model(config);
+  flowlab::Registry registry;
+  flowlab::ops::register_models(registry);
+  flowlab::ops::ModelRecord record;
+  record.family = "classifier", record.arch = arch;
+  record.params = flowlab::Params({{"width", int64_t{arch == "cnn" ? 16 : 256}}});
+  record.input.shape = {1, 28, 28}, record.input.outputs = 10;
+  flowlab::ops::Classifier model(record, {0.286, 0.353, "all"}, registry);
   model.net().eval();
   flowlab::ops::certify::SmoothingOptions o;
   o.sigma = 0.25, o.n0 = 100, o.n = n, o.batch_size = batch;

@@ -11,6 +11,7 @@
 
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
+#include "ops/models/model.h"
 #include "ops/torch_runtime.h"
 
 int main(int argc, char** argv) {
@@ -22,11 +23,13 @@ int main(int argc, char** argv) {
   int threads = argc > 5 ? std::stoi(argv[5]) : 2;
   at::set_num_threads(threads);
   torch::manual_seed(0);
-  flowlab::ops::ClassifierConfig config;
-  config.arch = arch;
-  config.width = width;
-  config.mean = 0.286, config.std = 0.353;
-  flowlab::ops::Classifier model(config);
+  flowlab::Registry registry;
+  flowlab::ops::register_models(registry);
+  flowlab::ops::ModelRecord record;
+  record.family = "classifier", record.arch = arch;
+  record.params = flowlab::Params({{"width", int64_t{width}}});
+  record.input.shape = {1, 28, 28}, record.input.outputs = 10;
+  flowlab::ops::Classifier model(record, {0.286, 0.353, "all"}, registry);
   model.net().train();
   torch::optim::Adam opt(model.net().parameters(), torch::optim::AdamOptions(1e-3));
   auto x = torch::rand({batch, 1, 28, 28});

@@ -7,6 +7,7 @@
 #include "experiments/cli/execution.h"
 #include "graph/compose.h"
 #include "graph/sweep_results.h"
+#include "tracking/reader.h"
 
 namespace flowlab::cli {
 using tracking::RunStatus;
@@ -41,10 +42,18 @@ Plan plan_aggregates(const YAML::Node& block, const std::string& where, const Re
 
 namespace {
 
-std::shared_ptr<SweepResults> collect_children(const tracking::Store& store, int64_t parent) {
+// Every child's status, overrides, params and final metrics, in a few queries however large the
+// sweep (through the documented views).
+std::shared_ptr<SweepResults> collect_children(const std::filesystem::path& db, int64_t parent) {
+  tracking::RunReader reader(db);
   auto results = std::make_shared<SweepResults>();
   results->parent_run_id = parent;
-  for (const auto& c : store.children(parent)) {
+  auto children = reader.children(parent);
+  std::vector<int64_t> ids;
+  for (const auto& c : children) ids.push_back(c.id);
+  auto params = reader.params(ids);
+  auto metrics = reader.final_metrics(ids);
+  for (const auto& c : children) {
     ChildResult r;
     r.run_id = c.id;
     r.status = tracking::to_string(c.status);
@@ -52,8 +61,8 @@ std::shared_ptr<SweepResults> collect_children(const tracking::Store& store, int
       for (const auto& o : nlohmann::json::parse(c.overrides)) r.overrides.push_back(o);
     } catch (const nlohmann::json::exception&) {
     }
-    r.params = store.params(c.id);
-    for (const auto& m : store.final_metrics(c.id)) r.metrics[m.node + "." + m.key] = m.value;
+    r.params = params[c.id];
+    for (const auto& m : metrics[c.id]) r.metrics[m.node + "." + m.key] = m.value;
     results->children.push_back(std::move(r));
   }
   return results;
@@ -73,7 +82,7 @@ std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOpti
                            const Registry& registry, tracking::Store& store, std::ostream& err,
                            const std::atomic<bool>& stop) {
   if (aggregates.nodes.empty()) return "";
-  auto results = collect_children(store, parent);
+  auto results = collect_children(options.workspace / "runs.db", parent);
   Plan plan = aggregates;
   const size_t source = plan.find(kChildrenNode)->index;
   // Keyed by what they read: unchanged children (a resume that found nothing to redo) are served

@@ -14,6 +14,7 @@
 #include "experiments/cli/run_summary.h"
 #include "experiments/cli/table.h"
 #include "graph/sweep.h"
+#include "tracking/reader.h"
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;
@@ -117,7 +118,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   // The parent run records the sweep itself: its axes, fixed overrides and size.
   tracking::RunStart start = run_start(options, git_commit_of(options.spec));
   start.experiment = children.front().plan.experiment;
-  start.name = options.spec.stem().string() + " (sweep)";
+  start.name = tracking::sweep_parent_name(options.spec.stem().string());
   YAML::Node summary;
   for (const auto& axis : sweep.axes)
     for (const auto& v : axis.values) summary["axes"][axis.key].push_back(v);
@@ -177,7 +178,7 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
                         fmt::format("its sweep {} is still running (pid {}); resume the sweep when "
                                     "it has ended", parent->id, parent->pid));
   }
-  if (run->name.size() > 8 && run->name.compare(run->name.size() - 8, 8, " (sweep)") == 0) {
+  if (tracking::RunReader(db).is_sweep_parent(run_id)) {
     // A sweep killed while its children were being recorded cannot be resumed child by child.
     YAML::Node summary = YAML::Load(run->composed_yaml);
     size_t expected = summary["children"] ? summary["children"].as<size_t>() : 0;

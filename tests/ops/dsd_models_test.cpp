@@ -11,6 +11,7 @@
 
 #include "datasets/dsd.h"
 #include "common/error.h"
+#include "ops/models/model.h"
 #include "tests/support/temp_dir.h"
 
 namespace ds = flowlab::datasets;
@@ -287,7 +288,9 @@ BOOST_AUTO_TEST_CASE(trained_model_round_trips_through_save_and_load) {
   auto gen = at::detail::createCPUGenerator(1);
   fo::DsdModel a(c, fo::dsd_initial_weights(c, 1.0, gen));
   a.save(dir.path());
-  auto b = std::dynamic_pointer_cast<const fo::DsdModel>(fo::DsdModel::load(dir.path()));
+  flowlab::Registry registry;
+  fo::register_models(registry);  // loading rebuilds the architecture from its record
+  auto b = std::dynamic_pointer_cast<const fo::DsdModel>(fo::DsdModel::load(dir.path(), registry));
   BOOST_REQUIRE(b);
   BOOST_TEST(b->type() == "dsd_model");
   BOOST_TEST(b->config().arch == "fcn");

@@ -35,9 +35,10 @@ RunResult timed(Runner runner) {
 }  // namespace
 
 RunResult RunFixture::run(const std::string& spec, const std::vector<std::string>& overrides,
-                          bool no_cache) {
+                          bool no_cache, int threads) {
   cli::RunOptions o = options(spec, overrides);
   o.no_cache = no_cache;
+  o.threads = threads;
   return timed([&](std::ostream& out, std::ostream& err) { return cli::run_spec(o, registry_, out, err, stop_); });
 }
 

@@ -25,7 +25,7 @@ class RunFixture {
   RunFixture();
   /// Runs tests/data/specs/<spec> (or an absolute path) with overrides in this fixture's workspace.
   RunResult run(const std::string& spec, const std::vector<std::string>& overrides = {},
-                bool no_cache = false);
+                bool no_cache = false, int threads = 0);
   /// `flowlab sweep` on the same terms (spec as for run()).
   struct SweepFlags {
     int jobs = 0;
@@ -35,6 +35,8 @@ class RunFixture {
   std::filesystem::path workspace() const { return dir_.path() / "ws"; }
   std::filesystem::path db() const { return workspace() / "runs.db"; }
   const Registry& registry() const { return registry_; }
+  /// For tests that register a throwaway op or architecture before running.
+  Registry& registry() { return registry_; }
 
  private:
   cli::RunOptions options(const std::string& spec, const std::vector<std::string>& overrides) const;

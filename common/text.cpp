@@ -1,5 +1,9 @@
 #include "common/text.h"
 
+#include <cstdlib>
+
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -70,6 +74,24 @@ size_t display_width(std::string_view text) {
   size_t n = 0;
   for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+bool NaturalLess::less(const std::string& a, const std::string& b) {
+  auto number = [](const std::string& text, double& value) {
+    char* end = nullptr;
+    value = std::strtod(text.c_str(), &end);
+    return !text.empty() && *end == '\0' && std::isfinite(value);
+  };
+  double x = 0, y = 0;
+  const bool a_number = number(a, x), b_number = number(b, y);
+  if (a_number != b_number) return a_number;
+  if (a_number && x != y) return x < y;
+  return a < b;
+}
+
+bool NaturalLess::operator()(const std::vector<std::string>& a,
+                             const std::vector<std::string>& b) const {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), less);
 }
 
 }  // namespace flowlab

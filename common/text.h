@@ -34,4 +34,13 @@ std::string trim(std::string_view text);
 /// the Latin, Greek and symbol characters flowlab prints; wide CJK glyphs would count as one.
 size_t display_width(std::string_view text);
 
+/// Orders labels value by value: finite numbers first, as numbers ("2" < "16"; ties by text,
+/// "8" < "8.0"), then anything else as text. A strict weak ordering, as std::map requires (NaN and
+/// mixed number/text values do not make it cyclic). Lists compare element by element.
+struct NaturalLess {
+  static bool less(const std::string& a, const std::string& b);
+  bool operator()(const std::string& a, const std::string& b) const { return less(a, b); }
+  bool operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const;
+};
+
 }  // namespace flowlab

@@ -148,15 +148,19 @@ class NodeCheckpointer : public Checkpointer {
 
 // Thread slots of the run's budget: a node takes as many as it was planned with (at least one,
 // at most the whole budget) before it starts and gives them back when it ends, so nodes side by
-// side never hold more LibTorch threads than the budget.
+// side never hold more LibTorch threads than the budget. Nodes are served in the order they
+// asked, so a node that needs many slots is not overtaken forever by nodes that need one.
 class ThreadBudget {
  public:
   explicit ThreadBudget(int slots) : free_(std::max(1, slots)), slots_(std::max(1, slots)) {}
   int slots_for(int threads) const { return std::clamp(threads, 1, slots_); }
   void acquire(int n) {
     std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return free_ >= n; });
+    const uint64_t ticket = next_ticket_++;
+    cv_.wait(lock, [&] { return serving_ == ticket && free_ >= n; });
     free_ -= n;
+    ++serving_;
+    cv_.notify_all();  // the next in line may fit as well
   }
   void release(int n) {
     {
@@ -170,6 +174,7 @@ class ThreadBudget {
   std::mutex mutex_;
   std::condition_variable cv_;
   int free_, slots_;
+  uint64_t next_ticket_ = 0, serving_ = 0;
 };
 
 class Executor {
@@ -346,6 +351,7 @@ class Executor {
       ~Release() { budget.release(slots); }
     } release{budget_, slots};
     try {
+      if (stop_->load()) throw Cancelled();  // interrupted while it waited for threads
       // The node's own threads, whatever the budget or its siblings: results depend on them.
       if (node.threads > 0 && registry_.runtime().set_threads)
         registry_.runtime().set_threads(node.threads);

@@ -133,6 +133,7 @@ void Registry::check() const {
       if (!known(port.type))
         throw std::logic_error("op '" + name + "' input '" + port.name +
                                "' names unknown type '" + port.type + "'");
+    std::map<std::string, std::string> group_params;  // a choice's param -> its group
     for (const auto& p : op.params) {
       if (p.group.empty()) continue;
       const ParamGroup* g = find_group(p.group);
@@ -144,6 +145,10 @@ void Registry::check() const {
           if (op.find_param(cp.name))
             throw std::logic_error("param '" + cp.name + "' of " + p.group + " '" + choice_name +
                                    "' has the same name as a param of op '" + name + "'");
+          else if (auto [it, fresh] = group_params.emplace(cp.name, p.group);
+                   !fresh && it->second != p.group)
+            throw std::logic_error("op '" + name + "': param '" + cp.name + "' belongs to both " +
+                                   it->second + " and " + p.group + " choices");
     }
   }
 }

@@ -125,10 +125,13 @@ class Planner {
     }
     node.params = read_params(path + ".params", *node.op, body["params"]);
     node.threads = node.op->threads;
-    if (YAML::Node t = body["threads"]; t.IsDefined())
+    if (YAML::Node t = body["threads"]; t.IsDefined()) {
+      if (node.op->threads == 0)
+        fail(path + ".threads", "op " + node.op->name + " uses no LibTorch threads; leave `threads:` out");
       node.threads = static_cast<int>(std::get<int64_t>(parse_value(
           int_param("threads", 1, "LibTorch intra-op threads of this node", 1.0, 1024.0), t,
           path + ".threads")));
+    }
     return node;
   }
 
@@ -418,7 +421,7 @@ std::string node_key(const Plan& plan, const PlannedNode& n) {
   }
   // Threads change how parallel reductions round; ops that use no intra-op threads leave
   // the line out, so their keys do not depend on it.
-  if (n.op->threads > 0) text += fmt::format("threads={}\n", n.threads);
+  if (n.threads > 0) text += fmt::format("threads={}\n", n.threads);
   for (const auto& [port, producer] : n.inputs)
     text += fmt::format("input.{}={}\n", port, plan.nodes[producer].key);
   return content_hash(text);

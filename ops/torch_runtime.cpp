@@ -22,7 +22,13 @@ std::string resolve_device(const std::string& requested) {
   return "cpu";
 }
 
-void set_torch_threads(int threads) { at::set_num_threads(std::max(1, threads)); }
+void set_torch_threads(int threads) {
+  // A thread's first parallel region initializes its OpenMP team from the process-wide count,
+  // which is whatever thread set it last. Asking for the count first runs that initialization
+  // now, so the count set next is the one this thread keeps.
+  at::get_num_threads();
+  at::set_num_threads(std::max(1, threads));
+}
 
 bool keep_freed_memory_for_reuse() {
 #if defined(__GLIBC__)

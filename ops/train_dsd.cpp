@@ -12,7 +12,7 @@
 #include "datasets/dsd.h"
 #include "common/error.h"
 #include "ops/dsd_models.h"
-#include "ops/format.h"
+#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 #include "ops/training/loop.h"

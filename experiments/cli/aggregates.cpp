@@ -82,20 +82,25 @@ std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOpti
                            const Registry& registry, tracking::Store& store, std::ostream& err,
                            const std::atomic<bool>& stop) {
   if (aggregates.nodes.empty()) return "";
-  auto results = collect_children(options.workspace / "runs.db", parent);
-  Plan plan = aggregates;
-  const size_t source = plan.find(kChildrenNode)->index;
-  // Keyed by what they read: unchanged children (a resume that found nothing to redo) are served
-  // from the cache, changed ones recompute the aggregates.
-  set_key(plan, source, results->content_key());
-  GraphRun run = run_graph({&plan}, {parent}, options, registry, store, {}, err, stop,
-                           [&](MergedPlan&, ExecuteOptions& exec) {
-                             exec.supplied[source] = results;  // one plan: indices unchanged
-                           });
-  std::string failures;
-  for (const auto& o : run.exec.outcomes)
-    if (o.status == NodeStatus::kFailed) failures += (failures.empty() ? "" : "\n") + o.error;
-  return failures;
+  try {
+    auto results = collect_children(options.workspace / "runs.db", parent);
+    Plan plan = aggregates;
+    const size_t source = plan.find(kChildrenNode)->index;
+    // Keyed by what they read: unchanged children (a resume that found nothing to redo) are
+    // served from the cache, changed ones recompute the aggregates.
+    set_key(plan, source, results->content_key());
+    GraphRun run = run_graph({&plan}, {parent}, options, registry, store, {}, err, stop,
+                             [&](MergedPlan& merged, ExecuteOptions& exec) {
+                               exec.supplied[merged.merged_index[0][source]] = results;
+                             });
+    std::string failures;
+    for (const auto& o : run.exec.outcomes)
+      if (o.status == NodeStatus::kFailed) failures += (failures.empty() ? "" : "\n") + o.error;
+    return failures;
+  } catch (const std::exception& e) {
+    // Whatever went wrong, the caller records it on the parent: it must not stay RUNNING.
+    return std::string("aggregate nodes could not run: ") + e.what();
+  }
 }
 
 std::string rerun_recorded_aggregates(const tracking::RunRow& parent, const RunOptions& options,

@@ -165,7 +165,8 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
     tracking::MetricWriter writer(options.workspace / "runs.db", run_ids.front());
     for (int64_t id : run_ids) heartbeat_ids.push_back(id);
     Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
-    ProgressPrinter printer(err, options.quiet, run.merged.plan.nodes.size());
+    // Supplied nodes are not run, so they are not counted.
+    ProgressPrinter printer(err, options.quiet, run.merged.plan.nodes.size() - exec.supplied.size());
     RunsListener listener(run.merged, plans, run_ids, store, writer, printer);
     try {
       run.exec = execute(run.merged.plan, registry, listener, exec);
@@ -180,7 +181,8 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
     }
   }
   if (!fatal.empty()) {
-    for (int64_t id : run_ids) store.finish_run(id, RunStatus::kFailed, fatal);
+    // No run may stay RUNNING: the graph's runs and those it kept alive (a sweep's parent).
+    for (int64_t id : heartbeat_ids) store.finish_run(id, RunStatus::kFailed, fatal);
     throw RunError(fatal);
   }
   run.seconds = unix_now() - t0;

@@ -39,7 +39,11 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--cfg", run->print_config, "print the composed, interpolated spec and exit");
   cmd->add_flag("--no-cache", run->no_cache, "recompute every node (refreshes the cache)");
   cmd->add_option("--threads", run->threads,
-                  "thread budget (default: the spec's threads, auto = all cores)")
+                  "thread budget shared by the nodes that run side by side (default: the spec's "
+                  "threads, auto = all cores); a node's own LibTorch threads come from its op or "
+                  "its `threads:`, so results do not depend on this")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("-j,--jobs", run->jobs, "most nodes running at once (default: as the budget allows)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--config-dir", *config_dir, "config groups directory (default: nearest configs/)");
   cmd->add_flag("-q,--quiet", run->quiet, "no progress lines");
@@ -69,7 +73,7 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   sw->add_option("--threads", sweep->threads, "thread budget (default: the spec's threads)")
       ->check(CLI::Range(1, 1024));
   sw->add_option("-j,--jobs", sweep->jobs,
-                 "most nodes running at once (default: threads / threads per node, by graph width)")
+                 "most nodes running at once (default: as many as the thread budget holds)")
       ->check(CLI::Range(1, 1024));
   sw->add_option("--config-dir", *sweep_config_dir, "config groups directory (default: nearest configs/)");
   sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");

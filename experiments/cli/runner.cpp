@@ -25,9 +25,18 @@ Child compose_child(const RunOptions& options, const Registry& registry,
   Child c;
   c.overrides = std::move(overrides);
   ComposeOptions compose_options{options.spec, options.config_dir, c.overrides};
+  // A param the op declares, or one of an architecture its `model` can pick (train.width), can be
+  // set without `+`; the planner then checks it belongs to the architecture chosen.
   compose_options.declared_param = [&registry](const std::string& op, const std::string& param) {
     const OpDef* def = registry.find(op);
-    return def && def->find_param(param);
+    if (!def) return false;
+    if (def->find_param(param)) return true;
+    for (const auto& p : def->params)
+      if (const ParamGroup* g = p.group.empty() ? nullptr : registry.find_group(p.group))
+        for (const auto& [name, choice] : g->choices)
+          for (const auto& spec : choice.params)
+            if (spec.name == param) return true;
+    return false;
   };
   c.spec = compose(compose_options);
   c.plan = make_plan(c.spec, registry);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "graph/sweep_results.h"
 #include "ops/analyze/sample_complexity.h"
 #include "ops/metrics_table.h"
@@ -38,27 +39,6 @@ double parse_double(const std::string& text, const std::string& what) {
 
 using GroupKey = std::vector<std::string>;  // values of the group params, in order
 
-// Orders keys value by value: finite numbers first, as numbers ("2" < "16"; ties by text, "8" <
-// "8.0"), then anything else as text. A strict weak ordering, as std::map requires (NaN and
-// mixed number/text values must not make it cyclic).
-struct NaturalLess {
-  static bool less(const std::string& a, const std::string& b) {
-    auto number = [](const std::string& text, double& value) {
-      char* end = nullptr;
-      value = std::strtod(text.c_str(), &end);
-      return !text.empty() && *end == '\0' && std::isfinite(value);
-    };
-    double x = 0, y = 0;
-    const bool a_number = number(a, x), b_number = number(b, y);
-    if (a_number != b_number) return a_number;
-    if (a_number && x != y) return x < y;
-    return a < b;
-  }
-  bool operator()(const std::string& a, const std::string& b) const { return less(a, b); }
-  bool operator()(const GroupKey& a, const GroupKey& b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), less);
-  }
-};
 template <typename T>
 using ByGroup = std::map<GroupKey, T, NaturalLess>;
 

@@ -12,31 +12,13 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace flowlab::ops::analyze {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Orders group keys value by value: finite numbers first, as numbers ("2" < "16"; ties by text),
-// then anything else as text. A strict weak ordering, as std::map requires.
-struct NaturalLess {
-  static bool less(const std::string& a, const std::string& b) {
-    auto number = [](const std::string& text, double& value) {
-      char* end = nullptr;
-      value = std::strtod(text.c_str(), &end);
-      return !text.empty() && *end == '\0' && std::isfinite(value);
-    };
-    double x = 0, y = 0;
-    const bool a_number = number(a, x), b_number = number(b, y);
-    if (a_number != b_number) return a_number;
-    if (a_number && x != y) return x < y;
-    return a < b;
-  }
-  bool operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), less);
-  }
-};
 
 bool matches(const std::string& pattern, const std::string& name) {
   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;

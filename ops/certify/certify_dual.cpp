@@ -13,7 +13,7 @@
 #include "ops/certify/dual.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "ops/format.h"
+#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 

@@ -25,7 +25,7 @@
 #include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "ops/format.h"
+#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
-#include "ops/format.h"
+#include "common/clock.h"
 
 namespace flowlab::ops::certify {
 

@@ -121,8 +121,12 @@ ModelRecord ModelRecord::load(const std::filesystem::path& dir, const Registry& 
   r.input.shape = j.at("input_shape").get<std::vector<int64_t>>();
   r.input.outputs = j.at("outputs"), r.input.scale = j.at("scale");
   std::map<std::string, ParamValue> values;
-  for (const auto& spec : find_model(registry, r.family, r.arch).params)
-    values[spec.name] = from_json(spec, j.at("params").at(spec.name));
+  for (const auto& spec : find_model(registry, r.family, r.arch).params) {
+    const auto& saved = j.at("params");
+    if (saved.contains(spec.name)) values[spec.name] = from_json(spec, saved.at(spec.name));
+    else if (spec.default_value) values[spec.name] = *spec.default_value;  // added since: default
+    else throw RunError("model.json in " + dir.string() + " has no param '" + spec.name + "'");
+  }
   r.params = Params(std::move(values));
   return r;
 }

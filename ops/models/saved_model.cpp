@@ -4,21 +4,29 @@
 
 namespace flowlab::ops {
 
+namespace {
+
+// What torch::nn::Module::save writes (parameters, buffers, a nested archive per child), with
+// every tensor copied to the CPU first, so a model trained on a GPU loads anywhere.
+void write_module(const torch::nn::Module& module, torch::serialize::OutputArchive& archive) {
+  for (const auto& p : module.named_parameters(/*recurse=*/false))
+    archive.write(p.key(), p.value().detach().to(torch::kCPU));
+  for (const auto& b : module.named_buffers(/*recurse=*/false))
+    archive.write(b.key(), b.value().to(torch::kCPU), /*is_buffer=*/true);
+  for (const auto& c : module.named_children()) {
+    torch::serialize::OutputArchive child(archive.compilation_unit());
+    write_module(*c.value(), child);
+    archive.write(c.key(), child);
+  }
+}
+
+}  // namespace
+
 void save_network(const std::filesystem::path& dir, const ModelRecord& record,
                   torch::nn::Module& module) {
   record.save(dir);
   torch::serialize::OutputArchive archive;
-  auto params = module.parameters();
-  if (params.empty() || params.front().device().is_cpu()) {
-    module.save(archive);
-  } else {
-    // Serialize CPU copies of every tensor: archive names match the module's own.
-    torch::NoGradGuard no_grad;
-    for (const auto& item : module.named_parameters())
-      archive.write(item.key(), item.value().to(torch::kCPU));
-    for (const auto& item : module.named_buffers())
-      archive.write(item.key(), item.value().to(torch::kCPU), /*is_buffer=*/true);
-  }
+  write_module(module, archive);
   archive.save_to((dir / "weights.pt").string());
 }
 

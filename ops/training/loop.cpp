@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
-#include "ops/format.h"
+#include "common/clock.h"
 
 namespace flowlab::ops::training {
 namespace fs = std::filesystem;

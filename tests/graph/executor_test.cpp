@@ -151,8 +151,8 @@ BOOST_AUTO_TEST_CASE(a_node_runs_with_its_planned_threads_whatever_the_budget) {
 BOOST_AUTO_TEST_CASE(nodes_side_by_side_never_hold_more_threads_than_the_budget) {
   // Two 300 ms nodes of 2 threads each: a budget of 2 runs them one after the other, 4 together.
   const char* spec =
-      "nodes:\n  s1: {op: test.sleep, threads: 2, params: {ms: 300}}\n"
-      "  s2: {op: test.sleep, threads: 2, params: {ms: 301}}\n";
+      "nodes:\n  s1: {op: test.threaded_sleep, threads: 2, params: {ms: 300}}\n"
+      "  s2: {op: test.threaded_sleep, threads: 2, params: {ms: 301}}\n";
   for (int budget : {2, 4}) {
     flowlab::testing::reset_fake_logs();
     auto r = run(plan_text(spec), budget, /*read_cache=*/false);
@@ -382,6 +382,22 @@ BOOST_AUTO_TEST_CASE(damaged_cache_record_is_a_miss) {
 }
 
 // --- the thread budget ---------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_node_waiting_for_threads_when_the_run_is_interrupted_does_not_start) {
+  Plan plan = plan_text(
+      "nodes:\n  s1: {op: test.threaded_sleep, threads: 2, params: {ms: 400}}\n"
+      "  s2: {op: test.threaded_sleep, threads: 2, params: {ms: 401}}\n");
+  std::atomic<bool> stop{false};
+  std::thread interrupt([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));  // s1 runs, s2 waits
+    stop = true;
+  });
+  RecordingListener listener;
+  auto r = run(plan, listener, /*threads=*/2, /*read_cache=*/false, &stop);
+  interrupt.join();
+  BOOST_TEST(r.killed);
+  BOOST_TEST(flowlab::testing::sleep_log().size() == 1u);  // only the one that had started
+}
 
 BOOST_AUTO_TEST_CASE(max_concurrency_is_capped_by_budget_nodes_and_jobs) {
   Plan plan = plan_text(

@@ -152,8 +152,9 @@ BOOST_AUTO_TEST_CASE(threads_are_planned_per_node_and_keyed_only_where_the_op_us
   };
   BOOST_TEST(key("{op: test.threaded, threads: 2}") == key("{op: test.threaded}"));  // its default
   BOOST_TEST(key("{op: test.threaded, threads: 1}") != key("{op: test.threaded}"));
-  BOOST_TEST(key("{op: test.const, threads: 4}") == key("{op: test.const}"));  // uses none
-  std::string e = plan_error("nodes:\n  n: {op: test.threaded, threads: 0}\n");
+  std::string e = plan_error("nodes:\n  n: {op: test.const, threads: 4}\n");
+  BOOST_TEST(contains(e, "nodes.n.threads: op test.const uses no LibTorch threads"), e);
+  e = plan_error("nodes:\n  n: {op: test.threaded, threads: 0}\n");
   BOOST_TEST(contains(e, "nodes.n.threads: expected an integer in [1, 1024], got \"0\""), e);
 }
 

@@ -2,11 +2,15 @@
 // effect (a large block no longer comes from mmap) and steps aside when the user set a threshold.
 #include "ops/torch_runtime.h"
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include <ATen/Parallel.h>
 #include <boost/test/unit_test.hpp>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -70,7 +74,39 @@ BOOST_AUTO_TEST_CASE(after_the_setting_a_large_block_comes_from_the_heap) {
   std::free(block);
   BOOST_TEST(mallinfo2().arena >= size);  // the freed space stays in the heap for the next batch
 }
-#else
+#endif
+
+BOOST_AUTO_TEST_CASE(a_threads_count_survives_its_first_parallel_region) {
+  // Node B sets 2 threads on a fresh thread; node A on another thread then sets 1. B's first
+  // parallel op must still run with 2 (LibTorch re-reads the process-wide count lazily).
+  std::mutex mutex;
+  std::condition_variable cv;
+  int stage = 0;
+  int seen = 0;
+  std::thread b([&] {
+    flowlab::ops::set_torch_threads(2);
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      stage = 1;
+      cv.notify_all();
+      cv.wait(lock, [&] { return stage == 2; });
+    }
+    at::parallel_for(0, 1 << 16, 1024, [](int64_t, int64_t) {});
+    seen = at::get_num_threads();
+  });
+  std::thread a([&] {
+    std::unique_lock<std::mutex> lock(mutex);
+    cv.wait(lock, [&] { return stage == 1; });
+    flowlab::ops::set_torch_threads(1);
+    stage = 2;
+    cv.notify_all();
+  });
+  a.join();
+  b.join();
+  BOOST_TEST(seen == 2);
+}
+
+#if !defined(__GLIBC__)
 BOOST_AUTO_TEST_CASE(malloc_setting_is_glibc_only) { BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse()); }
 #endif
 

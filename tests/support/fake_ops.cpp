@@ -118,18 +118,23 @@ void register_fake_ops(Registry& r, int const_version) {
                       });
   threaded.threads = 2;
   r.add(std::move(threaded));
-  r.add(op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {},
-           [](OpContext& ctx) {
-             SleepInterval s{ctx.node(), Clock::now(), {}};
-             std::this_thread::sleep_for(std::chrono::milliseconds(ctx.params().get_int("ms")));
-             s.end = Clock::now();
-             {
-               std::lock_guard<std::mutex> lock(g_log_mutex);
-               g_sleeps.push_back(s);
-             }
-             ctx.log_metric("threads", ctx.threads());
-             return number(static_cast<double>(ctx.params().get_int("ms")));
-           }));
+  auto sleep_body = [](OpContext& ctx) {
+    SleepInterval s{ctx.node(), Clock::now(), {}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(ctx.params().get_int("ms")));
+    s.end = Clock::now();
+    {
+      std::lock_guard<std::mutex> lock(g_log_mutex);
+      g_sleeps.push_back(s);
+    }
+    ctx.log_metric("threads", ctx.threads());
+    return number(static_cast<double>(ctx.params().get_int("ms")));
+  };
+  r.add(op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {}, sleep_body));
+  OpDef threaded_sleep =
+      op("test.threaded_sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {},
+         sleep_body);
+  threaded_sleep.threads = 1;
+  r.add(std::move(threaded_sleep));
 
   r.add(op("test.fail", {}, {}, [](OpContext&) -> ArtifactPtr {
     throw std::runtime_error("deliberate failure");

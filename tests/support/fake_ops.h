@@ -12,6 +12,7 @@
 //   test.shape            model: a choice of param group "shape" (square: side; rect: w, h)
 //                                                                      -> the area
 //   test.numeric_sink     input x: the interface "numeric" (number implements it; text does not)
+//   test.threaded_sleep   as test.sleep, but declares 1 intra-op thread (so `threads:` may be set)
 //   test.threaded         param value; declares 2 intra-op threads; logs "threads" -> value
 //   test.sleep            param ms (int, [0, 10000]); logs "threads"; records a SleepInterval
 //   test.fail             throws std::runtime_error("deliberate failure")

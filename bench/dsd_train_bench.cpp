@@ -31,7 +31,9 @@ int main(int argc, char** argv) {
   // Like train.dsd: every step's loss is read back (NaN check, logging).
   o.on_step = [&](int64_t, double loss, const at::Tensor&) { sink += loss; };
   auto gen = at::detail::createCPUGenerator(1);
-  auto run = [&] { flowlab::ops::train_dsd_weights(c, flowlab::ops::dsd_initial_weights(c, 1.0, gen), x, y, o); };
+  auto run = [&] {
+    flowlab::ops::train_dsd_weights(c, flowlab::ops::dsd_initial_weights(c, 1.0, gen), x, y, o);
+  };
   run();  // warm-up
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < trainings; ++i) run();

@@ -9,7 +9,6 @@
 //
 // MetricWriter does more per batch than the raw inserts: it also upserts latest_metrics (one
 // row per series per batch) and refreshes the run's heartbeat.
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -20,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include "tracking/store.h"
 
@@ -81,12 +82,13 @@ Result bench_writer(const fs::path& dir, int64_t rows, int threads, size_t batch
       throw std::runtime_error("MetricWriter wrote " + std::to_string(writer.rows_written()));
   }
   const double total = seconds_since(t0);
-  std::printf("  MetricWriter: %d threads finished log() calls after %.3f s (%.0f rows/s "
-              "accepted); everything committed after %.3f s\n",
-              threads, log_seconds, rows / log_seconds, total);
-  return {"MetricWriter (" + std::to_string(threads) + " threads, batch " +
-              std::to_string(batch) + ")",
-          rows, total};
+  std::printf(
+      "  MetricWriter: %d threads finished log() calls after %.3f s (%.0f rows/s "
+      "accepted); everything committed after %.3f s\n",
+      threads, log_seconds, rows / log_seconds, total);
+  return {
+      "MetricWriter (" + std::to_string(threads) + " threads, batch " + std::to_string(batch) + ")",
+      rows, total};
 }
 
 // Raw sqlite3 with the same pragmas the Store sets.
@@ -94,8 +96,9 @@ sqlite3* open_raw(const fs::path& path) {
   sqlite3* db = nullptr;
   check(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), db, "open");
   sqlite3_busy_timeout(db, 30'000);
-  check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                         "PRAGMA foreign_keys=ON",
+  check(sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                     "PRAGMA foreign_keys=ON",
                      nullptr, nullptr, nullptr),
         db, "pragmas");
   return db;
@@ -112,9 +115,10 @@ Result bench_raw(const fs::path& dir, int64_t rows, bool one_transaction) {
                            -1, &insert, nullptr),
         db, "prepare");
   const auto t0 = Clock::now();
-  if (one_transaction) check(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, "begin");
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  if (one_transaction)
+    check(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), db, "begin");
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (int64_t i = 0; i < rows; ++i) {
     sqlite3_bind_int64(insert, 1, run);
     sqlite3_bind_text(insert, 2, "bench", -1, SQLITE_STATIC);
@@ -151,13 +155,20 @@ int main(int argc, char** argv) {
     fs::path dir;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
-      if (a == "--rows") rows = arg_int(i, argc, argv);
-      else if (a == "--per-row-rows") per_row_rows = arg_int(i, argc, argv);
-      else if (a == "--threads") threads = static_cast<int>(arg_int(i, argc, argv));
-      else if (a == "--batch") batch = static_cast<size_t>(arg_int(i, argc, argv));
-      else if (a == "--interval-ms") interval_ms = static_cast<int>(arg_int(i, argc, argv));
-      else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-      else throw std::runtime_error("unknown argument " + a + " (see the comment at the top)");
+      if (a == "--rows")
+        rows = arg_int(i, argc, argv);
+      else if (a == "--per-row-rows")
+        per_row_rows = arg_int(i, argc, argv);
+      else if (a == "--threads")
+        threads = static_cast<int>(arg_int(i, argc, argv));
+      else if (a == "--batch")
+        batch = static_cast<size_t>(arg_int(i, argc, argv));
+      else if (a == "--interval-ms")
+        interval_ms = static_cast<int>(arg_int(i, argc, argv));
+      else if (a == "--dir" && i + 1 < argc)
+        dir = argv[++i];
+      else
+        throw std::runtime_error("unknown argument " + a + " (see the comment at the top)");
     }
     bool own_dir = false;
     if (dir.empty()) {
@@ -181,7 +192,8 @@ int main(int argc, char** argv) {
     for (const auto& r : results)
       std::printf("%-48s %10lld %9.3f %12.0f %9.1fx\n", r.method.c_str(),
                   static_cast<long long>(r.rows), r.seconds, r.rate(), r.rate() / base);
-    std::printf("MetricWriter / one big transaction: %.2f\n", results[2].rate() / results[1].rate());
+    std::printf("MetricWriter / one big transaction: %.2f\n",
+                results[2].rate() / results[1].rate());
     if (own_dir) fs::remove_all(dir);
     return 0;
   } catch (const std::exception& e) {

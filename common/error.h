@@ -1,6 +1,7 @@
 #pragma once
 // User-facing errors. Every message has one GNU-style shape so editors and CI logs can jump to it:
-//   experiments/quickstart.yaml:14:7: error: nodes.train.params.lr: expected a number > 0, got "fast"
+//   experiments/quickstart.yaml:14:7: error: nodes.train.params.lr: expected a number > 0, got
+//   "fast"
 //     did you mean 'lr'?
 #include <stdexcept>
 #include <string>

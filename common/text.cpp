@@ -1,11 +1,9 @@
 #include "common/text.h"
 
-#include <cstdlib>
-
 #include <algorithm>
-
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <system_error>
 
 namespace flowlab {

@@ -2,9 +2,8 @@
 
 #include <fstream>
 
-#include <torch/torch.h>
-
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 namespace flowlab::datasets {
 
@@ -21,9 +20,9 @@ void ClassificationData::save(const std::filesystem::path& dir) const {
   torch::save(std::vector<torch::Tensor>{pack(train_x, eight_bit), train_y, pack(val_x, eight_bit),
                                          val_y, pack(test_x, eight_bit), test_y},
               (dir / "tensors.pt").string());
-  nlohmann::json meta = {{"class_names", class_names}, {"mean", mean},
-                         {"std", std},                 {"eight_bit", eight_bit},
-                         {"kind", type()},             {"vocab_size", vocab_size}};
+  nlohmann::json meta = {
+      {"class_names", class_names}, {"mean", mean},   {"std", std},
+      {"eight_bit", eight_bit},     {"kind", type()}, {"vocab_size", vocab_size}};
   std::ofstream(dir / "meta.json") << meta.dump(1);
 }
 

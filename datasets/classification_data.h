@@ -5,10 +5,10 @@
 // Normalization statistics travel with the data and are applied by the model's first layer, so
 // robustness radii stay in input units. A port that takes one kind refuses the other at
 // validation, naming both types.
-#include <ATen/core/Tensor.h>
-
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "graph/artifact.h"
 

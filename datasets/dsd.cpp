@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "datasets/register.h"
 #include "common/error.h"
+#include "datasets/register.h"
 
 namespace flowlab::datasets {
 

@@ -1,21 +1,20 @@
 // dataset.fashion_mnist: Zalando's Fashion-MNIST (28x28 grey images, 10 classes) from the IDX
 // files that Debian's dataset-fashion-mnist package installs.
+#include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <fmt/format.h>
-
+#include "common/error.h"
 #include "datasets/classification_data.h"
 #include "datasets/idx.h"
 #include "datasets/register.h"
-#include "common/error.h"
 
 namespace flowlab::datasets {
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
 
 fs::path find_split_file(const fs::path& dir, const std::string& stem) {
@@ -37,17 +36,20 @@ ArtifactPtr run_fashion_mnist(OpContext& ctx) {
   const Params& p = ctx.params();
   fs::path dir = p.get_string("path");
   if (!fs::is_directory(dir))
-    throw RunError(fmt::format("{}: not a directory; install Debian's dataset-fashion-mnist "
-                               "package or set params.path", dir.string()));
+    throw RunError(
+        fmt::format("{}: not a directory; install Debian's dataset-fashion-mnist "
+                    "package or set params.path",
+                    dir.string()));
   auto train_images = read_idx_images(find_split_file(dir, "train-images-idx3-ubyte"));
   auto train_labels = read_idx_labels(find_split_file(dir, "train-labels-idx1-ubyte"));
   auto test_images = read_idx_images(find_split_file(dir, "t10k-images-idx3-ubyte"));
   auto test_labels = read_idx_labels(find_split_file(dir, "t10k-labels-idx1-ubyte"));
   if (train_images.size(0) != train_labels.size(0) || test_images.size(0) != test_labels.size(0))
-    throw RunError(fmt::format("{}: image and label files disagree on the number of examples "
-                               "({} vs {} train, {} vs {} test)", dir.string(),
-                               train_images.size(0), train_labels.size(0), test_images.size(0),
-                               test_labels.size(0)));
+    throw RunError(
+        fmt::format("{}: image and label files disagree on the number of examples "
+                    "({} vs {} train, {} vs {} test)",
+                    dir.string(), train_images.size(0), train_labels.size(0), test_images.size(0),
+                    test_labels.size(0)));
   if (train_labels.max().item<int64_t>() >= 10 || train_labels.min().item<int64_t>() < 0)
     throw RunError(dir.string() + ": labels outside 0..9");
 
@@ -89,16 +91,21 @@ ArtifactPtr run_fashion_mnist(OpContext& ctx) {
 void register_fashion_mnist(Registry& r) {
   OpDef op;
   op.name = "dataset.fashion_mnist";
-  op.summary = "Fashion-MNIST (28x28 grey, 10 classes) from IDX files, with a seeded validation split";
+  op.summary =
+      "Fashion-MNIST (28x28 grey, 10 classes) from IDX files, with a seeded validation split";
   op.version = 1;
   op.threads = 1;  // the split and statistics reduce in parallel: fixed for reproducibility
   op.params = {
-      string_param("path", "/usr/share/datasets/fashion-mnist",
-                   "directory with the four IDX files (.gz or raw), as installed by dataset-fashion-mnist"),
-      float_param("val_fraction", 0.1, "share of the 60,000 training images held out for validation", 0.0, 0.5),
+      string_param(
+          "path", "/usr/share/datasets/fashion-mnist",
+          "directory with the four IDX files (.gz or raw), as installed by dataset-fashion-mnist"),
+      float_param("val_fraction", 0.1,
+                  "share of the 60,000 training images held out for validation", 0.0, 0.5),
       int_param("split_seed", 0, "seed of the train/validation permutation", 0.0),
-      bool_param("normalize", true, "let models standardize pixels with the training split's mean/std"),
-      int_param("limit_train", 0, "keep only this many training images (0 = all); for quick runs", 0.0),
+      bool_param("normalize", true,
+                 "let models standardize pixels with the training split's mean/std"),
+      int_param("limit_train", 0, "keep only this many training images (0 = all); for quick runs",
+                0.0),
       int_param("limit_test", 0, "keep only the first this many test images (0 = all)", 0.0),
   };
   op.output_type = ClassificationData::kType;

@@ -2,9 +2,8 @@
 
 #include <zlib.h>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
+#include <torch/torch.h>
 
 #include "common/error.h"
 
@@ -16,12 +15,13 @@ namespace {
 class GzFile {
  public:
   explicit GzFile(const fs::path& path) : path_(path) {
-    if (!fs::exists(path))
-      throw RunError(fmt::format("{}: no such file", path.string()));
+    if (!fs::exists(path)) throw RunError(fmt::format("{}: no such file", path.string()));
     file_ = gzopen(path.c_str(), "rb");
     if (!file_) throw RunError(fmt::format("{}: cannot open for reading", path.string()));
   }
-  ~GzFile() { if (file_) gzclose(file_); }
+  ~GzFile() {
+    if (file_) gzclose(file_);
+  }
 
   void read(void* buffer, size_t bytes, const char* what) {
     auto* out = static_cast<char*>(buffer);
@@ -66,7 +66,8 @@ at::Tensor read_idx_images(const fs::path& file) {
   uint32_t n = in.read_u32("the header"), rows = in.read_u32("the header"),
            cols = in.read_u32("the header");
   if (n == 0 || rows == 0 || cols == 0 || rows > 4096 || cols > 4096 || n > 100'000'000)
-    throw RunError(fmt::format("{}: implausible IDX dimensions {} x {} x {}", file.string(), n, rows, cols));
+    throw RunError(
+        fmt::format("{}: implausible IDX dimensions {} x {} x {}", file.string(), n, rows, cols));
   auto images = torch::empty({int64_t(n), int64_t(rows), int64_t(cols)}, torch::kUInt8);
   in.read(images.data_ptr<uint8_t>(), size_t(n) * rows * cols, "the pixels");
   return images;

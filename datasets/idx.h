@@ -1,8 +1,8 @@
 #pragma once
 // Reader for the IDX format of (Fashion-)MNIST, gzip-compressed or not (zlib reads both).
-#include <ATen/core/Tensor.h>
-
 #include <filesystem>
+
+#include <ATen/core/Tensor.h>
 
 namespace flowlab::datasets {
 

@@ -15,10 +15,11 @@ void register_datasets(Registry& r) {
               "test splits, class names and the vocabulary size",
               loader(&ClassificationData::load)});
   register_fashion_mnist(r);
-  r.add_type({DsdData::kType,
-              "a Dynamic Signal Distribution task (w*, k, d, sigma): train / test samples x [n, k, d] "
-              "and labels in {-1, +1}, with the Bayes-optimal accuracy",
-              loader(&DsdData::load)});
+  r.add_type(
+      {DsdData::kType,
+       "a Dynamic Signal Distribution task (w*, k, d, sigma): train / test samples x [n, k, d] "
+       "and labels in {-1, +1}, with the Bayes-optimal accuracy",
+       loader(&DsdData::load)});
   register_dsd(r);
 }
 

@@ -16,7 +16,9 @@ namespace flowlab {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-NodeCache::NodeCache(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_ / "staging"); }
+NodeCache::NodeCache(fs::path dir) : dir_(std::move(dir)) {
+  fs::create_directories(dir_ / "staging");
+}
 
 fs::path NodeCache::entry(const std::string& key) const { return dir_ / key.substr(0, 2) / key; }
 
@@ -56,8 +58,11 @@ fs::path NodeCache::commit(const fs::path& staging, const std::string& key,
     metrics.push_back({m.key, m.step, std::isfinite(m.value) ? json(m.value) : json(nullptr)});
   json files = json::array();
   for (const auto& f : record.files) files.push_back({{"path", f.relative_path}, {"kind", f.kind}});
-  json j = {{"op", record.op},           {"node", record.node}, {"has_output", record.has_output},
-            {"metrics", metrics},        {"files", files}};
+  json j = {{"op", record.op},
+            {"node", record.node},
+            {"has_output", record.has_output},
+            {"metrics", metrics},
+            {"files", files}};
   {
     std::ofstream out(staging / "record.json");
     out << j.dump(1);

@@ -1,10 +1,9 @@
 #include "graph/compose.h"
 
 #include <algorithm>
-
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -445,7 +444,8 @@ class Composer {
   }
 
   bool declared_param(const std::vector<std::string>& parts) const {
-    if (!declared_param_ || parts.size() != 4 || parts[0] != "nodes" || parts[2] != "params") return false;
+    if (!declared_param_ || parts.size() != 4 || parts[0] != "nodes" || parts[2] != "params")
+      return false;
     YAML::Node op = find_path(spec_.root, "nodes." + parts[1] + ".op");
     return op.IsDefined() && op.IsScalar() && declared_param_(op.Scalar(), parts[3]);
   }
@@ -458,7 +458,8 @@ class Composer {
     const YAML::Node& root = spec_.root;
     if (root[parts[0]].IsDefined()) return key;
     YAML::Node nodes = root["nodes"];
-    if (!nodes.IsDefined() || !nodes.IsMap() || !static_cast<const YAML::Node&>(nodes)[parts[0]].IsDefined())
+    if (!nodes.IsDefined() || !nodes.IsMap() ||
+        !static_cast<const YAML::Node&>(nodes)[parts[0]].IsDefined())
       return key;
     return "nodes." + parts[0] + ".params" + key.substr(parts[0].size());
   }
@@ -474,9 +475,9 @@ class Composer {
                   static_cast<const YAML::Node&>(parent)[parts.back()].IsDefined();
 
     auto missing = [&]() {
-      std::vector<std::string> notes =
-          parent.IsDefined() ? did_you_mean(parts.back(), map_keys(parent))
-                             : std::vector<std::string>{};
+      std::vector<std::string> notes = parent.IsDefined()
+                                           ? did_you_mean(parts.back(), map_keys(parent))
+                                           : std::vector<std::string>{};
       if (o.kind == Override::Kind::kSet)
         notes.push_back("to add a new key, write +" + o.key + "=" + o.value);
       return ConfigError(where, o.key, "no such key in the composed spec", notes);
@@ -496,8 +497,8 @@ class Composer {
       case Override::Kind::kAdd:
         if (exists)
           throw ConfigError(where, o.key, "key already exists",
-                            {"to change it, write " + o.key + "=" + o.value +
-                             " (or ++" + o.key + "=" + o.value + ")"});
+                            {"to change it, write " + o.key + "=" + o.value + " (or ++" + o.key +
+                             "=" + o.value + ")"});
         break;
       case Override::Kind::kForceAdd:
         break;
@@ -552,9 +553,9 @@ class Composer {
       std::string parent = target.substr(0, target.size() - parts.back().size());
       if (!parent.empty()) parent.pop_back();
       YAML::Node p = find_path(spec_.root, parent);
-      interpolation_error(at, "interpolation ${" + target + "}: no such key",
-                          p.IsDefined() ? did_you_mean(parts.back(), map_keys(p))
-                                        : std::vector<std::string>{});
+      interpolation_error(
+          at, "interpolation ${" + target + "}: no such key",
+          p.IsDefined() ? did_you_mean(parts.back(), map_keys(p)) : std::vector<std::string>{});
     }
     stack_.push_back(target);
     resolve_tree(node, target);
@@ -586,7 +587,8 @@ class Composer {
         resolve_tree(node[i], fmt::format("{}[{}]", path, i));
     } else if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
       const std::string s = node.Scalar();
-      if (s.rfind("${", 0) == 0 && s.find('}') == s.size() - 1 && s.find("${", 2) == std::string::npos) {
+      if (s.rfind("${", 0) == 0 && s.find('}') == s.size() - 1 &&
+          s.find("${", 2) == std::string::npos) {
         std::string expr = s.substr(2, s.size() - 3);
         if (expr.find(':') != std::string::npos) {
           node = evaluate(expr, path);
@@ -604,7 +606,8 @@ class Composer {
           break;
         }
         auto close = s.find('}', open);
-        if (close == std::string::npos) interpolation_error(path, "unterminated '${' in \"" + s + "\"");
+        if (close == std::string::npos)
+          interpolation_error(path, "unterminated '${' in \"" + s + "\"");
         out += s.substr(i, open - i);
         out += evaluate(s.substr(open + 2, close - open - 2), path);
         i = close + 1;
@@ -637,7 +640,8 @@ ComposedSpec compose(const ComposeOptions& options) {
   if (!primary.IsMap())
     throw ConfigError(location_of(options.spec_file.string(), primary.Mark()), "",
                       "expected a mapping at the top of the spec (keys such as nodes:, defaults:)");
-  Composer(spec, options.spec_file.string(), options.declared_param).run(primary, options.overrides);
+  Composer(spec, options.spec_file.string(), options.declared_param)
+      .run(primary, options.overrides);
   return spec;
 }
 

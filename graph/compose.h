@@ -32,9 +32,9 @@ struct ComposeOptions {
 class ComposedSpec {
  public:
   std::filesystem::path spec_file;
-  std::filesystem::path config_dir;            // empty if none was found
-  YAML::Node root;                             // composed and interpolated; no `defaults`
-  std::vector<std::string> overrides;          // as given on the command line
+  std::filesystem::path config_dir;    // empty if none was found
+  YAML::Node root;                     // composed and interpolated; no `defaults`
+  std::vector<std::string> overrides;  // as given on the command line
   std::vector<std::pair<std::string, std::string>> group_choices;  // group -> option, in order
 
   /// Where the value at `key_path` came from; falls back to the nearest ancestor that has a

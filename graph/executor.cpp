@@ -1,40 +1,45 @@
 #include "graph/executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
-#include <condition_variable>
 #include <mutex>
-
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include "graph/cache.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "graph/cache.h"
 
 namespace flowlab {
 namespace fs = std::filesystem;
 
 std::string to_string(NodeStatus s) {
   switch (s) {
-    case NodeStatus::kPending: return "PENDING";
-    case NodeStatus::kFinished: return "FINISHED";
-    case NodeStatus::kCached: return "CACHED";
-    case NodeStatus::kFailed: return "FAILED";
-    case NodeStatus::kSkipped: return "SKIPPED";
-    case NodeStatus::kKilled: return "KILLED";
+    case NodeStatus::kPending:
+      return "PENDING";
+    case NodeStatus::kFinished:
+      return "FINISHED";
+    case NodeStatus::kCached:
+      return "CACHED";
+    case NodeStatus::kFailed:
+      return "FAILED";
+    case NodeStatus::kSkipped:
+      return "SKIPPED";
+    case NodeStatus::kKilled:
+      return "KILLED";
   }
   return "?";
 }
 
-int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int threads,
-                    int cap) {
+int max_concurrency(const Plan& plan, const std::vector<bool>& to_compute, int threads, int cap) {
   int n = static_cast<int>(std::count(to_compute.begin(), to_compute.end(), true));
   int concurrency = std::max(1, std::min(std::max(1, threads), n));
   if (cap > 0) concurrency = std::min(concurrency, cap);
@@ -59,7 +64,8 @@ class RecordingObserver : public RunObserver {
   void progress(const std::string&, double fraction, const std::string& message) override {
     listener_.progress(node_, fraction, message);
   }
-  void artifact_file(const std::string& node, const fs::path& path, const std::string& kind) override {
+  void artifact_file(const std::string& node, const fs::path& path,
+                     const std::string& kind) override {
     std::lock_guard<std::mutex> lock(mutex_);
     record.files.push_back({fs::relative(path, files_dir_).string(), kind});
   }
@@ -84,7 +90,10 @@ class NodeCheckpointer : public Checkpointer {
  public:
   NodeCheckpointer(fs::path root, const PlannedNode& node, RecordingObserver& observer,
                    bool allow_restore)
-      : dir_(root / node.key), node_(node.name), observer_(observer), allow_restore_(allow_restore) {}
+      : dir_(root / node.key),
+        node_(node.name),
+        observer_(observer),
+        allow_restore_(allow_restore) {}
 
   // A checkpoint that cannot be written (disk full, another process racing on the same key) is
   // a warning: the node goes on and only loses the ability to resume from this point.
@@ -98,7 +107,9 @@ class NodeCheckpointer : public Checkpointer {
       write(tmp);
       nlohmann::json metrics = nlohmann::json::array();
       for (const auto& m : observer_.metrics_so_far())
-        metrics.push_back({m.key, m.step, std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
+        metrics.push_back(
+            {m.key, m.step,
+             std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
       std::ofstream out(tmp / "metrics.json");
       out << metrics.dump();
       out.close();
@@ -112,7 +123,8 @@ class NodeCheckpointer : public Checkpointer {
       fs::remove_all(old, ec);
     } catch (const std::exception& e) {
       fs::remove_all(tmp, ec);
-      std::fprintf(stderr, "flowlab: warning: node '%s': checkpoint not saved: %s\n", node_.c_str(), e.what());
+      std::fprintf(stderr, "flowlab: warning: node '%s': checkpoint not saved: %s\n", node_.c_str(),
+                   e.what());
     }
   }
 
@@ -197,7 +209,8 @@ class Executor {
   ExecutionResult run() {
     decide_what_to_compute();
     ExecutionResult result;
-    result.concurrency = max_concurrency(plan_, compute_, options_.threads, options_.max_concurrency);
+    result.concurrency =
+        max_concurrency(plan_, compute_, options_.threads, options_.max_concurrency);
     result.budget = std::max(1, options_.threads);
     result.outcomes.resize(plan_.nodes.size());
     outcomes_ = &result.outcomes;
@@ -213,7 +226,8 @@ class Executor {
               return tbb::flow::continue_msg();
             }));
       for (size_t i = 0; i < plan_.nodes.size(); ++i)
-        for (const auto& in : plan_.nodes[i].inputs) tbb::flow::make_edge(*nodes[in.second], *nodes[i]);
+        for (const auto& in : plan_.nodes[i].inputs)
+          tbb::flow::make_edge(*nodes[in.second], *nodes[i]);
       for (size_t i = 0; i < plan_.nodes.size(); ++i)
         if (plan_.nodes[i].inputs.empty()) nodes[i]->try_put(tbb::flow::continue_msg());
       g.wait_for_all();
@@ -256,8 +270,10 @@ class Executor {
       if (!records_[k]) {
         compute_[k] = true;
       } else if (needed_by_compute) {
-        if (records_[k]->has_output) load_[k] = true;
-        else compute_[k] = true;
+        if (records_[k]->has_output)
+          load_[k] = true;
+        else
+          compute_[k] = true;
       }
     }
   }
@@ -296,9 +312,10 @@ class Executor {
         // producers were not planned to be loaded, so load them now.
         for (const auto& [port, producer] : node.inputs)
           if (!outputs_[producer] && !try_load(producer))
-            throw RunError(fmt::format("the cache entry of node '{}' is damaged and its input "
-                                       "'{}' is not cached; run again with --no-cache",
-                                       node.name, plan_.nodes[producer].name));
+            throw RunError(
+                fmt::format("the cache entry of node '{}' is damaged and its input "
+                            "'{}' is not cached; run again with --no-cache",
+                            node.name, plan_.nodes[producer].name));
         compute(i);
         finish(i, NodeStatus::kFinished, "");
       } else {
@@ -406,7 +423,8 @@ class Executor {
   void release_inputs(size_t i) {
     std::lock_guard<std::mutex> lock(release_mutex_);
     for (const auto& [port, producer] : plan_.nodes[i].inputs) {
-      if (++consumed_[producer] == plan_.nodes[producer].consumers.size()) outputs_[producer].reset();
+      if (++consumed_[producer] == plan_.nodes[producer].consumers.size())
+        outputs_[producer].reset();
     }
   }
   std::mutex release_mutex_;

@@ -45,8 +45,8 @@ struct ExecuteOptions {
   /// with fit in it; a node planned with more threads than the budget runs alone. The budget
   /// never changes a node's own threads, so results do not depend on it.
   int threads = 1;
-  int max_concurrency = 0;      // cap on nodes running at once (--jobs); 0 = no cap
-  bool read_cache = true;       // false: recompute every node (and refresh its entry)
+  int max_concurrency = 0;  // cap on nodes running at once (--jobs); 0 = no cap
+  bool read_cache = true;   // false: recompute every node (and refresh its entry)
   std::filesystem::path cache_dir;
   /// Where long-running nodes keep checkpoints (<dir>/<cache key>/); empty = no checkpoints.
   std::filesystem::path checkpoint_dir;

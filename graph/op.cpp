@@ -131,15 +131,15 @@ void Registry::check() const {
       throw std::logic_error("op '" + name + "' outputs unknown type '" + op.output_type + "'");
     for (const auto& port : op.inputs)
       if (!known(port.type))
-        throw std::logic_error("op '" + name + "' input '" + port.name +
-                               "' names unknown type '" + port.type + "'");
+        throw std::logic_error("op '" + name + "' input '" + port.name + "' names unknown type '" +
+                               port.type + "'");
     std::map<std::string, std::string> group_params;  // a choice's param -> its group
     for (const auto& p : op.params) {
       if (p.group.empty()) continue;
       const ParamGroup* g = find_group(p.group);
       if (!g)
-        throw std::logic_error("op '" + name + "' param '" + p.name +
-                               "' selects unknown group '" + p.group + "'");
+        throw std::logic_error("op '" + name + "' param '" + p.name + "' selects unknown group '" +
+                               p.group + "'");
       for (const auto& [choice_name, choice] : g->choices)
         for (const auto& cp : choice.params)
           if (op.find_param(cp.name))

@@ -25,9 +25,9 @@ struct PortSpec {
 class OpContext;
 
 struct OpDef {
-  std::string name;      // "train.classifier": <family>.<name>
-  std::string summary;   // one line
-  int version = 1;       // bump when results change: invalidates cached outputs
+  std::string name;     // "train.classifier": <family>.<name>
+  std::string summary;  // one line
+  int version = 1;      // bump when results change: invalidates cached outputs
   std::vector<ParamSpec> params;
   std::vector<PortSpec> inputs;
   std::string output_type;
@@ -54,7 +54,8 @@ struct OpDef {
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
-  virtual void metric(const std::string& node, const std::string& key, int64_t step, double value) = 0;
+  virtual void metric(const std::string& node, const std::string& key, int64_t step,
+                      double value) = 0;
   /// A progress line for long work: `fraction` in [0,1], `message` already formatted by the op.
   virtual void progress(const std::string& node, double fraction, const std::string& message) = 0;
   virtual void artifact_file(const std::string& node, const std::filesystem::path& path,
@@ -84,7 +85,8 @@ class OpContext {
   template <class T>
   std::shared_ptr<const T> input(const std::string& port) const {
     auto p = std::dynamic_pointer_cast<const T>(raw_input(port));
-    if (!p) throw std::logic_error("input '" + port + "' of node '" + node_ + "' has the wrong type");
+    if (!p)
+      throw std::logic_error("input '" + port + "' of node '" + node_ + "' has the wrong type");
     return p;
   }
   ArtifactPtr raw_input(const std::string& port) const;

@@ -12,10 +12,10 @@ namespace flowlab {
 struct Override {
   enum class Kind { kSet, kAdd, kForceAdd, kDelete };
   Kind kind = Kind::kSet;
-  std::string key;        // dotted path ("nodes.train.params.lr") or group name
-  std::string value;      // raw text after '=' (YAML-parsed later); empty for a bare delete
+  std::string key;    // dotted path ("nodes.train.params.lr") or group name
+  std::string value;  // raw text after '=' (YAML-parsed later); empty for a bare delete
   bool has_value = false;
-  std::string text;       // the override exactly as typed, for error messages
+  std::string text;  // the override exactly as typed, for error messages
 };
 
 /// Parses one override; throws ConfigError (file "command line") naming the override on bad syntax.

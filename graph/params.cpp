@@ -8,12 +8,18 @@ namespace flowlab {
 
 std::string to_string(ParamType t) {
   switch (t) {
-    case ParamType::kInt: return "int";
-    case ParamType::kFloat: return "float";
-    case ParamType::kBool: return "bool";
-    case ParamType::kString: return "string";
-    case ParamType::kList: return "list";
-    case ParamType::kMap: return "map";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kString:
+      return "string";
+    case ParamType::kList:
+      return "list";
+    case ParamType::kMap:
+      return "map";
   }
   return "?";
 }
@@ -58,7 +64,8 @@ static std::string number(double x) { return fmt::format("{}", x); }
 
 static std::string scalar_expectation(const ParamSpec& s, ParamType type) {
   switch (type) {
-    case ParamType::kBool: return "true or false";
+    case ParamType::kBool:
+      return "true or false";
     case ParamType::kString: {
       if (s.choices.empty()) return "a string";
       std::string list;
@@ -76,14 +83,15 @@ static std::string scalar_expectation(const ParamSpec& s, ParamType type) {
       return what;
     }
     case ParamType::kList:
-    case ParamType::kMap: break;
+    case ParamType::kMap:
+      break;
   }
   return "?";
 }
 
 std::string ParamSpec::element_expectation() const {
-  return scalar_expectation(*this, type == ParamType::kList || type == ParamType::kMap ? element
-                                                                                       : type);
+  return scalar_expectation(*this,
+                            type == ParamType::kList || type == ParamType::kMap ? element : type);
 }
 
 std::string ParamSpec::expectation() const {
@@ -229,8 +237,7 @@ std::vector<double> Params::get_float_list(const std::string& name) const {
 
 std::vector<std::string> Params::get_string_list(const std::string& name) const {
   std::vector<std::string> out;
-  for (const auto& v : std::get<ParamList>(at(name)).items)
-    out.push_back(std::get<std::string>(v));
+  for (const auto& v : std::get<ParamList>(at(name)).items) out.push_back(std::get<std::string>(v));
   return out;
 }
 

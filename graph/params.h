@@ -41,11 +41,11 @@ struct ParamSpec {
   std::optional<ParamValue> default_value;  // empty: the param is required
   std::optional<double> min, max;           // inclusive bounds for numbers
   bool min_exclusive = false;
-  std::vector<std::string> choices;         // allowed values for strings (empty: any)
+  std::vector<std::string> choices;  // allowed values for strings (empty: any)
   /// A string param whose value selects an option of this registered param group (a model
   /// architecture); the option's own params then join the node's params. Empty: a plain param.
   std::string group;
-  size_t min_items = 0;                     // lists and maps: fewest elements allowed
+  size_t min_items = 0;  // lists and maps: fewest elements allowed
   std::string doc;
   /// Falls back to the spec's top-level key of the same name (seed, device) when not given.
   bool inherit_from_spec = false;

@@ -1,5 +1,7 @@
 #include "graph/plan.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <xxhash.h>
 
 namespace flowlab {
 
@@ -75,11 +76,12 @@ class Planner {
     const YAML::Node& root = spec_.root;
     plan.experiment = spec_.spec_file.stem().string();
     if (auto e = root["experiment"]; e.IsDefined()) {
-      if (!e.IsScalar() || e.Scalar().empty()) fail("experiment", "expected a name, got " + describe(e));
+      if (!e.IsScalar() || e.Scalar().empty())
+        fail("experiment", "expected a name, got " + describe(e));
       plan.experiment = e.Scalar();
     }
-    if (auto s = root["seed"]; s.IsDefined()) plan.seed = std::get<int64_t>(parse_value(
-        int_param("seed", 0, "", 0.0), s, "seed"));
+    if (auto s = root["seed"]; s.IsDefined())
+      plan.seed = std::get<int64_t>(parse_value(int_param("seed", 0, "", 0.0), s, "seed"));
     if (auto t = root["threads"]; t.IsDefined()) {
       if (t.IsScalar() && t.Scalar() == "auto") {
         plan.threads = 0;
@@ -93,8 +95,8 @@ class Planner {
       }
     }
     if (auto d = root["device"]; d.IsDefined())
-      plan.device = std::get<std::string>(parse_value(
-          string_param("device", "auto", "", {"auto", "cpu", "cuda"}), d, "device"));
+      plan.device = std::get<std::string>(
+          parse_value(string_param("device", "auto", "", {"auto", "cpu", "cuda"}), d, "device"));
   }
 
   PlannedNode read_node(const std::string& name, const YAML::Node& body) {
@@ -106,28 +108,33 @@ class Planner {
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
     });
     if (!name_ok) fail(path, "node names may use letters, digits, '_' and '-' only");
-    if (!body.IsMap()) fail(path, "expected a mapping with op:, inputs: and params:, got " + describe(body));
+    if (!body.IsMap())
+      fail(path, "expected a mapping with op:, inputs: and params:, got " + describe(body));
     static const std::vector<std::string> kNodeKeys = {"op", "inputs", "params", "threads", "doc"};
     for (const auto& kv : body) {
       std::string key = kv.first.as<std::string>();
       if (std::find(kNodeKeys.begin(), kNodeKeys.end(), key) == kNodeKeys.end())
-        fail(path + "." + key, "unknown key in a node (expected op, inputs, params, threads or doc)",
+        fail(path + "." + key,
+             "unknown key in a node (expected op, inputs, params, threads or doc)",
              did_you_mean(key, kNodeKeys));
     }
     YAML::Node op = body["op"];
-    if (!op.IsDefined()) fail(path, "missing key 'op' (the op this node runs, e.g. train.classifier)");
+    if (!op.IsDefined())
+      fail(path, "missing key 'op' (the op this node runs, e.g. train.classifier)");
     if (!op.IsScalar()) fail(path + ".op", "expected an op name, got " + describe(op));
     node.op = registry_.find(op.Scalar());
     if (!node.op) {
       auto notes = did_you_mean(op.Scalar(), registry_.names());
-      notes.push_back(fmt::format("run 'flowlab ops' to list all {} ops", registry_.names().size()));
+      notes.push_back(
+          fmt::format("run 'flowlab ops' to list all {} ops", registry_.names().size()));
       fail(path + ".op", "unknown op '" + op.Scalar() + "'", notes);
     }
     node.params = read_params(path + ".params", *node.op, body["params"]);
     node.threads = node.op->threads;
     if (YAML::Node t = body["threads"]; t.IsDefined()) {
       if (node.op->threads == 0)
-        fail(path + ".threads", "op " + node.op->name + " uses no LibTorch threads; leave `threads:` out");
+        fail(path + ".threads",
+             "op " + node.op->name + " uses no LibTorch threads; leave `threads:` out");
       node.threads = static_cast<int>(std::get<int64_t>(parse_value(
           int_param("threads", 1, "LibTorch intra-op threads of this node", 1.0, 1024.0), t,
           path + ".threads")));
@@ -146,7 +153,8 @@ class Planner {
     for (const auto& kv : group->choices) options.push_back(kv.first);
     auto notes = did_you_mean(name, options);
     notes.push_back("run 'flowlab ops --models' to list them with their params");
-    fail(path, "unknown " + selector.group + " '" + name + "' (expected one of " + join(options) + ")",
+    fail(path,
+         "unknown " + selector.group + " '" + name + "' (expected one of " + join(options) + ")",
          notes);
   }
 
@@ -166,8 +174,8 @@ class Planner {
       } else if (spec.default_value) {
         values[spec.name] = *spec.default_value;
       } else {
-        fail(path, "missing required param '" + spec.name + "' (" + spec.expectation() + "): " +
-                       spec.doc);
+        fail(path, "missing required param '" + spec.name + "' (" + spec.expectation() +
+                       "): " + spec.doc);
       }
       if (spec.name == "device" && registry_.runtime().resolve_device &&
           std::get<std::string>(values[spec.name]) == "auto")
@@ -208,12 +216,15 @@ class Planner {
     return out;
   }
 
-  ParamValue parse_value(const ParamSpec& spec, const YAML::Node& node, const std::string& path) const {
+  ParamValue parse_value(const ParamSpec& spec, const YAML::Node& node,
+                         const std::string& path) const {
     if (spec.type == ParamType::kList) {
-      if (!node.IsSequence()) fail(path, "expected " + spec.expectation() + ", got " + describe(node));
+      if (!node.IsSequence())
+        fail(path, "expected " + spec.expectation() + ", got " + describe(node));
       ParamList list;
       for (size_t i = 0; i < node.size(); ++i)
-        list.items.push_back(parse_scalar(spec, spec.element, node[i], fmt::format("{}[{}]", path, i)));
+        list.items.push_back(
+            parse_scalar(spec, spec.element, node[i], fmt::format("{}[{}]", path, i)));
       if (list.items.size() < spec.min_items)
         fail(path, "expected " + spec.expectation() + ", got an empty list");
       return list;
@@ -259,9 +270,12 @@ class Planner {
         break;
       }
       case ParamType::kBool:
-        if (s == "true" || s == "True") value = true;
-        else if (s == "false" || s == "False") value = false;
-        else bad();
+        if (s == "true" || s == "True")
+          value = true;
+        else if (s == "false" || s == "False")
+          value = false;
+        else
+          bad();
         break;
       case ParamType::kString:
         if (!spec.choices.empty() &&
@@ -298,10 +312,14 @@ class Planner {
       if (inputs.IsScalar() || inputs.IsSequence()) {
         // Positional form: `inputs: data` or `inputs: [data, model]` fills ports in order.
         std::vector<YAML::Node> items;
-        if (inputs.IsScalar()) items.push_back(inputs);
-        else for (const auto& i : inputs) items.push_back(i);
+        if (inputs.IsScalar())
+          items.push_back(inputs);
+        else
+          for (const auto& i : inputs) items.push_back(i);
         if (items.size() > op.inputs.size())
-          fail(path, fmt::format("op {} takes {} input(s), got {}", op.name, op.inputs.size(), items.size()),
+          fail(path,
+               fmt::format("op {} takes {} input(s), got {}", op.name, op.inputs.size(),
+                           items.size()),
                {"inputs of " + op.name + ": " + port_list()});
         for (size_t i = 0; i < items.size(); ++i) {
           if (!items[i].IsScalar()) fail(path, "expected node names, got " + describe(items[i]));
@@ -317,7 +335,8 @@ class Planner {
             notes.push_back("inputs of " + op.name + ": " + port_list());
             fail(path + "." + port, "unknown input for op " + op.name, notes);
           }
-          if (!kv.second.IsScalar()) fail(path + "." + port, "expected a node name, got " + describe(kv.second));
+          if (!kv.second.IsScalar())
+            fail(path + "." + port, "expected a node name, got " + describe(kv.second));
           ports[port] = kv.second.Scalar();
         }
       }
@@ -334,7 +353,8 @@ class Planner {
                       const std::vector<std::map<std::string, std::string>>& input_names) {
     std::map<std::string, size_t> index;
     std::vector<std::string> names;
-    for (size_t i = 0; i < nodes.size(); ++i) index[nodes[i].name] = i, names.push_back(nodes[i].name);
+    for (size_t i = 0; i < nodes.size(); ++i)
+      index[nodes[i].name] = i, names.push_back(nodes[i].name);
     // Resolve names and check types, then order with Kahn's algorithm (stable: spec order).
     std::vector<std::map<std::string, size_t>> deps(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -393,7 +413,10 @@ class Planner {
       size_t cur = path.back();
       size_t next = cur;
       for (const auto& d : deps[cur])
-        if (!placed[d.second]) { next = d.second; break; }
+        if (!placed[d.second]) {
+          next = d.second;
+          break;
+        }
       auto seen = std::find(path.begin(), path.end(), next);
       if (seen != path.end()) {
         std::string text;
@@ -407,7 +430,6 @@ class Planner {
       path.push_back(next);
     }
   }
-
 };
 
 }  // namespace

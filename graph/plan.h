@@ -30,7 +30,7 @@ struct PlannedNode {
 struct Plan {
   std::string experiment;  // `experiment:` or the spec file's stem
   int64_t seed = 0;
-  int threads = 0;         // 0 = auto (all cores)
+  int threads = 0;  // 0 = auto (all cores)
   std::string device = "auto";
   std::vector<PlannedNode> nodes;  // in topological order
 

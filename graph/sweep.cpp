@@ -88,7 +88,8 @@ std::vector<std::string> expand_range(const std::string& args, const std::string
   // Python semantics: start, start+step, ... strictly before stop. Index-based, so no drift.
   for (int64_t i = 0;; ++i) {
     double v = start + static_cast<double>(i) * step;
-    if ((step > 0 && v >= stop - 1e-12 * std::fabs(step)) || (step < 0 && v <= stop + 1e-12 * std::fabs(step)))
+    if ((step > 0 && v >= stop - 1e-12 * std::fabs(step)) ||
+        (step < 0 && v <= stop + 1e-12 * std::fabs(step)))
       break;
     if (values.size() > 100000) sweep_error(text, "range() gives more than 100,000 values");
     values.push_back(integers ? std::to_string(static_cast<int64_t>(std::llround(v)))
@@ -122,8 +123,9 @@ std::vector<std::string> expand_glob(const std::string& key, const std::string& 
   std::vector<std::string> values;
   for (const auto& o : options) {
     auto matches = [&](const std::vector<std::string>& patterns) {
-      return std::any_of(patterns.begin(), patterns.end(),
-                         [&](const std::string& p) { return fnmatch(p.c_str(), o.c_str(), 0) == 0; });
+      return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+        return fnmatch(p.c_str(), o.c_str(), 0) == 0;
+      });
     };
     if (matches(include) && !matches(exclude)) values.push_back(o);
   }
@@ -168,8 +170,10 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
   SweepExpansion e;
   std::vector<SweepAxis> cli_axes;
   for (const auto& arg : arguments) {
-    if (auto axis = parse_sweep_argument(arg, config_dir)) cli_axes.push_back(*axis);
-    else e.fixed.push_back(arg);
+    if (auto axis = parse_sweep_argument(arg, config_dir))
+      cli_axes.push_back(*axis);
+    else
+      e.fixed.push_back(arg);
   }
   auto bare = [](const std::string& key) { return key.substr(key.find_first_not_of('+')); };
   if (block.IsDefined() && !block.IsNull()) {
@@ -178,7 +182,8 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
     for (const auto& kv : block) {
       std::string key = kv.first.as<std::string>();
       if (key != "params" && key != "aggregate")
-        throw ConfigError(where, "sweep." + key, "unknown key in sweep (expected params or aggregate)",
+        throw ConfigError(where, "sweep." + key,
+                          "unknown key in sweep (expected params or aggregate)",
                           did_you_mean(key, {"params", "aggregate"}));
     }
     YAML::Node params = block["params"];
@@ -200,15 +205,18 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
         } else if (kv.second.IsScalar()) {
           axis = axis_from(key, kv.second.Scalar(), "sweep.params." + key, config_dir);
         } else {
-          throw ConfigError(SourceLocation{spec_file, kv.second.Mark().line + 1, kv.second.Mark().column + 1},
-                            "sweep.params." + key, "expected a list or a sweep expression such as a,b or range(0,3)");
+          throw ConfigError(
+              SourceLocation{spec_file, kv.second.Mark().line + 1, kv.second.Mark().column + 1},
+              "sweep.params." + key,
+              "expected a list or a sweep expression such as a,b or range(0,3)");
         }
         // The command line wins over the spec for the same key.
-        bool overridden = std::any_of(cli_axes.begin(), cli_axes.end(),
-                                      [&](const SweepAxis& a) { return bare(a.key) == bare(key); }) ||
-                          std::any_of(e.fixed.begin(), e.fixed.end(), [&](const std::string& f) {
-                            return bare(f.substr(0, f.find('='))) == bare(key);
-                          });
+        bool overridden =
+            std::any_of(cli_axes.begin(), cli_axes.end(),
+                        [&](const SweepAxis& a) { return bare(a.key) == bare(key); }) ||
+            std::any_of(e.fixed.begin(), e.fixed.end(), [&](const std::string& f) {
+              return bare(f.substr(0, f.find('='))) == bare(key);
+            });
         if (!overridden) e.axes.push_back(axis);
       }
   }
@@ -218,7 +226,8 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
   std::vector<size_t> index(e.axes.size(), 0);
   size_t total = 1;
   for (const auto& a : e.axes) total *= a.values.size();
-  if (total > 100000) sweep_error("sweep", fmt::format("the sweep has {} children; at most 100,000", total));
+  if (total > 100000)
+    sweep_error("sweep", fmt::format("the sweep has {} children; at most 100,000", total));
   for (size_t n = 0; n < total; ++n) {
     std::vector<std::string> overrides = e.fixed;
     for (size_t k = 0; k < e.axes.size(); ++k)

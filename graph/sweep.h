@@ -6,7 +6,8 @@
 //   group=glob(pattern[,exclude=pattern])  the config group's options whose names match
 // The spec may declare axes in a `sweep: {params: {key: values}}` block; a command-line axis on
 // the same key replaces it. The same block may name aggregate nodes (`sweep.aggregate`) that run
-// after the children, on their results (see the runner). Children are the cartesian product, the last axis varying fastest.
+// after the children, on their results (see the runner). Children are the cartesian product, the
+// last axis varying fastest.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@ struct SweepAxis {
 };
 
 struct SweepExpansion {
-  std::vector<std::string> fixed;   // plain overrides applied to every child
+  std::vector<std::string> fixed;  // plain overrides applied to every child
   std::vector<SweepAxis> axes;
   std::vector<std::vector<std::string>> children;  // full override list per child
 };

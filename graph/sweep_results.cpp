@@ -12,8 +12,11 @@ namespace flowlab {
 static nlohmann::json to_json(const SweepResults& r) {
   nlohmann::json j = nlohmann::json::array();
   for (const auto& c : r.children)
-    j.push_back({{"run_id", c.run_id}, {"status", c.status}, {"overrides", c.overrides},
-                 {"params", c.params}, {"metrics", c.metrics}});
+    j.push_back({{"run_id", c.run_id},
+                 {"status", c.status},
+                 {"overrides", c.overrides},
+                 {"params", c.params},
+                 {"metrics", c.metrics}});
   return nlohmann::json{{"parent", r.parent_run_id}, {"children", j}};
 }
 

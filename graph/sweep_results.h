@@ -13,7 +13,7 @@ namespace flowlab {
 
 struct ChildResult {
   int64_t run_id = 0;
-  std::string status;                         // FINISHED, FAILED, KILLED
+  std::string status;  // FINISHED, FAILED, KILLED
   std::vector<std::string> overrides;
   std::map<std::string, std::string> params;  // as recorded ("data.k" -> "8")
   std::map<std::string, double> metrics;      // final values, "node.key" -> value

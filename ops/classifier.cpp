@@ -1,10 +1,9 @@
 #include "ops/classifier.h"
 
-#include <torch/torch.h>
-
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "common/error.h"
 #include "ops/classifier_net.h"

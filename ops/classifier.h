@@ -5,11 +5,11 @@
 // with a head, is evaluated and certified by unchanged code. `Classifier` is the concrete
 // `classifier.network` artifact: a registered architecture (ops/models/) behind a fixed input
 // layer that masks and standardizes, so weights and robustness radii refer to raw inputs.
-#include <ATen/core/Tensor.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "graph/artifact.h"
 #include "ops/models/model.h"

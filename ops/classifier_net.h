@@ -16,8 +16,8 @@ struct Classifier::Net : torch::nn::Module {
     masked = s.input_mask != "all";
     if (masked && shape.size() != 3)
       throw std::invalid_argument("a checkerboard input mask needs images [C, H, W]");
-    mask = register_buffer("mask", masked ? checkerboard_mask(s.input_mask, shape[1], shape[2])
-                                          : torch::ones({1}));
+    mask = register_buffer(
+        "mask", masked ? checkerboard_mask(s.input_mask, shape[1], shape[2]) : torch::ones({1}));
     layers = register_module("layers", std::move(body));
   }
   torch::Tensor forward(const torch::Tensor& x) {

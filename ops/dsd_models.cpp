@@ -73,10 +73,11 @@ DsdGradientDescent::DsdGradientDescent(DsdModelConfig c, const at::Tensor& init,
   w_.set_requires_grad(true);
   if (options_.optimizer == "gd")
     state_->optimizer = std::make_unique<torch::optim::SGD>(
-        std::vector<torch::Tensor>{w_}, torch::optim::SGDOptions(options_.lr).momentum(options_.momentum));
+        std::vector<torch::Tensor>{w_},
+        torch::optim::SGDOptions(options_.lr).momentum(options_.momentum));
   else if (options_.optimizer == "adam")
-    state_->optimizer = std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{w_},
-                                                             torch::optim::AdamOptions(options_.lr));
+    state_->optimizer = std::make_unique<torch::optim::Adam>(
+        std::vector<torch::Tensor>{w_}, torch::optim::AdamOptions(options_.lr));
   else
     throw RunError("unknown optimizer '" + options_.optimizer + "' (expected gd or adam)");
 }
@@ -153,7 +154,8 @@ ModelRecord record_of(const DsdModelConfig& c) {
 
 DsdModelConfig dsd_config(const ModelRecord& r) {
   if (r.input.shape.size() != 2)
-    throw RunError(fmt::format("a DSD model needs inputs [k, d], got [{}]", fmt::join(r.input.shape, ", ")));
+    throw RunError(
+        fmt::format("a DSD model needs inputs [k, d], got [{}]", fmt::join(r.input.shape, ", ")));
   DsdModelConfig c;
   c.arch = r.arch, c.k = r.input.shape[0], c.d = r.input.shape[1];
   c.threshold = r.params.get_float("threshold") * r.input.scale;

@@ -2,13 +2,12 @@
 // a trained classifier on the dataset's test (or validation) split.
 #include <fstream>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
-#include "datasets/classification_data.h"
 #include "common/error.h"
+#include "datasets/classification_data.h"
 #include "ops/classifier.h"
 #include "ops/metrics_table.h"
 #include "ops/register.h"
@@ -68,9 +67,10 @@ ArtifactPtr run_eval_classifier(OpContext& ctx) {
     auto xb = x.slice(0, start, start + batch).to(device);
     auto yb = y.slice(0, start, start + batch);
     auto logits = model->forward(xb).to(torch::kCPU);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     auto pred = logits.argmax(1);
     confusion.view(-1).index_add_(0, yb * k + pred, torch::ones_like(yb));
     ctx.progress(std::min<double>(1.0, double(start + batch) / x.size(0)),
@@ -105,7 +105,8 @@ void register_eval_classifier(Registry& r) {
   op.headline_metrics = {"accuracy", "loss"};
   op.params = {
       string_param("split", "test", "which split to evaluate", {"test", "val"}),
-      int_param("batch_size", 1000, "images per forward pass (on the device the model was trained on)", 1.0),
+      int_param("batch_size", 1000,
+                "images per forward pass (on the device the model was trained on)", 1.0),
   };
   op.inputs = {{"model", ClassifierModel::kInterface, "the trained classifier (any)"},
                {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};

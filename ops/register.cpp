@@ -26,8 +26,10 @@ void register_ops(Registry& r) {
   // Types.
   r.add_type({Classifier::kType,
               "a registered classifier architecture with its input standardization and weights",
-              &Classifier::load, {ClassifierModel::kInterface}});
-  r.add_type({MetricsTable::kType, "named numbers produced by an evaluator", loader(&MetricsTable::load)});
+              &Classifier::load,
+              {ClassifierModel::kInterface}});
+  r.add_type(
+      {MetricsTable::kType, "named numbers produced by an evaluator", loader(&MetricsTable::load)});
   r.add_type({certify::Certification::kType,
               "per-image certificates: prediction, radius, correctness",
               loader(&certify::Certification::load)});

@@ -17,7 +17,8 @@ namespace flowlab::ops {
 std::string resolve_device(const std::string& requested) {
   bool cuda = torch::cuda::is_available();
   if (requested == "cuda" && !cuda)
-    throw RunError("device: cuda was requested but this LibTorch build or machine has no usable GPU");
+    throw RunError(
+        "device: cuda was requested but this LibTorch build or machine has no usable GPU");
   if (requested == "cuda" || (requested == "auto" && cuda)) return "cuda";
   return "cpu";
 }
@@ -35,10 +36,12 @@ bool keep_freed_memory_for_reuse() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const bool tuned = tunables && (std::strstr(tunables, "glibc.malloc.mmap_threshold") ||
                                   std::strstr(tunables, "glibc.malloc.trim_threshold"));
-  if (tuned || std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return false;
+  if (tuned || std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_"))
+    return false;
   // Older glibc caps the mmap threshold at 32 MiB (mallopt refuses more): fall back to the cap.
   constexpr int kOneGiB = 1 << 30, kOldCap = 32 << 20;
-  const bool mmap_set = mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1 || mallopt(M_MMAP_THRESHOLD, kOldCap) == 1;
+  const bool mmap_set =
+      mallopt(M_MMAP_THRESHOLD, kOneGiB) == 1 || mallopt(M_MMAP_THRESHOLD, kOldCap) == 1;
   const bool trim_set = mallopt(M_TRIM_THRESHOLD, kOneGiB) == 1;
   return mmap_set || trim_set;
 #else

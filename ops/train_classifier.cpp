@@ -4,10 +4,9 @@
 #include <cmath>
 #include <fstream>
 
-#include <torch/torch.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "common/error.h"
 #include "datasets/classification_data.h"
@@ -34,10 +33,10 @@ std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor&
     auto xb = x.slice(0, start, start + 1000).to(device);
     auto yb = y.slice(0, start, start + 1000).to(device);
     auto logits = model.forward(xb);
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, yb,
-                    torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .item<double>();
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
   }
   model.net().train();
@@ -114,8 +113,8 @@ class ClassifierTrainer : public training::Trainer {
 
   std::string position(int64_t step) const override {
     const int64_t spe = steps_per_epoch();
-    return fmt::format("epoch {}/{} step {}/{}", (step - 1) / spe + 1, epochs_, (step - 1) % spe + 1,
-                       spe);
+    return fmt::format("epoch {}/{} step {}/{}", (step - 1) / spe + 1, epochs_,
+                       (step - 1) % spe + 1, spe);
   }
 
   void save(const fs::path& dir) const override {

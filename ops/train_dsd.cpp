@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "datasets/dsd.h"
-#include "common/error.h"
-#include "ops/dsd_models.h"
 #include "common/clock.h"
+#include "common/error.h"
+#include "datasets/dsd.h"
+#include "ops/dsd_models.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 #include "ops/training/loop.h"

@@ -12,7 +12,8 @@
 //               | field [NOT] ( LIKE | ILIKE ) value
 //               | field [NOT] IN '(' value { ',' value } ')'
 //   field      := metrics.KEY | metrics.NODE.KEY | params.KEY | tags.KEY | attributes.NAME | NAME
-//                 (also metric., param., tag., attribute., attr. ; a bare NAME must be an attribute)
+//                 (also metric., param., tag., attribute., attr. ; a bare NAME must be an
+//                 attribute)
 //   KEY, NODE  := segment { '.' segment }   segment := [A-Za-z0-9_/-]+ | `...` | "..."
 //                 (a doubled quote inside quotes stands for itself: `it``s`)
 //   value      := number | '...' | "..."              ('' inside '...' stands for one ')
@@ -71,9 +72,7 @@ struct Field {
   /// The canonical spelling, which parses back to this field: "metrics.eval.accuracy",
   /// "params.`a b`", and bare names for attributes ("status").
   std::string display() const;
-  bool operator==(const Field& o) const {
-    return kind == o.kind && node == o.node && key == o.key;
-  }
+  bool operator==(const Field& o) const { return kind == o.kind && node == o.node && key == o.key; }
 };
 
 /// The attribute's value type, for formatting: "int", "real", "time" or "text".
@@ -96,8 +95,8 @@ std::vector<SortKey> parse_sort(const std::string& text);
 std::vector<Field> filter_fields(const std::string& filter);
 
 struct RunQuery {
-  std::string filter;             // empty: every run
-  std::string columns;            // empty: id, experiment, name, status + the filter's and sort's fields
+  std::string filter;   // empty: every run
+  std::string columns;  // empty: id, experiment, name, status + the filter's and sort's fields
   std::vector<std::string> sort;  // each parsed with parse_sort; empty: newest first
   int limit = 0;                  // <= 0: no limit
 };

@@ -1,8 +1,5 @@
 #include "tracking/store.h"
 
-#include <fmt/format.h>
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +13,9 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "common/clock.h"
 
@@ -44,7 +44,8 @@ std::string sql_excerpt(const std::string& sql) {
 [[noreturn]] void throw_sqlite(sqlite3* db, const std::string& sql, int rc) {
   const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const int code = db ? sqlite3_extended_errcode(db) : rc;
-  throw StoreError(fmt::format("sqlite error in \"{}\": {} (code {})", sql_excerpt(sql), msg, code));
+  throw StoreError(
+      fmt::format("sqlite error in \"{}\": {} (code {})", sql_excerpt(sql), msg, code));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +117,8 @@ const std::vector<std::vector<std::string>>& migrations() {
             size INTEGER NOT NULL DEFAULT 0))sql",
       },
       // 2: a per-series summary (so final values and dashboards do not scan all metrics), a
-      // liveness heartbeat for detecting runs whose process died, lookup indexes and a summary view.
+      // liveness heartbeat for detecting runs whose process died, lookup indexes and a summary
+      // view.
       {
           R"sql(CREATE TABLE latest_metrics(
             run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -333,10 +335,14 @@ RunRow read_run(const Query& q) {
 
 std::string to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::kRunning: return "RUNNING";
-    case RunStatus::kFinished: return "FINISHED";
-    case RunStatus::kFailed: return "FAILED";
-    case RunStatus::kKilled: return "KILLED";
+    case RunStatus::kRunning:
+      return "RUNNING";
+    case RunStatus::kFinished:
+      return "FINISHED";
+    case RunStatus::kFailed:
+      return "FAILED";
+    case RunStatus::kKilled:
+      return "KILLED";
   }
   throw StoreError(fmt::format("invalid RunStatus value {}", static_cast<int>(s)));
 }
@@ -346,8 +352,8 @@ RunStatus run_status_from_string(const std::string& s) {
   if (s == "FINISHED") return RunStatus::kFinished;
   if (s == "FAILED") return RunStatus::kFailed;
   if (s == "KILLED") return RunStatus::kKilled;
-  throw StoreError(fmt::format(
-      "invalid run status '{}' (expected RUNNING, FINISHED, FAILED or KILLED)", s));
+  throw StoreError(
+      fmt::format("invalid run status '{}' (expected RUNNING, FINISHED, FAILED or KILLED)", s));
 }
 
 int latest_schema_version() { return static_cast<int>(migrations().size()); }
@@ -408,11 +414,11 @@ struct Store::Impl {
       std::error_code ec;
       std::filesystem::create_directories(path.parent_path(), ec);
       if (ec)
-        throw StoreError(fmt::format("cannot create directory {}: {}",
-                                     path.parent_path().string(), ec.message()));
+        throw StoreError(fmt::format("cannot create directory {}: {}", path.parent_path().string(),
+                                     ec.message()));
     }
-    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     if (rc != SQLITE_OK) {
       std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
       if (db) sqlite3_close_v2(db);
@@ -434,9 +440,10 @@ struct Store::Impl {
     const int latest = latest_schema_version();
     if (target == -1) target = latest;
     if (target < 1 || target > latest)
-      throw StoreError(fmt::format("{}: requested schema version {} is not supported "
-                                   "(this build knows versions 1..{})",
-                                   path.string(), target, latest));
+      throw StoreError(
+          fmt::format("{}: requested schema version {} is not supported "
+                      "(this build knows versions 1..{})",
+                      path.string(), target, latest));
     auto check_version = [&](int current) {
       if (current > latest)
         throw StoreError(fmt::format(
@@ -444,9 +451,10 @@ struct Store::Impl {
             "(latest {}); upgrade flowlab to open it",
             path.string(), current, latest));
       if (current > target)
-        throw StoreError(fmt::format("{}: database is at schema version {}; refusing to "
-                                     "downgrade it to version {}",
-                                     path.string(), current, target));
+        throw StoreError(
+            fmt::format("{}: database is at schema version {}; refusing to "
+                        "downgrade it to version {}",
+                        path.string(), current, target));
     };
     version = static_cast<int>(pragma_int("PRAGMA user_version"));
     check_version(version);
@@ -603,9 +611,9 @@ void Store::set_tag(int64_t run_id, const std::string& key, const std::string& v
   Impl::WriteTxn txn(*impl_);
   {
     // Tags are mutable (MLflow semantics): setting one again replaces its value.
-    Query q(impl_->prepare(
-        "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value"));
+    Query q(
+        impl_->prepare("INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
+                       "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value"));
     q.bind(run_id).bind(key).bind(value).run();
   }
   txn.commit();
@@ -766,9 +774,9 @@ std::vector<MetricRow> Store::final_metrics(int64_t run_id) const {
 }
 
 std::vector<NodeExecution> Store::node_executions(int64_t run_id) const {
-  Query q(impl_->prepare(
-      "SELECT node, op, cache_key, status, cache_hit, start_time, end_time, error "
-      "FROM node_executions WHERE run_id = ? ORDER BY id"));
+  Query q(
+      impl_->prepare("SELECT node, op, cache_key, status, cache_hit, start_time, end_time, error "
+                     "FROM node_executions WHERE run_id = ? ORDER BY id"));
   q.bind(run_id);
   std::vector<NodeExecution> out;
   while (q.step()) {
@@ -818,11 +826,11 @@ struct MetricWriter::Impl {
   std::condition_variable wake_writer;  // rows queued past max_batch, flush requested, stop
   std::condition_variable batch_done;   // a batch was committed (or failed)
   std::vector<std::pair<int64_t, MetricRow>> queue;  // (run id, row)
-  uint64_t logged = 0;         // rows ever enqueued
-  uint64_t done = 0;           // rows ever handed to the database (committed or failed)
-  uint64_t flush_target = 0;   // highest `logged` value some flush() is waiting for
+  uint64_t logged = 0;                               // rows ever enqueued
+  uint64_t done = 0;          // rows ever handed to the database (committed or failed)
+  uint64_t flush_target = 0;  // highest `logged` value some flush() is waiting for
   bool stop = false;
-  std::exception_ptr error;    // first unreported writer-thread failure
+  std::exception_ptr error;  // first unreported writer-thread failure
   std::atomic<int64_t> written{0};
   std::thread thread;
 
@@ -831,9 +839,8 @@ struct MetricWriter::Impl {
     std::vector<MetricRow> rows;
     std::unique_lock<std::mutex> lk(mu);
     for (;;) {
-      wake_writer.wait_for(lk, interval, [&] {
-        return stop || queue.size() >= max_batch || flush_target > done;
-      });
+      wake_writer.wait_for(
+          lk, interval, [&] { return stop || queue.size() >= max_batch || flush_target > done; });
       if (queue.empty()) {
         if (stop) return;
         continue;
@@ -850,7 +857,8 @@ struct MetricWriter::Impl {
         for (size_t i = 0; i < batch.size();) {
           size_t j = i;
           rows.clear();
-          while (j < batch.size() && batch[j].first == batch[i].first) rows.push_back(batch[j++].second);
+          while (j < batch.size() && batch[j].first == batch[i].first)
+            rows.push_back(batch[j++].second);
           store->log_metrics(batch[i].first, rows);
           written.fetch_add(static_cast<int64_t>(rows.size()));
           i = j;

@@ -23,18 +23,18 @@ struct StoreError : std::runtime_error {
 };
 
 enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
-std::string to_string(RunStatus s);          // "RUNNING", "FINISHED", ...
+std::string to_string(RunStatus s);                      // "RUNNING", "FINISHED", ...
 RunStatus run_status_from_string(const std::string& s);  // throws StoreError on junk
 
 /// Everything known about a run when it starts.
 struct RunStart {
-  std::string experiment;       // experiment name; created on first use
-  std::string name;             // run name (e.g. spec stem)
+  std::string experiment;  // experiment name; created on first use
+  std::string name;        // run name (e.g. spec stem)
   std::optional<int64_t> parent_id;
   std::string spec_file;
   std::string composed_yaml;
-  std::string overrides;        // the command-line overrides, as a JSON array of strings
-  std::string git_commit;       // empty when the spec is not in a git checkout
+  std::string overrides;   // the command-line overrides, as a JSON array of strings
+  std::string git_commit;  // empty when the spec is not in a git checkout
   std::string host;
   int64_t pid = 0;
   int64_t seed = 0;
@@ -48,7 +48,7 @@ struct RunRow {
   std::optional<int64_t> parent_id;
   std::string name;
   RunStatus status = RunStatus::kRunning;
-  double start_time = 0;            // unix seconds
+  double start_time = 0;  // unix seconds
   std::optional<double> end_time;
   std::string spec_file, composed_yaml, overrides, git_commit, host, flowlab_version, error;
   int64_t pid = 0;
@@ -65,7 +65,7 @@ struct MetricRow {
 
 struct NodeExecution {
   std::string node, op, cache_key;
-  std::string status;   // FINISHED | FAILED | SKIPPED | KILLED
+  std::string status;  // FINISHED | FAILED | SKIPPED | KILLED
   bool cache_hit = false;
   double start_time = 0, end_time = 0;
   std::string error;
@@ -106,13 +106,13 @@ class Store {
   /// executions and artifacts are deleted (the resumed execution records them again).
   void restart_run(int64_t run_id, int64_t pid);
 
-  std::vector<RunRow> list_runs(int limit = 20) const;   // newest first
+  std::vector<RunRow> list_runs(int limit = 20) const;    // newest first
   std::vector<RunRow> children(int64_t parent_id) const;  // a sweep's child runs, by id
   std::optional<RunRow> get_run(int64_t id) const;
   std::map<std::string, std::string> params(int64_t run_id) const;
   std::map<std::string, std::string> tags(int64_t run_id) const;
-  std::vector<MetricRow> metrics(int64_t run_id) const;          // every row, in insert order
-  std::vector<MetricRow> final_metrics(int64_t run_id) const;    // last value per (node, key)
+  std::vector<MetricRow> metrics(int64_t run_id) const;        // every row, in insert order
+  std::vector<MetricRow> final_metrics(int64_t run_id) const;  // last value per (node, key)
   std::vector<NodeExecution> node_executions(int64_t run_id) const;
   std::vector<ArtifactRow> artifacts(int64_t run_id) const;
 

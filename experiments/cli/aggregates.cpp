@@ -109,9 +109,8 @@ std::string rerun_recorded_aggregates(const tracking::RunRow& parent, const RunO
   try {
     YAML::Node summary = YAML::Load(parent.composed_yaml);
     int threads = summary["threads"] ? summary["threads"].as<int>() : 0;
-    Plan aggregates =
-        plan_aggregates(summary["aggregate"], fmt::format("run {} (recorded sweep)", parent.id),
-                        registry, threads);
+    Plan aggregates = plan_aggregates(
+        summary["aggregate"], fmt::format("run {} (recorded sweep)", parent.id), registry, threads);
     std::string errors = run_aggregates(aggregates, parent.id, options, registry, store, err, stop);
     return stop.load() ? "" : errors;
   } catch (const std::exception& e) {

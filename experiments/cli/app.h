@@ -11,9 +11,9 @@ class App;
 namespace flowlab::cli {
 
 struct GlobalOptions {
-  std::string workspace_flag;   // --workspace (or FLOWLAB_HOME through CLI11's envname)
+  std::string workspace_flag;               // --workspace (or FLOWLAB_HOME through CLI11's envname)
   std::filesystem::path workspace() const;  // resolved: flag, $FLOWLAB_HOME, ./.flowlab
-  int exit_code = 0;            // a command's callback sets it
+  int exit_code = 0;                        // a command's callback sets it
 };
 
 // Installers, one per command family. Callbacks throw ConfigError for bad input (exit 2) and

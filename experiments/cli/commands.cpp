@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "experiments/cli/app.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "experiments/cli/app.h"
 #include "tracking/reader.h"
 #include "tracking/store.h"
 
@@ -23,7 +23,6 @@ namespace flowlab::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
 
 tracking::Store open_existing(const fs::path& workspace) {
   fs::path db = workspace / "runs.db";
@@ -123,7 +122,8 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
   for (const auto& r : runs) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
     t.add_row({std::to_string(r.id), r.experiment, r.name, display_status(r),
-               format_local_time(r.start_time), seconds, headline[r.id], display_overrides(r.overrides)});
+               format_local_time(r.start_time), seconds, headline[r.id],
+               display_overrides(r.overrides)});
   }
   print(t, format, out);
 }
@@ -141,7 +141,8 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     std::vector<std::string> node_order, keys;
     std::map<std::pair<std::string, std::string>, double> value;
     for (const auto& m : metrics) {
-      if (std::find(node_order.begin(), node_order.end(), m.node) == node_order.end()) node_order.push_back(m.node);
+      if (std::find(node_order.begin(), node_order.end(), m.node) == node_order.end())
+        node_order.push_back(m.node);
       if (std::find(keys.begin(), keys.end(), m.key) == keys.end()) keys.push_back(m.key);
       value[{m.node, m.key}] = m.value;
     }
@@ -171,7 +172,8 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     j["start_time"] = r->start_time;
     j["end_time"] = r->end_time ? nlohmann::ordered_json(*r->end_time) : nullptr;
     j["spec_file"] = r->spec_file;
-    j["overrides"] = nlohmann::json::parse(r->overrides.empty() ? "[]" : r->overrides, nullptr, false);
+    j["overrides"] =
+        nlohmann::json::parse(r->overrides.empty() ? "[]" : r->overrides, nullptr, false);
     j["git_commit"] = r->git_commit;
     j["host"] = r->host;
     j["seed"] = r->seed;
@@ -180,11 +182,16 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     j["params"] = params;
     for (const auto& m : metrics) j["metrics"][m.node + "." + m.key] = m.value;
     for (const auto& n : nodes)
-      j["nodes"].push_back({{"node", n.node}, {"op", n.op}, {"status", n.status},
-                            {"cache_hit", n.cache_hit}, {"seconds", n.end_time - n.start_time},
-                            {"cache_key", n.cache_key}, {"error", n.error}});
+      j["nodes"].push_back({{"node", n.node},
+                            {"op", n.op},
+                            {"status", n.status},
+                            {"cache_hit", n.cache_hit},
+                            {"seconds", n.end_time - n.start_time},
+                            {"cache_key", n.cache_key},
+                            {"error", n.error}});
     for (const auto& a : artifacts)
-      j["artifacts"].push_back({{"node", a.node}, {"kind", a.kind}, {"path", a.path}, {"sha256", a.sha256}});
+      j["artifacts"].push_back(
+          {{"node", a.node}, {"kind", a.kind}, {"path", a.path}, {"sha256", a.sha256}});
     j["composed_yaml"] = r->composed_yaml;
     out << j.dump(2) << "\n";
     return;
@@ -195,7 +202,8 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     t.add_row({"run", "status", display_status(*r)});
     t.add_row({"run", "experiment", r->experiment});
     for (const auto& [k, v] : params) t.add_row({"param", k, v});
-    for (const auto& m : metrics) t.add_row({"metric", m.node + "." + m.key, format_number(m.value, 6)});
+    for (const auto& m : metrics)
+      t.add_row({"metric", m.node + "." + m.key, format_number(m.value, 6)});
     for (const auto& n : nodes) t.add_row({"node", n.node, n.status});
     print(t, Format::kCsv, out);
     return;
@@ -206,11 +214,13 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   out << fmt::format("  started     {}   wall {}\n", format_local_time(r->start_time),
                      r->end_time ? fmt::format("{:.1f} s", *r->end_time - r->start_time) : "-");
   out << fmt::format("  host        {}   seed {}   flowlab {}{}\n", r->host, r->seed,
-                     r->flowlab_version, r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));
+                     r->flowlab_version,
+                     r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));
   if (!r->error.empty()) out << "  error       " << r->error << "\n";
   if (auto children = store.children(id); !children.empty()) {
     out << "\nchild runs\n";
-    Table ct{{"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
+    Table ct{
+        {"id", "overrides", "status", "seconds", "accuracy"}, {}, {true, false, false, true, true}};
     // A large sweep: the first rows and counts here, every row one query away.
     constexpr size_t kShownChildren = 30;
     const size_t shown = children.size() > 2 * kShownChildren ? kShownChildren : children.size();
@@ -228,12 +238,13 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     }
     print(ct, Format::kTable, out);
     if (ct.rows.size() < children.size()) {
-      out << fmt::format("... {} children in all: {}  {}\n", children.size(), children_counts(statuses),
-                         children_query_hint(r->id));
+      out << fmt::format("... {} children in all: {}  {}\n", children.size(),
+                         children_counts(statuses), children_query_hint(r->id));
     }
   }
   out << "\nnodes\n";
-  Table nt{{"node", "op", "status", "seconds", "cache key"}, {}, {false, false, false, true, false}};
+  Table nt{
+      {"node", "op", "status", "seconds", "cache key"}, {}, {false, false, false, true, false}};
   for (const auto& n : nodes)
     nt.add_row({n.node, n.op, n.status, fmt::format("{:.2f}", n.end_time - n.start_time),
                 n.cache_key.substr(0, 12)});
@@ -318,8 +329,8 @@ void show_models(const Registry& registry, const std::string& name, Format forma
     print(params, format, out);
     return;
   }
-  out << fmt::format("{}/{}\n  {}\n  family: {}\n\nparams (set beside `model: {}`)\n",
-                     group->name, choice->name, choice->summary, group->summary, choice->name);
+  out << fmt::format("{}/{}\n  {}\n  family: {}\n\nparams (set beside `model: {}`)\n", group->name,
+                     choice->name, choice->summary, group->summary, choice->name);
   print(params, Format::kTable, out);
 }
 
@@ -328,7 +339,8 @@ void show_ops(const Registry& registry, const std::string& name, Format format, 
     Table t{{"op", "inputs", "output", "summary"}, {}, {}};
     for (const auto& [op_name, op] : registry.ops()) {
       std::string inputs;
-      for (const auto& p : op.inputs) inputs += (inputs.empty() ? "" : ", ") + p.name + ":" + p.type;
+      for (const auto& p : op.inputs)
+        inputs += (inputs.empty() ? "" : ", ") + p.name + ":" + p.type;
       t.add_row({op_name, inputs.empty() ? "-" : inputs, op.output_type, op.summary});
     }
     print(t, format, out);
@@ -349,7 +361,8 @@ void show_ops(const Registry& registry, const std::string& name, Format format, 
   out << "inputs\n";
   for (const auto& p : op->inputs) out << fmt::format("  {}: {}  {}\n", p.name, p.type, p.doc);
   if (op->inputs.empty()) out << "  (none)\n";
-  out << "output\n  " << op->output_type << (op->cache_output ? "" : "  (recomputed, not cached)") << "\n";
+  out << "output\n  " << op->output_type << (op->cache_output ? "" : "  (recomputed, not cached)")
+      << "\n";
   if (op->threads > 0)
     out << fmt::format("threads\n  {} LibTorch threads per node (a node's `threads:` overrides)\n",
                        op->threads);
@@ -359,9 +372,10 @@ void show_ops(const Registry& registry, const std::string& name, Format format, 
     if (const ParamGroup* g = p.group.empty() ? nullptr : registry.find_group(p.group)) {
       std::string names;
       for (const auto& kv : g->choices) names += (names.empty() ? "" : ", ") + kv.first;
-      out << fmt::format("\n`{}` chooses among {} models: {}; their params are set beside it "
-                         "(`flowlab models {}/NAME`)\n",
-                         p.name, p.group, names, p.group);
+      out << fmt::format(
+          "\n`{}` chooses among {} models: {}; their params are set beside it "
+          "(`flowlab models {}/NAME`)\n",
+          p.name, p.group, names, p.group);
     }
 }
 

@@ -166,7 +166,8 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
     for (int64_t id : run_ids) heartbeat_ids.push_back(id);
     Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
     // Supplied nodes are not run, so they are not counted.
-    ProgressPrinter printer(err, options.quiet, run.merged.plan.nodes.size() - exec.supplied.size());
+    ProgressPrinter printer(err, options.quiet,
+                            run.merged.plan.nodes.size() - exec.supplied.size());
     RunsListener listener(run.merged, plans, run_ids, store, writer, printer);
     try {
       run.exec = execute(run.merged.plan, registry, listener, exec);
@@ -219,8 +220,9 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
         message.replace(at, merged_name.size(), "node '" + children[c].plan.nodes[k].name + "'");
       error += (error.empty() ? "" : "\n") + message;
     }
-    RunStatus status =
-        failed ? RunStatus::kFailed : killed ? RunStatus::kKilled : RunStatus::kFinished;
+    RunStatus status = failed   ? RunStatus::kFailed
+                       : killed ? RunStatus::kKilled
+                                : RunStatus::kFinished;
     if (status == RunStatus::kKilled && error.empty()) error = "interrupted";
     store.finish_run(children[c].run_id, status, error);
     result.outcomes.push_back(std::move(outcomes));

@@ -4,8 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "experiments/cli/app.h"
 #include "common/error.h"
+#include "experiments/cli/app.h"
 #include "ops/torch_runtime.h"
 
 #ifndef FLOWLAB_VERSION
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   CLI::App app{"flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite"};
   app.footer(kFooter);
   app.require_subcommand(1);
-  app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run SPEC`
+  app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run
+                      // SPEC`
   app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
   cli::GlobalOptions global;
   app.add_option("--workspace", global.workspace_flag, "results database and cache directory")

@@ -11,11 +11,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "experiments/cli/app.h"
-#include "plot/plot.h"
-#include "experiments/cli/plot_data.h"
-#include "plot/svg_png.h"
 #include "common/error.h"
+#include "experiments/cli/app.h"
+#include "experiments/cli/plot_data.h"
+#include "plot/plot.h"
+#include "plot/svg_png.h"
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;

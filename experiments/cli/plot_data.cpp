@@ -339,10 +339,12 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   if (family.rfind("metrics.", 0) == 0) family = family.substr(8);
   const bool is_family = family.size() > 2 && family.compare(family.size() - 2, 2, "@*") == 0;
   if (is_family && family.find('.') == std::string::npos) family = "*." + family;  // any node
-  const auto [family_node, family_key] =
-      is_family ? split_metric(family.substr(0, family.size() - 1)) : std::pair<std::string, std::string>();
-  const Field y = is_family ? Field{Kind::kMetric, family} : resolve(q.y, "--y", known, false, true);
-  const Field x = is_family          ? Field{Kind::kMetric, q.x == "step" ? "radius" : q.x}
+  const auto [family_node, family_key] = is_family
+                                             ? split_metric(family.substr(0, family.size() - 1))
+                                             : std::pair<std::string, std::string>();
+  const Field y =
+      is_family ? Field{Kind::kMetric, family} : resolve(q.y, "--y", known, false, true);
+  const Field x = is_family       ? Field{Kind::kMetric, q.x == "step" ? "radius" : q.x}
                   : q.x == "step" ? Field{Kind::kStep, "step"}
                                   : resolve(q.x, "--x", known, true, true);
   std::vector<Field> groups;

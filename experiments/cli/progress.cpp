@@ -11,7 +11,8 @@
 
 namespace flowlab::cli {
 
-ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes, std::optional<bool> tty)
+ProgressPrinter::ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes,
+                                 std::optional<bool> tty)
     : out_(out),
       quiet_(quiet),
       tty_(tty.value_or(isatty(STDERR_FILENO) == 1)),
@@ -28,8 +29,8 @@ void ProgressPrinter::print_overall(bool force) {
   const double elapsed = duration<double>(now - start_).count();
   const double fraction = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 0;
   const int filled = static_cast<int>(std::lround(std::clamp(fraction, 0.0, 1.0) * 20));
-  std::string line = fmt::format("  [{}{}] {}/{} nodes", std::string(filled, '#'), std::string(20 - filled, '.'),
-                                 done_, total_);
+  std::string line = fmt::format("  [{}{}] {}/{} nodes", std::string(filled, '#'),
+                                 std::string(20 - filled, '.'), done_, total_);
   if (failed_) line += fmt::format(", {} failed", failed_);
   if (skipped_) line += fmt::format(", {} skipped", skipped_);
   if (killed_) line += fmt::format(", {} killed", killed_);

@@ -22,7 +22,8 @@ class ProgressPrinter {
 
   /// `total_nodes`: how many nodes the graph will run (0: unknown, per-node lines). `tty`: whether
   /// lines are redrawn in place (default: whether stderr is a terminal).
-  ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes = 0, std::optional<bool> tty = std::nullopt);
+  ProgressPrinter(std::ostream& out, bool quiet, size_t total_nodes = 0,
+                  std::optional<bool> tty = std::nullopt);
   ~ProgressPrinter();
   void started(const std::string& node, const std::string& op);
   void update(const std::string& node, double fraction, const std::string& message);

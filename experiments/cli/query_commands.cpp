@@ -12,9 +12,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/commands.h"
-#include "common/error.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {
@@ -88,13 +88,12 @@ fs::path prepared_database(const fs::path& workspace) {
   return db;
 }
 
-
 // A real for people (6 significant digits) or for programs (shortest exact round trip).
 std::string real_text(double v, Format format) {
   if (format == Format::kTable) return format_number(v, 6);
   // Whole numbers without ".0"; anything else in the shortest text that reads back exactly.
   return std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15 ? format_number(v)
-                                                                        : fmt::format("{}", v);
+                                                                       : fmt::format("{}", v);
 }
 
 std::string cell_text(const SqlValue& v, Format format, bool is_time) {
@@ -119,9 +118,9 @@ Table query_table(const fs::path& workspace, const tracking::RunQuery& query, Fo
   std::vector<bool> is_time;
   for (const Field& f : result.fields) {
     t.columns.push_back(f.display());
-    const std::string type =
-        f.kind == FieldKind::kMetric ? "real"
-        : f.kind == FieldKind::kAttribute ? tracking::attribute_type(f.key) : "text";
+    const std::string type = f.kind == FieldKind::kMetric      ? "real"
+                             : f.kind == FieldKind::kAttribute ? tracking::attribute_type(f.key)
+                                                               : "text";
     is_time.push_back(type == "time");
     // Dates in a table are text; everywhere else times are numbers.
     t.numeric.push_back(type == "int" || type == "real" ||
@@ -243,12 +242,14 @@ void add_query_commands(CLI::App& app, GlobalOptions& global) {
   auto query = std::make_shared<tracking::RunQuery>();
   auto query_format = std::make_shared<std::string>("table");
   auto* q = app.add_subcommand("query", "runs matching an MLflow-style filter, as a table");
-  q->add_option("filter", query->filter,
-                "e.g. \"metrics.eval.accuracy > 0.9 and params.train.lr = '0.01'\" (default: all runs)");
+  q->add_option(
+      "filter", query->filter,
+      "e.g. \"metrics.eval.accuracy > 0.9 and params.train.lr = '0.01'\" (default: all runs)");
   q->add_option("-c,--columns", query->columns, "comma-separated keys to show");
   q->add_option("-s,--sort", query->sort, "sort keys: -KEY descending, KEY ascending (repeatable)")
       ->allow_extra_args(false);
-  q->add_option("-n,--limit", query->limit, "at most this many runs")->check(CLI::NonNegativeNumber);
+  q->add_option("-n,--limit", query->limit, "at most this many runs")
+      ->check(CLI::NonNegativeNumber);
   q->add_option("--format", *query_format, "table, csv or json");
   q->footer(kQueryHelp);
   q->callback([=, &global] {

@@ -1,15 +1,14 @@
 #include "experiments/cli/record.h"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+#include <sys/wait.h>
 
 #ifndef FLOWLAB_VERSION
 #define FLOWLAB_VERSION "0.0.0"
@@ -24,7 +23,8 @@ std::string sha256_file(const fs::path& file) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   char buffer[1 << 16];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) EVP_DigestUpdate(ctx, buffer, in.gcount());
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+    EVP_DigestUpdate(ctx, buffer, in.gcount());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
@@ -52,7 +52,8 @@ std::string git_commit_of(const fs::path& spec) {
   std::string out;
   char buffer[128];
   ssize_t got;
-  while ((got = read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(got));
+  while ((got = read(fds[0], buffer, sizeof buffer)) > 0)
+    out.append(buffer, static_cast<size_t>(got));
   close(fds[0]);
   int status = 0;
   if (pid > 0) waitpid(pid, &status, 0);
@@ -86,7 +87,8 @@ std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSp
   // Top-level scalars are the spec's own knobs (sigma: 0.25, interpolated into several nodes).
   for (const auto& kv : spec.root) {
     std::string key = kv.first.as<std::string>();
-    if (kv.second.IsScalar() && key != "experiment" && !params.count(key)) params[key] = kv.second.Scalar();
+    if (kv.second.IsScalar() && key != "experiment" && !params.count(key))
+      params[key] = kv.second.Scalar();
   }
   for (const auto& node : plan.nodes) {
     params[node.name + ".op"] = node.op->name;

@@ -16,10 +16,12 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   auto* runs = app.add_subcommand("runs", "recent runs, newest first");
   runs->add_option("-n,--limit", *limit, "how many runs")->check(CLI::Range(1, 1000000));
   runs->add_option("--format", *format, "table, csv or json");
-  runs->callback([=, &global] { list_runs(global.workspace(), *limit, parse_format(*format), std::cout); });
+  runs->callback(
+      [=, &global] { list_runs(global.workspace(), *limit, parse_format(*format), std::cout); });
 
   auto run_ref = std::make_shared<std::string>();
-  auto* show = app.add_subcommand("show", "one run: status, params, final metrics, node timings, composed spec");
+  auto* show = app.add_subcommand(
+      "show", "one run: status, params, final metrics, node timings, composed spec");
   show->add_option("run", *run_ref, "run id or 'last'")->required();
   show->add_option("--format", *format, "table, csv or json");
   auto by_node = std::make_shared<bool>(false);
@@ -33,13 +35,16 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   auto* ops = app.add_subcommand("ops", "list the ops, or show one op's params and docs");
   ops->add_option("name", *op_name, "op name, e.g. train.classifier");
   ops->add_option("--format", *format, "table, csv or json");
-  ops->callback([=] { show_ops(make_builtin_registry(), *op_name, parse_format(*format), std::cout); });
+  ops->callback(
+      [=] { show_ops(make_builtin_registry(), *op_name, parse_format(*format), std::cout); });
 
   auto model_name = std::make_shared<std::string>();
   auto* models = app.add_subcommand(
-      "models", "list the registered model architectures (what a trainer's `model` param picks), "
-                "or show one's params");
-  models->add_option("name", *model_name, "a family (classifier, dsd), FAMILY/NAME or a model name");
+      "models",
+      "list the registered model architectures (what a trainer's `model` param picks), "
+      "or show one's params");
+  models->add_option("name", *model_name,
+                     "a family (classifier, dsd), FAMILY/NAME or a model name");
   models->add_option("--format", *format, "table, csv or json");
   models->callback(
       [=] { show_models(make_builtin_registry(), *model_name, parse_format(*format), std::cout); });

@@ -1,10 +1,11 @@
 // `flowlab run` (and, later, sweep and resume): the commands that execute specs.
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
-#include <unistd.h>
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/builtin.h"
@@ -18,7 +19,8 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_interrupt(int) {
   // First Ctrl-C: stop cleanly (nodes see the flag, the run is marked KILLED). Second: leave now.
   if (g_stop.exchange(true)) _exit(130);
-  const char msg[] = "\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)\n";
+  const char msg[] =
+      "\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)\n";
   [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
 }
 
@@ -43,9 +45,11 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
                   "threads, auto = all cores); a node's own LibTorch threads come from its op or "
                   "its `threads:`, so results do not depend on this")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("-j,--jobs", run->jobs, "most nodes running at once (default: as the budget allows)")
+  cmd->add_option("-j,--jobs", run->jobs,
+                  "most nodes running at once (default: as the budget allows)")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--config-dir", *config_dir, "config groups directory (default: nearest configs/)");
+  cmd->add_option("--config-dir", *config_dir,
+                  "config groups directory (default: nearest configs/)");
   cmd->add_flag("-q,--quiet", run->quiet, "no progress lines");
   cmd->callback([run, config_dir, &global] {
     install_interrupt_handlers();
@@ -58,8 +62,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   auto sweep = std::make_shared<RunOptions>();
   auto sweep_config_dir = std::make_shared<std::string>();
   auto* sw = app.add_subcommand(
-      "sweep",
-      "run every combination of the given values as child runs of one parent run");
+      "sweep", "run every combination of the given values as child runs of one parent run");
   sw->footer(R"(
 Sweep values (Hydra's grammar): a=1,2,3   a=range(0,10,2)   model=glob(*,exclude=fcn)   a='x,y' (one value).
 Plain overrides apply to every child. A `sweep: {params: {key: values}}` block in the spec adds axes;
@@ -75,7 +78,8 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   sw->add_option("-j,--jobs", sweep->jobs,
                  "most nodes running at once (default: as many as the thread budget holds)")
       ->check(CLI::Range(1, 1024));
-  sw->add_option("--config-dir", *sweep_config_dir, "config groups directory (default: nearest configs/)");
+  sw->add_option("--config-dir", *sweep_config_dir,
+                 "config groups directory (default: nearest configs/)");
   sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");
   sw->callback([sweep, sweep_config_dir, &global] {
     install_interrupt_handlers();
@@ -88,18 +92,21 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   auto resume = std::make_shared<RunOptions>();
   auto run_id = std::make_shared<int64_t>(0);
   auto* rs = app.add_subcommand(
-      "resume", "finish a killed or failed run or sweep: cached nodes are reused, trainers restart "
-                "from their last checkpoint, finished sweep children are left alone");
+      "resume",
+      "finish a killed or failed run or sweep: cached nodes are reused, trainers restart "
+      "from their last checkpoint, finished sweep children are left alone");
   rs->add_option("run", *run_id, "run id (a run, or a sweep's parent run)")->required();
   rs->add_option("--threads", resume->threads, "thread budget (default: the recorded spec's)")
       ->check(CLI::Range(1, 1024));
-  rs->add_option("-j,--jobs", resume->jobs, "most nodes running at once")->check(CLI::Range(1, 1024));
+  rs->add_option("-j,--jobs", resume->jobs, "most nodes running at once")
+      ->check(CLI::Range(1, 1024));
   rs->add_flag("-q,--quiet", resume->quiet, "no progress lines");
   rs->callback([resume, run_id, &global] {
     install_interrupt_handlers();
     resume->workspace = global.workspace();
     Registry registry = make_builtin_registry();
-    global.exit_code = resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
+    global.exit_code =
+        resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
   });
 }
 

@@ -49,7 +49,8 @@ void print_single_summary(std::ostream& out, const tracking::Store& store, const
       "\nrun {} {} in {:.1f} s  (experiment {}; up to {} node(s) at once within {} thread(s))\n",
       child.run_id, tracking::to_string(run->status), result.seconds, child.plan.experiment,
       result.exec.concurrency, result.exec.budget);
-  Table nodes{{"node", "op", "threads", "status", "seconds"}, {}, {false, false, true, false, true}};
+  Table nodes{
+      {"node", "op", "threads", "status", "seconds"}, {}, {false, false, true, false, true}};
   for (size_t k = 0; k < child.plan.nodes.size(); ++k) {
     const auto& node = child.plan.nodes[k];
     const auto& o = result.outcomes[0][k];

@@ -81,8 +81,10 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
                      std::ostream& err, const std::atomic<bool>& stop) {
   // The primary spec's `sweep:` block, read before composition (it is not a config group).
   YAML::Node primary = load_yaml_file(options.spec);
-  fs::path config_dir = options.config_dir.empty() ? find_config_dir(options.spec) : options.config_dir;
-  YAML::Node block = primary.IsMap() ? static_cast<const YAML::Node&>(primary)["sweep"] : YAML::Node();
+  fs::path config_dir =
+      options.config_dir.empty() ? find_config_dir(options.spec) : options.config_dir;
+  YAML::Node block =
+      primary.IsMap() ? static_cast<const YAML::Node&>(primary)["sweep"] : YAML::Node();
   SweepExpansion sweep = expand_sweep(block, options.spec.string(), options.overrides, config_dir);
   YAML::Node aggregate_block = block.IsDefined() && block.IsMap()
                                    ? YAML::Clone(static_cast<const YAML::Node&>(block)["aggregate"])
@@ -98,11 +100,13 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
       err << fmt::format("in sweep child {} of {}:{}\n", i + 1, sweep.children.size(), list);
       throw;
     }
-    children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(), sweep.children[i].end());
+    children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(),
+                                sweep.children[i].end());
   }
   // The children share one graph and one thread budget, so these must be the same for all.
   for (const auto& c : children)
-    if (c.plan.threads != children.front().plan.threads || c.plan.device != children.front().plan.device)
+    if (c.plan.threads != children.front().plan.threads ||
+        c.plan.device != children.front().plan.device)
       throw ConfigError(SourceLocation{"command line"}, "threads",
                         "sweep children must share `threads` and `device` (they run as one graph); "
                         "set them once, not as sweep axes");
@@ -134,7 +138,8 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   for (const auto& f : sweep.fixed) summary["fixed"].push_back(f);
   summary["children"] = children.size();
   if (threads > 0) summary["threads"] = threads;
-  if (aggregate_block.IsDefined() && !aggregate_block.IsNull()) summary["aggregate"] = aggregate_block;
+  if (aggregate_block.IsDefined() && !aggregate_block.IsNull())
+    summary["aggregate"] = aggregate_block;
   YAML::Emitter emitter;
   emitter << summary;
   start.composed_yaml = std::string(emitter.c_str()) + "\n";
@@ -155,8 +160,10 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
                      children.front().plan.experiment, options.workspace.string());
 
   BatchResult result = execute_children(children, options, registry, store, {parent}, err, stop);
-  std::string aggregate_errors = stop.load() ? "" : run_aggregates(aggregates, parent, options, registry, store, err, stop);
-  if (stop.load()) aggregate_errors.clear();  // interrupted: the parent ends KILLED, resume reruns them
+  std::string aggregate_errors =
+      stop.load() ? "" : run_aggregates(aggregates, parent, options, registry, store, err, stop);
+  if (stop.load())
+    aggregate_errors.clear();  // interrupted: the parent ends KILLED, resume reruns them
   finish_sweep(store, parent, aggregate_errors, stop.load());
   print_sweep_summary(out, store, parent, children, result);
   int code = exit_code_of(result.status);
@@ -167,13 +174,17 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
                       std::ostream& out, std::ostream& err, const std::atomic<bool>& stop) {
   fs::path db = options.workspace / "runs.db";
   if (!fs::exists(db))
-    throw ConfigError(SourceLocation{db.string()}, "", "no results database here; pass --workspace");
+    throw ConfigError(SourceLocation{db.string()}, "",
+                      "no results database here; pass --workspace");
   tracking::Store store(db);
   auto run = store.get_run(run_id);
-  if (!run) throw ConfigError(SourceLocation{"command line"}, "RUN", fmt::format("no run with id {}", run_id));
-  if (run_process_alive(*run))
+  if (!run)
     throw ConfigError(SourceLocation{"command line"}, "RUN",
-                      fmt::format("run {} is still running (pid {} on {})", run_id, run->pid, run->host));
+                      fmt::format("no run with id {}", run_id));
+  if (run_process_alive(*run))
+    throw ConfigError(
+        SourceLocation{"command line"}, "RUN",
+        fmt::format("run {} is still running (pid {} on {})", run_id, run->pid, run->host));
   auto recorded_children = store.children(run_id);
   for (const auto& c : recorded_children)
     if (run_process_alive(c))
@@ -185,7 +196,8 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
     if (parent && run_process_alive(*parent))
       throw ConfigError(SourceLocation{"command line"}, "RUN",
                         fmt::format("its sweep {} is still running (pid {}); resume the sweep when "
-                                    "it has ended", parent->id, parent->pid));
+                                    "it has ended",
+                                    parent->id, parent->pid));
   }
   if (tracking::RunReader(db).is_sweep_parent(run_id)) {
     // A sweep killed while its children were being recorded cannot be resumed child by child.
@@ -195,7 +207,8 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
       throw ConfigError(SourceLocation{"command line"}, "RUN",
                         fmt::format("sweep {} was interrupted while its children were being "
                                     "recorded ({} of {}); run the sweep again (finished work is "
-                                    "cached)", run_id, recorded_children.size(), expected));
+                                    "cached)",
+                                    run_id, recorded_children.size(), expected));
   }
 
   std::vector<Child> children;
@@ -214,7 +227,8 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
       if (run->status == RunStatus::kFinished) return {0, run_id};
       // Killed (or failed) while its aggregates ran: run them again.
       store.restart_run(run_id, getpid());
-      std::string aggregate_errors = rerun_recorded_aggregates(*run, options, registry, store, err, stop);
+      std::string aggregate_errors =
+          rerun_recorded_aggregates(*run, options, registry, store, err, stop);
       finish_sweep(store, run_id, aggregate_errors, stop.load());
       if (!aggregate_errors.empty()) err << "error: " << aggregate_errors << "\n";
       return {stop.load() ? 130 : aggregate_errors.empty() ? 0 : 1, run_id};
@@ -223,7 +237,8 @@ RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry&
   for (const auto& r : todo) {
     children.push_back(child_from_record(r, registry));
     try {
-      for (const auto& o : nlohmann::json::parse(r.overrides)) children.back().overrides.push_back(o);
+      for (const auto& o : nlohmann::json::parse(r.overrides))
+        children.back().overrides.push_back(o);
     } catch (const nlohmann::json::exception&) {
     }
     children.back().axes = children.back().overrides;

@@ -15,15 +15,16 @@ namespace flowlab::cli {
 
 struct RunOptions {
   std::filesystem::path spec;
-  std::vector<std::string> overrides;  // for sweeps: may hold sweep axes (a=1,2  range(..)  glob(..))
+  std::vector<std::string>
+      overrides;  // for sweeps: may hold sweep axes (a=1,2  range(..)  glob(..))
   std::filesystem::path workspace;
-  std::filesystem::path config_dir;    // empty: search upward from the spec
-  bool print_config = false;           // run --cfg: print the composed spec and stop
-  bool dry_run = false;                // sweep --dry-run: list the children and stop
+  std::filesystem::path config_dir;  // empty: search upward from the spec
+  bool print_config = false;         // run --cfg: print the composed spec and stop
+  bool dry_run = false;              // sweep --dry-run: list the children and stop
   bool no_cache = false;
-  int threads = 0;                     // 0 = the spec's `threads` (auto = cores)
-  int jobs = 0;                        // most nodes at once; 0 = chosen from the thread budget
-  bool quiet = false;                  // no progress lines
+  int threads = 0;     // 0 = the spec's `threads` (auto = cores)
+  int jobs = 0;        // most nodes at once; 0 = chosen from the thread budget
+  bool quiet = false;  // no progress lines
 };
 
 struct RunOutcome {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <map>
 
 #include <fmt/format.h>
@@ -36,7 +36,8 @@ std::string children_counts(const std::vector<std::string>& statuses) {
   std::map<std::string, size_t> by_status;
   for (const auto& status : statuses) ++by_status[status];
   std::string counts;
-  for (const auto& [status, n] : by_status) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
+  for (const auto& [status, n] : by_status)
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
   return counts;
 }
 
@@ -62,7 +63,8 @@ void print(const Table& t, Format format, std::ostream& out) {
   auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
   switch (format) {
     case Format::kCsv: {
-      for (size_t c = 0; c < t.columns.size(); ++c) out << (c ? "," : "") << csv_field(t.columns[c]);
+      for (size_t c = 0; c < t.columns.size(); ++c)
+        out << (c ? "," : "") << csv_field(t.columns[c]);
       out << "\n";
       for (const auto& row : t.rows) {
         for (size_t c = 0; c < row.size(); ++c) out << (c ? "," : "") << csv_field(row[c]);

@@ -1,7 +1,7 @@
 #pragma once
 // Rows printed three ways: an aligned text table for people, CSV and JSON for programs.
-#include <ostream>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 

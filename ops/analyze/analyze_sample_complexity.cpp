@@ -42,7 +42,8 @@ using GroupKey = std::vector<std::string>;  // values of the group params, in or
 template <typename T>
 using ByGroup = std::map<GroupKey, T, NaturalLess>;
 
-std::string label(const std::vector<std::string>& names, const GroupKey& key, size_t skip = SIZE_MAX) {
+std::string label(const std::vector<std::string>& names, const GroupKey& key,
+                  size_t skip = SIZE_MAX) {
   std::string out;
   for (size_t i = 0; i < names.size(); ++i)
     if (i != skip) out += (out.empty() ? "" : ",") + names[i] + "=" + key[i];
@@ -51,7 +52,8 @@ std::string label(const std::vector<std::string>& names, const GroupKey& key, si
 
 // n* over the seeds of one curve.
 struct Summary {
-  std::vector<std::pair<std::string, double>> n_stars;  // (seed, n*) (+inf: not reached on the grid)
+  std::vector<std::pair<std::string, double>>
+      n_stars;  // (seed, n*) (+inf: not reached on the grid)
   double median = 0, q25 = 0, q75 = 0, min = 0, max = 0;
   int below_grid = 0, above_grid = 0, dipped = 0, dropped = 0;
   double grid_min = 0;
@@ -81,10 +83,12 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
     rest[index] = "*";
     lines[rest].emplace_back(parse_double(key[index], "param " + group_params[index]), &s);
   }
-  for (auto it = lines.begin(); it != lines.end();) it = it->second.size() < 2 ? lines.erase(it) : std::next(it);
+  for (auto it = lines.begin(); it != lines.end();)
+    it = it->second.size() < 2 ? lines.erase(it) : std::next(it);
   if (lines.empty()) return "";
 
-  // Which of the other params tell the lines apart (legend) and which are the same for all (subtitle).
+  // Which of the other params tell the lines apart (legend) and which are the same for all
+  // (subtitle).
   std::vector<size_t> varying, fixed;
   for (size_t i = 0; i < group_params.size(); ++i) {
     if (i == index) continue;
@@ -103,23 +107,26 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
   plot::PlotSpec spec;
   spec.title = fmt::format("Sample complexity n* against {}", x_name);
   std::string where = join(lines.begin()->first, fixed, true);
-  spec.subtitle = fmt::format("{}median and interquartile range over {} seeds", where.empty() ? "" : where + "; ",
-                              seeds);
+  spec.subtitle = fmt::format("{}median and interquartile range over {} seeds",
+                              where.empty() ? "" : where + "; ", seeds);
   spec.x_label = group_params[index];
   spec.y_label = fmt::format("n*: {} <= {} from n* on", metric, number(target));
   spec.width = 900;
   spec.x_scale = spec.y_scale = plot::Scale::kLog;
   spec.error_style = plot::ErrorStyle::kBars;
-  for (size_t i : varying) spec.legend_title += (spec.legend_title.empty() ? "" : ", ") + group_params[i];
+  for (size_t i : varying)
+    spec.legend_title += (spec.legend_title.empty() ? "" : ", ") + group_params[i];
 
   std::set<double> xs;
   std::vector<std::string> absent;  // lines with no reached point at all
   for (auto& [rest, points] : lines) {
     for (const auto& pt : points) xs.insert(pt.first);
-    std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(points.begin(), points.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     plot::Series series;
     series.name = join(rest, varying, false);
-    auto slope = slopes.find(fmt::format("slope/{}/{}", group_params[index], label(group_params, rest, index)));
+    auto slope = slopes.find(
+        fmt::format("slope/{}/{}", group_params[index], label(group_params, rest, index)));
     if (slope != slopes.end()) series.name += fmt::format("  (slope {:.2f})", slope->second);
     std::vector<std::string> unreached, below;
     for (const auto& [x, s] : points) {
@@ -139,14 +146,16 @@ std::string draw_n_star(const std::vector<std::string>& group_params, size_t ind
     if (!below.empty())
       series.name += fmt::format("  [n* <= smallest n at {}={}]", x_name, fmt::join(below, ","));
     if (!unreached.empty())
-      series.name += fmt::format("  [n* > {} at {}={}]", number(grid_max), x_name, fmt::join(unreached, ","));
+      series.name +=
+          fmt::format("  [n* > {} at {}={}]", number(grid_max), x_name, fmt::join(unreached, ","));
     if (series.points.empty())
       absent.push_back(join(rest, varying, false));
     else
       spec.series.push_back(std::move(series));
   }
   if (!absent.empty())
-    spec.subtitle += fmt::format("; not reached by n = {}: {}", number(grid_max), fmt::join(absent, ", "));
+    spec.subtitle +=
+        fmt::format("; not reached by n = {}: {}", number(grid_max), fmt::join(absent, ", "));
   if (spec.series.empty()) return "";
   spec.x_ticks.assign(xs.begin(), xs.end());  // the grid's values (2, 4, 8, 16), not 1-2-5 ticks
   return plot::render_svg(spec);
@@ -193,17 +202,18 @@ Curves collect_curves(const SweepResults& results, const Settings& set) {
     const std::string seed_value = seed == child.params.end() ? "" : seed->second;
     auto [where, fresh] = seen.emplace(std::make_tuple(key, seed_value, n_value), child.run_id);
     if (!fresh)
-      throw RunError(fmt::format("runs {} and {} are the same point ({}, {}={}, {}={}): add the param that tells "
-                                 "them apart to group_params, or name it in seed_param",
-                                 where->second, child.run_id, label(set.group_params, key), set.seed_param,
-                                 seed_value, set.n_param, n->second));
+      throw RunError(fmt::format(
+          "runs {} and {} are the same point ({}, {}={}, {}={}): add the param that tells "
+          "them apart to group_params, or name it in seed_param",
+          where->second, child.run_id, label(set.group_params, key), set.seed_param, seed_value,
+          set.n_param, n->second));
     out.by_group[key][seed_value].push_back({n_value, m->second, set.target});
     out.seeds.insert(seed_value);
     ++out.used;
   }
   if (out.by_group.empty())
-    throw RunError(fmt::format("no finished child run has both param '{}' and a finite metric '{}'", set.n_param,
-                               set.metric));
+    throw RunError(fmt::format("no finished child run has both param '{}' and a finite metric '{}'",
+                               set.n_param, set.metric));
   return out;
 }
 
@@ -262,11 +272,12 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
     ctx.log_metric("n_star_min/" + name, s.min);
     ctx.log_metric("n_star_max/" + name, s.max);
     std::vector<std::string> per_seed;
-    for (const auto& [seed, v] : s.n_stars) per_seed.push_back(fmt::format("{}:{}", seed, number(v)));
+    for (const auto& [seed, v] : s.n_stars)
+      per_seed.push_back(fmt::format("{}:{}", seed, number(v)));
     for (const auto& v : key) csv << v << ",";
-    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.n_stars.size(), number(s.median), number(s.q25),
-                       number(s.q75), number(s.min), number(s.max), s.below_grid, s.above_grid, s.dipped,
-                       s.dropped, fmt::join(per_seed, " "));
+    csv << fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", s.n_stars.size(), number(s.median),
+                       number(s.q25), number(s.q75), number(s.min), number(s.max), s.below_grid,
+                       s.above_grid, s.dipped, s.dropped, fmt::join(per_seed, " "));
     summaries.emplace(key, std::move(s));
   }
   csv.close();
@@ -278,7 +289,8 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   slopes_csv << "against,curve,points,points_exact,slope\n";
   std::vector<size_t> slope_indices;
   for (const auto& param : set.slope_params) {
-    size_t index = std::find(group_params.begin(), group_params.end(), param) - group_params.begin();
+    size_t index =
+        std::find(group_params.begin(), group_params.end(), param) - group_params.begin();
     if (index == group_params.size())
       throw RunError(fmt::format("slope param '{}' is not one of group_params ({})", param,
                                  p.get_string("group_params")));
@@ -302,8 +314,9 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       double slope = std::numeric_limits<double>::quiet_NaN();
       if (exact == points.size())
         if (auto fit = loglog_slope(medians)) slope = *fit;
-      slopes_csv << fmt::format("{},\"{}\",{},{},{}\n", param, curve, points.size(), exact,
-                                std::isnan(slope) ? std::string("censored") : fmt::format("{}", slope));
+      slopes_csv << fmt::format(
+          "{},\"{}\",{},{},{}\n", param, curve, points.size(), exact,
+          std::isnan(slope) ? std::string("censored") : fmt::format("{}", slope));
       if (std::isnan(slope)) continue;
       const std::string name = fmt::format("slope/{}/{}", param, curve);
       slopes[name] = slope;
@@ -320,7 +333,8 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       std::string svg = draw_n_star(group_params, index, summaries, slopes, set.metric, set.target,
                                     curves.seeds.size(), curves.grid_max);
       if (svg.empty()) continue;
-      const auto file = ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
+      const auto file =
+          ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
       std::ofstream(file) << svg;
       ctx.add_file(file, "plot");
       if (plot::png_supported()) {  // a PNG too, for slides and viewers without SVG
@@ -339,15 +353,18 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
 void register_sample_complexity(Registry& r) {
   OpDef op;
   op.name = "analyze.sample_complexity";
-  op.summary = "sweep aggregate: training-set size n* from which a metric stays at a target, per curve "
-               "(median over seeds), log-log slopes of n* and plots of n* against each slope param";
+  op.summary =
+      "sweep aggregate: training-set size n* from which a metric stays at a target, per curve "
+      "(median over seeds), log-log slopes of n* and plots of n* against each slope param";
   op.version = 3;  // 3: group_params and slope_params are lists
   op.params = {
-      string_param("metric", "train.excess_error",
-                   "child metric (node.key) that must reach the target; n* is the smallest n from which on "
-                   "it stays at or below the target on the n grid (interpolated in log n), so a lucky dip at "
-                   "a small n does not count; a child that failed or has no finite value counts as not at "
-                   "target at its n (counted in children_dropped)"),
+      string_param(
+          "metric", "train.excess_error",
+          "child metric (node.key) that must reach the target; n* is the smallest n from which on "
+          "it stays at or below the target on the n grid (interpolated in log n), so a lucky dip "
+          "at "
+          "a small n does not count; a child that failed or has no finite value counts as not at "
+          "target at its n (counted in children_dropped)"),
       float_param("target", 0.05, "the metric's target"),
       string_param("n_param", "data.n_train", "child param holding the training-set size"),
       string_list_param("group_params", {"train.model", "data.k", "data.d"},
@@ -355,9 +372,10 @@ void register_sample_complexity(Registry& r) {
       string_param("seed_param", "seed", "child param whose values are repeats (median over them)"),
       string_list_param("slope_params", {"data.k", "data.d"},
                         "group params to fit log n* against, per curve of the other group params"),
-      bool_param("plots", true,
-                 "draw n_star_vs_<param>.svg (and .png where librsvg is built in) for each slope param: "
-                 "log-log, one line per curve, median and interquartile range over seeds"),
+      bool_param(
+          "plots", true,
+          "draw n_star_vs_<param>.svg (and .png where librsvg is built in) for each slope param: "
+          "log-log, one line per curve, median and interquartile range over seeds"),
   };
   op.inputs = {{"runs", SweepResults::kType, "the sweep's child runs (connected automatically)"}};
   op.output_type = MetricsTable::kType;

@@ -35,7 +35,8 @@ Crossing settling_point(std::vector<ErrorAtSize> curve) {
   // Linear in log n between (n_a, gap_a > 0) and (n_b, gap_b <= 0), gap = error - target.
   const ErrorAtSize& a = curve[last_above];
   const ErrorAtSize& b = curve[last_above + 1];
-  if (!std::isfinite(a.error)) {  // no value there (a failed run): settled by the next point at the latest
+  if (!std::isfinite(
+          a.error)) {  // no value there (a failed run): settled by the next point at the latest
     c.n_star = b.n;
     return c;
   }
@@ -48,13 +49,15 @@ Crossing settling_point(std::vector<ErrorAtSize> curve) {
 std::optional<double> loglog_slope(const std::vector<std::pair<double, double>>& points) {
   std::vector<std::pair<double, double>> logs;
   for (const auto& [x, y] : points)
-    if (x > 0 && y > 0 && std::isfinite(x) && std::isfinite(y)) logs.emplace_back(std::log(x), std::log(y));
+    if (x > 0 && y > 0 && std::isfinite(x) && std::isfinite(y))
+      logs.emplace_back(std::log(x), std::log(y));
   if (logs.size() < 2) return std::nullopt;
   double mean_x = 0, mean_y = 0;
   for (const auto& [x, y] : logs) mean_x += x, mean_y += y;
   mean_x /= logs.size(), mean_y /= logs.size();
   double sxx = 0, sxy = 0;
-  for (const auto& [x, y] : logs) sxx += (x - mean_x) * (x - mean_x), sxy += (x - mean_x) * (y - mean_y);
+  for (const auto& [x, y] : logs)
+    sxx += (x - mean_x) * (x - mean_x), sxy += (x - mean_x) * (y - mean_y);
   if (sxx <= 0) return std::nullopt;
   return sxy / sxx;
 }
@@ -70,6 +73,8 @@ std::optional<double> quantile(std::vector<double> values, double q) {
   return values[lo] + t * (values[hi] - values[lo]);
 }
 
-std::optional<double> median(std::vector<double> values) { return quantile(std::move(values), 0.5); }
+std::optional<double> median(std::vector<double> values) {
+  return quantile(std::move(values), 0.5);
+}
 
 }  // namespace flowlab::ops::analyze

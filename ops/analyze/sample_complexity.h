@@ -13,8 +13,9 @@ struct ErrorAtSize {
 };
 
 struct Crossing {
-  double n_star = 0;        // the n from which on the error stays at or below the target
-  bool below_grid = false;  // at target over the whole grid: n_star is the smallest n (an upper bound)
+  double n_star = 0;  // the n from which on the error stays at or below the target
+  bool below_grid =
+      false;  // at target over the whole grid: n_star is the smallest n (an upper bound)
   bool above_grid = false;  // above target at the largest n: n_star is +infinity
   bool dipped = false;      // the curve touched the target earlier and went back above it
 };

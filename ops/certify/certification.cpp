@@ -18,7 +18,9 @@ void Certification::write_csv(const std::filesystem::path& file) const {
                        i.radius, i.correct ? 1 : 0, i.count, i.p_lower, i.seconds);
 }
 
-void Certification::save(const std::filesystem::path& dir) const { write_csv(dir / "certification.csv"); }
+void Certification::save(const std::filesystem::path& dir) const {
+  write_csv(dir / "certification.csv");
+}
 
 ArtifactPtr Certification::load(const std::filesystem::path& dir) {
   std::ifstream in(dir / "certification.csv");

@@ -8,18 +8,18 @@
 namespace flowlab::ops::certify {
 
 struct CertifiedImage {
-  int64_t index = 0;       // position in the evaluated split
+  int64_t index = 0;  // position in the evaluated split
   int64_t label = 0;
-  int64_t prediction = -1; // -1 = abstain
+  int64_t prediction = -1;  // -1 = abstain
   double radius = 0;
   bool correct = false;
-  int64_t count = 0;       // votes for the selected class among the n estimation samples
+  int64_t count = 0;  // votes for the selected class among the n estimation samples
   double p_lower = 0;
   double seconds = 0;
 };
 
 struct Certification : Artifact {
-  std::string method;      // "cohen", ...
+  std::string method;  // "cohen", ...
   double sigma = 0;
   std::vector<CertifiedImage> images;
 

@@ -3,17 +3,16 @@
 #include <chrono>
 #include <cmath>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <fmt/format.h>
-
-#include "datasets/classification_data.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "datasets/classification_data.h"
 #include "ops/certify/common.h"
 #include "ops/certify/dual.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
@@ -24,11 +23,11 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
   const Params& p = ctx.params();
   auto left = ctx.input<ClassifierModel>("model_odd");
   auto right = ctx.input<ClassifierModel>("model_even");
-  if (left->standardization().input_mask != "odd" ||
-      right->standardization().input_mask != "even")
+  if (left->standardization().input_mask != "odd" || right->standardization().input_mask != "even")
     throw RunError(fmt::format(
         "dual smoothing needs one model per checkerboard half: model_odd was trained with pixels "
-        "'{}' and model_even with '{}' (train them with pixels: checkerboard_odd / checkerboard_even)",
+        "'{}' and model_even with '{}' (train them with pixels: checkerboard_odd / "
+        "checkerboard_even)",
         left->standardization().input_mask, right->standardization().input_mask));
   auto data = ctx.input<datasets::ClassificationData>("data");
   const bool test = p.get_string("split") == "test";
@@ -84,15 +83,17 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
 void register_certify_dual(Registry& r) {
   OpDef op;
   op.name = "certify.dual";
-  op.summary = "dual randomized smoothing (Xia et al. 2024): two checkerboard halves, summed votes, "
-               "sound radius (R_l + R_r)/sqrt(2)";
+  op.summary =
+      "dual randomized smoothing (Xia et al. 2024): two checkerboard halves, summed votes, "
+      "sound radius (R_l + R_r)/sqrt(2)";
   op.version = 1;
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
-  op.inputs = {{"model_odd", ClassifierModel::kInterface, "base classifier of the pixels with i + j odd"},
-               {"model_even", ClassifierModel::kInterface, "base classifier of the other half"},
-               {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+  op.inputs = {
+      {"model_odd", ClassifierModel::kInterface, "base classifier of the pixels with i + j odd"},
+      {"model_even", ClassifierModel::kInterface, "base classifier of the other half"},
+      {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_dual;
   r.add(std::move(op));

@@ -18,14 +18,14 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include "datasets/classification_data.h"
+#include "common/clock.h"
 #include "common/error.h"
+#include "datasets/classification_data.h"
 #include "ops/certify/common.h"
 #include "ops/certify/lvm.h"
 #include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
@@ -33,10 +33,9 @@ namespace flowlab::ops::certify {
 namespace {
 
 // The default temperature grid: 20 values log-spaced from 0.01 to 50 (0.01 * 5000^(i/19)).
-const std::vector<double> kLvmTemperatures = {0.01,   0.01566, 0.02451, 0.03837, 0.06008,
-                                              0.09406, 0.1473, 0.2306,  0.361,   0.5651,
-                                              0.8848, 1.385,   2.169,   3.395,   5.316,
-                                              8.322,  13.03,   20.4,    31.94,   50};
+const std::vector<double> kLvmTemperatures = {
+    0.01,   0.01566, 0.02451, 0.03837, 0.06008, 0.09406, 0.1473, 0.2306, 0.361, 0.5651,
+    0.8848, 1.385,   2.169,   3.395,   5.316,   8.322,   13.03,  20.4,   31.94, 50};
 
 // The maps named by the (validated) `maps` list, each once.
 std::vector<SimplexMap> lvm_maps(const std::vector<std::string>& names) {
@@ -153,16 +152,17 @@ void register_certify_lvm(Registry& r) {
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
-  op.params.push_back(non_empty(
-      string_list_param("maps", {"hardmax", "softmax", "sparsemax"},
-                        "simplex maps to choose from, each once (hardmax = Cohen's vote)",
-                        {"hardmax", "softmax", "sparsemax"})));
+  op.params.push_back(
+      non_empty(string_list_param("maps", {"hardmax", "softmax", "sparsemax"},
+                                  "simplex maps to choose from, each once (hardmax = Cohen's vote)",
+                                  {"hardmax", "softmax", "sparsemax"})));
   op.params.push_back(non_empty(float_list_param(
       "temperatures", kLvmTemperatures,
       "temperatures t of the soft maps S(t z) (default: 20 log-spaced from 0.01 to 50)", 0.0,
       std::nullopt, /*min_exclusive=*/true)));
-  op.inputs = {{"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
-               {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+  op.inputs = {
+      {"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
+      {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_lvm;
   r.add(std::move(op));

@@ -4,11 +4,11 @@
 
 #include <torch/torch.h>
 
+#include "common/clock.h"
 #include "datasets/classification_data.h"
 #include "ops/certify/common.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
-#include "common/clock.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 
@@ -85,9 +85,11 @@ void register_certify_smoothing(Registry& r) {
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
-  op.params.push_back(int_param("predict_n", 0, "also run PREDICT with this many samples (0 = skip)", 0.0));
-  op.inputs = {{"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
-               {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+  op.params.push_back(
+      int_param("predict_n", 0, "also run PREDICT with this many samples (0 = skip)", 0.0));
+  op.inputs = {
+      {"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
+      {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
   op.output_type = Certification::kType;
   op.run = run_certify_smoothing;
   r.add(std::move(op));

@@ -2,12 +2,11 @@
 
 #include <sstream>
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <fmt/format.h>
-
-#include "common/error.h"
 #include "common/clock.h"
+#include "common/error.h"
 
 namespace flowlab::ops::certify {
 
@@ -38,10 +37,12 @@ CertificationSetup read_certification_setup(const Params& p, const at::Tensor& i
   s.seed = static_cast<uint64_t>(p.get_int("seed"));
   s.radii = p.get_float_list("radii");
   const int64_t every = p.get_int("every"), max_images = p.get_int("max_images");
-  for (int64_t i = 0; i < images.size(0) && (max_images == 0 || int64_t(s.indices.size()) < max_images);
+  for (int64_t i = 0;
+       i < images.size(0) && (max_images == 0 || int64_t(s.indices.size()) < max_images);
        i += every)
     s.indices.push_back(i);
-  if (s.indices.empty()) throw RunError("no images selected (check params.every and params.max_images)");
+  if (s.indices.empty())
+    throw RunError("no images selected (check params.every and params.max_images)");
   s.images = &images;
   s.labels = &labels;
   return s;
@@ -55,16 +56,19 @@ LogitsFn standardized_logits(const ClassifierModel& model, SmoothingOptions& o) 
   o.input.mask = s.input_mask == "all" ? at::Tensor()
                                        : checkerboard_mask(s.input_mask, shape.at(1), shape.at(2));
   torch::Device device(model.device());
-  return [&model, device](const at::Tensor& batch) { return model.forward_standardized(batch.to(device)); };
+  return [&model, device](const at::Tensor& batch) {
+    return model.forward_standardized(batch.to(device));
+  };
 }
 
 void check_model_fits(const ClassifierModel& model, int64_t num_classes, const at::Tensor& images) {
   const auto& shape = model.input_shape();
   if (model.num_classes() != num_classes || images.sizes().slice(1).vec() != shape)
-    throw RunError(fmt::format("the model expects {} classes of inputs [{}], but the dataset has {} "
-                               "classes of inputs [{}]",
-                               model.num_classes(), fmt::join(shape, ", "), num_classes,
-                               fmt::join(images.sizes().slice(1), ", ")));
+    throw RunError(
+        fmt::format("the model expects {} classes of inputs [{}], but the dataset has {} "
+                    "classes of inputs [{}]",
+                    model.num_classes(), fmt::join(shape, ", "), num_classes,
+                    fmt::join(images.sizes().slice(1), ", ")));
 }
 
 at::Generator image_generator(uint64_t seed, int64_t index) {
@@ -80,7 +84,8 @@ void log_certification_metrics(OpContext& ctx, const Certification& result,
   if (prefix.empty()) ctx.log_metric("images", static_cast<double>(result.images.size()));
 }
 
-void write_certification_file(OpContext& ctx, const Certification& result, const std::string& name) {
+void write_certification_file(OpContext& ctx, const Certification& result,
+                              const std::string& name) {
   result.write_csv(ctx.output_dir() / name);
   ctx.add_file(ctx.output_dir() / name, "certification");
 }

@@ -1,9 +1,9 @@
 #pragma once
 // What the certification ops share: their params, which images they certify, how they report.
-#include <ATen/core/Tensor.h>
-
 #include <string>
 #include <vector>
+
+#include <ATen/core/Tensor.h>
 
 #include "graph/op.h"
 #include "ops/certify/certification.h"
@@ -17,8 +17,8 @@ std::vector<ParamSpec> certification_params();
 
 struct CertificationSetup {
   SmoothingOptions smoothing;
-  std::vector<int64_t> indices;   // images of the split to certify
-  std::vector<double> radii;      // where certified accuracy is reported
+  std::vector<int64_t> indices;  // images of the split to certify
+  std::vector<double> radii;     // where certified accuracy is reported
   uint64_t seed = 0;
   const at::Tensor* images = nullptr;  // the split's images [N, C, H, W] and labels [N]
   const at::Tensor* labels = nullptr;
@@ -50,6 +50,6 @@ void write_certification_file(OpContext& ctx, const Certification& result,
 
 /// "image 3/500  certified acc 0.812  21034 samples/s  ETA 1:02".
 std::string certification_progress(size_t done, size_t total, double accuracy, double samples,
-                                    double seconds);
+                                   double seconds);
 
 }  // namespace flowlab::ops::certify

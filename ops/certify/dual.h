@@ -18,7 +18,7 @@ namespace flowlab::ops::certify {
 struct DualCertificate {
   int64_t prediction = kAbstain;
   double radius = 0.0;
-  int64_t count_l = 0, count_r = 0;   // the selected class's votes in each branch (n samples)
+  int64_t count_l = 0, count_r = 0;  // the selected class's votes in each branch (n samples)
   double p_lower_l = 0, p_lower_r = 0;
   double radius_l = 0, radius_r = 0;  // sigma * Phi^{-1}(p_lower_i); may be negative or -inf
 };

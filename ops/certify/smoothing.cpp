@@ -19,7 +19,8 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
   auto image = x.to(torch::kCPU, torch::kFloat32).unsqueeze(0);
   const bool masked = input.mask.defined();
   // The mask broadcasts over channels ([1, 1, H, W] against [1, C, H, W]).
-  auto mask = masked ? input.mask.to(torch::kCPU, torch::kFloat32).expand_as(image).contiguous() : at::Tensor();
+  auto mask = masked ? input.mask.to(torch::kCPU, torch::kFloat32).expand_as(image).contiguous()
+                     : at::Tensor();
   if (masked) image = image * mask;
   image = (image - input.shift) / input.scale;
   const double noise_std = sigma / input.scale;
@@ -39,20 +40,27 @@ at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          const InputStandardization& input) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   auto counts = torch::zeros({num_classes}, torch::kInt64);
-  for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
-    auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
-    counts += torch::bincount(predictions, /*weights=*/{}, num_classes);
-  }, input);
+  for_each_noisy_batch(
+      x, num, sigma, batch_size, gen,
+      [&](const at::Tensor& batch) {
+        auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
+        counts += torch::bincount(predictions, /*weights=*/{}, num_classes);
+      },
+      input);
   return counts;
 }
 
 at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
-                         int64_t batch_size, at::Generator& gen, const InputStandardization& input) {
+                         int64_t batch_size, at::Generator& gen,
+                         const InputStandardization& input) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   std::vector<at::Tensor> parts;
-  for_each_noisy_batch(x, num, sigma, batch_size, gen, [&](const at::Tensor& batch) {
-    parts.push_back(f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32));
-  }, input);
+  for_each_noisy_batch(
+      x, num, sigma, batch_size, gen,
+      [&](const at::Tensor& batch) {
+        parts.push_back(f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32));
+      },
+      input);
   return torch::cat(parts, 0);
 }
 

@@ -2,9 +2,9 @@
 // Randomized smoothing (Cohen, Rosenfeld & Kolter, ICML 2019) over any base classifier given as a
 // logits function. Noise is added in the input's own space (raw [0,1] pixels for flowlab's
 // classifiers, whose first layer normalizes), so radii are l2 distances in that space.
-#include <ATen/core/Tensor.h>
-
 #include <functional>
+
+#include <ATen/core/Tensor.h>
 
 namespace at {
 class Generator;
@@ -26,8 +26,8 @@ struct InputStandardization {
 
 struct SmoothingOptions {
   double sigma = 0.25;
-  int64_t n0 = 100;        // selection samples (CERTIFY)
-  int64_t n = 10000;       // estimation samples (CERTIFY) or samples (PREDICT)
+  int64_t n0 = 100;   // selection samples (CERTIFY)
+  int64_t n = 10000;  // estimation samples (CERTIFY) or samples (PREDICT)
   double alpha = 0.001;
   int64_t batch_size = 1000;
   InputStandardization input;
@@ -55,7 +55,8 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
 
 /// The base classifier's logits on `num` noisy copies of x: [num, K] float32 on the CPU.
 at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
-                         int64_t batch_size, at::Generator& gen, const InputStandardization& input = {});
+                         int64_t batch_size, at::Generator& gen,
+                         const InputStandardization& input = {});
 
 /// CERTIFY: select the class on n0 samples, bound its probability on n fresh samples,
 /// radius sigma * Phi^{-1}(p_lower); abstain when p_lower < 1/2.

@@ -13,7 +13,8 @@ namespace bm = boost::math;
 
 namespace {
 void check(int64_t k, int64_t n, double alpha) {
-  if (n <= 0 || k < 0 || k > n) throw std::invalid_argument("binomial bound needs 0 <= k <= n, n > 0");
+  if (n <= 0 || k < 0 || k > n)
+    throw std::invalid_argument("binomial bound needs 0 <= k <= n, n > 0");
   if (!(alpha > 0 && alpha < 1)) throw std::invalid_argument("alpha must be in (0, 1)");
 }
 }  // namespace
@@ -27,11 +28,13 @@ double clopper_pearson_lower(int64_t k, int64_t n, double alpha) {
 double clopper_pearson_upper(int64_t k, int64_t n, double alpha) {
   check(k, n, alpha);
   if (k == n) return 1.0;
-  return bm::quantile(bm::complement(bm::beta_distribution<double>(double(k + 1), double(n - k)), alpha));
+  return bm::quantile(
+      bm::complement(bm::beta_distribution<double>(double(k + 1), double(n - k)), alpha));
 }
 
 double binomial_test_half(int64_t k, int64_t n) {
-  if (n <= 0 || k < 0 || k > n) throw std::invalid_argument("binomial test needs 0 <= k <= n, n > 0");
+  if (n <= 0 || k < 0 || k > n)
+    throw std::invalid_argument("binomial test needs 0 <= k <= n, n > 0");
   int64_t m = std::max(k, n - k);
   // P[X >= m] = 1 - P[X <= m - 1]; for m = 0 every outcome counts.
   bm::binomial_distribution<double> bin(double(n), 0.5);

@@ -26,7 +26,8 @@ double normal_cdf(double x);
 /// sqrt(2 V ln(2/delta) / n) + 7 ln(2/delta) / (3 (n - 1)) of the sample mean (one side).
 double empirical_bernstein_shift(double variance, int64_t n, double delta);
 
-/// The largest radius CERTIFY can return with n samples at level alpha: sigma Phi^{-1}(alpha^(1/n)).
+/// The largest radius CERTIFY can return with n samples at level alpha: sigma
+/// Phi^{-1}(alpha^(1/n)).
 double max_certifiable_radius(double sigma, int64_t n, double alpha);
 
 }  // namespace flowlab::ops::certify

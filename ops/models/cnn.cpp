@@ -14,8 +14,8 @@ void register_cnn(Registry& r) {
   m.family = "classifier";
   m.name = "cnn";
   m.summary = "two 3x3 conv blocks with max pooling and a 128-unit hidden layer (images)";
-  m.params = {int_param("width", 32, "channels of the first conv layer (the second has twice as many)",
-                        1.0, 4096.0)};
+  m.params = {int_param(
+      "width", 32, "channels of the first conv layer (the second has twice as many)", 1.0, 4096.0)};
   m.build = [](const Params& p, const ModelInput& in) -> std::shared_ptr<Network> {
     if (in.shape.size() != 3)
       throw RunError(fmt::format("cnn needs images [C, H, W], got inputs of shape [{}]",

@@ -3,6 +3,9 @@
 
 namespace flowlab::ops {
 
-void register_dsd_lcn(Registry& r) { add_model(r, dsd_model_def("lcn", "a filter per patch, no weight sharing: f = sum_j phi_b(<w_j, x_j>)")); }
+void register_dsd_lcn(Registry& r) {
+  add_model(r, dsd_model_def("lcn",
+                             "a filter per patch, no weight sharing: f = sum_j phi_b(<w_j, x_j>)"));
+}
 
 }  // namespace flowlab::ops

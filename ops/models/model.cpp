@@ -29,18 +29,24 @@ nlohmann::json to_json(const ParamValue& v) {
   return std::visit(
       [](const auto& x) -> nlohmann::json {
         using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, ParamList> || std::is_same_v<T, ParamMap>) return {};
-        else return nlohmann::json(x);
+        if constexpr (std::is_same_v<T, ParamList> || std::is_same_v<T, ParamMap>)
+          return {};
+        else
+          return nlohmann::json(x);
       },
       v);
 }
 
 ScalarValue scalar_from_json(ParamType type, const nlohmann::json& j) {
   switch (type) {
-    case ParamType::kInt: return j.get<int64_t>();
-    case ParamType::kFloat: return j.get<double>();
-    case ParamType::kBool: return j.get<bool>();
-    default: return j.get<std::string>();
+    case ParamType::kInt:
+      return j.get<int64_t>();
+    case ParamType::kFloat:
+      return j.get<double>();
+    case ParamType::kBool:
+      return j.get<bool>();
+    default:
+      return j.get<std::string>();
   }
 }
 
@@ -63,7 +69,8 @@ const ModelDef& find_model(const Registry& registry, const std::string& family,
   const ParamGroup* group = registry.find_group(family);
   const ParamChoice* choice = group ? group->find(arch) : nullptr;
   if (!choice)
-    throw RunError(fmt::format("no {} architecture '{}' is registered in this build", family, arch));
+    throw RunError(
+        fmt::format("no {} architecture '{}' is registered in this build", family, arch));
   return *std::any_cast<std::shared_ptr<const ModelDef>>(choice->payload);
 }
 
@@ -100,12 +107,9 @@ std::shared_ptr<Network> ModelRecord::build(const Registry& registry) const {
 void ModelRecord::save(const std::filesystem::path& dir) const {
   nlohmann::json params_json = nlohmann::json::object();
   for (const auto& [name, value] : params.values()) params_json[name] = to_json(value);
-  nlohmann::json j = {{"family", family},
-                      {"arch", arch},
-                      {"params", params_json},
-                      {"input_shape", input.shape},
-                      {"outputs", input.outputs},
-                      {"scale", input.scale}};
+  nlohmann::json j = {{"family", family},         {"arch", arch},
+                      {"params", params_json},    {"input_shape", input.shape},
+                      {"outputs", input.outputs}, {"scale", input.scale}};
   std::ofstream out(dir / "model.json");
   out << j.dump(1);
   out.close();
@@ -123,9 +127,12 @@ ModelRecord ModelRecord::load(const std::filesystem::path& dir, const Registry& 
   std::map<std::string, ParamValue> values;
   for (const auto& spec : find_model(registry, r.family, r.arch).params) {
     const auto& saved = j.at("params");
-    if (saved.contains(spec.name)) values[spec.name] = from_json(spec, saved.at(spec.name));
-    else if (spec.default_value) values[spec.name] = *spec.default_value;  // added since: default
-    else throw RunError("model.json in " + dir.string() + " has no param '" + spec.name + "'");
+    if (saved.contains(spec.name))
+      values[spec.name] = from_json(spec, saved.at(spec.name));
+    else if (spec.default_value)
+      values[spec.name] = *spec.default_value;  // added since: default
+    else
+      throw RunError("model.json in " + dir.string() + " has no param '" + spec.name + "'");
   }
   r.params = Params(std::move(values));
   return r;

@@ -34,7 +34,7 @@ struct ModelDef {
   std::string name;     // "cnn"
   std::string summary;  // one line for `flowlab ops --models`
   std::vector<ParamSpec> params;
-  ModelBuilder build;   // draws initial weights from the global torch RNG (seed it first)
+  ModelBuilder build;  // draws initial weights from the global torch RNG (seed it first)
 };
 
 /// Registers an architecture: its schema joins param group `family`, its builder rides along.

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "common/error.h"
 #include "common/clock.h"
+#include "common/error.h"
 
 namespace flowlab::ops::training {
 namespace fs = std::filesystem;
@@ -20,13 +20,14 @@ std::vector<ParamSpec> loop_params(int64_t log_every_default, double checkpoint_
   return {
       not_in_key(int_param("log_every", log_every_default,
                            "log the loss (and samples/s) every this many steps", 1.0)),
-      not_in_key(int_param("checkpoint_every", 0,
-                           "also checkpoint every this many steps (at a loss log; 0 = by time only)",
-                           0.0)),
-      not_in_key(float_param("checkpoint_seconds", checkpoint_seconds_default,
-                             "checkpoint at the first loss log this many seconds after the last one "
-                             "(0 = by steps only); `flowlab resume` restarts from it",
-                             0.0)),
+      not_in_key(int_param(
+          "checkpoint_every", 0,
+          "also checkpoint every this many steps (at a loss log; 0 = by time only)", 0.0)),
+      not_in_key(
+          float_param("checkpoint_seconds", checkpoint_seconds_default,
+                      "checkpoint at the first loss log this many seconds after the last one "
+                      "(0 = by steps only); `flowlab resume` restarts from it",
+                      0.0)),
   };
 }
 
@@ -78,14 +79,15 @@ LoopResult run_training(OpContext& ctx, Trainer& trainer, const LoopOptions& o) 
       st = read_state(*dir / "loop.json");
       trainer.load(*dir);
     } catch (const std::exception& e) {
-      throw RunError(fmt::format("the checkpoint in {} is damaged ({}); run again with --no-cache "
-                                 "to train from scratch",
-                                 dir->string(), e.what()));
+      throw RunError(
+          fmt::format("the checkpoint in {} is damaged ({}); run again with --no-cache "
+                      "to train from scratch",
+                      dir->string(), e.what()));
     }
     result.resumed = true;
     ctx.progress(static_cast<double>(st.step) / o.steps,
-                 fmt::format("{}resumed from checkpoint at {}", o.label.empty() ? "" : o.label + " ",
-                             trainer.position(st.step + 1)));
+                 fmt::format("{}resumed from checkpoint at {}",
+                             o.label.empty() ? "" : o.label + " ", trainer.position(st.step + 1)));
   }
   const bool checkpointing = o.checkpoint_every > 0 || o.checkpoint_seconds > 0;
   const auto start = Clock::now();
@@ -120,8 +122,9 @@ LoopResult run_training(OpContext& ctx, Trainer& trainer, const LoopOptions& o) 
         ctx.log_metric("samples_per_s", st.window_samples / std::max(elapsed, 1e-9), step);
       trainer.on_log(ctx, step);
       window_start = Clock::now(), st.window_loss = 0, st.window_steps = 0, st.window_samples = 0;
-      bool due = (o.checkpoint_every > 0 && step - last_checkpoint_step >= o.checkpoint_every) ||
-                 (o.checkpoint_seconds > 0 && seconds_since(last_checkpoint) >= o.checkpoint_seconds);
+      bool due =
+          (o.checkpoint_every > 0 && step - last_checkpoint_step >= o.checkpoint_every) ||
+          (o.checkpoint_seconds > 0 && seconds_since(last_checkpoint) >= o.checkpoint_seconds);
       // At an epoch's end the checkpoint comes after the epoch's evaluation, below.
       if (due && !epoch_end && step < o.steps) save();
     }

@@ -1,9 +1,10 @@
 // Tests for the error format and did-you-mean suggestions (common/error.cpp).
 #include "common/error.h"
 
-#include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 using flowlab::closest_match;
 using flowlab::ConfigError;
@@ -14,9 +15,10 @@ BOOST_AUTO_TEST_SUITE(common_error)
 BOOST_AUTO_TEST_CASE(message_has_the_gnu_shape_with_notes_on_their_own_lines) {
   ConfigError e(SourceLocation{"experiments/q.yaml", 14, 7}, "nodes.train.params.lr",
                 "expected a number > 0, got \"fast\"", {"did you mean 'lr'?"});
-  BOOST_TEST(std::string(e.what()) ==
-             "experiments/q.yaml:14:7: error: nodes.train.params.lr: expected a number > 0, got \"fast\"\n"
-             "  did you mean 'lr'?");
+  BOOST_TEST(
+      std::string(e.what()) ==
+      "experiments/q.yaml:14:7: error: nodes.train.params.lr: expected a number > 0, got \"fast\"\n"
+      "  did you mean 'lr'?");
   BOOST_TEST(e.key_path() == "nodes.train.params.lr");
   BOOST_TEST(e.message() == "expected a number > 0, got \"fast\"");
 }
@@ -44,7 +46,8 @@ BOOST_AUTO_TEST_CASE(far_names_are_not_suggested) {
   BOOST_TEST(closest_match("optimizer", {"lr", "epochs"}) == "");
   BOOST_TEST(closest_match("x", {}) == "");
   BOOST_TEST(flowlab::did_you_mean("zzz", {"lr"}).empty());
-  BOOST_TEST((flowlab::did_you_mean("lrr", {"lr"}) == std::vector<std::string>{"did you mean 'lr'?"}));
+  BOOST_TEST(
+      (flowlab::did_you_mean("lrr", {"lr"}) == std::vector<std::string>{"did you mean 'lr'?"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

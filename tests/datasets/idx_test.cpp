@@ -31,7 +31,8 @@ std::vector<unsigned char> image_file(uint32_t n, uint32_t rows, uint32_t cols) 
   std::vector<unsigned char> b;
   for (uint32_t v : {0x00000803u, n, rows, cols})
     for (auto c : be32(v)) b.push_back(c);
-  for (uint32_t i = 0; i < n * rows * cols; ++i) b.push_back(static_cast<unsigned char>(i * 7 % 256));
+  for (uint32_t i = 0; i < n * rows * cols; ++i)
+    b.push_back(static_cast<unsigned char>(i * 7 % 256));
   return b;
 }
 
@@ -58,7 +59,8 @@ BOOST_AUTO_TEST_CASE(reads_uncompressed_labels) {
   for (uint32_t v : {0x00000801u, 5u})
     for (auto c : be32(v)) b.push_back(c);
   for (unsigned char c : {9, 0, 3, 3, 1}) b.push_back(c);
-  std::ofstream(dir / "labels", std::ios::binary).write(reinterpret_cast<char*>(b.data()), b.size());
+  std::ofstream(dir / "labels", std::ios::binary)
+      .write(reinterpret_cast<char*>(b.data()), b.size());
   auto t = flowlab::datasets::read_idx_labels(dir / "labels");
   BOOST_TEST(t.dtype() == torch::kInt64);
   BOOST_TEST((t == torch::tensor({9, 0, 3, 3, 1}, torch::kInt64)).all().item<bool>());
@@ -83,7 +85,8 @@ BOOST_AUTO_TEST_CASE(wrong_magic_is_reported_with_the_expected_value) {
   write_gz(dir / "x.gz", bytes);
   BOOST_CHECK_EXCEPTION(flowlab::datasets::read_idx_images(dir / "x.gz"), flowlab::RunError,
                         [](const flowlab::RunError& e) {
-                          return message_has(e, "not an IDX image file") && message_has(e, "0x00000803");
+                          return message_has(e, "not an IDX image file") &&
+                                 message_has(e, "0x00000803");
                         });
 }
 

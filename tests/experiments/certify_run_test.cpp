@@ -57,12 +57,14 @@ BOOST_AUTO_TEST_CASE(quick_certification_run_is_consistent) {
   }
   BOOST_TEST(rows == 20);
   BOOST_TEST(m["acr"] == acr / rows, boost::test_tools::tolerance(1e-9));
-  BOOST_TEST(m["certified_accuracy@0.25"] == correct_at_quarter / 20.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(m["certified_accuracy@0.25"] == correct_at_quarter / 20.0,
+             boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {
   flowlab::testing::RunFixture f;
-  auto r = f.run((flowlab::testing::source_dir() / "experiments/certify_compare_quick.yaml").string());
+  auto r =
+      f.run((flowlab::testing::source_dir() / "experiments/certify_compare_quick.yaml").string());
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
   flowlab::tracking::Store store(f.db());
   std::map<std::string, std::map<std::string, double>> m;  // node -> key -> value

@@ -28,9 +28,10 @@ DsdRunMetrics dsd_final_metrics(const flowlab::tracking::Store& store, int64_t r
   return m;
 }
 
-flowlab::cli::RunOutcome sweep_separation(RunFixture& f, std::vector<std::string> overrides, bool dry_run = false,
-                                          std::string* printed = nullptr) {
-  auto r = f.sweep((source_dir() / "experiments/dsd_separation.yaml").string(), overrides, {0, dry_run});
+flowlab::cli::RunOutcome sweep_separation(RunFixture& f, std::vector<std::string> overrides,
+                                          bool dry_run = false, std::string* printed = nullptr) {
+  auto r =
+      f.sweep((source_dir() / "experiments/dsd_separation.yaml").string(), overrides, {0, dry_run});
   BOOST_TEST_MESSAGE(r.err);
   if (printed) *printed = r.out + r.err;
   return r.outcome;
@@ -111,10 +112,12 @@ BOOST_AUTO_TEST_CASE(shipped_separation_sweep_plans_the_whole_grid) {
   std::string printed;
   auto r = sweep_separation(f, {}, /*dry_run=*/true, &printed);
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-  BOOST_TEST(printed.find("4830 children (dry run") != std::string::npos, printed.substr(printed.size() - 300));
+  BOOST_TEST(printed.find("4830 children (dry run") != std::string::npos,
+             printed.substr(printed.size() - 300));
   for (const char* shape : {"k2_d8", "k4_d8", "k8_d8", "k16_d8", "k8_d4", "k8_d16", "k8_d32"})
     BOOST_TEST(printed.find(std::string("dsd_shape=") + shape + " ") != std::string::npos, shape);
-  const bool nothing_recorded = !std::filesystem::exists(f.db()) || Store(f.db()).list_runs(10).empty();
+  const bool nothing_recorded =
+      !std::filesystem::exists(f.db()) || Store(f.db()).list_runs(10).empty();
   BOOST_TEST(nothing_recorded);
 }
 
@@ -137,8 +140,8 @@ BOOST_AUTO_TEST_CASE(separation_sweep_aggregate_matches_n_star_recomputed_from_t
     for (const auto& m : store.final_metrics(c.id))
       if (m.node == "train" && m.key == "excess_error") excess = m.value;
     BOOST_REQUIRE(std::isfinite(excess));
-    curves[{params["train.model"], std::stoi(params["data.k"]), std::stoi(params["seed"])}].emplace_back(
-        std::stod(params["data.n_train"]), excess);
+    curves[{params["train.model"], std::stoi(params["data.k"]), std::stoi(params["seed"])}]
+        .emplace_back(std::stod(params["data.n_train"]), excess);
   }
   std::map<std::string, double> parent;
   for (const auto& m : store.final_metrics(r.run_id)) parent[m.key] = m.value;
@@ -150,7 +153,8 @@ BOOST_AUTO_TEST_CASE(separation_sweep_aggregate_matches_n_star_recomputed_from_t
       std::vector<double> stars;
       for (int seed : {0, 1, 2}) stars.push_back(settled_n_star(curves[{model, k, seed}], 0.05));
       std::sort(stars.begin(), stars.end());
-      const std::string curve = "train.model=" + model + ",data.k=" + std::to_string(k) + ",data.d=8";
+      const std::string curve =
+          "train.model=" + model + ",data.k=" + std::to_string(k) + ",data.d=8";
       BOOST_TEST_CONTEXT(curve) {
         const char* names[] = {"n_star_min/", "n_star/", "n_star_max/"};
         for (int i = 0; i < 3; ++i) {
@@ -178,8 +182,10 @@ BOOST_AUTO_TEST_CASE(separation_sweep_aggregate_matches_n_star_recomputed_from_t
 
   // The aggregate's files are the parent's artifacts: tables and the n*-against-k figure.
   std::map<std::string, std::string> files;
-  for (const auto& a : store.artifacts(r.run_id)) files[std::filesystem::path(a.path).filename()] = a.path;
-  for (const char* name : {"n_star.csv", "slopes.csv", "n_star_vs_k.svg"}) BOOST_TEST(files.count(name) == 1u, name);
+  for (const auto& a : store.artifacts(r.run_id))
+    files[std::filesystem::path(a.path).filename()] = a.path;
+  for (const char* name : {"n_star.csv", "slopes.csv", "n_star_vs_k.svg"})
+    BOOST_TEST(files.count(name) == 1u, name);
   BOOST_TEST(files.count("n_star_vs_d.svg") == 0u);
   std::ifstream in(f.workspace() / files["n_star_vs_k.svg"]);
   if (!in) in.open(files["n_star_vs_k.svg"]);

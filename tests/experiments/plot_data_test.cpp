@@ -15,9 +15,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "common/error.h"
 #include "experiments/cli/app.h"
 #include "plot/svg_png.h"
-#include "common/error.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
@@ -432,7 +432,8 @@ BOOST_AUTO_TEST_CASE(metric_family_plots_the_suffix_as_x_per_group_or_per_node) 
   BOOST_REQUIRE_EQUAL(data.series[0].points.size(), 2u);  // r = 0 and 0.5; acr is not in the family
   BOOST_TEST(data.series[0].points[0].x == 0.0);
   BOOST_TEST(data.series[0].points[1].x == 0.5);
-  BOOST_TEST(data.series[0].points[1].y == 0.375, boost::test_tools::tolerance(1e-12));  // sigma 0.25
+  BOOST_TEST(data.series[0].points[1].y == 0.375,
+             boost::test_tools::tolerance(1e-12));  // sigma 0.25
 
   PlotQuery by_node;
   by_node.y = "*.certified_accuracy@*";

@@ -10,8 +10,12 @@
 using flowlab::cli::ProgressPrinter;
 
 namespace {
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-size_t lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+size_t lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(experiments_progress)
@@ -48,9 +52,10 @@ BOOST_AUTO_TEST_CASE(large_graphs_print_one_overall_line_and_name_failures) {
   BOOST_TEST(!contains(s, "step 100/200"));
   BOOST_TEST(contains(s, "!! train[7] FAILED"));
   BOOST_TEST(!contains(s, "ok train[8]"));
-  BOOST_TEST(contains(s, "] 8/" + std::to_string(total) + " nodes, 1 failed"));  // right after the failure
-  BOOST_TEST(contains(s, "[####################] " + std::to_string(total) + "/" + std::to_string(total) +
-                             " nodes, 1 failed"));
+  BOOST_TEST(
+      contains(s, "] 8/" + std::to_string(total) + " nodes, 1 failed"));  // right after the failure
+  BOOST_TEST(contains(s, "[####################] " + std::to_string(total) + "/" +
+                             std::to_string(total) + " nodes, 1 failed"));
   BOOST_TEST(lines(s) <= 4u, s);
 }
 
@@ -62,8 +67,10 @@ BOOST_AUTO_TEST_CASE(an_interrupted_sweep_counts_skipped_and_killed_nodes_withou
   {
     ProgressPrinter p(out, /*quiet=*/false, total, /*tty=*/false);
     p.finished("data[0]", "FAILED", 0.1, "cannot read /nope");
-    for (int i = 0; i < 500; ++i) p.finished("train[" + std::to_string(i) + "]", "SKIPPED", 0, "input data[0] failed");
-    for (int i = 0; i < 499; ++i) p.finished("t[" + std::to_string(i) + "]", "KILLED", 0, "interrupted");
+    for (int i = 0; i < 500; ++i)
+      p.finished("train[" + std::to_string(i) + "]", "SKIPPED", 0, "input data[0] failed");
+    for (int i = 0; i < 499; ++i)
+      p.finished("t[" + std::to_string(i) + "]", "KILLED", 0, "interrupted");
     for (int i = 0; i < 25; ++i) p.finished("f[" + std::to_string(i) + "]", "FAILED", 0, "boom");
   }
   const std::string s = out.str();
@@ -81,7 +88,9 @@ BOOST_AUTO_TEST_CASE(quiet_prints_failures_only) {
   std::ostringstream out;
   {
     ProgressPrinter p(out, /*quiet=*/true, 100, /*tty=*/false);
-    for (int i = 0; i < 100; ++i) p.finished("n" + std::to_string(i), i == 3 ? "FAILED" : "FINISHED", 0.0, i == 3 ? "boom" : "");
+    for (int i = 0; i < 100; ++i)
+      p.finished("n" + std::to_string(i), i == 3 ? "FAILED" : "FINISHED", 0.0,
+                 i == 3 ? "boom" : "");
   }
   BOOST_TEST(contains(out.str(), "!! n3 FAILED"));
   BOOST_TEST(!contains(out.str(), "nodes"));

@@ -2,14 +2,14 @@
 // query_commands.h): output formats, the read-only guarantee of `sql`, and compare's rows.
 #include "experiments/cli/query_commands.h"
 
-#include "experiments/cli/commands.h"
-
-#include <boost/test/unit_test.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include "common/error.h"
+#include "experiments/cli/commands.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
@@ -41,13 +41,14 @@ struct Workspace {
     };
     const int64_t a = begin("mnist", "a");
     s.log_params(a, {{"lr", "0.1"}, {"batch", "64"}, {"opt", "adam"}, {"seed", "1"}});
-    s.log_metrics(a, {{"eval", "accuracy", 0, 0.5, 1}, {"eval", "accuracy", 1, 0.9, 2},
+    s.log_metrics(a, {{"eval", "accuracy", 0, 0.5, 1},
+                      {"eval", "accuracy", 1, 0.9, 2},
                       {"train", "loss", 0, 0.25, 1}});
     s.set_tag(a, "note", "x");
     s.finish_run(a, RunStatus::kFinished);
     const int64_t b = begin("mnist", "b");
-    s.log_params(b, {{"lr", "0.01"}, {"batch", "64"}, {"opt", "adam"}, {"seed", "1"},
-                     {"dropout", "0.5"}});
+    s.log_params(
+        b, {{"lr", "0.01"}, {"batch", "64"}, {"opt", "adam"}, {"seed", "1"}, {"dropout", "0.5"}});
     s.log_metrics(b, {{"eval", "accuracy", 0, 0.8, 1}});
     s.set_tag(b, "note", "x");
     s.finish_run(b, RunStatus::kFailed, "boom");
@@ -61,8 +62,9 @@ struct Workspace {
   std::string fingerprint() const {
     RawDb raw(db);
     std::string out = raw.text("PRAGMA user_version") + "|" +
-                      raw.text("SELECT group_concat(type || name || COALESCE(sql, ''), ';') FROM "
-                               "(SELECT * FROM sqlite_master ORDER BY name)");
+                      raw.text(
+                          "SELECT group_concat(type || name || COALESCE(sql, ''), ';') FROM "
+                          "(SELECT * FROM sqlite_master ORDER BY name)");
     for (const char* t : {"experiments", "runs", "params", "tags", "metrics", "latest_metrics",
                           "node_executions", "artifacts"})
       out += "|" + raw.text(std::string("SELECT COUNT(*) FROM ") + t);
@@ -151,8 +153,9 @@ BOOST_AUTO_TEST_CASE(sql_reads_views) {
   BOOST_TEST(column(t, 2) == (std::vector<std::string>{"0.9", "0.8", "0.7"}), tt::per_element());
   BOOST_TEST(t.numeric == (std::vector<bool>{true, false, true}), tt::per_element());
 
-  const Table p = sql_table(ws.path(), "SELECT run_id, value FROM run_params WHERE key = 'lr' "
-                                       "AND flowlab_number(value) < 0.05");
+  const Table p = sql_table(ws.path(),
+                            "SELECT run_id, value FROM run_params WHERE key = 'lr' "
+                            "AND flowlab_number(value) < 0.05");
   BOOST_TEST(column(p, 0) == std::vector<std::string>{"2"}, tt::per_element());
 
   std::ostringstream out;
@@ -225,10 +228,9 @@ BOOST_AUTO_TEST_CASE(compare_shows_differences_side_by_side) {
   Workspace ws;
   const Table t = compare_table(ws.path(), {"1", "2"}, false);
   BOOST_TEST(t.columns == (std::vector<std::string>{"field", "run 1", "run 2"}), tt::per_element());
-  BOOST_TEST(column(t, 0) == (std::vector<std::string>{"experiment", "name", "status",
-                                                       "params.dropout", "params.lr",
-                                                       "metrics.eval.accuracy",
-                                                       "metrics.train.loss"}),
+  BOOST_TEST(column(t, 0) == (std::vector<std::string>{
+                                 "experiment", "name", "status", "params.dropout", "params.lr",
+                                 "metrics.eval.accuracy", "metrics.train.loss"}),
              tt::per_element());
   BOOST_TEST(row_of(t, "status") == (std::vector<std::string>{"status", "FINISHED", "FAILED"}),
              tt::per_element());
@@ -254,8 +256,7 @@ BOOST_AUTO_TEST_CASE(compare_shows_differences_side_by_side) {
   BOOST_TEST(row_of(three, "params.opt") ==
                  (std::vector<std::string>{"params.opt", "adam", "adam", "sgd"}),
              tt::per_element());
-  BOOST_TEST(row_of(three, "tags.note") ==
-                 (std::vector<std::string>{"tags.note", "x", "x", ""}),
+  BOOST_TEST(row_of(three, "tags.note") == (std::vector<std::string>{"tags.note", "x", "x", ""}),
              tt::per_element());
   BOOST_TEST(row_of(three, "metrics.eval.f1") ==
                  (std::vector<std::string>{"metrics.eval.f1", "", "", "0.6"}),
@@ -303,8 +304,9 @@ BOOST_AUTO_TEST_CASE(show_of_a_large_sweep_lists_the_first_children_and_counts_a
   BOOST_TEST(text.find("data.n_train=29") != std::string::npos);
   BOOST_TEST(text.find("data.n_train=30") == std::string::npos);
   BOOST_TEST(text.find("0.529") != std::string::npos);  // child 29's test_accuracy
-  BOOST_TEST(text.find("... 70 children in all: 5 FAILED, 65 FINISHED  (every child: flowlab query \"parent_id = 1\" --format csv)") !=
-                 std::string::npos, text.substr(0, 3000));
+  BOOST_TEST(text.find("... 70 children in all: 5 FAILED, 65 FINISHED  (every child: flowlab query "
+                       "\"parent_id = 1\" --format csv)") != std::string::npos,
+             text.substr(0, 3000));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,10 +2,11 @@
 // the shared training loop and per-node threads landed (tests/data/recorded/*.metrics say how they
 // were recorded), whatever the thread budget: a node's threads come from its op or its spec, not
 // from how many siblings run beside it. Timing metrics are left out (they measure the machine).
-#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/raw_db.h"
 #include "tests/support/run_fixture.h"

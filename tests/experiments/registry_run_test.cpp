@@ -2,8 +2,9 @@
 // test binary alone (flowlab's code does not know it) is trained, evaluated, cached, loaded back
 // and certified by the unchanged ops; a dataset of the wrong kind is refused at validation with
 // both types named.
-#include <boost/test/unit_test.hpp>
 #include <fstream>
+
+#include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
 #include "common/error.h"
@@ -42,8 +43,9 @@ void register_test_linear(flowlab::Registry& r) {
 std::map<std::string, double> final_metrics(RunFixture& f, int64_t run) {
   flowlab::testing::RawDb db(f.db());
   std::map<std::string, double> out;
-  for (const auto& row : db.rows("SELECT node || '.' || key, value FROM final_metrics WHERE run_id = " +
-                                 std::to_string(run)))
+  for (const auto& row :
+       db.rows("SELECT node || '.' || key, value FROM final_metrics WHERE run_id = " +
+               std::to_string(run)))
     out[row[0]] = std::stod(row[1]);
   return out;
 }
@@ -66,8 +68,9 @@ BOOST_AUTO_TEST_CASE(a_throwaway_architecture_is_trained_cached_and_certified_by
   BOOST_TEST(m.at("certify.certified_accuracy@0.25") >= m.at("certify.certified_accuracy@0.5"));
   // The recorded params hold the architecture's own param, and it is part of the node's key.
   flowlab::testing::RawDb db(f.db());
-  auto scale = db.rows("SELECT value FROM params WHERE run_id = " + std::to_string(r.outcome.run_id) +
-                       " AND key = 'train.scale'");
+  auto scale =
+      db.rows("SELECT value FROM params WHERE run_id = " + std::to_string(r.outcome.run_id) +
+              " AND key = 'train.scale'");
   BOOST_REQUIRE(scale.size() == 1u);
   BOOST_TEST(scale[0][0] == "0.5");
 
@@ -93,7 +96,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_architecture_or_its_param_is_a_located_error) {
     std::string what = e.what();
     BOOST_TEST(what.find("certify_any_model.yaml:15:") != std::string::npos, what);
     BOOST_TEST(what.find("nodes.train.params.model: unknown classifier 'test_linear' (expected one "
-                         "of cnn, mlp)") != std::string::npos, what);
+                         "of cnn, mlp)") != std::string::npos,
+               what);
   }
 }
 

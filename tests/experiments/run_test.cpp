@@ -1,7 +1,6 @@
 // End-to-end runs of a tiny spec on a slice of Fashion-MNIST, through the same code as
 // `flowlab run`, checked against what lands in the SQLite database.
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,9 +8,10 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/wait.h>
 
-#include "experiments/cli/runner.h"
 #include "common/error.h"
+#include "experiments/cli/runner.h"
 #include "ops/torch_runtime.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"
@@ -22,7 +22,8 @@ using flowlab::testing::RunFixture;
 using flowlab::tracking::RunStatus;
 using flowlab::tracking::Store;
 
-double final_metric(const Store& store, int64_t run, const std::string& node, const std::string& key) {
+double final_metric(const Store& store, int64_t run, const std::string& node,
+                    const std::string& key) {
   for (const auto& m : store.final_metrics(run))
     if (m.node == node && m.key == key) return m.value;
   BOOST_FAIL("metric " + node + "." + key + " not recorded");
@@ -63,7 +64,8 @@ BOOST_AUTO_TEST_CASE(tiny_run_records_run_params_metrics_nodes_and_artifacts) {
 
   // Per-step loss: 2 epochs x ceil(2000/64) = 64 steps, logged every 10 steps and at the end.
   int loss_rows = 0;
-  for (const auto& m : store.metrics(r.outcome.run_id)) loss_rows += m.node == "train" && m.key == "loss";
+  for (const auto& m : store.metrics(r.outcome.run_id))
+    loss_rows += m.node == "train" && m.key == "loss";
   BOOST_TEST(loss_rows == 7);
   // Learning happened: far above the 10% of chance on 1,000 held-out test images.
   double acc = final_metric(store, r.outcome.run_id, "eval", "accuracy");
@@ -110,9 +112,11 @@ BOOST_AUTO_TEST_CASE(same_spec_and_seed_give_the_same_metrics_twice) {
   auto ma = sa.metrics(ra.outcome.run_id), mb = sb.metrics(rb.outcome.run_id);
   std::map<std::string, double> va, vb;
   for (const auto& m : ma)
-    if (m.key != "samples_per_s" && m.key != "train_time_s") va[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
+    if (m.key != "samples_per_s" && m.key != "train_time_s")
+      va[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
   for (const auto& m : mb)
-    if (m.key != "samples_per_s" && m.key != "train_time_s") vb[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
+    if (m.key != "samples_per_s" && m.key != "train_time_s")
+      vb[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
   BOOST_TEST(va.size() > 20u);
   BOOST_TEST(va == vb);  // bit-for-bit equal: losses, validation and test metrics
 }
@@ -157,7 +161,8 @@ BOOST_AUTO_TEST_CASE(no_cache_recomputes_every_node) {
   BOOST_REQUIRE_EQUAL(f.run("tiny.yaml").outcome.exit_code, 0);
   auto again = f.run("tiny.yaml", {}, /*no_cache=*/true);
   Store store(f.db());
-  for (const auto& n : store.node_executions(again.outcome.run_id)) BOOST_TEST(n.status == "FINISHED");
+  for (const auto& n : store.node_executions(again.outcome.run_id))
+    BOOST_TEST(n.status == "FINISHED");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_override_is_rejected_before_any_run_is_written) {
@@ -188,7 +193,8 @@ BOOST_AUTO_TEST_CASE(unreadable_dataset_fails_the_run_and_keeps_earlier_runs) {
   BOOST_TEST(nodes["train"] == "SKIPPED");
   BOOST_TEST(nodes["eval"] == "SKIPPED");
   // The earlier run is untouched.
-  BOOST_TEST(flowlab::tracking::to_string(store.get_run(good.outcome.run_id)->status) == "FINISHED");
+  BOOST_TEST(flowlab::tracking::to_string(store.get_run(good.outcome.run_id)->status) ==
+             "FINISHED");
   BOOST_TEST(final_metric(store, good.outcome.run_id, "eval", "accuracy") > 0.6);
 }
 

@@ -1,7 +1,6 @@
 // Sweeps (one graph, shared nodes computed once, failures isolated) and resume (a SIGKILLed run
 // resumed from its checkpoint ends exactly where an uninterrupted run ends).
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <sys/wait.h>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/runner.h"
@@ -67,7 +67,8 @@ BOOST_AUTO_TEST_SUITE(experiments_sweep)
 
 BOOST_AUTO_TEST_CASE(sweep_children_share_the_dataset_node_and_record_their_own_results) {
   RunFixture f;
-  auto r = sweep(f, {"nodes.train.params.epochs=1", "nodes.train.params.lr=0.01,0.001", "seed=1,2"});
+  auto r =
+      sweep(f, {"nodes.train.params.epochs=1", "nodes.train.params.lr=0.01,0.001", "seed=1,2"});
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
   Store store(f.db());
   auto parent = store.get_run(r.run_id);
@@ -85,7 +86,8 @@ BOOST_AUTO_TEST_CASE(sweep_children_share_the_dataset_node_and_record_their_own_
       train_computations += n.node == "train" && !n.cache_hit;
     }
     bool has_accuracy = false;
-    for (const auto& m : store.final_metrics(c.id)) has_accuracy |= m.node == "eval" && m.key == "accuracy";
+    for (const auto& m : store.final_metrics(c.id))
+      has_accuracy |= m.node == "eval" && m.key == "accuracy";
     BOOST_TEST(has_accuracy);
   }
   BOOST_TEST(dataset_computations == 1);  // one dataset for four children
@@ -95,7 +97,8 @@ BOOST_AUTO_TEST_CASE(sweep_children_share_the_dataset_node_and_record_their_own_
 
 BOOST_AUTO_TEST_CASE(a_failing_child_is_recorded_and_the_others_finish) {
   RunFixture f;
-  auto r = sweep(f, {"optimizer=sgd", "nodes.train.params.epochs=1", "nodes.train.params.lr=10,0.01"});
+  auto r =
+      sweep(f, {"optimizer=sgd", "nodes.train.params.epochs=1", "nodes.train.params.lr=10,0.01"});
   BOOST_TEST(r.exit_code == 1);
   Store store(f.db());
   auto children = store.children(r.run_id);
@@ -110,8 +113,9 @@ BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
   RunFixture f;
   // The second child reads a dataset directory that does not exist yet, so it fails.
   fs::path late = f.workspace().parent_path() / "late-data";
-  auto r = sweep(f, {"nodes.train.params.epochs=1",
-                     "nodes.data.params.path=/usr/share/datasets/fashion-mnist," + late.string()},
+  auto r = sweep(f,
+                 {"nodes.train.params.epochs=1",
+                  "nodes.data.params.path=/usr/share/datasets/fashion-mnist," + late.string()},
                  0, "tiny_sweep_aggregate.yaml");
   BOOST_TEST(r.exit_code == 1);
   Store store(f.db());
@@ -141,7 +145,8 @@ BOOST_AUTO_TEST_CASE(resumed_sweep_reruns_only_unfinished_children) {
   BOOST_TEST(*after[0].end_time == *before[0].end_time);
   auto again = store.node_executions(before[0].id);
   BOOST_REQUIRE_EQUAL(again.size(), finished_nodes.size());
-  for (size_t i = 0; i < again.size(); ++i) BOOST_TEST(again[i].start_time == finished_nodes[i].start_time);
+  for (size_t i = 0; i < again.size(); ++i)
+    BOOST_TEST(again[i].start_time == finished_nodes[i].start_time);
 }
 
 BOOST_AUTO_TEST_CASE(dry_run_records_nothing) {
@@ -162,9 +167,13 @@ BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_tes
   BOOST_REQUIRE_EQUAL(ref.outcome.exit_code, 0);
 
   RunFixture killed;
-  std::vector<std::string> args = {"run", (source_dir() / "tests/data/specs/tiny.yaml").string(),
-                                   "--config-dir", (source_dir() / "configs").string(),
-                                   "--workspace", killed.workspace().string(), "-q"};
+  std::vector<std::string> args = {"run",
+                                   (source_dir() / "tests/data/specs/tiny.yaml").string(),
+                                   "--config-dir",
+                                   (source_dir() / "configs").string(),
+                                   "--workspace",
+                                   killed.workspace().string(),
+                                   "-q"};
   args.insert(args.end(), overrides.begin(), overrides.end());
   pid_t pid = spawn_flowlab(args);
   // Kill at a random point after the first checkpoint exists (and before the run can finish).
@@ -174,7 +183,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_tes
   for (int i = 0; i < 600 && !checkpointed; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::error_code ec;
-    checkpointed = fs::exists(killed.workspace() / "checkpoints", ec) && !fs::is_empty(killed.workspace() / "checkpoints", ec);
+    checkpointed = fs::exists(killed.workspace() / "checkpoints", ec) &&
+                   !fs::is_empty(killed.workspace() / "checkpoints", ec);
   }
   BOOST_REQUIRE(checkpointed);
   std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms));
@@ -195,7 +205,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_tes
   auto got = deterministic_metrics(store, run.id);
   BOOST_TEST(expected.size() > 30u);
   BOOST_TEST(got == expected);
-  BOOST_TEST(!fs::exists(killed.workspace() / "checkpoints" / store.node_executions(run.id)[1].cache_key));
+  BOOST_TEST(
+      !fs::exists(killed.workspace() / "checkpoints" / store.node_executions(run.id)[1].cache_key));
 }
 
 BOOST_AUTO_TEST_CASE(resuming_a_finished_run_does_nothing) {

@@ -1,13 +1,14 @@
 // Data-driven validation tests: every tests/data/bad_specs/*.yaml starts with
 // `# expect: <part of the error>`; composing and planning it with the fake registry must throw a
 // ConfigError containing that text and starting with "<the file's path>:<line>:".
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "graph/compose.h"
 #include "graph/plan.h"
@@ -63,7 +64,8 @@ BOOST_AUTO_TEST_CASE(every_bad_spec_fails_with_its_expected_error_at_a_file_line
         message = e.what();
       }
       BOOST_TEST(!message.empty(), "no ConfigError was thrown");
-      BOOST_TEST(message.find(expected) != std::string::npos, "expected '" << expected << "' in:\n" << message);
+      BOOST_TEST(message.find(expected) != std::string::npos, "expected '" << expected << "' in:\n"
+                                                                           << message);
       // "<path>:<line>:" with a line past the `# expect:` header.
       std::string prefix = file.string() + ":";
       bool has_prefix = message.rfind(prefix, 0) == 0;

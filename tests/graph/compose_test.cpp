@@ -5,11 +5,12 @@
 
 #include <stdlib.h>
 
-#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/temp_dir.h"
 
@@ -28,10 +29,15 @@ void write_file(const fs::path& path, const std::string& text) {
   out << text;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // A temporary project: configs/<group>/<option>.yaml plus a spec file written per test.
@@ -53,7 +59,8 @@ struct ConfigTree {
     write_file(dir / "configs/optimizer/adam.yaml", "name: adam\nlr: 0.001\n");
     write_file(dir / "configs/optimizer/sgd.yaml", "name: sgd\nlr: 0.1\nmomentum: 0.9\n");
     write_file(dir / "configs/dataset/small.yaml", "# @package data.source\nsize: 100\n");
-    write_file(dir / "configs/extra/globals.yaml", "# Top-level settings.\n# @package _global_\nseed: 42\n");
+    write_file(dir / "configs/extra/globals.yaml",
+               "# Top-level settings.\n# @package _global_\nseed: 42\n");
   }
   fs::path spec_path() const { return dir / "spec.yaml"; }
 
@@ -79,11 +86,14 @@ struct ConfigTree {
 
 std::string scalar(const ComposedSpec& spec, const std::string& path) {
   YAML::Node n = find_path(spec.root, path);
-  BOOST_REQUIRE_MESSAGE(n.IsDefined() && n.IsScalar(), path << " is not a scalar in the composed spec");
+  BOOST_REQUIRE_MESSAGE(n.IsDefined() && n.IsScalar(),
+                        path << " is not a scalar in the composed spec");
   return n.Scalar();
 }
 
-bool has(const ComposedSpec& spec, const std::string& path) { return find_path(spec.root, path).IsDefined(); }
+bool has(const ComposedSpec& spec, const std::string& path) {
+  return find_path(spec.root, path).IsDefined();
+}
 
 // Composes spec text without a configs/ directory (interpolation and value-override tests).
 ComposedSpec compose_text(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
@@ -156,7 +166,8 @@ BOOST_AUTO_TEST_CASE(lists_are_replaced_not_merged) {
 
 BOOST_AUTO_TEST_CASE(optional_entry_with_missing_option_is_skipped) {
   ConfigTree t;
-  auto spec = t.compose("defaults:\n  - optional model: nothing_here\n  - optional nogroup: x\na: 1\n");
+  auto spec =
+      t.compose("defaults:\n  - optional model: nothing_here\n  - optional nogroup: x\na: 1\n");
   BOOST_TEST(!has(spec, "model"));
   BOOST_TEST(scalar(spec, "a") == "1");
 }
@@ -534,8 +545,8 @@ BOOST_AUTO_TEST_CASE(to_yaml_round_trips_the_composed_spec) {
       "defaults:\n  - model: cnn\n  - optimizer@model.opt: sgd\n"
       "seed: 3\n"
       "name: run-${seed}\n"
-      "label: \"1\"\n"      // a string that looks like a number
-      "flag: 'true'\n"      // and one that looks like a bool
+      "label: \"1\"\n"  // a string that looks like a number
+      "flag: 'true'\n"  // and one that looks like a bool
       "empty: ''\n"
       "nothing: null\n"
       "copy: ${model.opt}\n",

@@ -3,10 +3,11 @@
 // what a second run computes, loads or replays from the cache.
 #include "graph/executor.h"
 
-#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include "graph/cache.h"
 #include "tests/support/fake_ops.h"
@@ -58,13 +59,16 @@ std::string status(const Plan& plan, const ExecutionResult& r, const std::string
   return "";
 }
 
-const flowlab::NodeOutcome& outcome(const Plan& plan, const ExecutionResult& r, const std::string& node) {
+const flowlab::NodeOutcome& outcome(const Plan& plan, const ExecutionResult& r,
+                                    const std::string& node) {
   for (size_t i = 0; i < plan.nodes.size(); ++i)
     if (plan.nodes[i].name == node) return r.outcomes.at(i);
   throw std::logic_error("no node " + node);
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -99,7 +103,8 @@ BOOST_AUTO_TEST_CASE(independent_nodes_overlap_with_two_threads) {
   BOOST_TEST(r.budget == 2);
   auto log = flowlab::testing::sleep_log();
   BOOST_REQUIRE(log.size() == 2u);
-  BOOST_TEST((log[0].start < log[1].end && log[1].start < log[0].end), "the two sleeps did not overlap");
+  BOOST_TEST((log[0].start < log[1].end && log[1].start < log[0].end),
+             "the two sleeps did not overlap");
   BOOST_TEST(wall < 550.0);
   BOOST_TEST(status(plan, r, "s1") == "FINISHED");
   BOOST_TEST(status(plan, r, "s2") == "FINISHED");
@@ -113,7 +118,8 @@ BOOST_AUTO_TEST_CASE(one_thread_runs_nodes_one_after_another) {
   BOOST_TEST(r.concurrency == 1);
   auto log = flowlab::testing::sleep_log();
   BOOST_REQUIRE(log.size() == 2u);
-  BOOST_TEST(!(log[0].start < log[1].end && log[1].start < log[0].end), "the two sleeps overlapped");
+  BOOST_TEST(!(log[0].start < log[1].end && log[1].start < log[0].end),
+             "the two sleeps overlapped");
   BOOST_TEST(wall >= 600.0);
 }
 
@@ -196,7 +202,8 @@ BOOST_AUTO_TEST_CASE(failure_skips_dependents_and_spares_independent_nodes) {
   BOOST_TEST(r.failed);
   BOOST_TEST(!r.killed);
   BOOST_TEST(status(plan, r, "bad") == "FAILED");
-  BOOST_TEST(contains(outcome(plan, r, "bad").error, "node 'bad' (op test.fail) failed: deliberate failure"));
+  BOOST_TEST(contains(outcome(plan, r, "bad").error,
+                      "node 'bad' (op test.fail) failed: deliberate failure"));
   BOOST_TEST(status(plan, r, "after") == "SKIPPED");
   BOOST_TEST(contains(outcome(plan, r, "after").error, "'bad'"));
   BOOST_TEST(status(plan, r, "later") == "SKIPPED");
@@ -224,7 +231,8 @@ BOOST_AUTO_TEST_CASE(stop_flag_kills_the_running_node_and_its_dependents) {
   Clock::time_point stopped_at;
   std::thread stopper([&] {
     // Wait until the node is really running, then interrupt as Ctrl-C would.
-    while (flowlab::testing::runs_of("wait") == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (flowlab::testing::runs_of("wait") == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     stopped_at = Clock::now();
     stop = true;
@@ -242,7 +250,8 @@ BOOST_AUTO_TEST_CASE(stop_flag_kills_the_running_node_and_its_dependents) {
   // The stop was noticed promptly, not after the op's 5 s safety limit.
   BOOST_TEST(ms_between(stopped_at, returned_at) < 1000.0);
   // Nothing of the interrupted node reached the cache.
-  BOOST_TEST(!fs::exists(dir / "cache" / plan.find("wait")->key.substr(0, 2) / plan.find("wait")->key));
+  BOOST_TEST(
+      !fs::exists(dir / "cache" / plan.find("wait")->key.substr(0, 2) / plan.find("wait")->key));
 }
 
 BOOST_AUTO_TEST_CASE(stop_before_the_run_kills_every_node_without_running_it) {
@@ -350,7 +359,8 @@ BOOST_AUTO_TEST_CASE(cached_producer_is_loaded_or_recomputed_for_a_recomputed_co
 BOOST_AUTO_TEST_CASE(nodes_with_equal_keys_in_one_run_both_finish) {
   // Two nodes computing the same thing race to commit one cache entry; neither may fail.
   Plan plan = plan_text(
-      "nodes:\n  x: {op: test.count, params: {value: 4}}\n  y: {op: test.count, params: {value: 4}}\n"
+      "nodes:\n  x: {op: test.count, params: {value: 4}}\n  y: {op: test.count, params: {value: "
+      "4}}\n"
       "  sum: {op: test.add, inputs: {a: x, b: y}}\n");
   BOOST_REQUIRE(plan.find("x")->key == plan.find("y")->key);
   RecordingListener listener;
@@ -363,7 +373,9 @@ BOOST_AUTO_TEST_CASE(nodes_with_equal_keys_in_one_run_both_finish) {
 }
 
 BOOST_AUTO_TEST_CASE(one_producer_may_feed_two_ports) {
-  Plan plan = plan_text("nodes:\n  x: {op: test.const, params: {value: 2.5}}\n  sum: {op: test.add, inputs: {a: x, b: x}}\n");
+  Plan plan = plan_text(
+      "nodes:\n  x: {op: test.const, params: {value: 2.5}}\n  sum: {op: test.add, inputs: {a: x, "
+      "b: x}}\n");
   RecordingListener listener;
   run(plan, listener, 2);
   BOOST_TEST((listener.values("sum", "sum") == std::vector<double>{5}));

@@ -2,8 +2,9 @@
 // malformed ones, which must fail with a ConfigError that names the override as typed.
 #include "graph/override.h"
 
-#include <boost/test/unit_test.hpp>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include "common/error.h"
 
@@ -23,7 +24,9 @@ std::string error_of(const std::string& text) {
   return "";
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 }  // namespace
 

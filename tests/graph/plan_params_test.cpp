@@ -2,9 +2,10 @@
 // and map params (validated before anything runs, errors at the offending element's line and
 // column, hashed by value), param groups (a model's own params join the node's), ports that accept
 // an interface, per-node threads in the cache key, and params left out of it.
-#include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "graph/plan.h"
 #include "tests/support/fake_ops.h"
@@ -49,7 +50,8 @@ BOOST_AUTO_TEST_CASE(list_and_map_params_are_typed_values) {
   const auto& params = p.find("l")->params;
   BOOST_TEST((params.get_float_list("radii") == std::vector<double>{0, 0.25, 2}));
   BOOST_TEST((params.get_string_list("names") == std::vector<std::string>{"b", "a"}));
-  BOOST_TEST((params.get_float_map("weights") == std::map<std::string, double>{{"x", 0.5}, {"y", 1}}));
+  BOOST_TEST(
+      (params.get_float_map("weights") == std::map<std::string, double>{{"x", 0.5}, {"y", 1}}));
   // Defaults are lists too.
   Plan d = plan_text("nodes:\n  l: {op: test.lists}\n");
   BOOST_TEST((d.find("l")->params.get_float_list("radii") == std::vector<double>{0, 0.5}));
@@ -67,11 +69,17 @@ BOOST_AUTO_TEST_CASE(a_bad_element_is_reported_at_its_own_line_and_column) {
       "        - 0\n"
       "        - 0.5\n"
       "        - -1\n");
-  BOOST_TEST(contains(e, "spec.yaml:8:11: error: nodes.l.params.radii[2]: expected a number >= 0, got \"-1\""),
-             e);
+  BOOST_TEST(
+      contains(
+          e, "spec.yaml:8:11: error: nodes.l.params.radii[2]: expected a number >= 0, got \"-1\""),
+      e);
   // Flow style: the column of the element itself.
   e = plan_error("nodes:\n  l: {op: test.lists, params: {radii: [0, fast]}}\n");
-  BOOST_TEST(contains(e, "spec.yaml:2:43: error: nodes.l.params.radii[1]: expected a number >= 0, got \"fast\""), e);
+  BOOST_TEST(
+      contains(
+          e,
+          "spec.yaml:2:43: error: nodes.l.params.radii[1]: expected a number >= 0, got \"fast\""),
+      e);
   e = plan_error("nodes:\n  l: {op: test.lists, params: {names: [a, c]}}\n");
   BOOST_TEST(contains(e, "nodes.l.params.names[1]: expected one of a, b, got \"c\""), e);
   e = plan_error("nodes:\n  l: {op: test.lists, params: {weights: {x: 2}}}\n");
@@ -93,14 +101,15 @@ BOOST_AUTO_TEST_CASE(lists_come_from_the_command_line_too) {
   Plan p = plan_text("nodes:\n  l: {op: test.lists}\n", {"++nodes.l.params.radii=[1,2.5]"});
   BOOST_TEST((p.find("l")->params.get_float_list("radii") == std::vector<double>{1, 2.5}));
   std::string e = plan_error("nodes:\n  l: {op: test.lists}\n", {"++nodes.l.params.radii=[1,x]"});
-  BOOST_TEST(contains(e, "command line: error: nodes.l.params.radii[1]: expected a number >= 0"), e);
+  BOOST_TEST(contains(e, "command line: error: nodes.l.params.radii[1]: expected a number >= 0"),
+             e);
 }
 
 BOOST_AUTO_TEST_CASE(lists_and_maps_are_hashed_by_value) {
   auto key = [](const std::string& params) {
     return plan_text("nodes:\n  l: {op: test.lists, params: " + params + "}\n").find("l")->key;
   };
-  BOOST_TEST(key("{radii: [0, 0.5]}") == key("{}"));            // the default, written out
+  BOOST_TEST(key("{radii: [0, 0.5]}") == key("{}"));                    // the default, written out
   BOOST_TEST(key("{radii: [0.0, 5e-1]}") == key("{radii: [0, 0.5]}"));  // same numbers
   BOOST_TEST(key("{radii: [0.5, 0]}") != key("{radii: [0, 0.5]}"));     // order matters
   BOOST_TEST(key("{radii: [0, 0.5, 1]}") != key("{radii: [0, 0.5]}"));
@@ -119,12 +128,19 @@ BOOST_AUTO_TEST_CASE(a_group_param_brings_in_the_chosen_options_params) {
   BOOST_TEST(d.find("s")->params.get_int("side") == 2);
   // The option's params are validated like the op's, and hashed.
   std::string e = plan_error("nodes:\n  s: {op: test.shape, params: {side: 11}}\n");
-  BOOST_TEST(contains(e, "spec.yaml:2:38: error: nodes.s.params.side: expected an integer in [1, 10], got \"11\""), e);
+  BOOST_TEST(
+      contains(
+          e,
+          "spec.yaml:2:38: error: nodes.s.params.side: expected an integer in [1, 10], got \"11\""),
+      e);
   e = plan_error("nodes:\n  s: {op: test.shape, params: {model: rect, side: 3}}\n");
-  BOOST_TEST(contains(e, "nodes.s.params.side: unknown param for op test.shape with model rect"), e);
+  BOOST_TEST(contains(e, "nodes.s.params.side: unknown param for op test.shape with model rect"),
+             e);
   BOOST_TEST(contains(e, "params of test.shape with model rect: model, w, h"), e);
   e = plan_error("nodes:\n  s: {op: test.shape, params: {model: rectangle}}\n");
-  BOOST_TEST(contains(e, "nodes.s.params.model: unknown shape 'rectangle' (expected one of rect, square)"), e);
+  BOOST_TEST(
+      contains(e, "nodes.s.params.model: unknown shape 'rectangle' (expected one of rect, square)"),
+      e);
   e = plan_error("nodes:\n  s: {op: test.shape, params: {model: sqare}}\n");
   BOOST_TEST(contains(e, "did you mean 'square'?"), e);
   auto key = [](const std::string& params) {
@@ -136,11 +152,13 @@ BOOST_AUTO_TEST_CASE(a_group_param_brings_in_the_chosen_options_params) {
 
 BOOST_AUTO_TEST_CASE(a_port_declared_with_an_interface_accepts_the_types_that_implement_it) {
   Plan p = plan_text(
-      "nodes:\n  a: {op: test.const, params: {value: 2}}\n  s: {op: test.numeric_sink, inputs: {x: a}}\n");
+      "nodes:\n  a: {op: test.const, params: {value: 2}}\n  s: {op: test.numeric_sink, inputs: {x: "
+      "a}}\n");
   BOOST_TEST(p.nodes.size() == 2u);
-  std::string e = plan_error(
-      "nodes:\n  t: {op: test.text}\n  s: {op: test.numeric_sink, inputs: {x: t}}\n");
-  BOOST_TEST(contains(e, "input 'x' expects a numeric, but node 't' (op test.text) produces a text"), e);
+  std::string e =
+      plan_error("nodes:\n  t: {op: test.text}\n  s: {op: test.numeric_sink, inputs: {x: t}}\n");
+  BOOST_TEST(
+      contains(e, "input 'x' expects a numeric, but node 't' (op test.text) produces a text"), e);
   BOOST_TEST(registry().accepts("numeric", "number"));
   BOOST_TEST(!registry().accepts("numeric", "text"));
   BOOST_TEST(registry().accepts("number", "number"));

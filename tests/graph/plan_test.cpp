@@ -3,10 +3,11 @@
 // exactly when a node's op, version, params or upstream keys change.
 #include "graph/plan.h"
 
-#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/fake_ops.h"
 #include "tests/support/temp_dir.h"
@@ -18,8 +19,12 @@ using flowlab::testing::TempDir;
 
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 const flowlab::Registry& registry() {
   static const flowlab::Registry r = flowlab::testing::fake_registry();
@@ -70,7 +75,8 @@ BOOST_AUTO_TEST_CASE(unknown_op_suggests_the_closest) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_param_suggests_the_closest_and_lists_the_params) {
-  std::string e = plan_error("nodes:\n  x:\n    op: test.schema\n    params: {size: 1, mdoe: fast}\n");
+  std::string e =
+      plan_error("nodes:\n  x:\n    op: test.schema\n    params: {size: 1, mdoe: fast}\n");
   BOOST_TEST(starts_with(e, "spec.yaml:4:"));
   BOOST_TEST(contains(e, "error: nodes.x.params.mdoe: unknown param for op test.schema"));
   BOOST_TEST(contains(e, "did you mean 'mode'?"));
@@ -78,13 +84,16 @@ BOOST_AUTO_TEST_CASE(unknown_param_suggests_the_closest_and_lists_the_params) {
 }
 
 BOOST_AUTO_TEST_CASE(word_for_a_number_is_rejected_with_the_expectation) {
-  std::string e = plan_error("nodes:\n  x:\n    op: test.schema\n    params:\n      size: 1\n      lr: fast\n");
-  BOOST_TEST(starts_with(e, "spec.yaml:6:11: error: nodes.x.params.lr: expected a number > 0, got \"fast\""));
+  std::string e =
+      plan_error("nodes:\n  x:\n    op: test.schema\n    params:\n      size: 1\n      lr: fast\n");
+  BOOST_TEST(starts_with(
+      e, "spec.yaml:6:11: error: nodes.x.params.lr: expected a number > 0, got \"fast\""));
 }
 
 BOOST_AUTO_TEST_CASE(quoted_number_for_an_int_is_rejected) {
   std::string e = plan_error("nodes:\n  x:\n    op: test.schema\n    params:\n      size: \"1\"\n");
-  BOOST_TEST(starts_with(e, "spec.yaml:5:13: error: nodes.x.params.size: expected an integer in [1, 100]"));
+  BOOST_TEST(starts_with(
+      e, "spec.yaml:5:13: error: nodes.x.params.size: expected an integer in [1, 100]"));
   BOOST_TEST(contains(e, "got \"1\""));
 }
 
@@ -101,8 +110,8 @@ BOOST_AUTO_TEST_CASE(list_or_map_for_a_scalar_param_is_rejected) {
 BOOST_AUTO_TEST_CASE(out_of_range_values_are_rejected) {
   BOOST_TEST(contains(plan_error("nodes:\n  x: {op: test.schema, params: {size: 101}}\n"),
                       "nodes.x.params.size: expected an integer in [1, 100], got \"101\""));
-  BOOST_TEST(contains(plan_error("nodes:\n  x: {op: test.schema, params: {size: 0}}\n"),
-                      "got \"0\""));
+  BOOST_TEST(
+      contains(plan_error("nodes:\n  x: {op: test.schema, params: {size: 0}}\n"), "got \"0\""));
   // lr has an exclusive lower bound: 0 itself is out.
   BOOST_TEST(contains(plan_error("nodes:\n  x: {op: test.schema, params: {size: 1, lr: 0}}\n"),
                       "nodes.x.params.lr: expected a number > 0, got \"0\""));
@@ -111,7 +120,9 @@ BOOST_AUTO_TEST_CASE(out_of_range_values_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(range_bounds_are_inclusive) {
-  Plan p = plan_text("nodes:\n  lo: {op: test.schema, params: {size: 1}}\n  hi: {op: test.schema, params: {size: 100}}\n");
+  Plan p = plan_text(
+      "nodes:\n  lo: {op: test.schema, params: {size: 1}}\n  hi: {op: test.schema, params: {size: "
+      "100}}\n");
   BOOST_TEST(p.find("lo")->params.get_int("size") == 1);
   BOOST_TEST(p.find("hi")->params.get_int("size") == 100);
 }
@@ -143,7 +154,8 @@ BOOST_AUTO_TEST_CASE(unknown_input_port_suggests_the_closest) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_input_is_reported) {
-  std::string e = plan_error("nodes:\n  a: {op: test.const}\n  s:\n    op: test.add\n    inputs: {a: a}\n");
+  std::string e =
+      plan_error("nodes:\n  a: {op: test.const}\n  s:\n    op: test.add\n    inputs: {a: a}\n");
   BOOST_TEST(starts_with(e, "spec.yaml:5:"));
   BOOST_TEST(contains(e, "nodes.s.inputs: missing input 'b' (a number) for op test.add"));
 
@@ -153,28 +165,35 @@ BOOST_AUTO_TEST_CASE(missing_input_is_reported) {
 }
 
 BOOST_AUTO_TEST_CASE(too_many_positional_inputs_are_rejected) {
-  std::string e = plan_error("nodes:\n  a: {op: test.const}\n  f: {op: test.follow, inputs: [a, a]}\n");
+  std::string e =
+      plan_error("nodes:\n  a: {op: test.const}\n  f: {op: test.follow, inputs: [a, a]}\n");
   BOOST_TEST(contains(e, "nodes.f.inputs: op test.follow takes 1 input(s), got 2"));
 }
 
 BOOST_AUTO_TEST_CASE(positional_inputs_fill_ports_in_order) {
-  Plan p = plan_text("nodes:\n  x: {op: test.const}\n  y: {op: test.const}\n  s: {op: test.add, inputs: [y, x]}\n");
+  Plan p = plan_text(
+      "nodes:\n  x: {op: test.const}\n  y: {op: test.const}\n  s: {op: test.add, inputs: [y, "
+      "x]}\n");
   const auto* s = p.find("s");
   BOOST_TEST(p.nodes[s->inputs.at("a")].name == "y");
   BOOST_TEST(p.nodes[s->inputs.at("b")].name == "x");
 }
 
 BOOST_AUTO_TEST_CASE(input_naming_an_unknown_node_suggests_the_closest) {
-  std::string e = plan_error("nodes:\n  data: {op: test.const}\n  f:\n    op: test.follow\n    inputs: {x: dta}\n");
+  std::string e = plan_error(
+      "nodes:\n  data: {op: test.const}\n  f:\n    op: test.follow\n    inputs: {x: dta}\n");
   BOOST_TEST(starts_with(e, "spec.yaml:5:"));
   BOOST_TEST(contains(e, "nodes.f.inputs: input 'x' names unknown node 'dta'"));
   BOOST_TEST(contains(e, "did you mean 'data'?"));
 }
 
 BOOST_AUTO_TEST_CASE(input_of_the_wrong_type_names_both_types) {
-  std::string e = plan_error("nodes:\n  t: {op: test.text}\n  f:\n    op: test.follow\n    inputs: {x: t}\n");
+  std::string e =
+      plan_error("nodes:\n  t: {op: test.text}\n  f:\n    op: test.follow\n    inputs: {x: t}\n");
   BOOST_TEST(starts_with(e, "spec.yaml:5:"));
-  BOOST_TEST(contains(e, "nodes.f.inputs: input 'x' expects a number, but node 't' (op test.text) produces a text"));
+  BOOST_TEST(contains(
+      e,
+      "nodes.f.inputs: input 'x' expects a number, but node 't' (op test.text) produces a text"));
 }
 
 BOOST_AUTO_TEST_CASE(self_loop_is_a_cycle) {
@@ -195,8 +214,9 @@ BOOST_AUTO_TEST_CASE(three_node_cycle_is_named_in_data_flow_order) {
   std::string cycle = e.substr(e.find("cycle: ") + 7);
   cycle = cycle.substr(0, cycle.find('\n'));
   // Any rotation of p -> q -> r -> p is right.
-  BOOST_TEST((cycle == "p -> q -> r -> p" || cycle == "q -> r -> p -> q" || cycle == "r -> p -> q -> r"),
-             "cycle text: " << cycle);
+  BOOST_TEST(
+      (cycle == "p -> q -> r -> p" || cycle == "q -> r -> p -> q" || cycle == "r -> p -> q -> r"),
+      "cycle text: " << cycle);
   BOOST_TEST(starts_with(e, "spec.yaml:"));
   BOOST_TEST(contains(e, ".inputs: the graph has a cycle"));
 }
@@ -240,7 +260,8 @@ BOOST_AUTO_TEST_CASE(error_in_a_value_from_a_group_file_names_that_file_and_line
   TempDir dir;
   fs::create_directories(dir / "configs/model");
   std::ofstream(dir / "configs/model/cnn.yaml") << "# schema params\nsize: 5\nlr: fast\n";
-  std::ofstream(dir / "spec.yaml") << "defaults:\n  - model@nodes.x.params: cnn\nnodes:\n  x:\n    op: test.schema\n";
+  std::ofstream(dir / "spec.yaml")
+      << "defaults:\n  - model@nodes.x.params: cnn\nnodes:\n  x:\n    op: test.schema\n";
   flowlab::ComposeOptions options;
   options.spec_file = dir / "spec.yaml";
   options.config_dir = dir / "configs";
@@ -249,8 +270,10 @@ BOOST_AUTO_TEST_CASE(error_in_a_value_from_a_group_file_names_that_file_and_line
     BOOST_FAIL("no error");
   } catch (const ConfigError& e) {
     std::string msg = e.what();
-    BOOST_TEST(contains(msg, "configs/model/cnn.yaml:3:5: error: nodes.x.params.lr: expected a number > 0"),
-               msg);
+    BOOST_TEST(
+        contains(msg,
+                 "configs/model/cnn.yaml:3:5: error: nodes.x.params.lr: expected a number > 0"),
+        msg);
   }
 }
 
@@ -298,7 +321,8 @@ BOOST_AUTO_TEST_CASE(defaults_fill_unset_params) {
 }
 
 BOOST_AUTO_TEST_CASE(settings_are_read_from_the_top_level) {
-  Plan p = plan_text("experiment: demo\nseed: 7\nthreads: 3\ndevice: cpu\nnodes: {x: {op: test.const}}\n");
+  Plan p = plan_text(
+      "experiment: demo\nseed: 7\nthreads: 3\ndevice: cpu\nnodes: {x: {op: test.const}}\n");
   BOOST_TEST(p.experiment == "demo");
   BOOST_TEST(p.seed == 7);
   BOOST_TEST(p.threads == 3);
@@ -311,7 +335,8 @@ BOOST_AUTO_TEST_CASE(settings_are_read_from_the_top_level) {
 
 BOOST_AUTO_TEST_CASE(seed_is_inherited_from_the_spec_unless_given) {
   Plan p = plan_text(
-      "seed: 7\nnodes:\n  a: {op: test.schema, params: {size: 1}}\n  b: {op: test.schema, params: {size: 1, seed: 3}}\n");
+      "seed: 7\nnodes:\n  a: {op: test.schema, params: {size: 1}}\n  b: {op: test.schema, params: "
+      "{size: 1, seed: 3}}\n");
   BOOST_TEST(p.find("a")->params.get_int("seed") == 7);
   BOOST_TEST(p.find("b")->params.get_int("seed") == 3);
   // The inherited seed is part of the key: another top-level seed, another key.

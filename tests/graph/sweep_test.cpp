@@ -65,10 +65,12 @@ BOOST_AUTO_TEST_CASE(malformed_sweeps_are_config_errors) {
 BOOST_AUTO_TEST_CASE(glob_selects_group_options_with_excludes) {
   TempDir dir;
   std::filesystem::create_directories(dir / "configs/model");
-  for (const char* name : {"cnn", "lcn", "fcn", "mlp"}) std::ofstream(dir / "configs/model" / (std::string(name) + ".yaml")) << "x: 1\n";
+  for (const char* name : {"cnn", "lcn", "fcn", "mlp"})
+    std::ofstream(dir / "configs/model" / (std::string(name) + ".yaml")) << "x: 1\n";
   BOOST_TEST(values_of("model=glob(*)", dir / "configs") == (Strings{"cnn", "fcn", "lcn", "mlp"}));
   BOOST_TEST(values_of("model=glob(*n,exclude=fcn)", dir / "configs") == (Strings{"cnn", "lcn"}));
-  BOOST_TEST(values_of("model=glob(*,exclude=[fcn,mlp])", dir / "configs") == (Strings{"cnn", "lcn"}));
+  BOOST_TEST(values_of("model=glob(*,exclude=[fcn,mlp])", dir / "configs") ==
+             (Strings{"cnn", "lcn"}));
 }
 
 BOOST_AUTO_TEST_CASE(children_are_the_product_with_the_last_axis_fastest) {
@@ -98,8 +100,9 @@ BOOST_AUTO_TEST_CASE(spec_sweep_block_adds_axes_and_the_command_line_wins) {
 
 BOOST_AUTO_TEST_CASE(a_sweep_block_that_is_not_a_mapping_names_the_spec) {
   YAML::Node block = YAML::Load("[1, 2]");
-  BOOST_CHECK_EXCEPTION(flowlab::expand_sweep(block, "my_spec.yaml", {}, {}), flowlab::ConfigError,
-                        [](const auto& e) { return message_has(e, "my_spec.yaml:") && message_has(e, "sweep"); });
+  BOOST_CHECK_EXCEPTION(
+      flowlab::expand_sweep(block, "my_spec.yaml", {}, {}), flowlab::ConfigError,
+      [](const auto& e) { return message_has(e, "my_spec.yaml:") && message_has(e, "sweep"); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

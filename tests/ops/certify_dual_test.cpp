@@ -3,13 +3,12 @@
 // (d_i = signed distance of the half to its hyperplane). The certificate must stay below it in at
 // least 1 - alpha of the trials, approach it for large n, and the published sqrt(R_l^2 + R_r^2)
 // (or clamping a negative branch to 0) must be seen to overshoot it.
-#include "ops/certify/dual.h"
-
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
+#include "ops/certify/dual.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
 
@@ -61,7 +60,8 @@ BOOST_AUTO_TEST_CASE(certified_radius_never_exceeds_the_exact_dual_radius) {
   const double sigma = 0.5;
   auto x = torch::rand({1, 4, 4});
   // (d_l, d_r) in units of sigma: unequal halves, a negative half, equal halves.
-  for (auto [dl, dr] : std::vector<std::pair<double, double>>{{2.0, 0.5}, {2.0, -0.3}, {1.0, 1.0}}) {
+  for (auto [dl, dr] :
+       std::vector<std::pair<double, double>>{{2.0, 0.5}, {2.0, -0.3}, {1.0, 1.0}}) {
     auto left = half_space("odd", x, dl * sigma, 1), right = half_space("even", x, dr * sigma, 2);
     BOOST_REQUIRE_CLOSE(left.distance(x), dl * sigma, 1e-3);
     const double true_radius = (left.distance(x) + right.distance(x)) / std::sqrt(2.0);
@@ -85,12 +85,14 @@ BOOST_AUTO_TEST_CASE(certified_radius_never_exceeds_the_exact_dual_radius) {
     BOOST_TEST(c.radius > 0.93 * true_radius, "d_l=" << dl << " d_r=" << dr);
     BOOST_TEST(c.radius == (c.radius_l + c.radius_r) / std::sqrt(2.0), tt::tolerance(1e-12));
     // Each branch bound is at alpha / 2.
-    BOOST_TEST(c.p_lower_l == cs::clopper_pearson_lower(c.count_l, o.n, o.alpha / 2), tt::tolerance(1e-14));
+    BOOST_TEST(c.p_lower_l == cs::clopper_pearson_lower(c.count_l, o.n, o.alpha / 2),
+               tt::tolerance(1e-14));
     if (dl != dr) {
       // What the unsound variants would certify on the same counts: beyond the exact radius.
       double root_sum_squares = std::sqrt(c.radius_l * c.radius_l + c.radius_r * c.radius_r);
       double clamped = (std::max(c.radius_l, 0.0) + std::max(c.radius_r, 0.0)) / std::sqrt(2.0);
-      BOOST_TEST((root_sum_squares > true_radius || clamped > true_radius), "d_l=" << dl << " d_r=" << dr);
+      BOOST_TEST((root_sum_squares > true_radius || clamped > true_radius),
+                 "d_l=" << dl << " d_r=" << dr);
     }
   }
 }

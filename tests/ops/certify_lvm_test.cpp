@@ -8,8 +8,6 @@
 //
 // Reference values computed with python3 (math, statistics.NormalDist; Clopper-Pearson by
 // bisection on the exact binomial CDF), independently of Boost.
-#include "ops/certify/lvm.h"
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -21,6 +19,7 @@
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
+#include "ops/certify/lvm.h"
 #include "ops/certify/stats.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"

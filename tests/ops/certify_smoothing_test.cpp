@@ -2,13 +2,12 @@
 // possible radius; on a linear classifier (whose smoothed version is known in closed form) the
 // certified radius stays below the true distance to the hyperplane in at least 1 - alpha of the
 // trials and approaches it for large n.
-#include "ops/certify/smoothing.h"
-
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
+#include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
 
 namespace cs = flowlab::ops::certify;
@@ -61,7 +60,8 @@ BOOST_AUTO_TEST_CASE(predict_abstains_exactly_when_the_binomial_test_does_not_re
   BOOST_TEST(cs::predict(constant_classifier(1, 3), x, 3, o, gen) == 1);
 }
 
-BOOST_AUTO_TEST_CASE(certified_radius_is_below_the_distance_to_the_hyperplane_with_probability_1_minus_alpha) {
+BOOST_AUTO_TEST_CASE(
+    certified_radius_is_below_the_distance_to_the_hyperplane_with_probability_1_minus_alpha) {
   // The smoothed linear classifier predicts class 1 with probability Phi(d / sigma), where d is
   // the signed distance to the hyperplane; its exact robust radius is d (Cohen et al., Thm. 2).
   torch::manual_seed(0);
@@ -80,8 +80,10 @@ BOOST_AUTO_TEST_CASE(certified_radius_is_below_the_distance_to_the_hyperplane_wi
   for (int t = 0; t < trials; ++t) {
     auto gen = at::detail::createCPUGenerator(1000 + t);
     auto c = cs::certify(f, x, 2, o, gen);
-    if (c.prediction == cs::kAbstain) ++abstains;
-    else violations += c.prediction != 1 || c.radius >= true_radius;
+    if (c.prediction == cs::kAbstain)
+      ++abstains;
+    else
+      violations += c.prediction != 1 || c.radius >= true_radius;
   }
   // At most alpha of the certificates may be wrong: 3 expected of 300; more than 12 has
   // probability below 1e-5 for a correct implementation.

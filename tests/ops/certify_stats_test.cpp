@@ -1,11 +1,11 @@
 // Certification statistics against exact values computed independently with SciPy 1.10.1
 // (Debian python3-scipy): scipy.stats.beta.ppf for Clopper-Pearson bounds,
 // scipy.stats.binomtest(k, n, 0.5).pvalue for the two-sided test, scipy.stats.norm.ppf.
-#include "ops/certify/stats.h"
-
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>
+
+#include "ops/certify/stats.h"
 
 namespace cs = flowlab::ops::certify;
 namespace tt = boost::test_tools;
@@ -14,10 +14,12 @@ BOOST_AUTO_TEST_SUITE(ops_certify_stats)
 
 BOOST_AUTO_TEST_CASE(clopper_pearson_lower_bounds_match_scipy) {
   // beta.ppf(alpha, k, n - k + 1)
-  BOOST_TEST(cs::clopper_pearson_lower(990, 1000, 0.001) == 0.9760361871553114, tt::tolerance(1e-12));
+  BOOST_TEST(cs::clopper_pearson_lower(990, 1000, 0.001) == 0.9760361871553114,
+             tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_lower(50, 100, 0.05) == 0.41362171463091163, tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_lower(1, 10, 0.01) == 0.0010045287082499491, tt::tolerance(1e-10));
-  BOOST_TEST(cs::clopper_pearson_lower(9990, 10000, 0.001) == 0.9975883080325683, tt::tolerance(1e-12));
+  BOOST_TEST(cs::clopper_pearson_lower(9990, 10000, 0.001) == 0.9975883080325683,
+             tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_lower(100, 100, 0.001) == 0.933254300796991, tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_lower(7, 20, 0.001) == 0.08623410669514445, tt::tolerance(1e-10));
   BOOST_TEST(cs::clopper_pearson_lower(0, 10, 0.05) == 0.0);
@@ -25,7 +27,8 @@ BOOST_AUTO_TEST_CASE(clopper_pearson_lower_bounds_match_scipy) {
 
 BOOST_AUTO_TEST_CASE(clopper_pearson_upper_bounds_match_scipy) {
   // beta.ppf(1 - alpha, k + 1, n - k)
-  BOOST_TEST(cs::clopper_pearson_upper(990, 1000, 0.001) == 0.9970304990695041, tt::tolerance(1e-12));
+  BOOST_TEST(cs::clopper_pearson_upper(990, 1000, 0.001) == 0.9970304990695041,
+             tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_upper(50, 100, 0.05) == 0.5863782853690883, tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_upper(1, 10, 0.01) == 0.5043526629308013, tt::tolerance(1e-12));
   BOOST_TEST(cs::clopper_pearson_upper(0, 10, 0.05) == 0.2588655508930522, tt::tolerance(1e-12));
@@ -35,7 +38,8 @@ BOOST_AUTO_TEST_CASE(clopper_pearson_upper_bounds_match_scipy) {
 
 BOOST_AUTO_TEST_CASE(all_successes_give_alpha_to_the_one_over_n) {
   for (int64_t n : {1, 10, 1000, 100000})
-    BOOST_TEST(cs::clopper_pearson_lower(n, n, 0.001) == std::pow(0.001, 1.0 / n), tt::tolerance(1e-12));
+    BOOST_TEST(cs::clopper_pearson_lower(n, n, 0.001) == std::pow(0.001, 1.0 / n),
+               tt::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(two_sided_binomial_test_matches_scipy) {
@@ -59,13 +63,17 @@ BOOST_AUTO_TEST_CASE(normal_quantiles_match_scipy) {
 
 BOOST_AUTO_TEST_CASE(largest_certifiable_radius_is_sigma_phi_inverse_of_alpha_to_the_one_over_n) {
   // norm.ppf(0.001 ** (1 / n)): 3.8115 sigma at n = 100k, 3.1986 at 10k, 2.4633 at 1k.
-  BOOST_TEST(cs::max_certifiable_radius(1.0, 100000, 0.001) == 3.8114565633899145, tt::tolerance(1e-10));
-  BOOST_TEST(cs::max_certifiable_radius(1.0, 10000, 0.001) == 3.1985775147383384, tt::tolerance(1e-10));
-  BOOST_TEST(cs::max_certifiable_radius(0.25, 1000, 0.001) == 0.25 * 2.4632626147808114, tt::tolerance(1e-10));
+  BOOST_TEST(cs::max_certifiable_radius(1.0, 100000, 0.001) == 3.8114565633899145,
+             tt::tolerance(1e-10));
+  BOOST_TEST(cs::max_certifiable_radius(1.0, 10000, 0.001) == 3.1985775147383384,
+             tt::tolerance(1e-10));
+  BOOST_TEST(cs::max_certifiable_radius(0.25, 1000, 0.001) == 0.25 * 2.4632626147808114,
+             tt::tolerance(1e-10));
 }
 
 BOOST_AUTO_TEST_CASE(empirical_bernstein_shift_follows_maurer_pontil) {
-  // sqrt(2 V ln(2/d) / n) + 7 ln(2/d) / (3 (n - 1)) evaluated by hand for V = 0.01, n = 10000, d = 1e-4.
+  // sqrt(2 V ln(2/d) / n) + 7 ln(2/d) / (3 (n - 1)) evaluated by hand for V = 0.01, n = 10000, d =
+  // 1e-4.
   double log_term = std::log(2.0 / 1e-4);
   double expected = std::sqrt(2 * 0.01 * log_term / 10000) + 7 * log_term / (3.0 * 9999);
   BOOST_TEST(cs::empirical_bernstein_shift(0.01, 10000, 1e-4) == expected, tt::tolerance(1e-14));

@@ -9,8 +9,8 @@
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
-#include "datasets/dsd.h"
 #include "common/error.h"
+#include "datasets/dsd.h"
 #include "ops/models/model.h"
 #include "tests/support/temp_dir.h"
 

@@ -21,10 +21,13 @@ namespace {
 
 struct Recorder : flowlab::RunObserver {
   std::map<std::string, double> metrics;
-  void metric(const std::string&, const std::string& key, int64_t, double value) override { metrics[key] = value; }
+  void metric(const std::string&, const std::string& key, int64_t, double value) override {
+    metrics[key] = value;
+  }
   void progress(const std::string&, double, const std::string&) override {}
   std::map<std::string, std::filesystem::path> files;  // file name -> path
-  void artifact_file(const std::string&, const std::filesystem::path& path, const std::string&) override {
+  void artifact_file(const std::string&, const std::filesystem::path& path,
+                     const std::string&) override {
     files[path.filename().string()] = path;
   }
 };
@@ -66,8 +69,12 @@ BOOST_AUTO_TEST_CASE(settling_point_interpolates_linearly_in_log_n) {
 
 BOOST_AUTO_TEST_CASE(settling_point_ignores_an_early_dip) {
   // Touches the target at n = 8 (a lucky run), back above at 16 and 32, settles between 32 and 64.
-  auto c = an::settling_point({{4, 0.3, 0.05}, {8, 0.04, 0.05}, {16, 0.2, 0.05}, {32, 0.15, 0.05},
-                               {64, 0.05, 0.05}, {128, 0.01, 0.05}});
+  auto c = an::settling_point({{4, 0.3, 0.05},
+                               {8, 0.04, 0.05},
+                               {16, 0.2, 0.05},
+                               {32, 0.15, 0.05},
+                               {64, 0.05, 0.05},
+                               {128, 0.01, 0.05}});
   BOOST_TEST(c.dipped);
   BOOST_TEST(c.n_star == 64.0, tt::tolerance(1e-12));  // gap exactly 0 at 64
   // An error exactly at the target counts as reached.
@@ -88,7 +95,8 @@ BOOST_AUTO_TEST_CASE(settling_point_reports_when_the_grid_is_too_coarse) {
 }
 
 BOOST_AUTO_TEST_CASE(loglog_slope_quantiles_and_median) {
-  BOOST_TEST(*an::loglog_slope({{2, 12}, {4, 48}, {8, 192}}) == 2.0, tt::tolerance(1e-12));  // 3 x^2
+  BOOST_TEST(*an::loglog_slope({{2, 12}, {4, 48}, {8, 192}}) == 2.0,
+             tt::tolerance(1e-12));  // 3 x^2
   BOOST_TEST(!an::loglog_slope({{2, 12}}).has_value());
   const double inf = std::numeric_limits<double>::infinity();
   // Infinite points are left out of the fit.
@@ -110,7 +118,8 @@ BOOST_AUTO_TEST_CASE(loglog_slope_quantiles_and_median) {
 BOOST_AUTO_TEST_CASE(settling_point_with_a_missing_value_takes_the_next_grid_point) {
   const double inf = std::numeric_limits<double>::infinity();
   // The run at n = 128 failed: the curve cannot be said to settle before n = 256.
-  auto c = an::settling_point({{64, 0.2, 0.05}, {128, inf, 0.05}, {256, 0.01, 0.05}, {512, 0.0, 0.05}});
+  auto c =
+      an::settling_point({{64, 0.2, 0.05}, {128, inf, 0.05}, {256, 0.01, 0.05}, {512, 0.0, 0.05}});
   BOOST_TEST(c.n_star == 256.0);
   auto nan = an::settling_point({{64, 0.01, 0.05}, {128, NAN, 0.05}, {256, 0.01, 0.05}});
   BOOST_TEST(nan.n_star == 256.0);
@@ -125,7 +134,9 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
   // 1.0 / 1.1 / 1.2 for seeds 0 / 1 / 2. The error is target (1 + ln(n*/n)): its gap to the
   // target is linear in log n, so the op's log-n interpolation must recover n* exactly.
   auto true_n_star = [](const std::string& model, int k, int seed) {
-    const double base = model == "cnn" ? 10.0 * k : model == "lcn" ? 10.0 * k * k : 100.0 * k * k * k;
+    const double base = model == "cnn"   ? 10.0 * k
+                        : model == "lcn" ? 10.0 * k * k
+                                         : 100.0 * k * k * k;
     return base * (1.0 + 0.1 * seed);
   };
   for (std::string model : {"cnn", "lcn", "fcn"})
@@ -135,11 +146,16 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
           flowlab::ChildResult c;
           c.run_id = id++;
           c.status = "FINISHED";
-          c.params = {{"train.model", model}, {"data.k", std::to_string(k)}, {"data.d", "8"},
-                      {"seed", std::to_string(seed)}, {"data.n_train", std::to_string(n)}};
-          c.metrics["train.excess_error"] = target * (1 + std::log(true_n_star(model, k, seed) / n));
+          c.params = {{"train.model", model},
+                      {"data.k", std::to_string(k)},
+                      {"data.d", "8"},
+                      {"seed", std::to_string(seed)},
+                      {"data.n_train", std::to_string(n)}};
+          c.metrics["train.excess_error"] =
+              target * (1 + std::log(true_n_star(model, k, seed) / n));
           // A lucky early dip (cnn, k = 4, seed 0 at n = 8) must not count ...
-          if (model == "cnn" && k == 4 && seed == 0 && n == 8) c.metrics["train.excess_error"] = 0.0;
+          if (model == "cnn" && k == 4 && seed == 0 && n == 8)
+            c.metrics["train.excess_error"] = 0.0;
           // ... and a failed run (lcn, k = 16, seed 2 at n = 4096, past its n* = 3072) must not
           // let that seed settle before the next grid point.
           if (model == "lcn" && k == 16 && seed == 2 && n == 4096) c.status = "FAILED";
@@ -155,13 +171,16 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
 
   for (std::string model : {"cnn", "lcn"})
     for (int k : {2, 4, 8, 16}) {
-      const std::string curve = "train.model=" + model + ",data.k=" + std::to_string(k) + ",data.d=8";
+      const std::string curve =
+          "train.model=" + model + ",data.k=" + std::to_string(k) + ",data.d=8";
       BOOST_TEST_CONTEXT(curve) {
-        BOOST_TEST(metric("n_star/" + curve) == true_n_star(model, k, 1), tt::tolerance(1e-9));  // seed 1's
+        BOOST_TEST(metric("n_star/" + curve) == true_n_star(model, k, 1),
+                   tt::tolerance(1e-9));  // seed 1's
         BOOST_TEST(metric("n_star_min/" + curve) == true_n_star(model, k, 0), tt::tolerance(1e-9));
         const bool failed_point = model == "lcn" && k == 16;
-        BOOST_TEST(metric("n_star_max/" + curve) == (failed_point ? 8192.0 : true_n_star(model, k, 2)),
-                   tt::tolerance(1e-9));
+        BOOST_TEST(
+            metric("n_star_max/" + curve) == (failed_point ? 8192.0 : true_n_star(model, k, 2)),
+            tt::tolerance(1e-9));
       }
     }
   BOOST_TEST(metric("slope/data.k/train.model=cnn,data.d=8") == 1.0, tt::tolerance(1e-9));
@@ -202,8 +221,10 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
   std::ifstream csv(recorder.files["n_star.csv"]);
   std::string header, line;
   std::getline(csv, header);
-  BOOST_TEST(header == "train.model,data.k,data.d,seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,"
-                       "n_star_max,settled_below_grid,not_reached,dipped_earlier,children_dropped,n_star_per_seed");
+  BOOST_TEST(
+      header ==
+      "train.model,data.k,data.d,seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,"
+      "n_star_max,settled_below_grid,not_reached,dipped_earlier,children_dropped,n_star_per_seed");
   std::map<std::string, std::string> rows;  // "model,k" -> row
   std::vector<std::string> cnn_ks;
   while (std::getline(csv, line)) {
@@ -215,10 +236,12 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
   BOOST_TEST(cnn_ks == (std::vector<std::string>{"2", "4", "8", "16"}), tt::per_element());
   // cnn k = 4: n* 40 / 44 / 48; numpy's quartiles of three values are 42 and 46; the dip counted.
   BOOST_TEST(rows["cnn,4"] == "cnn,4,8,3,44,42,46,40,48,0,0,1,0,0:40 1:44 2:48");
-  BOOST_TEST(rows["lcn,16"].find(",0,0,0,1,0:2560 1:2816 2:8192") != std::string::npos, rows["lcn,16"]);
+  BOOST_TEST(rows["lcn,16"].find(",0,0,0,1,0:2560 1:2816 2:8192") != std::string::npos,
+             rows["lcn,16"]);
   std::ifstream slopes(recorder.files["slopes.csv"]);
   std::string all((std::istreambuf_iterator<char>(slopes)), std::istreambuf_iterator<char>());
-  BOOST_TEST(all.find("data.k,\"train.model=fcn,data.d=8\",4,3,censored") != std::string::npos, all);
+  BOOST_TEST(all.find("data.k,\"train.model=fcn,data.d=8\",4,3,censored") != std::string::npos,
+             all);
 }
 
 BOOST_AUTO_TEST_CASE(op_refuses_two_runs_at_the_same_point) {

@@ -4,11 +4,11 @@
 
 #include <condition_variable>
 #include <cstdlib>
-#include <mutex>
-#include <thread>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <ATen/Parallel.h>
 #include <boost/test/unit_test.hpp>
@@ -48,7 +48,8 @@ BOOST_AUTO_TEST_CASE(malloc_setting_defers_to_the_users_tuning) {
     BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
   }
   {
-    ScopedEnv tunables("GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.pthread.rseq=0");  // other knobs
+    ScopedEnv tunables("GLIBC_TUNABLES",
+                       "glibc.malloc.arena_max=2:glibc.pthread.rseq=0");  // other knobs
     BOOST_TEST(flowlab::ops::keep_freed_memory_for_reuse());
   }
   {
@@ -107,7 +108,9 @@ BOOST_AUTO_TEST_CASE(a_threads_count_survives_its_first_parallel_region) {
 }
 
 #if !defined(__GLIBC__)
-BOOST_AUTO_TEST_CASE(malloc_setting_is_glibc_only) { BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse()); }
+BOOST_AUTO_TEST_CASE(malloc_setting_is_glibc_only) {
+  BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
+}
 #endif
 
 BOOST_AUTO_TEST_SUITE_END()

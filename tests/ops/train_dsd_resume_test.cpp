@@ -1,8 +1,9 @@
 // train.dsd runs through the shared training loop, so a node interrupted after a checkpoint and
 // run again resumes from it and ends with exactly the metric history of an uninterrupted run.
-#include <boost/test/unit_test.hpp>
 #include <mutex>
 #include <tuple>
+
+#include <boost/test/unit_test.hpp>
 
 #include "experiments/cli/builtin.h"
 #include "graph/compose.h"
@@ -94,7 +95,8 @@ BOOST_AUTO_TEST_CASE(an_interrupted_dsd_training_resumes_to_the_same_metrics) {
   for (size_t i = 0; i < want.size(); ++i) {
     BOOST_TEST(std::get<1>(got[i]) == std::get<1>(want[i]));
     BOOST_TEST(std::get<2>(got[i]) == std::get<2>(want[i]));
-    BOOST_TEST(std::get<3>(got[i]) == std::get<3>(want[i]), std::get<1>(want[i]) << " at step " << std::get<2>(want[i]));
+    BOOST_TEST(std::get<3>(got[i]) == std::get<3>(want[i]),
+               std::get<1>(want[i]) << " at step " << std::get<2>(want[i]));
   }
 }
 

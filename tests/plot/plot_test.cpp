@@ -348,7 +348,8 @@ BOOST_AUTO_TEST_CASE(explicit_x_ticks_replace_the_automatic_ones) {
   spec.x_ticks = {16, 2, 8, 4, 1000};  // 1000 lies outside the data
   const std::string svg = render_svg(spec);
   BOOST_TEST(xml_problem(svg) == "");
-  for (const char* tick : {">2</text>", ">4</text>", ">8</text>", ">16</text>"}) BOOST_TEST(contains(svg, tick), tick);
+  for (const char* tick : {">2</text>", ">4</text>", ">8</text>", ">16</text>"})
+    BOOST_TEST(contains(svg, tick), tick);
   BOOST_TEST(!contains(svg, ">5</text>"));
   BOOST_TEST(!contains(svg, ">1000</text>"));
 }

@@ -64,7 +64,8 @@ void register_fake_ops(Registry& r, int const_version) {
   r.add_type({Number::kType, "a double", loader(&Number::load), {"numeric"}});
   r.add_type({Text::kType, "a string", [](const fs::path& dir, const Registry&) -> ArtifactPtr {
                 std::ifstream in(dir / "text.txt");
-                std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                std::string s((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
                 return std::make_shared<Text>(s);
               }});
 
@@ -73,11 +74,12 @@ void register_fake_ops(Registry& r, int const_version) {
   c.version = const_version;
   r.add(std::move(c));
 
-  r.add(op("test.add", {}, {{"a", Number::kType, ""}, {"b", Number::kType, ""}}, [](OpContext& ctx) {
-    double sum = in(ctx, "a") + in(ctx, "b");
-    ctx.log_metric("sum", sum);
-    return number(sum);
-  }));
+  r.add(
+      op("test.add", {}, {{"a", Number::kType, ""}, {"b", Number::kType, ""}}, [](OpContext& ctx) {
+        double sum = in(ctx, "a") + in(ctx, "b");
+        ctx.log_metric("sum", sum);
+        return number(sum);
+      }));
 
   r.add(op("test.follow", {float_param("offset", 0.0, "added to x")}, {{"x", Number::kType, ""}},
            [](OpContext& ctx) {
@@ -99,8 +101,10 @@ void register_fake_ops(Registry& r, int const_version) {
   r.add_choice("shape", "test shapes",
                {"square", "a square", {int_param("side", 2, "side", 1.0, 10.0)}, {}});
   r.add_choice("shape", "test shapes",
-               {"rect", "a rectangle",
-                {int_param("w", 1, "width", 1.0), int_param("h", 1, "height", 1.0)}, {}});
+               {"rect",
+                "a rectangle",
+                {int_param("w", 1, "width", 1.0), int_param("h", 1, "height", 1.0)},
+                {}});
   r.add(op("test.shape", {group_param("model", "shape", "square", "the shape")}, {},
            [](OpContext& ctx) {
              const Params& p = ctx.params();
@@ -111,11 +115,11 @@ void register_fake_ops(Registry& r, int const_version) {
   r.add_interface({"numeric", "anything with a value"});
   r.add(op("test.numeric_sink", {}, {{"x", "numeric", "any numeric artifact"}},
            [](OpContext& ctx) { return number(ctx.input<Number>("x")->value); }));
-  OpDef threaded = op("test.threaded", {float_param("value", 0.0, "the number")}, {},
-                      [](OpContext& ctx) {
-                        ctx.log_metric("threads", ctx.threads());
-                        return number(ctx.params().get_float("value"));
-                      });
+  OpDef threaded =
+      op("test.threaded", {float_param("value", 0.0, "the number")}, {}, [](OpContext& ctx) {
+        ctx.log_metric("threads", ctx.threads());
+        return number(ctx.params().get_float("value"));
+      });
   threaded.threads = 2;
   r.add(std::move(threaded));
   auto sleep_body = [](OpContext& ctx) {
@@ -129,16 +133,16 @@ void register_fake_ops(Registry& r, int const_version) {
     ctx.log_metric("threads", ctx.threads());
     return number(static_cast<double>(ctx.params().get_int("ms")));
   };
-  r.add(op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {}, sleep_body));
+  r.add(
+      op("test.sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {}, sleep_body));
   OpDef threaded_sleep =
       op("test.threaded_sleep", {int_param("ms", 100, "how long to sleep", 0.0, 10000.0)}, {},
          sleep_body);
   threaded_sleep.threads = 1;
   r.add(std::move(threaded_sleep));
 
-  r.add(op("test.fail", {}, {}, [](OpContext&) -> ArtifactPtr {
-    throw std::runtime_error("deliberate failure");
-  }));
+  r.add(op("test.fail", {}, {},
+           [](OpContext&) -> ArtifactPtr { throw std::runtime_error("deliberate failure"); }));
 
   r.add(op("test.wait_for_stop", {}, {}, [](OpContext& ctx) -> ArtifactPtr {
     // The safety limit keeps a broken stop path from hanging the suite; it fails the node instead.
@@ -165,11 +169,12 @@ void register_fake_ops(Registry& r, int const_version) {
   nocache.cache_output = false;
   r.add(std::move(nocache));
 
-  r.add(op("test.text", {string_param("text", "hello", "the text")}, {},
-           [](OpContext& ctx) -> ArtifactPtr {
-             return std::make_shared<Text>(ctx.params().get_string("text"));
-           },
-           Text::kType));
+  r.add(op(
+      "test.text", {string_param("text", "hello", "the text")}, {},
+      [](OpContext& ctx) -> ArtifactPtr {
+        return std::make_shared<Text>(ctx.params().get_string("text"));
+      },
+      Text::kType));
 
   r.add(op("test.schema",
            {required(int_param("size", 0, "how many", 1.0, 100.0)),
@@ -177,7 +182,9 @@ void register_fake_ops(Registry& r, int const_version) {
             inherited(int_param("seed", 0, "random seed", 0.0)),
             float_param("lr", 0.1, "step size", 0.0, std::nullopt, /*min_exclusive=*/true),
             bool_param("flag", false, "a switch")},
-           {}, [](OpContext& ctx) { return number(static_cast<double>(ctx.params().get_int("size"))); }));
+           {}, [](OpContext& ctx) {
+             return number(static_cast<double>(ctx.params().get_int("size")));
+           }));
 }
 
 Registry fake_registry(int const_version) {
@@ -242,7 +249,8 @@ std::vector<RecordingListener::Metric> RecordingListener::metrics() const {
   return metrics_;
 }
 
-std::vector<double> RecordingListener::values(const std::string& node, const std::string& key) const {
+std::vector<double> RecordingListener::values(const std::string& node,
+                                              const std::string& key) const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<double> out;
   for (const auto& m : metrics_)

@@ -82,8 +82,7 @@ class RecordingListener : public ExecutionListener {
     int64_t step;
     double value;
   };
-  void metric(const PlannedNode& node, const std::string& key, int64_t step,
-              double value) override;
+  void metric(const PlannedNode& node, const std::string& key, int64_t step, double value) override;
   void progress(const PlannedNode& node, double fraction, const std::string& message) override {}
   void artifact_file(const PlannedNode& node, const std::filesystem::path& path,
                      const std::string& kind) override {}

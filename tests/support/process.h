@@ -4,7 +4,6 @@
 // fork() (connections must not cross fork()).
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include <sys/wait.h>
 
 namespace flowlab::testing {
 

@@ -1,13 +1,13 @@
 #pragma once
 // A plain sqlite3 connection for tests that look behind the tracking API: answering the same
 // question in hand-written SQL, counting rows, checking the schema is intact.
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <sqlite3.h>
 
 namespace flowlab::testing {
 

@@ -10,10 +10,11 @@ std::filesystem::path source_dir() { return FLOWLAB_SOURCE_DIR; }
 
 RunFixture::RunFixture() : registry_(cli::make_builtin_registry()) {}
 
-cli::RunOptions RunFixture::options(const std::string& spec, const std::vector<std::string>& overrides) const {
+cli::RunOptions RunFixture::options(const std::string& spec,
+                                    const std::vector<std::string>& overrides) const {
   cli::RunOptions options;
-  options.spec = spec.front() == '/' ? std::filesystem::path(spec)
-                                     : source_dir() / "tests/data/specs" / spec;
+  options.spec =
+      spec.front() == '/' ? std::filesystem::path(spec) : source_dir() / "tests/data/specs" / spec;
   options.overrides = overrides;
   options.workspace = workspace();
   options.config_dir = source_dir() / "configs";
@@ -39,7 +40,9 @@ RunResult RunFixture::run(const std::string& spec, const std::vector<std::string
   cli::RunOptions o = options(spec, overrides);
   o.no_cache = no_cache;
   o.threads = threads;
-  return timed([&](std::ostream& out, std::ostream& err) { return cli::run_spec(o, registry_, out, err, stop_); });
+  return timed([&](std::ostream& out, std::ostream& err) {
+    return cli::run_spec(o, registry_, out, err, stop_);
+  });
 }
 
 RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::string>& overrides,
@@ -47,7 +50,9 @@ RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::stri
   cli::RunOptions o = options(spec, overrides);
   o.jobs = flags.jobs;
   o.dry_run = flags.dry_run;
-  return timed([&](std::ostream& out, std::ostream& err) { return cli::run_sweep(o, registry_, out, err, stop_); });
+  return timed([&](std::ostream& out, std::ostream& err) {
+    return cli::run_sweep(o, registry_, out, err, stop_);
+  });
 }
 
 }  // namespace flowlab::testing

@@ -31,7 +31,8 @@ class RunFixture {
     int jobs = 0;
     bool dry_run = false;
   };
-  RunResult sweep(const std::string& spec, const std::vector<std::string>& overrides, SweepFlags flags);
+  RunResult sweep(const std::string& spec, const std::vector<std::string>& overrides,
+                  SweepFlags flags);
   std::filesystem::path workspace() const { return dir_.path() / "ws"; }
   std::filesystem::path db() const { return workspace() / "runs.db"; }
   const Registry& registry() const { return registry_; }

@@ -2,12 +2,13 @@
 // every process begins and finishes runs and streams thousands of metrics through MetricWriter
 // while another process queries. Nothing may fail with "database is locked" and the final counts
 // must be exact.
-#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/process.h"
 #include "tests/support/raw_db.h"
@@ -37,10 +38,10 @@ BOOST_AUTO_TEST_CASE(writer_processes_share_one_database) {
   const fs::path db = dir / "runs.db";
   { Store create(db); }  // schema first, as `flowlab sweep` does before starting workers
 
-  constexpr int kProcs = 6;         // writer processes
-  constexpr int kRunsPerProc = 3;   // begin_run .. finish_run, one after the other
-  constexpr int kThreads = 2;       // threads logging into one MetricWriter
-  constexpr int kSteps = 2000;      // rows per thread per run
+  constexpr int kProcs = 6;        // writer processes
+  constexpr int kRunsPerProc = 3;  // begin_run .. finish_run, one after the other
+  constexpr int kThreads = 2;      // threads logging into one MetricWriter
+  constexpr int kSteps = 2000;     // rows per thread per run
   constexpr int kRowsPerRun = kThreads * kSteps;
 
   Barrier barrier;
@@ -88,7 +89,8 @@ BOOST_AUTO_TEST_CASE(writer_processes_share_one_database) {
         int queries = 0;
         while (!fs::exists(stop)) {
           ReadOnlyDb ro(db);
-          const auto count = std::get<int64_t>(ro.execute_user_sql("SELECT COUNT(*) FROM metrics").rows[0][0]);
+          const auto count =
+              std::get<int64_t>(ro.execute_user_sql("SELECT COUNT(*) FROM metrics").rows[0][0]);
           if (count < last_count) throw std::runtime_error("metric count went backwards");
           last_count = count;
           RunQuery q;
@@ -117,7 +119,8 @@ BOOST_AUTO_TEST_CASE(writer_processes_share_one_database) {
   std::ofstream(stop).put('\n');
   BOOST_TEST(wait_child(reader) == 0, slurp(dir / "reader.err"));
   BOOST_TEST_MESSAGE(kProcs << " writer processes, " << kProcs * kRunsPerProc * kRowsPerRun
-                            << " metric rows in " << seconds << " s; " << slurp(dir / "reader.err"));
+                            << " metric rows in " << seconds << " s; "
+                            << slurp(dir / "reader.err"));
 
   RawDb raw(db);
   constexpr int kRuns = kProcs * kRunsPerProc;
@@ -143,8 +146,8 @@ BOOST_AUTO_TEST_CASE(writer_processes_share_one_database) {
   // And the query layer sees the same.
   ReadOnlyDb ro(db);
   RunQuery q;
-  q.filter = "metrics.t0.x = " + std::to_string(kSteps - 1) + " and metrics.t1.x = " +
-             std::to_string(kSteps - 1) + " and status = 'FINISHED'";
+  q.filter = "metrics.t0.x = " + std::to_string(kSteps - 1) +
+             " and metrics.t1.x = " + std::to_string(kSteps - 1) + " and status = 'FINISHED'";
   BOOST_TEST(run_query(ro, q).rows.size() == static_cast<size_t>(kRuns));
   q.filter = "tags.worker = '3' and params.proc = 3";
   BOOST_TEST(run_query(ro, q).rows.size() == static_cast<size_t>(kRunsPerProc));

@@ -3,7 +3,6 @@
 // attempts, and a 1,000-run database on which query results must equal hand-written SQL.
 #include "tracking/query.h"
 
-#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -12,6 +11,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
@@ -48,19 +49,28 @@ struct SmallDb {
   SmallDb() {
     Store s(db);
     const int64_t a = s.begin_run(start("mnist", "alpha"));
-    s.log_params(a, {{"train.lr", "0.1"}, {"train.batch_size", "64"}, {"train.optimizer", "adam"},
-                     {"x", "plain"}, {"weird key;'", "w"}});
-    s.log_metrics(a, {{"eval", "accuracy", 0, 0.5, 1000}, {"eval", "accuracy", 1, 0.8, 1001},
-                      {"eval", "accuracy", 2, 0.91, 1002}, {"eval", "class_accuracy.3", 0, 0.5, 1003},
-                      {"train", "accuracy", 0, 0.9, 2000}, {"train", "accuracy", 1, 0.95, 2001},
+    s.log_params(a, {{"train.lr", "0.1"},
+                     {"train.batch_size", "64"},
+                     {"train.optimizer", "adam"},
+                     {"x", "plain"},
+                     {"weird key;'", "w"}});
+    s.log_metrics(a, {{"eval", "accuracy", 0, 0.5, 1000},
+                      {"eval", "accuracy", 1, 0.8, 1001},
+                      {"eval", "accuracy", 2, 0.91, 1002},
+                      {"eval", "class_accuracy.3", 0, 0.5, 1003},
+                      {"train", "accuracy", 0, 0.9, 2000},
+                      {"train", "accuracy", 1, 0.95, 2001},
                       {"train", "loss", 1, 0.3, 2002}});
     s.set_tag(a, "note", "baseline");
     s.finish_run(a, RunStatus::kFinished);
 
     const int64_t b = s.begin_run(start("mnist", "beta"));
-    s.log_params(b, {{"train.lr", "0.01"}, {"train.batch_size", "128"},
-                     {"train.optimizer", "sgd"}, {"x", "a' OR 1=1 --"}});
-    s.log_metrics(b, {{"eval", "accuracy", 0, 0.85, 1000}, {"train", "accuracy", 0, 0.80, 900},
+    s.log_params(b, {{"train.lr", "0.01"},
+                     {"train.batch_size", "128"},
+                     {"train.optimizer", "sgd"},
+                     {"x", "a' OR 1=1 --"}});
+    s.log_metrics(b, {{"eval", "accuracy", 0, 0.85, 1000},
+                      {"train", "accuracy", 0, 0.80, 900},
                       {"train", "loss", 0, 0.5, 901}});
     s.set_tag(b, "note", "Baseline v2");
     s.finish_run(b, RunStatus::kFailed, "boom");
@@ -68,7 +78,8 @@ struct SmallDb {
     const int64_t c = s.begin_run(start("cifar", "gamma"));
     s.log_params(c, {{"train.lr", "1e-3"}, {"train.batch_size", "8"}, {"train.optimizer", "adam"}});
     s.log_metrics(c, {{"eval", "accuracy", 0, std::numeric_limits<double>::quiet_NaN(), 1000},
-                      {"train", "accuracy", 0, 0.99, 900}, {"train", "loss", 0, 0.1, 901}});
+                      {"train", "accuracy", 0, 0.99, 900},
+                      {"train", "loss", 0, 0.1, 901}});
 
     const int64_t d = s.begin_run(start("mnist", "it's"));
     s.finish_run(d, RunStatus::kKilled);
@@ -87,7 +98,8 @@ struct SmallDb {
     q.columns = "id";
     q.sort = {"id"};
     std::string out;
-    for (const auto& row : run(q).rows) out += (out.empty() ? "" : ",") + std::to_string(std::get<int64_t>(row[0]));
+    for (const auto& row : run(q).rows)
+      out += (out.empty() ? "" : ",") + std::to_string(std::get<int64_t>(row[0]));
     return out;
   }
 };
@@ -109,7 +121,8 @@ bool fails_at(const std::string& filter, size_t pos, const std::string& needle) 
               what.rfind("command line: error: filter: ", 0) == 0;
     if (!ok)
       BOOST_TEST_MESSAGE("filter <" << filter << "> wanted caret at " << pos << " and '" << needle
-                                    << "'; got position " << e.position() << ":\n" << what);
+                                    << "'; got position " << e.position() << ":\n"
+                                    << what);
     return ok;
   }
   BOOST_TEST_MESSAGE("filter <" << filter << "> was accepted");
@@ -195,7 +208,7 @@ BOOST_AUTO_TEST_CASE(tags_and_attributes) {
   BOOST_TEST(t.match("tags.missing = 'x'") == "");
 
   BOOST_TEST(t.match("attributes.status = 'FINISHED'") == "1");
-  BOOST_TEST(t.match("attributes.status = 'failed'") == "2");  // status values in any case
+  BOOST_TEST(t.match("attributes.status = 'failed'") == "2");       // status values in any case
   BOOST_TEST(t.match("status IN ('RUNNING', 'KILLED')") == "3,4");  // bare attribute names
   BOOST_TEST(t.match("status != 'FINISHED'") == "2,3,4");
   BOOST_TEST(t.match("attributes.name = 'it''s'") == "4");
@@ -258,8 +271,8 @@ BOOST_AUTO_TEST_CASE(quoted_keys) {
   // display() spells a field so that it parses back to itself.
   for (const std::string text :
        {"metrics.eval.accuracy", "metrics.`class_accuracy.3`", "metrics.eval.class_accuracy.3",
-        "metrics.`my node`.x", "params.`weird key;'`", "params.train.lr", "tags.`a``b`",
-        "status", "params.`.x`"}) {
+        "metrics.`my node`.x", "params.`weird key;'`", "params.train.lr", "tags.`a``b`", "status",
+        "params.`.x`"}) {
     const Field f = parse_field(text);
     BOOST_TEST(f.display() == text);
     BOOST_TEST((parse_field(f.display()) == f));
@@ -313,7 +326,7 @@ BOOST_AUTO_TEST_CASE(columns_sort_and_limit) {
   BOOST_TEST(order({"name"}) == "1234");
   BOOST_TEST(order({"-name"}) == "4321");
   BOOST_TEST(order({"metrics.train.loss"}) == "3124");  // 0.1, 0.3, 0.5
-  BOOST_TEST(order({}) == "4321");  // default: newest first
+  BOOST_TEST(order({}) == "4321");                      // default: newest first
   BOOST_TEST(order({"experiment", "-metrics.accuracy"}) == "3124");
 
   RunQuery lim;
@@ -416,7 +429,8 @@ BOOST_AUTO_TEST_CASE(injection_attempts_are_just_strings) {
   BOOST_TEST(evil.sql.find("1=1") == std::string::npos);
   BOOST_TEST(std::get<std::string>(evil.binds.at(0)) == "x; DROP TABLE runs; --");
   BOOST_TEST(std::get<std::string>(evil.binds.at(1)) == "a' OR 1=1 --");
-  const CompiledQuery m1 = compile_query({"metrics.a.b > 1 and tags.t ILIKE 'x'", "", {"-params.p"}, 3});
+  const CompiledQuery m1 =
+      compile_query({"metrics.a.b > 1 and tags.t ILIKE 'x'", "", {"-params.p"}, 3});
   const CompiledQuery m2 = compile_query(
       {"metrics.`'`.`\"` > 1e300 and tags.`;` ILIKE '%'';--'", "", {"-params.`)`"}, 3});
   BOOST_TEST(m1.sql == m2.sql);
@@ -436,8 +450,8 @@ BOOST_AUTO_TEST_CASE(parse_number_accepts_only_whole_numbers) {
   BOOST_TEST(parse_number("-.5").value() == -0.5);
   BOOST_TEST(parse_number("+7").value() == 7.0);
   BOOST_TEST(parse_number("3.").value() == 3.0);
-  for (const char* junk : {"", " 1", "1 ", "0x10", "inf", "nan", "1e", "1e+", ".", "-", "12abc",
-                           "1,5", "1e999"})
+  for (const char* junk :
+       {"", " 1", "1 ", "0x10", "inf", "nan", "1e", "1e+", ".", "-", "12abc", "1,5", "1e999"})
     BOOST_TEST(!parse_number(junk).has_value(), "accepted '" << junk << "'");
 }
 
@@ -462,10 +476,10 @@ BOOST_AUTO_TEST_CASE(tags_and_views_in_schema_3) {
   BOOST_CHECK_THROW(s.set_tag(id + 100, "k", "v"), StoreError);  // foreign key
 
   RawDb raw(db);
-  for (const char* view : {"run_attributes", "run_params", "run_tags", "run_metrics",
-                           "final_metrics", "runs_summary"})
-    BOOST_TEST(raw.text(std::string("SELECT type FROM sqlite_master WHERE name = '") + view + "'") ==
-               "view");
+  for (const char* view :
+       {"run_attributes", "run_params", "run_tags", "run_metrics", "final_metrics", "runs_summary"})
+    BOOST_TEST(raw.text(std::string("SELECT type FROM sqlite_master WHERE name = '") + view +
+                        "'") == "view");
   BOOST_TEST(raw.text("SELECT name || '|' || experiment || '|' || status FROM run_attributes") ==
              "old|e|RUNNING");
   BOOST_TEST(raw.text("SELECT key || '=' || value FROM run_params") == "lr=0.1");
@@ -521,10 +535,13 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
       g.lr = lrs[(i / 3) % 5];
       g.batch = batches[(i / 7) % 6];
       g.group = std::string(1, static_cast<char>('a' + (i / 11) % 4));
-      const int64_t id = s.begin_run(start(i % 5 == 0 ? "cifar" : "mnist", "run-" + std::to_string(i)));
+      const int64_t id =
+          s.begin_run(start(i % 5 == 0 ? "cifar" : "mnist", "run-" + std::to_string(i)));
       BOOST_REQUIRE_EQUAL(id, i);
-      s.log_params(id, {{"train.optimizer", g.optimizer}, {"train.lr", g.lr},
-                        {"train.batch_size", std::to_string(g.batch)}, {"seed", std::to_string(i)}});
+      s.log_params(id, {{"train.optimizer", g.optimizer},
+                        {"train.lr", g.lr},
+                        {"train.batch_size", std::to_string(g.batch)},
+                        {"seed", std::to_string(i)}});
       std::vector<MetricRow> rows;
       for (int step = 0; step < 40; ++step) {
         rows.push_back({"train", "loss", step, 2.0 * u(rng), 1000.0 + step});
@@ -538,8 +555,9 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
       }
       s.log_metrics(id, rows);
       s.set_tag(id, "group", g.group);
-      g.status = i % 10 == 0 ? RunStatus::kFailed : i % 17 == 0 ? RunStatus::kKilled
-                                                                  : RunStatus::kFinished;
+      g.status = i % 10 == 0   ? RunStatus::kFailed
+                 : i % 17 == 0 ? RunStatus::kKilled
+                               : RunStatus::kFinished;
       s.finish_run(id, g.status);
     }
   }
@@ -559,18 +577,21 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
     const auto t = std::chrono::steady_clock::now();
     QueryResult r = run_query(ro, q);
     const double s = seconds_since(t);
-    BOOST_TEST_MESSAGE("query " << what << ": " << r.rows.size() << " rows in " << s * 1e3 << " ms");
+    BOOST_TEST_MESSAGE("query " << what << ": " << r.rows.size() << " rows in " << s * 1e3
+                                << " ms");
     BOOST_WARN_LT(s, 1.0);
     return r;
   };
 
   {  // A metric and a param, AND.
-    const auto r = timed("eval.accuracy > 0.8 and optimizer = adam",
-                         {"metrics.eval.accuracy > 0.8 and params.train.optimizer = 'adam'", "id", {"id"}, 0});
-    const auto want = raw.ints(last +
-        "SELECT l.run_id FROM last l JOIN params p ON p.run_id = l.run_id AND "
-        "p.key = 'train.optimizer' WHERE l.node = 'eval' AND l.key = 'accuracy' AND "
-        "l.value > 0.8 AND p.value = 'adam' ORDER BY l.run_id");
+    const auto r =
+        timed("eval.accuracy > 0.8 and optimizer = adam",
+              {"metrics.eval.accuracy > 0.8 and params.train.optimizer = 'adam'", "id", {"id"}, 0});
+    const auto want =
+        raw.ints(last +
+                 "SELECT l.run_id FROM last l JOIN params p ON p.run_id = l.run_id AND "
+                 "p.key = 'train.optimizer' WHERE l.node = 'eval' AND l.key = 'accuracy' AND "
+                 "l.value > 0.8 AND p.value = 'adam' ORDER BY l.run_id");
     std::vector<int64_t> model;
     for (int i = 1; i <= kRuns; ++i)
       if (gen[i].final_eval_acc > 0.8 && gen[i].optimizer == "adam") model.push_back(i);
@@ -579,12 +600,14 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
     BOOST_TEST(ids_of(r) == model, tt::per_element());
   }
   {  // Top 10 finished runs by final eval accuracy, with the value as a column.
-    const auto r = timed("top 10 by eval.accuracy",
-                         {"status = 'FINISHED'", "id,metrics.eval.accuracy", {"-metrics.eval.accuracy"}, 10});
-    const auto want = raw.rows(last +
-        "SELECT l.run_id, l.value FROM last l JOIN runs r ON r.id = l.run_id WHERE "
-        "r.status = 'FINISHED' AND l.node = 'eval' AND l.key = 'accuracy' "
-        "ORDER BY l.value DESC LIMIT 10");
+    const auto r =
+        timed("top 10 by eval.accuracy",
+              {"status = 'FINISHED'", "id,metrics.eval.accuracy", {"-metrics.eval.accuracy"}, 10});
+    const auto want =
+        raw.rows(last +
+                 "SELECT l.run_id, l.value FROM last l JOIN runs r ON r.id = l.run_id WHERE "
+                 "r.status = 'FINISHED' AND l.node = 'eval' AND l.key = 'accuracy' "
+                 "ORDER BY l.value DESC LIMIT 10");
     BOOST_REQUIRE_EQUAL(r.rows.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) {
       BOOST_TEST(std::get<int64_t>(r.rows[i][0]) == std::stoll(want[i][0]));
@@ -592,9 +615,11 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
     }
   }
   {  // A bare key: any node's final accuracy.
-    const auto r = timed("bare metrics.accuracy >= 0.95", {"metrics.accuracy >= 0.95", "id", {"id"}, 0});
+    const auto r =
+        timed("bare metrics.accuracy >= 0.95", {"metrics.accuracy >= 0.95", "id", {"id"}, 0});
     const auto want = raw.ints(last +
-        "SELECT DISTINCT run_id FROM last WHERE key = 'accuracy' AND value >= 0.95 ORDER BY run_id");
+                               "SELECT DISTINCT run_id FROM last WHERE key = 'accuracy' AND value "
+                               ">= 0.95 ORDER BY run_id");
     std::vector<int64_t> model;
     for (int i = 1; i <= kRuns; ++i)
       if (gen[i].final_eval_acc >= 0.95 || gen[i].final_train_acc >= 0.95) model.push_back(i);
@@ -602,12 +627,15 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
     BOOST_TEST(ids_of(r) == model, tt::per_element());
   }
   {  // Params compared as numbers ("3e-2" < 0.05 although '3' > '0' as text).
-    const auto r = timed("numeric params",
-                         {"params.train.lr < 0.05 and params.train.batch_size >= 64", "id", {"id"}, 0});
+    const auto r =
+        timed("numeric params",
+              {"params.train.lr < 0.05 and params.train.batch_size >= 64", "id", {"id"}, 0});
     const auto want = raw.ints(
         "SELECT r.id FROM runs r WHERE "
-        "(SELECT CAST(value AS REAL) FROM params WHERE run_id = r.id AND key = 'train.lr') < 0.05 AND "
-        "(SELECT CAST(value AS INTEGER) FROM params WHERE run_id = r.id AND key = 'train.batch_size') >= 64 "
+        "(SELECT CAST(value AS REAL) FROM params WHERE run_id = r.id AND key = 'train.lr') < 0.05 "
+        "AND "
+        "(SELECT CAST(value AS INTEGER) FROM params WHERE run_id = r.id AND key = "
+        "'train.batch_size') >= 64 "
         "ORDER BY r.id");
     std::vector<int64_t> model;
     for (int i = 1; i <= kRuns; ++i)
@@ -617,9 +645,11 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
     BOOST_TEST(ids_of(r) == model, tt::per_element());
   }
   {  // OR, IN, tags, parentheses and an attribute.
-    const auto r = timed("or/in/tags",
-                         {"(tags.group IN ('a', 'c') or status = 'FAILED') and experiment = 'cifar'",
-                          "id", {"id"}, 0});
+    const auto r = timed(
+        "or/in/tags", {"(tags.group IN ('a', 'c') or status = 'FAILED') and experiment = 'cifar'",
+                       "id",
+                       {"id"},
+                       0});
     const auto want = raw.ints(
         "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE "
         "(r.id IN (SELECT run_id FROM tags WHERE key = 'group' AND value IN ('a', 'c')) OR "
@@ -630,7 +660,8 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
   {  // Everything, sorted by a param numerically, then a metric; all columns by default.
     const auto r = timed("all runs, two sort keys",
                          {"", "", {"-params.train.batch_size", "metrics.eval.loss"}, 0});
-    const auto want = raw.ints(last +
+    const auto want = raw.ints(
+        last +
         "SELECT r.id FROM runs r JOIN params p ON p.run_id = r.id AND p.key = 'train.batch_size' "
         "JOIN last l ON l.run_id = r.id AND l.node = 'eval' AND l.key = 'loss' "
         "ORDER BY CAST(p.value AS INTEGER) DESC, l.value ASC");

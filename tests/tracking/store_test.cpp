@@ -5,11 +5,8 @@
 #include "tracking/store.h"
 
 #include <signal.h>
-#include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -19,6 +16,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
+#include <sys/wait.h>
 
 #include "tests/support/process.h"
 #include "tests/support/raw_db.h"
@@ -199,16 +200,16 @@ BOOST_AUTO_TEST_CASE(run_round_trip) {
   const int64_t parent = store.begin_run(make_start("parent", "sweep"));
   RunStart start = make_start("child", "sweep");
   start.parent_id = parent;
-  const double before = std::chrono::duration<double>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const double before =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const int64_t id = store.begin_run(start);
   BOOST_TEST(id != parent);
 
   store.log_params(id, {{"lr", "0.1"}, {"optimizer", "adam"}});
   store.log_params(id, {{"lr", "0.2"}});  // re-logging a key replaces its value
-  store.log_metrics(id, {MetricRow{"train", "loss", 0, 2.5, 100.0},
-                         MetricRow{"train", "loss", 1, 1.5, 101.0},
-                         MetricRow{"eval", "acc", 1, 0.75, 102.0}});
+  store.log_metrics(
+      id, {MetricRow{"train", "loss", 0, 2.5, 100.0}, MetricRow{"train", "loss", 1, 1.5, 101.0},
+           MetricRow{"eval", "acc", 1, 0.75, 102.0}});
   NodeExecution exec;
   exec.node = "train";
   exec.op = "trainer.sgd";
@@ -224,8 +225,8 @@ BOOST_AUTO_TEST_CASE(run_round_trip) {
   hit.status = "FAILED";
   hit.error = "boom";
   store.record_node(id, hit);
-  store.record_artifact(id, ArtifactRow{"train", "runs/x/model.pt", "checkpoint",
-                                        std::string(64, 'a'), 12345});
+  store.record_artifact(
+      id, ArtifactRow{"train", "runs/x/model.pt", "checkpoint", std::string(64, 'a'), 12345});
   store.finish_run(id, RunStatus::kFailed, "out of memory");
 
   const auto run = store.get_run(id);
@@ -292,8 +293,8 @@ BOOST_AUTO_TEST_CASE(run_round_trip) {
   RawDb raw(store.path());
   BOOST_TEST(raw.text("SELECT wall_s FROM node_executions ORDER BY id LIMIT 1") == "2.5");
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs_summary") == 2);
-  BOOST_TEST(raw.integer("SELECT n_nodes FROM runs_summary WHERE run_id = " +
-                         std::to_string(id)) == 2);
+  BOOST_TEST(raw.integer("SELECT n_nodes FROM runs_summary WHERE run_id = " + std::to_string(id)) ==
+             2);
 }
 
 BOOST_AUTO_TEST_CASE(list_runs_is_newest_first) {
@@ -342,11 +343,10 @@ BOOST_AUTO_TEST_CASE(nan_and_inf_metrics_are_stored) {
   Store store(dir / "r.db");
   const int64_t id = store.begin_run(make_start("nan"));
   const double inf = std::numeric_limits<double>::infinity();
-  store.log_metrics(id, {MetricRow{"t", "loss", 0, 1.5, 1.0},
-                         MetricRow{"t", "loss", 1, std::nan(""), 2.0},
-                         MetricRow{"t", "loss", 2, inf, 3.0},
-                         MetricRow{"t", "loss", 3, -inf, 4.0},
-                         MetricRow{"t", "grad", 0, std::nan(""), 5.0}});
+  store.log_metrics(
+      id, {MetricRow{"t", "loss", 0, 1.5, 1.0}, MetricRow{"t", "loss", 1, std::nan(""), 2.0},
+           MetricRow{"t", "loss", 2, inf, 3.0}, MetricRow{"t", "loss", 3, -inf, 4.0},
+           MetricRow{"t", "grad", 0, std::nan(""), 5.0}});
   const auto m = store.metrics(id);
   BOOST_REQUIRE_EQUAL(m.size(), 5u);
   BOOST_TEST(m[0].value == 1.5);
@@ -369,11 +369,10 @@ BOOST_AUTO_TEST_CASE(final_metrics_takes_last_step_per_series) {
   const int64_t id = store.begin_run(make_start("fin"));
   const int64_t other = store.begin_run(make_start("other"));
   // Out of order within a batch, and across batches a lower step arriving later.
-  store.log_metrics(id, {MetricRow{"train", "loss", 3, 0.3, 1.0},
-                         MetricRow{"train", "loss", 5, 0.5, 2.0},
-                         MetricRow{"train", "loss", 4, 0.4, 3.0},
-                         MetricRow{"eval", "loss", 1, 9.0, 4.0},
-                         MetricRow{"train", "acc", 2, 0.8, 5.0}});
+  store.log_metrics(
+      id, {MetricRow{"train", "loss", 3, 0.3, 1.0}, MetricRow{"train", "loss", 5, 0.5, 2.0},
+           MetricRow{"train", "loss", 4, 0.4, 3.0}, MetricRow{"eval", "loss", 1, 9.0, 4.0},
+           MetricRow{"train", "acc", 2, 0.8, 5.0}});
   store.log_metrics(id, {MetricRow{"train", "loss", 2, 0.2, 6.0},
                          MetricRow{"eval", "loss", 1, 8.0, 7.0}});  // same step: later wins
   store.log_metrics(other, {MetricRow{"train", "loss", 100, -1.0, 8.0}});

@@ -89,8 +89,9 @@ std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOpti
     // Keyed by what they read: unchanged children (a resume that found nothing to redo) are
     // served from the cache, changed ones recompute the aggregates.
     set_key(plan, source, results->content_key());
+    // The parent's end is recorded by the caller (finish_sweep), from its children and these.
     GraphRun run = run_graph({&plan}, {parent}, options, registry, store, {}, err, stop,
-                             [&](MergedPlan& merged, ExecuteOptions& exec) {
+                             /*finish_runs=*/false, [&](MergedPlan& merged, ExecuteOptions& exec) {
                                exec.supplied[merged.merged_index[0][source]] = results;
                              });
     std::string failures;

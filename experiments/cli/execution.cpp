@@ -17,19 +17,45 @@ using tracking::RunStatus;
 
 namespace {
 
+// How one run's nodes ended so far.
+struct RunProgress {
+  size_t remaining = 0;  // nodes not finished yet
+  bool failed = false, killed = false;
+  std::string error;  // the failed nodes' messages, under this run's node names
+  bool recorded = false;
+
+  RunStatus status() const {
+    return failed ? RunStatus::kFailed : killed ? RunStatus::kKilled : RunStatus::kFinished;
+  }
+};
+
 // Sends what the executor reports to every run a merged node stands for, under the name that
-// run knows the node by.
+// run knows the node by. With `finish_runs`, a run is recorded as ended the moment its own last
+// node ends (a sweep child does not wait for the others, and keeps its own end time).
 class RunsListener : public ExecutionListener {
  public:
   RunsListener(const MergedPlan& merged, const std::vector<const Plan*>& plans,
                const std::vector<int64_t>& run_ids, tracking::Store& store,
-               tracking::MetricWriter& writer, ProgressPrinter& printer)
+               tracking::MetricWriter& writer, ProgressPrinter& printer, bool finish_runs)
       : merged_(merged),
         plans_(plans),
         run_ids_(run_ids),
         store_(store),
         writer_(writer),
-        printer_(printer) {}
+        printer_(printer),
+        finish_runs_(finish_runs),
+        runs_(plans.size()) {
+    for (size_t p = 0; p < plans.size(); ++p) runs_[p].remaining = plans[p]->nodes.size();
+  }
+
+  /// After the graph ran: how each run ended (those not recorded yet are recorded now when
+  /// finishing runs).
+  std::vector<RunProgress> results() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t p = 0; p < runs_.size(); ++p)
+      if (finish_runs_ && !runs_[p].recorded) record_end(p);
+    return runs_;
+  }
 
   void metric(const PlannedNode& node, const std::string& key, int64_t step,
               double value) override {
@@ -76,6 +102,18 @@ class RunsListener : public ExecutionListener {
       exec.error = outcome.error;
       store_.record_node(run_ids_[o.plan], exec);
       first = false;
+      RunProgress& run = runs_[o.plan];
+      run.failed |= outcome.status == NodeStatus::kFailed;
+      run.killed |= outcome.status == NodeStatus::kKilled;
+      if (outcome.status == NodeStatus::kFailed) {
+        // The message names the merged node ("train[2]"); this run knows it by its own name.
+        std::string message = outcome.error;
+        const std::string merged_name = "node '" + node.name + "'";
+        if (auto at = message.find(merged_name); at != std::string::npos)
+          message.replace(at, merged_name.size(), "node '" + own_name(o) + "'");
+        run.error += (run.error.empty() ? "" : "\n") + message;
+      }
+      if (run.remaining > 0 && --run.remaining == 0 && finish_runs_) record_end(o.plan);
     }
   }
 
@@ -84,12 +122,28 @@ class RunsListener : public ExecutionListener {
     return plans_[o.plan]->nodes[o.node].name;
   }
 
+  void record_end(size_t p) {
+    RunProgress& run = runs_[p];
+    if (run.status() == RunStatus::kKilled && run.error.empty()) run.error = "interrupted";
+    // A database that cannot be written must not take the graph down: warn, the end is recorded
+    // again after the graph (execute_children).
+    try {
+      store_.finish_run(run_ids_[p], run.status(), run.error);
+      run.recorded = true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flowlab: warning: run %lld's end not recorded yet: %s\n",
+                   static_cast<long long>(run_ids_[p]), e.what());
+    }
+  }
+
   const MergedPlan& merged_;
   const std::vector<const Plan*>& plans_;
   const std::vector<int64_t>& run_ids_;
   tracking::Store& store_;
   tracking::MetricWriter& writer_;
   ProgressPrinter& printer_;
+  const bool finish_runs_;
+  std::vector<RunProgress> runs_;
   std::mutex mutex_;
   std::atomic<bool> warned_{false};
 };
@@ -146,7 +200,7 @@ int resolve_threads(const RunOptions& options, const Plan& plan) {
 GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int64_t>& run_ids,
                    const RunOptions& options, const Registry& registry, tracking::Store& store,
                    std::vector<int64_t> heartbeat_ids, std::ostream& err,
-                   const std::atomic<bool>& stop,
+                   const std::atomic<bool>& stop, bool finish_runs,
                    const std::function<void(MergedPlan&, ExecuteOptions&)>& prepare) {
   GraphRun run;
   run.merged = merge_plans(plans);
@@ -168,7 +222,7 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
     // Supplied nodes are not run, so they are not counted.
     ProgressPrinter printer(err, options.quiet,
                             run.merged.plan.nodes.size() - exec.supplied.size());
-    RunsListener listener(run.merged, plans, run_ids, store, writer, printer);
+    RunsListener listener(run.merged, plans, run_ids, store, writer, printer, finish_runs);
     try {
       run.exec = execute(run.merged.plan, registry, listener, exec);
     } catch (const std::exception& e) {
@@ -180,6 +234,11 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
     } catch (const std::exception& e) {
       std::fprintf(stderr, "flowlab: warning: some metrics were not recorded: %s\n", e.what());
     }
+    if (fatal.empty())
+      for (const auto& r : listener.results()) {
+        run.status.push_back(r.status());
+        run.errors.push_back(r.error);
+      }
   }
   if (!fatal.empty()) {
     // No run may stay RUNNING: the graph's runs and those it kept alive (a sweep's parent).
@@ -197,37 +256,19 @@ BatchResult execute_children(std::vector<Child>& children, const RunOptions& opt
   std::vector<const Plan*> plans;
   std::vector<int64_t> run_ids;
   for (const auto& c : children) plans.push_back(&c.plan), run_ids.push_back(c.run_id);
-  GraphRun run =
-      run_graph(plans, run_ids, options, registry, store, std::move(heartbeat_ids), err, stop);
+  // Each child is recorded as ended when its own last node ends (the listener does it).
+  GraphRun run = run_graph(plans, run_ids, options, registry, store, std::move(heartbeat_ids), err,
+                           stop, /*finish_runs=*/true);
   BatchResult result;
   result.exec = run.exec;
   result.seconds = run.seconds;
+  result.status = run.status;
+  result.errors = run.errors;
   for (size_t c = 0; c < children.size(); ++c) {
-    std::string error;
-    bool failed = false, killed = false;
     std::vector<NodeOutcome> outcomes;
-    for (size_t k = 0; k < children[c].plan.nodes.size(); ++k) {
-      const size_t m = run.merged.merged_index[c][k];
-      const NodeOutcome& o = run.exec.outcomes[m];
-      outcomes.push_back(o);
-      failed |= o.status == NodeStatus::kFailed;
-      killed |= o.status == NodeStatus::kKilled;
-      if (o.status != NodeStatus::kFailed) continue;
-      // The message names the merged node ("train[2]"); this run knows it by its own name.
-      std::string message = o.error;
-      const std::string merged_name = "node '" + run.merged.plan.nodes[m].name + "'";
-      if (auto at = message.find(merged_name); at != std::string::npos)
-        message.replace(at, merged_name.size(), "node '" + children[c].plan.nodes[k].name + "'");
-      error += (error.empty() ? "" : "\n") + message;
-    }
-    RunStatus status = failed   ? RunStatus::kFailed
-                       : killed ? RunStatus::kKilled
-                                : RunStatus::kFinished;
-    if (status == RunStatus::kKilled && error.empty()) error = "interrupted";
-    store.finish_run(children[c].run_id, status, error);
+    for (size_t k = 0; k < children[c].plan.nodes.size(); ++k)
+      outcomes.push_back(run.exec.outcomes[run.merged.merged_index[c][k]]);
     result.outcomes.push_back(std::move(outcomes));
-    result.status.push_back(status);
-    result.errors.push_back(error);
   }
   return result;
 }

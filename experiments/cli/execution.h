@@ -21,16 +21,19 @@ int resolve_threads(const RunOptions& options, const Plan& plan);
 struct GraphRun {
   MergedPlan merged;
   ExecutionResult exec;
+  std::vector<tracking::RunStatus> status;  // per plan: how its nodes ended
+  std::vector<std::string> errors;          // per plan: its failed nodes' messages
   double seconds = 0;
 };
 
-/// Runs `plans` as one graph; plan i reports to run `run_ids[i]`. `supplied`: outputs given for
-/// nodes of the merged plan (by merged index). Throws RunError (after marking every run FAILED)
-/// only if the executor itself failed.
+/// Runs `plans` as one graph; plan i reports to run `run_ids[i]`. With `finish_runs`, each run is
+/// recorded as ended (FINISHED, FAILED or KILLED, with its own end time) as soon as its own nodes
+/// have. `prepare` may adjust the options (outputs supplied for some merged nodes). Throws
+/// RunError (after marking every run FAILED) only if the executor itself failed.
 GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int64_t>& run_ids,
                    const RunOptions& options, const Registry& registry, tracking::Store& store,
                    std::vector<int64_t> heartbeat_ids, std::ostream& err,
-                   const std::atomic<bool>& stop,
+                   const std::atomic<bool>& stop, bool finish_runs,
                    const std::function<void(MergedPlan&, ExecuteOptions&)>& prepare = {});
 
 struct BatchResult {

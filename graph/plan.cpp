@@ -152,7 +152,7 @@ class Planner {
     std::vector<std::string> options;
     for (const auto& kv : group->choices) options.push_back(kv.first);
     auto notes = did_you_mean(name, options);
-    notes.push_back("run 'flowlab ops --models' to list them with their params");
+    notes.push_back("run 'flowlab models' to list them with their params");
     fail(path,
          "unknown " + selector.group + " '" + name + "' (expected one of " + join(options) + ")",
          notes);

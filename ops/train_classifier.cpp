@@ -213,8 +213,8 @@ void register_train_classifier(Registry& r) {
   op.headline_metrics = {"final_val_acc", "train_time_s"};
   op.params = {
       group_param("model", "classifier", "cnn",
-                  "architecture (its params, e.g. width, are set beside it; `flowlab ops --models` "
-                  "lists them)"),
+                  "architecture (its params, e.g. width, are set beside it; `flowlab models` lists "
+                  "them)"),
       string_param("optimizer", "adam", "optimizer", {"adam", "sgd"}),
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),

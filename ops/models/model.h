@@ -32,7 +32,7 @@ using ModelBuilder =
 struct ModelDef {
   std::string family;   // the param group: "classifier", "dsd"
   std::string name;     // "cnn"
-  std::string summary;  // one line for `flowlab ops --models`
+  std::string summary;  // one line for `flowlab models`
   std::vector<ParamSpec> params;
   ModelBuilder build;  // draws initial weights from the global torch RNG (seed it first)
 };
@@ -40,7 +40,7 @@ struct ModelDef {
 /// Registers an architecture: its schema joins param group `family`, its builder rides along.
 void add_model(Registry& registry, ModelDef model);
 
-/// The one-line summary of each family, shown by `flowlab ops --models`.
+/// The one-line summary of each family, shown by `flowlab models`.
 std::string family_summary(const std::string& family);
 
 /// The params of `family`/`arch` picked out of a node's params (which also hold the trainer's).

@@ -1,9 +1,11 @@
 #include "graph/compose.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -76,8 +78,26 @@ void ComposedSpec::set_location(const std::string& key_path, SourceLocation loc)
   locations_[key_path] = std::move(loc);
 }
 
+// A resolved string as spec text that resolves to it again: every "${" becomes "\${" and the
+// backslashes just before it are doubled (OmegaConf reads "\\\${" as one backslash and a
+// literal "${").
+static std::string escape_interpolations(const std::string& text) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    size_t open = text.find("${", i);
+    if (open == std::string::npos) return out + text.substr(i);
+    size_t run = open;
+    while (run > i && text[run - 1] == '\\') --run;
+    out += text.substr(i, run - i) + std::string(2 * (open - run) + 1, '\\') + "${";
+    i = open + 2;
+  }
+}
+
 // Like `out << node`, but keeps quoted scalars quoted: yaml-cpp's emitter drops the "!" tag of a
 // quoted scalar, so `label: "1"` would come back as the number 1 when the output is read again.
+// A string holding a literal "${" is written escaped, so that composing the output again gives
+// the same string.
 static void emit(YAML::Emitter& out, const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -98,8 +118,11 @@ static void emit(YAML::Emitter& out, const YAML::Node& node) {
       out << YAML::EndSeq;
       break;
     case YAML::NodeType::Scalar:
-      if (node.Tag() == "!") out << YAML::DoubleQuoted;
-      out << node.Scalar();
+      if (node.Tag() == "!") {
+        out << YAML::DoubleQuoted << escape_interpolations(node.Scalar());
+      } else {
+        out << node.Scalar();
+      }
       break;
     case YAML::NodeType::Null:
       out << YAML::Null;
@@ -177,6 +200,594 @@ static std::string read_package_header(const fs::path& file) {
 
 namespace {
 
+// ---------------------------------------------------------------------------------------------
+// Interpolation, as OmegaConf 2.x resolves it:
+//   ${a.b}  ${.sibling}  ${..parent.key}  ${a.list.0}  ${a.list[0]}  ${a.${k}}  (node)
+//   ${oc.env:VAR}  ${oc.env:VAR,default}  ${oc.select:key,default}  ${oc.decode:text}  (resolvers)
+// A value that is one interpolation and nothing else takes the type of what it names (a map is
+// copied); anything else is a string. `\${` is a literal "${", `\\${x}` a backslash and then x.
+// Resolver arguments are typed as OmegaConf types them: 5 is an int, null is null, 'a b' and
+// a\,b are strings, [1, 2] and {k: 1} a list and a map.
+
+struct PathPart {
+  std::string key;
+  bool index = false;  // a list position ("l[2]")
+};
+using KeyPath = std::vector<PathPart>;
+
+std::string display_path(const KeyPath& path) {
+  std::string out;
+  for (const auto& p : path) out += p.index ? "[" + p.key + "]" : (out.empty() ? "" : ".") + p.key;
+  return out;
+}
+
+bool has_interpolation(const std::string& s) { return s.find("${") != std::string::npos; }
+
+// A string value: tagged like a quoted YAML scalar, so the planner never reads it as a number.
+YAML::Node string_node(const std::string& text) {
+  YAML::Node n(text);
+  n.SetTag("!");
+  return n;
+}
+
+YAML::Node plain_node(const std::string& text) {
+  YAML::Node n(text);
+  n.SetTag("?");
+  return n;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// OmegaConf's INT_UNSIGNED: 0 | [1-9] ('_'? digit)*; returns the end or npos.
+size_t match_uint(const std::string& s, size_t i) {
+  if (i >= s.size() || !is_digit(s[i])) return std::string::npos;
+  if (s[i] == '0') return i + 1;
+  ++i;
+  while (i < s.size()) {
+    if (is_digit(s[i])) {
+      ++i;
+    } else if (s[i] == '_' && i + 1 < s.size() && is_digit(s[i + 1])) {
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// DIGIT ('_'? DIGIT)*
+size_t match_digits(const std::string& s, size_t i) {
+  if (i >= s.size() || !is_digit(s[i])) return std::string::npos;
+  ++i;
+  while (i < s.size() &&
+         (is_digit(s[i]) || (s[i] == '_' && i + 1 < s.size() && is_digit(s[i + 1]))))
+    i += s[i] == '_' ? 2 : 1;
+  return i;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// An unquoted argument as OmegaConf types it: null, a bool, an int, a float or a string.
+YAML::Node typed_primitive(const std::string& text) {
+  std::string l = lower(text);
+  if (l == "null") return YAML::Node(YAML::NodeType::Null);
+  if (l == "true" || l == "false") return plain_node(l);
+  size_t start = !text.empty() && (text[0] == '+' || text[0] == '-') ? 1 : 0;
+  std::string sign = start && text[0] == '-' ? "-" : "";
+  std::string body = l.substr(start);
+  if (body == "inf") return plain_node(sign + ".inf");
+  if (body == "nan") return plain_node(".nan");
+  auto clean = [&]() {
+    std::string out = sign;
+    for (size_t i = start; i < text.size(); ++i)
+      if (text[i] != '_') out += text[i];
+    return plain_node(out);
+  };
+  if (match_uint(text, start) == text.size()) return clean();
+  // POINT_FLOAT | EXPONENT_FLOAT
+  size_t i = start;
+  size_t u = match_uint(text, i);
+  bool mantissa = false;
+  if (u != std::string::npos) i = u, mantissa = true;
+  if (i < text.size() && text[i] == '.') {
+    size_t d = match_digits(text, i + 1);
+    if (d != std::string::npos) {
+      i = d, mantissa = true;
+    } else if (mantissa) {
+      i = i + 1;
+    } else {
+      return string_node(text);
+    }
+  } else if (i < text.size() && (text[i] == 'e' || text[i] == 'E') && mantissa) {
+    // exponent below
+  } else {
+    return string_node(text);
+  }
+  if (!mantissa) return string_node(text);
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    size_t j = i + 1;
+    if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
+    size_t d = match_digits(text, j);
+    if (d == std::string::npos) return string_node(text);
+    i = d;
+  }
+  return i == text.size() ? clean() : string_node(text);
+}
+
+// Resolves every interpolation of a composed tree into a new tree. Errors name the value that
+// holds the interpolation (file:line:col from the spec's locations).
+class Interpolator {
+ public:
+  Interpolator(const YAML::Node& source, const ComposedSpec& spec) : spec_(spec) {
+    source_.reset(source);
+  }
+
+  /// The whole tree, resolved: a new tree, the source is left as it was.
+  YAML::Node resolve_all() { return resolve_at({}); }
+
+ private:
+  YAML::Node source_;
+  const ComposedSpec& spec_;
+  std::map<std::string, YAML::Node> done_;  // display path -> resolved value
+  std::vector<std::string> stack_;          // display paths being resolved, outermost first
+
+  struct Cursor {
+    const std::string& s;
+    size_t i;
+    const KeyPath& at;  // the value whose text this is
+    bool done() const { return i >= s.size(); }
+    char peek(size_t k = 0) const { return i + k < s.size() ? s[i + k] : '\0'; }
+    bool at_open() const { return s.compare(i, 2, "${") == 0; }
+  };
+
+  [[noreturn]] void fail(const KeyPath& at, const std::string& message,
+                         std::vector<std::string> notes = {}) const {
+    std::string path = display_path(at);
+    throw ConfigError(spec_.where(path), path, message, std::move(notes));
+  }
+
+  [[noreturn]] void syntax(const Cursor& c, const std::string& what) const {
+    if (c.done()) fail(c.at, "unterminated '${' in \"" + c.s + "\"");
+    fail(c.at,
+         fmt::format("malformed interpolation \"{}\": {} at character {}", c.s, what, c.i + 1));
+  }
+
+  static void skip_ws(Cursor& c) {
+    while (c.peek() == ' ' || c.peek() == '\t') ++c.i;
+  }
+
+  // The child `part` of a map or list (const access: never inserts); Undefined when absent.
+  // Marks a part that indexes a list.
+  static YAML::Node child(const YAML::Node& node, PathPart& part) {
+    if (node.IsMap()) {
+      part.index = false;
+      return node[part.key];
+    }
+    if (node.IsSequence() && !part.key.empty() && part.key.size() < 10 &&
+        std::all_of(part.key.begin(), part.key.end(), is_digit) &&
+        std::stoul(part.key) < node.size()) {
+      part.index = true;
+      return node[std::stoul(part.key)];
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  // The unresolved node at `path` (no interpolation followed); Undefined when absent. Marks the
+  // parts that index a list.
+  YAML::Node source_at(KeyPath& path) const {
+    YAML::Node cur;
+    cur.reset(source_);
+    for (auto& part : path) {
+      const YAML::Node& ccur = cur;
+      YAML::Node next = child(ccur, part);
+      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+      cur.reset(next);
+    }
+    return cur;
+  }
+
+  // The resolved value at an absolute path; Undefined when nothing is there. A step through a
+  // value that is itself an interpolation follows what it resolves to.
+  YAML::Node value_at(KeyPath path) {
+    YAML::Node cur;
+    cur.reset(source_);
+    KeyPath walked;
+    bool resolved = false;  // `cur` is part of a resolved value
+    for (auto part : path) {
+      if (!resolved && cur.IsScalar() && has_interpolation(cur.Scalar())) {
+        cur.reset(resolve_at(walked));
+        resolved = true;
+      }
+      const YAML::Node& ccur = cur;
+      YAML::Node next = child(ccur, part);
+      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+      cur.reset(next);
+      walked.push_back(part);
+    }
+    return resolved ? cur : resolve_at(walked);
+  }
+
+  YAML::Node resolve_at(const KeyPath& path) {
+    std::string key = display_path(path);
+    if (auto it = done_.find(key); it != done_.end()) return it->second;
+    if (auto it = std::find(stack_.begin(), stack_.end(), key); it != stack_.end()) {
+      std::string cycle;
+      for (; it != stack_.end(); ++it) cycle += *it + " -> ";
+      const std::string& referrer = stack_.back();
+      throw ConfigError(spec_.where(referrer), referrer, "interpolation cycle: " + cycle + key);
+    }
+    KeyPath marked = path;
+    YAML::Node src = source_at(marked);
+    stack_.push_back(key);
+    YAML::Node out;
+    if (src.IsMap()) {
+      out = YAML::Node(YAML::NodeType::Map);
+      out.SetStyle(src.Style());
+      for (const auto& kv : src) {
+        KeyPath child = marked;
+        child.push_back({kv.first.as<std::string>(), false});
+        out[child.back().key] = resolve_at(child);
+      }
+    } else if (src.IsSequence()) {
+      out = YAML::Node(YAML::NodeType::Sequence);
+      out.SetStyle(src.Style());
+      for (size_t i = 0; i < src.size(); ++i) {
+        KeyPath child = marked;
+        child.push_back({std::to_string(i), true});
+        out.push_back(resolve_at(child));
+      }
+    } else if (src.IsScalar() && has_interpolation(src.Scalar())) {
+      out = resolve_string(marked, src.Scalar());
+    } else {
+      out = YAML::Clone(src);
+    }
+    stack_.pop_back();
+    done_[key] = out;
+    return out;
+  }
+
+  // A scalar's text: one interpolation alone keeps its value's type, anything else is a string.
+  YAML::Node resolve_string(const KeyPath& at, const std::string& s) {
+    Cursor c{s, 0, at};
+    std::string text;
+    bool has_text = false;  // literal text besides the interpolations
+    std::vector<YAML::Node> values;
+    while (!c.done()) {
+      if (c.peek() == '\\') {
+        // A run of backslashes before "${": pairs are escaped backslashes, an odd one escapes the
+        // "${". Elsewhere backslashes are plain text.
+        size_t n = 0;
+        while (c.peek(n) == '\\') ++n;
+        bool before_open = s.compare(c.i + n, 2, "${") == 0;
+        text += before_open ? std::string(n / 2, '\\') : s.substr(c.i, n);
+        c.i += n;
+        if (before_open && n % 2 == 1) {
+          text += "${";
+          c.i += 2;
+        }
+        has_text = true;
+      } else if (c.at_open()) {
+        auto [value, expr] = parse_interpolation(c);
+        if (values.empty() && !has_text && c.done()) return value;  // the whole value
+        values.push_back(value);
+        text += embed(c.at, value, expr);
+      } else {
+        text += c.s[c.i++];
+        has_text = true;
+      }
+    }
+    return string_node(text);
+  }
+
+  // The text of `value` inside a string. Deliberately not Python's str(): a bool or null keeps its
+  // YAML spelling ("true", "null"); a map or list is an error.
+  std::string embed(const KeyPath& at, const YAML::Node& value, const std::string& expr) const {
+    if (value.IsNull()) return "null";
+    if (value.IsScalar()) return value.Scalar();
+    fail(at, expr + " is not a scalar and cannot be embedded in a string");
+  }
+
+  // At "${": the value and the interpolation's text.
+  std::pair<YAML::Node, std::string> parse_interpolation(Cursor& c) {
+    size_t start = c.i;
+    c.i += 2;
+    skip_ws(c);
+    // A resolver: ID ('.' ID)* ':'
+    size_t save = c.i;
+    std::string name;
+    while (std::isalpha(static_cast<unsigned char>(c.peek())) || c.peek() == '_') {
+      while (std::isalnum(static_cast<unsigned char>(c.peek())) || c.peek() == '_')
+        name += c.s[c.i++];
+      if (c.peek() != '.') break;
+      name += c.s[c.i++];
+    }
+    skip_ws(c);
+    if (!name.empty() && name.back() != '.' && c.peek() == ':') {
+      ++c.i;
+      std::vector<YAML::Node> args = parse_arguments(c);
+      std::string expr = c.s.substr(start, c.i - start);
+      return {call(c.at, name, args, expr), expr};
+    }
+    c.i = save;  // not a resolver: a node key
+    KeyPath target = parse_key(c);
+    std::string expr = c.s.substr(start, c.i - start);
+    return {lookup(c.at, target, expr), expr};
+  }
+
+  // A node key after "${": DOT* (key | [key]) (.key | [key])* '}'; returns an absolute path.
+  KeyPath parse_key(Cursor& c) {
+    size_t dots = 0;
+    while (c.peek() == '.') ++dots, ++c.i;
+    KeyPath parts;
+    while (true) {
+      bool bracket = c.peek() == '[';
+      if (bracket) ++c.i;
+      std::string segment = parse_key_segment(c);
+      if (segment.empty()) syntax(c, "expected a key");
+      parts.push_back({segment, false});
+      if (bracket) {
+        if (c.peek() != ']') syntax(c, "expected ']'");
+        ++c.i;
+      }
+      if (c.peek() == '.') {
+        ++c.i;
+        continue;
+      }
+      if (c.peek() == '[') continue;
+      skip_ws(c);
+      if (c.peek() == '}') {
+        ++c.i;
+        break;
+      }
+      syntax(c, c.done() ? "" : std::string("unexpected '") + c.peek() + "'");
+    }
+    if (dots == 0) return parts;
+    if (dots > c.at.size())
+      fail(c.at, "interpolation ${" + std::string(dots, '.') + display_path(parts) +
+                     "}: goes above the top of the spec");
+    KeyPath base(c.at.begin(), c.at.end() - static_cast<std::ptrdiff_t>(dots));
+    base.insert(base.end(), parts.begin(), parts.end());
+    return base;
+  }
+
+  std::string parse_key_segment(Cursor& c) {
+    if (c.at_open()) {
+      auto [value, expr] = parse_interpolation(c);
+      if (!value.IsScalar()) fail(c.at, expr + " names a key, so it must resolve to a scalar");
+      return value.Scalar();
+    }
+    static const std::string stop = "\\{}()[]:. \t'\"";
+    std::string out;
+    while (!c.done() && stop.find(c.peek()) == std::string::npos && !c.at_open()) out += c.s[c.i++];
+    return out;
+  }
+
+  YAML::Node lookup(const KeyPath& at, KeyPath target, const std::string& expr) {
+    YAML::Node value = value_at(target);
+    if (value.IsDefined()) return YAML::Clone(value);
+    KeyPath parent(target.begin(), target.end() - 1);
+    YAML::Node p = source_at(parent);
+    fail(at, "interpolation " + expr + ": no such key",
+         p.IsMap() ? did_you_mean(target.back().key, map_keys(p)) : std::vector<std::string>{});
+  }
+
+  // After "name:": arguments up to the closing '}'.
+  std::vector<YAML::Node> parse_arguments(Cursor& c) {
+    std::vector<YAML::Node> args;
+    skip_ws(c);
+    if (c.peek() == '}') {
+      ++c.i;
+      return args;
+    }
+    while (true) {
+      skip_ws(c);
+      if (c.peek() == ',' || c.peek() == '}') {
+        args.push_back(string_node(""));  // an empty argument (OmegaConf warns, then takes "")
+      } else {
+        args.push_back(parse_element(c, ",}"));
+      }
+      skip_ws(c);
+      if (c.peek() == ',') {
+        ++c.i;
+        continue;
+      }
+      if (c.peek() == '}') {
+        ++c.i;
+        return args;
+      }
+      syntax(c, c.done() ? "" : std::string("unexpected '") + c.peek() + "'");
+    }
+  }
+
+  // One element: a list, a map, a quoted string or an unquoted primitive, ending before one of
+  // `closers`.
+  YAML::Node parse_element(Cursor& c, const std::string& closers) {
+    skip_ws(c);
+    char ch = c.peek();
+    if (ch == '[') {
+      ++c.i;
+      YAML::Node list(YAML::NodeType::Sequence);
+      list.SetStyle(YAML::EmitterStyle::Flow);
+      skip_ws(c);
+      if (c.peek() == ']') {
+        ++c.i;
+        return list;
+      }
+      while (true) {
+        list.push_back(parse_element(c, ",]"));
+        skip_ws(c);
+        if (c.peek() == ',') {
+          ++c.i;
+        } else if (c.peek() == ']') {
+          ++c.i;
+          return list;
+        } else {
+          syntax(c, "expected ',' or ']'");
+        }
+      }
+    }
+    if (ch == '{') {
+      ++c.i;
+      YAML::Node map(YAML::NodeType::Map);
+      map.SetStyle(YAML::EmitterStyle::Flow);
+      skip_ws(c);
+      if (c.peek() == '}') {
+        ++c.i;
+        return map;
+      }
+      while (true) {
+        skip_ws(c);
+        std::string key;
+        while (!c.done() && std::string(":,{}[]'\"").find(c.peek()) == std::string::npos)
+          key += c.s[c.i++];
+        key.erase(key.find_last_not_of(" \t") + 1);
+        if (key.empty() || c.peek() != ':') syntax(c, "expected 'key: value'");
+        ++c.i;
+        map[key] = parse_element(c, ",}");
+        skip_ws(c);
+        if (c.peek() == ',') {
+          ++c.i;
+        } else if (c.peek() == '}') {
+          ++c.i;
+          return map;
+        } else {
+          syntax(c, "expected ',' or '}'");
+        }
+      }
+    }
+    if (ch == '\'' || ch == '"') return parse_quoted(c, closers);
+    return parse_primitive(c, closers);
+  }
+
+  YAML::Node parse_quoted(Cursor& c, const std::string& closers) {
+    char quote = c.s[c.i++];
+    std::string text;
+    while (true) {
+      if (c.done()) syntax(c, "");
+      char ch = c.peek();
+      if (ch == '\\' && c.peek(1) == quote) {
+        text += quote;
+        c.i += 2;
+      } else if (ch == '\\' && c.s.compare(c.i + 1, 2, "${") == 0) {
+        text += "${";
+        c.i += 3;
+      } else if (c.at_open()) {
+        auto [value, expr] = parse_interpolation(c);
+        text += embed(c.at, value, expr);
+      } else if (ch == quote) {
+        ++c.i;
+        break;
+      } else {
+        text += ch;
+        ++c.i;
+      }
+    }
+    skip_ws(c);
+    if (!c.done() && closers.find(c.peek()) == std::string::npos)
+      syntax(c, std::string("unexpected '") + c.peek() + "' after a quoted string");
+    return string_node(text);
+  }
+
+  YAML::Node parse_primitive(Cursor& c, const std::string& closers) {
+    static const std::string escapable = "\\()[]{}:=, \t";
+    struct Piece {
+      std::string text;
+      YAML::Node value;
+      std::string expr;  // non-empty for an interpolation
+    };
+    std::vector<Piece> pieces;
+    size_t values = 0;
+    bool plain = true;       // no escapes and no interpolations: typed as OmegaConf types tokens
+    bool only_value = true;  // nothing but blanks besides one interpolation
+    auto add_text = [&](const std::string& t) {
+      if (pieces.empty() || !pieces.back().expr.empty()) pieces.push_back({});
+      pieces.back().text += t;
+    };
+    while (!c.done() && closers.find(c.peek()) == std::string::npos) {
+      char ch = c.peek();
+      if (ch == '\\' && c.peek(1) != '\0' && escapable.find(c.peek(1)) != std::string::npos) {
+        add_text(std::string(1, c.peek(1)));
+        c.i += 2;
+        plain = only_value = false;
+      } else if (c.at_open()) {
+        auto [value, expr] = parse_interpolation(c);
+        pieces.push_back({"", value, expr});
+        ++values;
+        plain = false;
+      } else if (ch == '[' || ch == '{' || ch == '\'' || ch == '"') {
+        syntax(c, std::string("unexpected '") + ch + "'");
+      } else {
+        if (ch != ' ' && ch != '\t') only_value = false;
+        add_text(std::string(1, ch));
+        ++c.i;
+      }
+    }
+    if (values == 1 && only_value)
+      for (const auto& p : pieces)
+        if (!p.expr.empty()) return p.value;
+    std::string text;
+    for (const auto& p : pieces) text += p.expr.empty() ? p.text : embed(c.at, p.value, p.expr);
+    size_t first = text.find_first_not_of(" \t");
+    text = first == std::string::npos
+               ? ""
+               : text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    if (plain && !text.empty()) return typed_primitive(text);
+    return string_node(text);
+  }
+
+  YAML::Node call(const KeyPath& at, const std::string& name, const std::vector<YAML::Node>& args,
+                  const std::string& expr) {
+    auto text_of = [&](const YAML::Node& arg) -> std::string {
+      if (arg.IsScalar()) return arg.Scalar();
+      if (arg.IsNull()) return "null";
+      YAML::Emitter e;
+      e << YAML::Flow << arg;
+      return e.c_str();
+    };
+    auto arity = [&](size_t low, size_t high) {
+      if (args.size() < low || args.size() > high)
+        fail(at, fmt::format("{}: {} takes {} argument{}, got {}", expr, name,
+                             low == high ? std::to_string(low) : fmt::format("{} or {}", low, high),
+                             high == 1 ? "" : "s", args.size()));
+    };
+    if (name == "oc.env" || name == "env") {  // `env:` is OmegaConf 2.0's spelling
+      arity(1, 2);
+      std::string var = text_of(args[0]);
+      if (const char* value = std::getenv(var.c_str())) return string_node(value);
+      if (args.size() == 2)
+        return args[1].IsNull() ? YAML::Node(YAML::NodeType::Null) : string_node(text_of(args[1]));
+      fail(at, "environment variable " + var + " is not set",
+           {"give a default: ${oc.env:" + var + ",DEFAULT}"});
+    }
+    if (name == "oc.select") {
+      arity(1, 2);
+      std::string key = text_of(args[0]);
+      std::string inner = "${" + key + "}";
+      Cursor kc{inner, 2, at};
+      KeyPath target = parse_key(kc);
+      if (!kc.done()) syntax(kc, "unexpected text after the key");
+      YAML::Node value = value_at(target);
+      if (value.IsDefined()) return YAML::Clone(value);
+      return args.size() == 2 ? args[1] : YAML::Node(YAML::NodeType::Null);
+    }
+    if (name == "oc.decode") {
+      arity(1, 1);
+      if (!args[0].IsScalar() || args[0].Tag() != "!") return args[0];
+      const std::string& text = args[0].Scalar();
+      Cursor dc{text, 0, at};
+      YAML::Node value = parse_element(dc, "");
+      skip_ws(dc);
+      if (!dc.done()) syntax(dc, std::string("unexpected '") + dc.peek() + "'");
+      return value;
+    }
+    fail(at, "unknown resolver '" + name + "' in " + expr,
+         did_you_mean(name, {"oc.env", "oc.select", "oc.decode"}));
+  }
+};
+
 struct DefaultsEntry {
   std::string group;    // empty for _self_ or a root-level config
   std::string option;   // option name, or config name for root-level entries
@@ -196,7 +807,9 @@ class Composer {
     std::vector<Override> group_overrides, value_overrides;
     for (const auto& text : override_texts) {
       Override o = parse_override(text);
-      (is_group(o.key) ? group_overrides : value_overrides).push_back(o);
+      // As in Hydra, a dict value sets the config, even at a group's name (`model={width: 8}`).
+      bool dict_value = o.has_value && o.value.rfind('{', 0) == 0;
+      (is_group(o.key) && !dict_value ? group_overrides : value_overrides).push_back(o);
     }
 
     std::vector<DefaultsEntry> defaults = read_defaults(primary);
@@ -207,6 +820,11 @@ class Composer {
     for (const auto& e : defaults) self_listed |= e.self;
     if (!self_listed) defaults.push_back(DefaultsEntry{"", "", "", true});
 
+    // A group listed more than once is recorded by each entry's key (model@nodes.train.params),
+    // one listed once by its name.
+    std::map<std::string, int> entries_of;
+    for (const auto& e : defaults)
+      if (!e.self && !e.group.empty()) ++entries_of[e.group];
     for (const auto& entry : defaults) {
       if (entry.self) {
         YAML::Node body = YAML::Clone(primary);
@@ -218,7 +836,9 @@ class Composer {
         continue;
       }
       if (entry.option.empty()) continue;  // a `group: null` placeholder no override filled
-      load_entry(entry);
+      if (load_entry(entry) && !entry.group.empty())
+        spec_.group_choices.emplace_back(
+            entries_of[entry.group] > 1 ? entry_key(entry) : entry.group, entry.option);
     }
     for (const auto& o : value_overrides) apply_value_override(o);
     resolve_interpolations();
@@ -306,37 +926,96 @@ class Composer {
     return entries;
   }
 
+  // Hydra's override key of a defaults-list entry: the group, plus "@package" when the entry
+  // places it somewhere other than the group's default package (package headers do not count).
+  static std::string entry_key(const std::string& group, const std::string& package) {
+    std::string default_package = group;
+    std::replace(default_package.begin(), default_package.end(), '/', '.');
+    if (package.empty() || package == "_group_" || package == default_package) return group;
+    return group + "@" + package;
+  }
+  static std::string entry_key(const DefaultsEntry& e) { return entry_key(e.group, e.package); }
+
+  static std::string join_keys(const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+
+  // The entry an override `group[@package]=...` names: the one with the same key; a plain
+  // `group` also names the group's only entry whatever its package (flowlab's convenience), and
+  // is ambiguous when the group has several. end() when the group has no entry at all.
+  std::vector<DefaultsEntry>::iterator find_entry(std::vector<DefaultsEntry>& defaults,
+                                                  const Override& o, const SourceLocation& where) {
+    auto at = o.key.find('@');
+    std::string group = o.key.substr(0, at);
+    bool explicit_package = at != std::string::npos;
+    std::string key = explicit_package ? entry_key(group, o.key.substr(at + 1)) : group;
+    std::vector<std::vector<DefaultsEntry>::iterator> same_group;
+    for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+      if (it->self || it->group != group) continue;
+      if (entry_key(*it) == key) return it;
+      same_group.push_back(it);
+    }
+    if (same_group.empty()) return defaults.end();
+    if (!explicit_package && same_group.size() == 1) return same_group.front();
+    std::vector<std::string> keys;
+    for (const auto& it : same_group) keys.push_back(entry_key(*it));
+    std::string example = (o.kind == Override::Kind::kDelete ? "~" : "") + keys.front() +
+                          (o.has_value ? "=" + o.value : "");
+    if (!explicit_package)
+      throw ConfigError(where, group,
+                        fmt::format("ambiguous: config group '{}' has {} entries in the defaults "
+                                    "list: {}",
+                                    group, keys.size(), join_keys(keys)),
+                        {"name the entry by its package, e.g. " + example});
+    auto notes = did_you_mean(o.key, keys);
+    notes.push_back("the entries of config group '" + group + "': " + join_keys(keys));
+    throw ConfigError(where, o.key, "no defaults-list entry '" + key + "'", notes);
+  }
+
   void apply_group_overrides(std::vector<DefaultsEntry>& defaults,
                              const std::vector<Override>& overrides) {
     for (const auto& o : overrides) {
       SourceLocation where{"command line", 0, 0, "override '" + o.text + "'"};
-      std::string group = o.key.substr(0, o.key.find('@'));
-      auto it = std::find_if(defaults.begin(), defaults.end(),
-                             [&](const DefaultsEntry& e) { return !e.self && e.group == group; });
+      auto at = o.key.find('@');
+      std::string group = o.key.substr(0, at);
+      std::string package = at == std::string::npos ? "" : o.key.substr(at + 1);
       switch (o.kind) {
-        case Override::Kind::kDelete:
+        case Override::Kind::kDelete: {
+          auto it = find_entry(defaults, o, where);
           if (it == defaults.end())
             throw ConfigError(where, group, "config group is not in the defaults list");
+          // ~group=option deletes only when that option is the one selected.
+          if (o.has_value && it->option != o.value)
+            throw ConfigError(where, entry_key(*it),
+                              "config group selects '" + it->option + "', not '" + o.value +
+                                  "', so nothing was deleted");
           defaults.erase(it);
           break;
-        case Override::Kind::kAdd:
+        }
         case Override::Kind::kForceAdd:
-          if (it != defaults.end() && o.kind == Override::Kind::kAdd)
-            throw ConfigError(where, group, "config group is already in the defaults list",
-                              {"switch it with " + group + "=" + o.value});
-          if (it != defaults.end()) {
-            it->option = o.value, it->where = where;
-          } else {
-            DefaultsEntry e{group, o.value, "", false, false, where};
-            auto at = o.key.find('@');
-            if (at != std::string::npos) e.package = o.key.substr(at + 1);
-            // Added groups go before _self_ so the spec's own keys still win.
-            auto self = std::find_if(defaults.begin(), defaults.end(),
-                                     [](const DefaultsEntry& d) { return d.self; });
-            defaults.insert(self, e);
-          }
+          // Hydra: "force-add of config groups is not supported".
+          throw ConfigError(where, o.key, "'++' does not apply to config groups",
+                            {"to switch the option: " + o.key + "=" + o.value,
+                             "to add an entry: +" + o.key + "=" + o.value});
+        case Override::Kind::kAdd: {
+          std::string key = entry_key(group, package);
+          auto it = std::find_if(defaults.begin(), defaults.end(), [&](const DefaultsEntry& e) {
+            return !e.self && e.group == group && entry_key(e) == key;
+          });
+          if (it != defaults.end())
+            throw ConfigError(where, key, "config group is already in the defaults list",
+                              {"switch it with " + key + "=" + o.value});
+          DefaultsEntry e{group, o.value, package, false, false, where};
+          // Added groups go before _self_ so the spec's own keys still win.
+          auto self = std::find_if(defaults.begin(), defaults.end(),
+                                   [](const DefaultsEntry& d) { return d.self; });
+          defaults.insert(self, e);
           break;
-        case Override::Kind::kSet:
+        }
+        case Override::Kind::kSet: {
+          auto it = find_entry(defaults, o, where);
           if (it == defaults.end())
             throw ConfigError(where, group,
                               "config group is not in the defaults list of " + spec_name_,
@@ -344,24 +1023,26 @@ class Composer {
           it->option = o.value;
           it->where = where;
           break;
+        }
       }
     }
   }
 
-  void load_entry(const DefaultsEntry& entry) {
+  // Merges the entry's config file; false when an optional entry has none.
+  bool load_entry(const DefaultsEntry& entry) {
     std::string label = entry.group.empty() ? "config" : "config group '" + entry.group + "'";
     fs::path dir = entry.group.empty() ? spec_.config_dir : group_dir(entry.group);
     if (spec_.config_dir.empty())
       throw ConfigError(entry.where, "defaults",
                         "no configs/ directory found next to the spec or above it");
     if (!entry.group.empty() && !fs::is_directory(dir)) {
-      if (entry.optional) return;
+      if (entry.optional) return false;
       throw ConfigError(entry.where, "defaults", "unknown config group '" + entry.group + "'",
                         did_you_mean(entry.group, groups()));
     }
     fs::path file = dir / (entry.option + ".yaml");
     if (!fs::exists(file)) {
-      if (entry.optional) return;
+      if (entry.optional) return false;
       auto notes = did_you_mean(entry.option, options_of(entry.group));
       auto opts = options_of(entry.group);
       std::string list;
@@ -385,7 +1066,7 @@ class Composer {
                          ? file
                          : fs::relative(file, fs::current_path());
     merge_at(package, body, shown.string());
-    if (!entry.group.empty()) spec_.group_choices.emplace_back(entry.group, entry.option);
+    return true;
   }
 
   // Records where every value under `node` came from, then deep-merges it at `package`.
@@ -495,7 +1176,10 @@ class Composer {
         if (!exists) throw missing();
         break;
       case Override::Kind::kAdd:
-        if (exists)
+        // Hydra: '+' on an existing key is refused unless that key is null or the value is a
+        // dict or a list (which is merged in).
+        if (exists && !static_cast<const YAML::Node&>(parent)[parts.back()].IsNull() &&
+            !value.IsMap() && !value.IsSequence())
           throw ConfigError(where, o.key, "key already exists",
                             {"to change it, write " + o.key + "=" + o.value + " (or ++" + o.key +
                              "=" + o.value + ")"});
@@ -528,95 +1212,51 @@ class Composer {
       ensure_map_at(parent_path, YAML::Node(YAML::NodeType::Map));
       parent = find_path(spec_.root, parent_path);
     }
+    if (exists) {
+      // OmegaConf.update(cfg, key, value, merge=True): a dict merges into a dict; with '=' (struct
+      // mode) only into keys that exist or that the op declares.
+      merge_override(parent, parts.back(), o.key, value, o.kind != Override::Kind::kSet, o, where);
+      return;
+    }
     parent[parts.back()] = value;
     spec_.set_location(o.key, where);
   }
 
+  // Sets `parent[key]` (at `path`) to `value`, merging maps into maps recursively.
+  void merge_override(YAML::Node parent, const std::string& key, const std::string& path,
+                      const YAML::Node& value, bool may_add, const Override& o,
+                      const SourceLocation& where) {
+    YAML::Node current = static_cast<const YAML::Node&>(parent)[key];
+    if (value.IsMap() && current.IsSequence())
+      throw ConfigError(where, path, "cannot merge a mapping into a list");
+    if (value.IsSequence() && current.IsMap())
+      throw ConfigError(where, path, "cannot merge a list into a mapping");
+    if (!value.IsMap() || !current.IsMap()) {
+      parent[key] = YAML::Clone(value);
+      spec_.set_location(path, where);
+      return;
+    }
+    for (const auto& kv : value) {
+      std::string child = kv.first.as<std::string>();
+      std::string child_path = path + "." + child;
+      if (static_cast<const YAML::Node&>(current)[child].IsDefined()) {
+        merge_override(current, child, child_path, kv.second, may_add, o, where);
+        continue;
+      }
+      if (!may_add && !declared_param(split_path(child_path))) {
+        std::string value_text = o.text.substr(o.text.find('=') + 1);
+        auto notes = did_you_mean(child, map_keys(current));
+        notes.push_back("to add keys while merging, write ++" + o.key + "=" + value_text);
+        throw ConfigError(where, child_path, "no such key in the composed spec", notes);
+      }
+      current[child] = YAML::Clone(kv.second);
+      spec_.set_location(child_path, where);
+    }
+  }
+
   // --- interpolation -------------------------------------------------------------------------
 
-  std::vector<std::string> stack_;
-
-  [[noreturn]] void interpolation_error(const std::string& at, const std::string& message,
-                                        std::vector<std::string> notes = {}) {
-    throw ConfigError(spec_.where(at), at, message, std::move(notes));
-  }
-
-  YAML::Node lookup(const std::string& target, const std::string& at) {
-    if (std::find(stack_.begin(), stack_.end(), target) != stack_.end()) {
-      std::string cycle;
-      for (const auto& p : stack_) cycle += p + " -> ";
-      interpolation_error(at, "interpolation cycle: " + cycle + target);
-    }
-    YAML::Node node = find_path(spec_.root, target);
-    if (!node.IsDefined()) {
-      auto parts = split_path(target);
-      std::string parent = target.substr(0, target.size() - parts.back().size());
-      if (!parent.empty()) parent.pop_back();
-      YAML::Node p = find_path(spec_.root, parent);
-      interpolation_error(
-          at, "interpolation ${" + target + "}: no such key",
-          p.IsDefined() ? did_you_mean(parts.back(), map_keys(p)) : std::vector<std::string>{});
-    }
-    stack_.push_back(target);
-    resolve_tree(node, target);
-    stack_.pop_back();
-    return node;
-  }
-
-  std::string evaluate(const std::string& expr, const std::string& at) {
-    if (expr.rfind("oc.env:", 0) == 0 || expr.rfind("env:", 0) == 0) {
-      std::string arg = expr.substr(expr.find(':') + 1);
-      auto comma = arg.find(',');
-      std::string var = arg.substr(0, comma);
-      const char* value = std::getenv(var.c_str());
-      if (value) return value;
-      if (comma != std::string::npos) return arg.substr(comma + 1);
-      interpolation_error(at, "environment variable " + var + " is not set");
-    }
-    YAML::Node target = lookup(expr, at);
-    if (!target.IsScalar())
-      interpolation_error(at, "${" + expr + "} is not a scalar and cannot be embedded in a string");
-    return target.Scalar();
-  }
-
-  void resolve_tree(YAML::Node node, const std::string& path) {
-    if (node.IsMap()) {
-      for (auto kv : node) resolve_tree(kv.second, join_path(path, kv.first.as<std::string>()));
-    } else if (node.IsSequence()) {
-      for (size_t i = 0; i < node.size(); ++i)
-        resolve_tree(node[i], fmt::format("{}[{}]", path, i));
-    } else if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
-      const std::string s = node.Scalar();
-      if (s.rfind("${", 0) == 0 && s.find('}') == s.size() - 1 &&
-          s.find("${", 2) == std::string::npos) {
-        std::string expr = s.substr(2, s.size() - 3);
-        if (expr.find(':') != std::string::npos) {
-          node = evaluate(expr, path);
-        } else {
-          node = YAML::Clone(lookup(expr, path));  // whole-node interpolation keeps the type
-        }
-        return;
-      }
-      std::string out;
-      size_t i = 0;
-      while (i < s.size()) {
-        auto open = s.find("${", i);
-        if (open == std::string::npos) {
-          out += s.substr(i);
-          break;
-        }
-        auto close = s.find('}', open);
-        if (close == std::string::npos)
-          interpolation_error(path, "unterminated '${' in \"" + s + "\"");
-        out += s.substr(i, open - i);
-        out += evaluate(s.substr(open + 2, close - open - 2), path);
-        i = close + 1;
-      }
-      node = out;
-    }
-  }
-
-  void resolve_interpolations() { resolve_tree(spec_.root, ""); }
+  void resolve_interpolations() { spec_.root = Interpolator(spec_.root, spec_).resolve_all(); }
 };
 
 }  // namespace

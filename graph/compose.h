@@ -3,8 +3,22 @@
 //   1. the spec's `defaults:` list names config-group options (configs/<group>/<option>.yaml),
 //      merged in order (later entries win; maps merge, everything else is replaced), with the
 //      spec's own keys at `_self_` (last when not listed: the spec overrides its defaults);
-//   2. command-line overrides switch groups and set, add or delete keys;
-//   3. `${path.to.key}` interpolations are resolved against the composed tree.
+//   2. command-line overrides switch groups and set, add or delete keys. As in Hydra, an entry
+//      is named by its override key: the group, plus `@package` when the entry places it
+//      elsewhere (`model@nodes.train_odd.params=mlp`, `~model@nodes.train_even.params`,
+//      `~model=cnn` only if cnn is selected); `++group=x` is refused (Hydra: force-add of
+//      groups is not supported). flowlab's convenience: a plain `model=mlp` names the group's
+//      only entry whatever its package, and is refused as ambiguous when there are several.
+//      A dict value merges into the map it sets (OmegaConf.update(merge=True)); with `=` only
+//      into keys that exist or that the op declares, with `+`/`++` new keys too;
+//   3. interpolations are resolved as OmegaConf resolves them: `${a.b}`, `${.sibling}`,
+//      `${..parent.key}`, `${a.list.0}` / `${a.list[0]}`, `${a.${k}}`, `${oc.env:VAR[,default]}`
+//      (a string; a null default gives null), `${oc.select:key[,default]}`,
+//      `${oc.decode:text}`; `\${` is a literal "${". A value that is one interpolation takes the
+//      type of what it names; any other text with interpolations is a string (tagged "!", as a
+//      quoted YAML string). Deliberate differences from OmegaConf: a bool or null embedded in a
+//      string keeps its YAML spelling ("xtrue", not "xTrue"), a float keeps its text ("1e3", not
+//      "1000.0"), and a map or list embedded in a string is an error.
 // Each value remembers where it came from so later errors can name file:line:col.
 #include <filesystem>
 #include <functional>
@@ -35,14 +49,17 @@ class ComposedSpec {
   std::filesystem::path config_dir;    // empty if none was found
   YAML::Node root;                     // composed and interpolated; no `defaults`
   std::vector<std::string> overrides;  // as given on the command line
-  std::vector<std::pair<std::string, std::string>> group_choices;  // group -> option, in order
+  /// group -> option, in order; a group listed more than once is named by each entry's Hydra
+  /// override key ("model@nodes.train_odd.params"), so every entry is recorded.
+  std::vector<std::pair<std::string, std::string>> group_choices;
 
   /// Where the value at `key_path` came from; falls back to the nearest ancestor that has a
   /// location (a missing key is reported at its parent).
   SourceLocation where(const std::string& key_path) const;
   void set_location(const std::string& key_path, SourceLocation loc);
 
-  /// The composed spec as YAML text (what `flowlab run SPEC --cfg` prints).
+  /// The composed spec as YAML text (what `flowlab run SPEC --cfg` prints). Strings are written
+  /// so that composing the text again gives the same values: quoted, and a literal "${" escaped.
   std::string to_yaml() const;
 
  private:

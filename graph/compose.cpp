@@ -1166,7 +1166,7 @@ class Composer {
 
     YAML::Node value;
     if (o.has_value) {
-      value = o.value.empty() ? YAML::Node(std::string()) : parse_yaml(o.value, "command line");
+      value = override_value_node(o);  // typed by Hydra's grammar (graph/override_grammar.h)
     }
     // An op param the spec leaves at its default can be set without '+': it is declared.
     if (o.kind == Override::Kind::kSet && !exists && declared_param(parts))

@@ -41,128 +41,104 @@ std::vector<std::string> split_top_level(const std::string& text, char separator
 
 namespace {
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
-}
-
 [[noreturn]] void sweep_error(const std::string& text, const std::string& message,
                               std::vector<std::string> notes = {}) {
   throw ConfigError(SourceLocation{"command line", 0, 0, "sweep '" + text + "'"}, "", message,
                     std::move(notes));
 }
 
-bool is_call(const std::string& value, const std::string& fn) {
-  return value.rfind(fn + "(", 0) == 0 && value.back() == ')';
-}
-
-std::string call_args(const std::string& value, const std::string& fn) {
-  return value.substr(fn.size() + 1, value.size() - fn.size() - 2);
-}
-
-double parse_number(const std::string& s, const std::string& text) {
-  try {
-    size_t used = 0;
-    double v = std::stod(trim(s), &used);
-    if (used == trim(s).size() && std::isfinite(v)) return v;
-  } catch (const std::exception&) {
+std::string prefix_of(const Override& o) {
+  switch (o.kind) {
+    case Override::Kind::kAdd:
+      return "+";
+    case Override::Kind::kForceAdd:
+      return "++";
+    case Override::Kind::kDelete:
+      return "~";
+    default:
+      return "";
   }
-  sweep_error(text, "range() takes numbers, got \"" + trim(s) + "\"");
 }
 
-bool looks_integer(const std::string& s) {
-  std::string t = trim(s);
-  return !t.empty() && t.find_first_not_of("-+0123456789") == std::string::npos;
-}
-
-std::vector<std::string> expand_range(const std::string& args, const std::string& text) {
-  auto parts = split_top_level(args);
-  if (parts.size() < 2 || parts.size() > 3)
-    sweep_error(text, "range() takes (start, stop[, step])");
-  double start = parse_number(parts[0], text), stop = parse_number(parts[1], text);
-  double step = parts.size() == 3 ? parse_number(parts[2], text) : 1.0;
-  if (step == 0) sweep_error(text, "range() step must not be 0");
-  bool integers = std::all_of(parts.begin(), parts.end(), looks_integer);
-  std::vector<std::string> values;
-  // Python semantics: start, start+step, ... strictly before stop. Index-based, so no drift.
-  for (int64_t i = 0;; ++i) {
-    double v = start + static_cast<double>(i) * step;
-    if ((step > 0 && v >= stop - 1e-12 * std::fabs(step)) ||
-        (step < 0 && v <= stop + 1e-12 * std::fabs(step)))
-      break;
-    if (values.size() > 100000) sweep_error(text, "range() gives more than 100,000 values");
-    values.push_back(integers ? std::to_string(static_cast<int64_t>(std::llround(v)))
-                              : fmt::format("{}", std::round(v * 1e12) / 1e12));
-  }
-  if (values.empty()) sweep_error(text, "range() is empty");
-  return values;
-}
-
-std::vector<std::string> expand_glob(const std::string& key, const std::string& args,
+std::vector<std::string> expand_glob(const std::string& group_key, const OverrideValue& glob,
                                      const fs::path& config_dir, const std::string& text) {
-  std::string group = key.substr(key.find_first_not_of('+'));
-  group = group.substr(0, group.find('@'));
+  std::string group = group_key.substr(0, group_key.find('@'));
   if (config_dir.empty() || !fs::is_directory(config_dir / group))
     sweep_error(text, "glob() selects options of a config group, and '" + group + "' is not one");
-  std::vector<std::string> include, exclude;
-  for (const auto& raw : split_top_level(args)) {
-    std::string a = trim(raw);
-    if (a.rfind("exclude=", 0) == 0) {
-      std::string ex = a.substr(8);
-      if (ex.size() > 1 && ex.front() == '[') ex = ex.substr(1, ex.size() - 2);
-      for (const auto& e : split_top_level(ex)) exclude.push_back(trim(e));
-    } else {
-      include.push_back(a);
-    }
-  }
   std::vector<std::string> options;
   for (const auto& f : fs::directory_iterator(config_dir / group))
     if (f.path().extension() == ".yaml") options.push_back(f.path().stem().string());
   std::sort(options.begin(), options.end());
+  auto matches = [](const std::vector<std::string>& patterns, const std::string& name) {
+    return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+      return fnmatch(p.c_str(), name.c_str(), 0) == 0;
+    });
+  };
   std::vector<std::string> values;
-  for (const auto& o : options) {
-    auto matches = [&](const std::vector<std::string>& patterns) {
-      return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-        return fnmatch(p.c_str(), o.c_str(), 0) == 0;
-      });
-    };
-    if (matches(include) && !matches(exclude)) values.push_back(o);
-  }
+  for (const auto& o : options)
+    if (matches(glob.include, o) && !matches(glob.exclude, o)) values.push_back(o);
   if (values.empty()) sweep_error(text, "glob() matches no option of config group '" + group + "'");
   return values;
 }
 
-SweepAxis axis_from(const std::string& key, const std::string& value, const std::string& text,
-                    const fs::path& config_dir) {
-  SweepAxis axis{key, {}, text};
-  std::string v = trim(value);
-  if (is_call(v, "range")) {
-    axis.values = expand_range(call_args(v, "range"), text);
-  } else if (is_call(v, "glob")) {
-    axis.values = expand_glob(key, call_args(v, "glob"), config_dir, text);
-  } else {
-    if (is_call(v, "choice")) v = call_args(v, "choice");
-    for (const auto& part : split_top_level(v)) {
-      std::string p = trim(part);
-      if (p.empty()) sweep_error(text, "empty choice (no spaces around commas, no trailing comma)");
-      axis.values.push_back(p);
+// The values of one axis as override texts (each parses back to the same typed value).
+std::vector<std::string> axis_values(const Override& o, const fs::path& config_dir,
+                                     const std::string& text) {
+  const OverrideValue& v = o.parsed;
+  std::vector<std::string> values;
+  switch (v.kind) {
+    case OverrideValue::Kind::kGlob:
+      return expand_glob(o.key, v, config_dir, text);
+    case OverrideValue::Kind::kInterval:
+      sweep_error(text,
+                  "interval() is a continuous search space for optimizing sweepers (Optuna, Ax); "
+                  "`flowlab sweep` enumerates values",
+                  {"use range(start,stop,step) or choice(...)"});
+    case OverrideValue::Kind::kChoice:
+    case OverrideValue::Kind::kRange:
+      for (const auto& x : enumerate_sweep(v, "sweep '" + text + "'"))
+        values.push_back(format_override_value(x));
+      if (values.empty())
+        sweep_error(text,
+                    v.kind == OverrideValue::Kind::kRange ? "range() is empty" : "empty choice");
+      return values;
+    default:
+      return {format_override_value(v)};  // a plain value: an axis of one
+  }
+}
+
+// A YAML value from the spec's sweep block as a typed override value: quoted scalars are strings,
+// plain ones typed as Hydra types them.
+OverrideValue from_yaml(const YAML::Node& node) {
+  OverrideValue v;
+  if (node.IsSequence()) {
+    v.kind = OverrideValue::Kind::kList;
+    for (const auto& item : node) v.items.push_back(from_yaml(item));
+  } else if (node.IsMap()) {
+    v.kind = OverrideValue::Kind::kDict;
+    for (const auto& kv : node) v.entries.emplace_back(from_yaml(kv.first), from_yaml(kv.second));
+  } else if (node.IsScalar()) {
+    if (node.Tag() == "!") return OverrideValue::of_string(node.Scalar(), '\'');
+    try {
+      std::string probe = "x=" + node.Scalar();
+      v = parse_override_value(probe, 2);
+      if (v.is_sweep()) v = OverrideValue::of_string(node.Scalar(), '\'');
+    } catch (const ConfigError&) {
+      v = OverrideValue::of_string(node.Scalar(), '\'');
     }
   }
-  return axis;
+  return v;
 }
 
 }  // namespace
 
 std::optional<SweepAxis> parse_sweep_argument(const std::string& text, const fs::path& config_dir) {
-  Override o = parse_override(text);  // validates the key part and the prefix
-  if (!o.has_value || o.kind == Override::Kind::kDelete) return std::nullopt;
-  std::string v = trim(o.value);
-  bool sweeping = split_top_level(v).size() > 1 || is_call(v, "range") || is_call(v, "glob") ||
-                  is_call(v, "choice");
-  if (!sweeping) return std::nullopt;
-  std::string key = text.substr(0, text.find('='));
-  return axis_from(key, v, text, config_dir);
+  Override o = parse_sweep_override(text);
+  if (!o.is_sweep()) return std::nullopt;
+  if (o.kind == Override::Kind::kDelete)
+    sweep_error(text, "a deletion (~key) cannot sweep over values");
+  SweepAxis axis{prefix_of(o) + o.key, axis_values(o, config_dir, text), text};
+  return axis;
 }
 
 SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_file,
@@ -192,18 +168,16 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
     if (params.IsDefined())
       for (const auto& kv : params) {
         std::string key = kv.first.as<std::string>();
-        std::string text = key + "=";
         SweepAxis axis;
         if (kv.second.IsSequence()) {
           axis.key = key;
           axis.source = "sweep.params." + key;
-          for (const auto& item : kv.second) {
-            YAML::Emitter out;
-            out << YAML::Flow << item;
-            axis.values.push_back(out.c_str());
-          }
+          for (const auto& item : kv.second)
+            axis.values.push_back(format_override_value(from_yaml(item)));
         } else if (kv.second.IsScalar()) {
-          axis = axis_from(key, kv.second.Scalar(), "sweep.params." + key, config_dir);
+          Override o = parse_sweep_override(key + "=" + kv.second.Scalar());
+          axis = SweepAxis{key, axis_values(o, config_dir, "sweep.params." + key),
+                           "sweep.params." + key};
         } else {
           throw ConfigError(
               SourceLocation{spec_file, kv.second.Mark().line + 1, kv.second.Mark().column + 1},

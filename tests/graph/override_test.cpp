@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "common/error.h"
+#include "graph/override_grammar.h"
 
 using flowlab::ConfigError;
 using flowlab::Override;
@@ -78,13 +79,58 @@ BOOST_AUTO_TEST_CASE(group_switch_parses_like_a_set) {
   BOOST_TEST(with_package.key == "model@nodes.train.params");
 }
 
-BOOST_AUTO_TEST_CASE(value_keeps_everything_after_the_first_equals_sign) {
-  Override o = parse_override("a=b=c");
-  BOOST_TEST(o.key == "a");
-  BOOST_TEST(o.value == "b=c");
+BOOST_AUTO_TEST_CASE(a_second_equals_sign_must_be_escaped_or_quoted) {
+  // Hydra's grammar: '=' is not part of an unquoted value.
+  BOOST_TEST(contains(error_of("a=b=c"), "unexpected '=' after the value"));
+  BOOST_TEST(parse_override("a=b\\=c").parsed.text == "b=c");
+  BOOST_TEST(parse_override("a='b=c'").parsed.text == "b=c");
 
   Override list = parse_override("a.layers=[1, 2, 3]");
-  BOOST_TEST(list.value == "[1, 2, 3]");
+  BOOST_TEST(list.value == "[1, 2, 3]");  // the raw text, for messages
+  BOOST_TEST((list.parsed.kind == flowlab::OverrideValue::Kind::kList));
+}
+
+BOOST_AUTO_TEST_CASE(values_are_typed_as_hydra_types_them) {
+  auto yaml = [](const std::string& text) {
+    return flowlab::override_value_node(parse_override(text));
+  };
+  BOOST_TEST(yaml("a=inf").Scalar() == ".inf");
+  BOOST_TEST(yaml("a=-inf").Scalar() == "-.inf");
+  BOOST_TEST(yaml("a=NaN").Scalar() == ".nan");
+  BOOST_TEST(yaml("a=trUe").Scalar() == "true");
+  BOOST_TEST(yaml("a=nULL").IsNull());
+  BOOST_TEST(yaml("a=10_0").Scalar() == "100");
+  BOOST_TEST(yaml("a=3.1_4").Scalar() == "3.14");
+  // Strings that a YAML reader would take for numbers stay strings (the quoted tag "!").
+  BOOST_TEST(yaml("a=0x10").Scalar() == "0x10");
+  BOOST_TEST(yaml("a=0x10").Tag() == "!");
+  BOOST_TEST(yaml("a=010").Tag() == "!");
+  BOOST_TEST(yaml("a='1'").Tag() == "!");
+  BOOST_TEST(yaml("a=abc").Tag() != "!");
+  BOOST_TEST(yaml("a=a: b").Scalar() == "a: b");
+  BOOST_TEST(yaml("a=a\\,b").Scalar() == "a,b");
+  BOOST_TEST(yaml("a='foo \\'bar'").Scalar() == "foo 'bar");
+  YAML::Node dict = yaml("a={a:b, c: [1, x]}");
+  BOOST_TEST(dict.IsMap());
+  BOOST_TEST(dict["a"].Scalar() == "b");
+  BOOST_TEST(dict["c"].IsSequence());
+  BOOST_TEST(yaml("a=").Scalar() == "");
+}
+
+BOOST_AUTO_TEST_CASE(errors_put_a_caret_under_the_offending_character) {
+  std::string e = error_of("++test.x=[");
+  BOOST_TEST(contains(e, "expected a value or ']'"));
+  BOOST_TEST(contains(e, "\n  ++test.x=[\n            ^"));
+  std::string garbage = error_of("key=[1,2]aa");
+  BOOST_TEST(contains(garbage, "\n  key=[1,2]aa\n           ^"));
+}
+
+BOOST_AUTO_TEST_CASE(sweeps_are_refused_in_a_single_run) {
+  for (const char* text :
+       {"a=1,2", "a=range(0,3)", "a=choice(a,b)", "model=glob(*)", "a=interval(0,1)"})
+    BOOST_TEST(contains(error_of(text), "use `flowlab sweep`"), text);
+  BOOST_TEST(flowlab::parse_sweep_override("a=1,2").is_sweep());
+  BOOST_TEST(!parse_override("a='1,2'").is_sweep());
 }
 
 BOOST_AUTO_TEST_CASE(empty_value_is_allowed_and_marked_as_given) {
@@ -133,8 +179,20 @@ BOOST_AUTO_TEST_CASE(spaces_in_the_key_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(other_punctuation_in_keys_is_rejected) {
-  BOOST_TEST(contains(error_of("a$b=1"), "malformed key"));
+  BOOST_TEST(contains(error_of("a#b=1"), "malformed key"));
   BOOST_TEST(contains(error_of("a[0]=1"), "malformed key"));
+  BOOST_TEST(contains(error_of("a/b.c=1"), "malformed key"));  // a group path has no dots
+  BOOST_TEST(error_of("a$b=1").empty());                       // Hydra allows '$' in keys
+  BOOST_TEST(parse_override("list.0=1").key == "list.0");
+}
+
+BOOST_AUTO_TEST_CASE(package_is_split_from_the_group) {
+  Override o = parse_override("model@nodes.train.params=cnn");
+  BOOST_TEST(o.key == "model@nodes.train.params");
+  BOOST_TEST(o.key_or_group == "model");
+  BOOST_TEST(o.package.value() == "nodes.train.params");
+  BOOST_TEST(parse_override("model@=cnn").package.value() == "");
+  BOOST_TEST(!parse_override("model=cnn").package);
 }
 
 BOOST_AUTO_TEST_CASE(errors_come_from_the_command_line) {

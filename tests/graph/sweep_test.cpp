@@ -1,6 +1,7 @@
 // Sweep grammar: choices, quoting, range(), glob(), the spec's sweep block and the product order.
 #include "graph/sweep.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <boost/test/unit_test.hpp>
@@ -44,9 +45,32 @@ BOOST_AUTO_TEST_CASE(comma_choices_keep_quotes_and_brackets_intact) {
 BOOST_AUTO_TEST_CASE(range_follows_python_semantics_with_floats_allowed) {
   BOOST_TEST(values_of("seed=range(0,3)") == (Strings{"0", "1", "2"}));
   BOOST_TEST(values_of("n=range(10,0,-4)") == (Strings{"10", "6", "2"}));
-  BOOST_TEST(values_of("x=range(0,1,0.25)") == (Strings{"0", "0.25", "0.5", "0.75"}));
-  // Hydra's documented example: range(0,10,3.3) -> 0, 3.3, 6.6, 9.9.
-  BOOST_TEST(values_of("x=range(0,10,3.3)") == (Strings{"0", "3.3", "6.6", "9.9"}));
+  // A float anywhere makes every value a float, computed in decimal as Hydra does.
+  BOOST_TEST(values_of("x=range(0,1,0.25)") == (Strings{"0.0", "0.25", "0.5", "0.75"}));
+  // Hydra's documented example: range(0,10,3.3) -> 0.0, 3.3, 6.6, 9.9.
+  BOOST_TEST(values_of("x=range(0,10,3.3)") == (Strings{"0.0", "3.3", "6.6", "9.9"}));
+  BOOST_TEST(values_of("x=range(1.0, 3.14)") == (Strings{"1.0", "2.0", "3.0"}));
+  BOOST_TEST(values_of("seed=range(3)") == (Strings{"0", "1", "2"}));
+  BOOST_TEST(values_of("seed=range(start=1, stop=4)") == (Strings{"1", "2", "3"}));
+}
+
+BOOST_AUTO_TEST_CASE(hydra_functions_shape_the_values) {
+  BOOST_TEST(values_of("a=choice (a,b)") == (Strings{"a", "b"}));
+  BOOST_TEST(values_of("a=sort(3,1,2)") == (Strings{"1", "2", "3"}));
+  BOOST_TEST(values_of("a=sort(range(0,3),reverse=true)") == (Strings{"2", "1", "0"}));
+  BOOST_TEST(values_of("a=float(1,2)") == (Strings{"1.0", "2.0"}));
+  BOOST_TEST(values_of("a=str(1,2)") == (Strings{"'1'", "'2'"}));  // strings stay strings
+  BOOST_TEST(values_of("a=tag(lr,choice(0.1,0.01))") == (Strings{"0.1", "0.01"}));
+  Strings shuffled = values_of("a=shuffle(1,2,3,4)");
+  std::sort(shuffled.begin(), shuffled.end());
+  BOOST_TEST(shuffled == (Strings{"1", "2", "3", "4"}));
+  BOOST_TEST(values_of("a=shuffle(1,2,3,4,seed=5)") == values_of("a=shuffle(1,2,3,4,seed=5)"));
+  BOOST_TEST(values_of("a=x\\,y,z") == (Strings{"x\\,y", "z"}));
+}
+
+BOOST_AUTO_TEST_CASE(interval_is_refused_by_the_basic_sweep) {
+  BOOST_CHECK_EXCEPTION(flowlab::parse_sweep_argument("a=interval(0,1)", {}), flowlab::ConfigError,
+                        [](const auto& e) { return message_has(e, "interval()"); });
 }
 
 BOOST_AUTO_TEST_CASE(malformed_sweeps_are_config_errors) {

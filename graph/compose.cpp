@@ -974,6 +974,11 @@ class Composer {
     throw ConfigError(where, o.key, "no defaults-list entry '" + key + "'", notes);
   }
 
+  // The option an override names: the string itself, unquoted and unescaped (model='mlp' is mlp).
+  static std::string option_of(const Override& o) {
+    return o.parsed.kind == OverrideValue::Kind::kString ? o.parsed.text : o.value;
+  }
+
   void apply_group_overrides(std::vector<DefaultsEntry>& defaults,
                              const std::vector<Override>& overrides) {
     for (const auto& o : overrides) {
@@ -987,9 +992,9 @@ class Composer {
           if (it == defaults.end())
             throw ConfigError(where, group, "config group is not in the defaults list");
           // ~group=option deletes only when that option is the one selected.
-          if (o.has_value && it->option != o.value)
+          if (o.has_value && it->option != option_of(o))
             throw ConfigError(where, entry_key(*it),
-                              "config group selects '" + it->option + "', not '" + o.value +
+                              "config group selects '" + it->option + "', not '" + option_of(o) +
                                   "', so nothing was deleted");
           defaults.erase(it);
           break;
@@ -1007,7 +1012,7 @@ class Composer {
           if (it != defaults.end())
             throw ConfigError(where, key, "config group is already in the defaults list",
                               {"switch it with " + key + "=" + o.value});
-          DefaultsEntry e{group, o.value, package, false, false, where};
+          DefaultsEntry e{group, option_of(o), package, false, false, where};
           // Added groups go before _self_ so the spec's own keys still win.
           auto self = std::find_if(defaults.begin(), defaults.end(),
                                    [](const DefaultsEntry& d) { return d.self; });
@@ -1020,7 +1025,7 @@ class Composer {
             throw ConfigError(where, group,
                               "config group is not in the defaults list of " + spec_name_,
                               {"add it with +" + o.text});
-          it->option = o.value;
+          it->option = option_of(o);
           it->where = where;
           break;
         }

@@ -114,6 +114,16 @@ BOOST_AUTO_TEST_CASE(group_at_package_switches_only_the_entry_with_that_package)
   BOOST_TEST(scalar(spec, "nodes.train_even.params.kind") == "cnn");
 }
 
+BOOST_AUTO_TEST_CASE(a_quoted_option_names_the_option_itself) {
+  // Hydra's grammar: 'mlp' and "mlp" are the string mlp, as is mlp.
+  Tree t;
+  for (const char* o :
+       {"model@nodes.train_odd.params='mlp'", "model@nodes.train_odd.params=\"mlp\""}) {
+    auto spec = t.compose(kThreeModels, {o});
+    BOOST_TEST(scalar(spec, "nodes.train_odd.params.kind") == "mlp", o);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(tilde_group_at_package_deletes_only_that_entry) {
   Tree t;
   auto spec = t.compose(kThreeModels, {"~model@nodes.train_even.params"});

@@ -1,11 +1,14 @@
 #include "graph/cache.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <random>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +18,36 @@
 namespace flowlab {
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+namespace {
+
+// XXH3-64 of a file's bytes, as 16 hex digits.
+std::string file_checksum(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw RunError("cannot read " + file.string());
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  std::vector<char> buffer(1 << 20);
+  while (in.read(buffer.data(), buffer.size()) || in.gcount() > 0)
+    XXH3_64bits_update(state, buffer.data(), static_cast<size_t>(in.gcount()));
+  const XXH64_hash_t h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return fmt::format("{:016x}", h);
+}
+
+// Checksums of every regular file under `entry`'s output/ and files/.
+std::map<std::string, std::string> checksums_under(const fs::path& entry) {
+  std::map<std::string, std::string> out;
+  for (const char* part : {"output", "files"}) {
+    if (!fs::exists(entry / part)) continue;
+    for (const auto& f : fs::recursive_directory_iterator(entry / part))
+      if (f.is_regular_file())
+        out[fs::relative(f.path(), entry).generic_string()] = file_checksum(f.path());
+  }
+  return out;
+}
+
+}  // namespace
 
 NodeCache::NodeCache(fs::path dir) : dir_(std::move(dir)) {
   fs::create_directories(dir_ / "staging");
@@ -36,6 +69,26 @@ std::optional<CacheRecord> NodeCache::lookup(const std::string& key) const {
       r.metrics.push_back({m.at(0).get<std::string>(), m.at(1).get<int64_t>(),
                            m.at(2).is_null() ? std::nan("") : m.at(2).get<double>()});
     for (const auto& f : j.at("files")) r.files.push_back({f.at("path"), f.at("kind")});
+    if (j.contains("checksums"))
+      r.checksums = j.at("checksums").get<std::map<std::string, std::string>>();
+    // The bytes must be the ones written: reusing a damaged output would be silent corruption.
+    for (const auto& [path, sum] : r.checksums) {
+      std::string now;
+      try {
+        now = file_checksum(entry(key) / path);
+      } catch (const RunError&) {
+        now = "missing";
+      }
+      if (now != sum) {
+        std::fprintf(
+            stderr,
+            "flowlab: warning: cache entry %s is damaged (%s %s its checksum); the node is "
+            "recomputed\n",
+            entry(key).c_str(), path.c_str(),
+            now == "missing" ? "is missing, not matching" : "does not match");
+        return std::nullopt;
+      }
+    }
     return r;
   } catch (const json::exception&) {
     return std::nullopt;  // a damaged record is a miss: the node is recomputed and rewritten
@@ -58,11 +111,8 @@ fs::path NodeCache::commit(const fs::path& staging, const std::string& key,
     metrics.push_back({m.key, m.step, std::isfinite(m.value) ? json(m.value) : json(nullptr)});
   json files = json::array();
   for (const auto& f : record.files) files.push_back({{"path", f.relative_path}, {"kind", f.kind}});
-  json j = {{"op", record.op},
-            {"node", record.node},
-            {"has_output", record.has_output},
-            {"metrics", metrics},
-            {"files", files}};
+  json j = {{"op", record.op},    {"node", record.node}, {"has_output", record.has_output},
+            {"metrics", metrics}, {"files", files},      {"checksums", checksums_under(staging)}};
   {
     std::ofstream out(staging / "record.json");
     out << j.dump(1);

@@ -393,6 +393,31 @@ BOOST_AUTO_TEST_CASE(damaged_cache_record_is_a_miss) {
   BOOST_TEST(cache.lookup(plan.nodes[0].key).has_value());  // rewritten
 }
 
+BOOST_AUTO_TEST_CASE(an_entry_whose_bytes_changed_is_recomputed_not_reused) {
+  // The key names the inputs, not the bytes: a checksum per file catches a damaged entry.
+  Plan plan = plan_text(
+      "nodes:\n  a: {op: test.count, params: {value: 1}}\n"
+      "  b: {op: test.follow, inputs: {x: a}, params: {offset: 2}}\n");
+  RecordingListener first;
+  run(plan, first);
+  BOOST_TEST((first.values("b", "result") == std::vector<double>{3}));
+  flowlab::NodeCache cache(dir / "cache");
+  const fs::path value = cache.entry(plan.nodes[0].key) / "output/value.txt";
+  BOOST_REQUIRE(fs::exists(value));
+  std::ofstream(value) << "9999";  // same size class, other bytes: only a checksum can tell
+  BOOST_TEST(!cache.lookup(plan.nodes[0].key).has_value());
+  // b needs a again (its param changed): a is recomputed, and b reads the right value.
+  Plan changed = plan_text(
+      "nodes:\n  a: {op: test.count, params: {value: 1}}\n"
+      "  b: {op: test.follow, inputs: {x: a}, params: {offset: 5}}\n");
+  RecordingListener second;
+  auto r = run(changed, second);
+  BOOST_TEST(status(changed, r, "a") == "FINISHED");
+  BOOST_TEST(flowlab::testing::count_runs() == 2);
+  BOOST_TEST((second.values("b", "result") == std::vector<double>{6}));
+  BOOST_TEST(cache.lookup(plan.nodes[0].key).has_value());  // rewritten, checksums match again
+}
+
 // --- the thread budget ---------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_node_waiting_for_threads_when_the_run_is_interrupted_does_not_start) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include "graph/override.h"
 
@@ -160,15 +161,184 @@ std::map<std::string, std::string> flatten(const YAML::Node& node, const std::st
 // ---------------------------------------------------------------------------------------------
 // Reading YAML
 
+// "1,000,000"
+static std::string with_thousands(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+namespace {
+
+// Checks a YAML document from its parse events, before yaml-cpp builds the tree: keys given twice
+// in one mapping, aliases inside the node they name (yaml-cpp would build a cyclic tree that every
+// traversal follows forever), and the number of values once aliases are expanded (yaml-cpp
+// shares an aliased node, but composition copies it, so an alias bomb loads small and expands to
+// millions). Work and memory are linear in the text: an alias adds the size recorded for its
+// anchor instead of being expanded.
+class SpecChecker : public YAML::EventHandler {
+ public:
+  explicit SpecChecker(std::string file) : file_(std::move(file)) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { anchor_name_ = name; }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    leaf(mark, anchor, nullptr);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    leaf(mark, anchor, &value);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    for (const auto& f : frames_)
+      if (f.anchor == anchor)
+        throw ConfigError(location_of(file_, mark), path(),
+                          "alias *" + names_[anchor] + " refers to the node that contains it (&" +
+                              names_[anchor] + "), which would make the spec infinitely deep");
+    auto size = sizes_.find(anchor);
+    add(mark, size == sizes_.end() ? 1 : size->second);
+    child_done(mark, nullptr);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    bool map = false;
+    YAML::anchor_t anchor = 0;
+    std::size_t start = 0;     // values counted before this node
+    std::size_t children = 0;  // completed children (a map's keys and values both count)
+    std::string key;           // a map's current key
+    std::map<std::string, int> key_lines;
+  };
+
+  std::string file_;
+  std::vector<Frame> frames_;
+  std::map<YAML::anchor_t, std::size_t> sizes_;  // expanded size of each anchored node
+  std::map<YAML::anchor_t, std::string> names_;
+  std::string anchor_name_;  // the name OnAnchor gave for the next node
+  std::size_t values_ = 0;
+
+  // The key path of the node being read ("nodes.data", "loop[0]").
+  std::string path() const {
+    std::string out;
+    for (const auto& f : frames_) {
+      if (!f.map)
+        out += fmt::format("[{}]", f.children);
+      else if (f.children % 2 == 1)
+        out = join_path(out, f.key);
+    }
+    return out;
+  }
+
+  void name(YAML::anchor_t anchor) {
+    if (anchor != 0) names_[anchor] = anchor_name_;
+  }
+
+  void add(const YAML::Mark& mark, std::size_t n) {
+    values_ += n;
+    if (values_ > kMaxSpecValues)
+      throw ConfigError(
+          location_of(file_, mark), path(),
+          "the spec holds more than " + with_thousands(kMaxSpecValues) +
+              " values once its aliases are expanded (flowlab's bound on the size of a spec)",
+          {"an alias (*name) stands for a copy of the whole node it names"});
+  }
+
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
+    name(anchor);
+    add(mark, 1);
+    if (anchor != 0) sizes_[anchor] = 1;
+    child_done(mark, value);
+  }
+
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    name(anchor);
+    Frame f;
+    f.map = map;
+    f.anchor = anchor;
+    f.start = values_;
+    add(mark, 1);
+    frames_.push_back(std::move(f));
+  }
+
+  void close() {
+    Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    if (f.anchor != 0) sizes_[f.anchor] = values_ - f.start;
+    child_done(YAML::Mark::null_mark(), nullptr);
+  }
+
+  // A child of the innermost collection is complete; `key_text` is its text when a scalar.
+  void child_done(const YAML::Mark& mark, const std::string* key_text) {
+    if (frames_.empty()) return;
+    Frame& f = frames_.back();
+    bool is_key = f.map && f.children % 2 == 0;
+    ++f.children;
+    if (!is_key) return;
+    f.key = key_text ? *key_text : "";
+    if (!key_text) return;  // a null, alias or collection as a key: not compared
+    auto [it, inserted] = f.key_lines.emplace(*key_text, mark.line + 1);
+    if (!inserted)
+      throw ConfigError(location_of(file_, mark), path(),
+                        fmt::format("duplicate key '{}' (first at line {})", *key_text, it->second),
+                        {"YAML requires the keys of a mapping to be unique"});
+  }
+};
+
+}  // namespace
+
 static YAML::Node parse_yaml(const std::string& text, const std::string& file) {
   try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    SpecChecker checker(file);
+    parser.HandleNextDocument(checker);  // YAML::Load reads the first document too
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(location_of(file, e.mark), "", "malformed YAML: " + e.msg);
   }
 }
 
+// What a path that is not a regular file is, in words ("a directory"); "" for a regular file or
+// a pipe (`flowlab run <(generate-spec)`), which are read.
+static std::string not_a_file(const fs::path& file) {
+  std::error_code ec;
+  fs::file_status st = fs::status(file, ec);
+  if (ec) return "";
+  switch (st.type()) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::character:
+      return "a character device";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::socket:
+      return "a socket";
+    default:
+      return "";
+  }
+}
+
 YAML::Node load_yaml_file(const fs::path& file) {
+  std::string kind = not_a_file(file);
+  if (kind == "a directory")
+    throw ConfigError(SourceLocation{file.string()}, "", "this is a directory, not a YAML file");
+  if (!kind.empty())
+    throw ConfigError(SourceLocation{file.string()}, "",
+                      "this is not a regular file (" + kind + "), so it holds no YAML spec");
   std::ifstream in(file);
   if (!in)
     throw ConfigError(SourceLocation{file.string()}, "",
@@ -333,6 +503,34 @@ class Interpolator {
   const ComposedSpec& spec_;
   std::map<std::string, YAML::Node> done_;  // display path -> resolved value
   std::vector<std::string> stack_;          // display paths being resolved, outermost first
+  std::size_t values_ = 0;                  // values in the resolved tree so far
+  std::size_t copied_ = 0;                  // of which copies made by interpolations
+
+  // Counts one more value of the source tree; past kMaxSpecValues an error at `at`.
+  void count_values(const KeyPath& at, std::size_t n) {
+    values_ += n;
+    if (values_ > kMaxSpecValues)
+      fail(at, "the composed spec holds more than " + with_thousands(kMaxSpecValues) +
+                   " values (flowlab's bound on the size of a spec)");
+  }
+
+  // Counts the values of `node`, which an interpolation is about to copy into the resolved tree;
+  // stops counting (and fails) as soon as kMaxInterpolatedValues is passed. An interpolation
+  // copies what it names, so nine lines of nine interpolations of the line before would
+  // otherwise build hundreds of millions of values.
+  void count_copy(const KeyPath& at, const YAML::Node& node) {
+    count_values(at, 1);
+    if (++copied_ > kMaxInterpolatedValues)
+      fail(at,
+           "interpolations copy more than " + with_thousands(kMaxInterpolatedValues) +
+               " values in all (flowlab's bound on what interpolations may copy)",
+           {"an interpolation of a list or a mapping stands for a copy of all of it"});
+    if (node.IsMap()) {
+      for (const auto& kv : node) count_copy(at, kv.second);
+    } else if (node.IsSequence()) {
+      for (const auto& item : node) count_copy(at, item);
+    }
+  }
 
   struct Cursor {
     const std::string& s;
@@ -421,6 +619,7 @@ class Interpolator {
     }
     KeyPath marked = path;
     YAML::Node src = source_at(marked);
+    count_values(path, 1);
     stack_.push_back(key);
     YAML::Node out;
     if (src.IsMap()) {
@@ -567,7 +766,10 @@ class Interpolator {
 
   YAML::Node lookup(const KeyPath& at, KeyPath target, const std::string& expr) {
     YAML::Node value = value_at(target);
-    if (value.IsDefined()) return YAML::Clone(value);
+    if (value.IsDefined()) {
+      count_copy(at, value);
+      return YAML::Clone(value);
+    }
     KeyPath parent(target.begin(), target.end() - 1);
     YAML::Node p = source_at(parent);
     fail(at, "interpolation " + expr + ": no such key",
@@ -770,7 +972,10 @@ class Interpolator {
       KeyPath target = parse_key(kc);
       if (!kc.done()) syntax(kc, "unexpected text after the key");
       YAML::Node value = value_at(target);
-      if (value.IsDefined()) return YAML::Clone(value);
+      if (value.IsDefined()) {
+        count_copy(at, value);
+        return YAML::Clone(value);
+      }
       return args.size() == 2 ? args[1] : YAML::Node(YAML::NodeType::Null);
     }
     if (name == "oc.decode") {
@@ -885,6 +1090,7 @@ class Composer {
     if (!list.IsSequence())
       throw ConfigError(location_of(spec_name_, list.Mark()), "defaults",
                         "expected a list of config-group choices such as '- model: cnn'");
+    int self_line = 0;  // where `_self_` was first listed
     for (size_t i = 0; i < list.size(); ++i) {
       const YAML::Node item = list[i];
       std::string path = fmt::format("defaults[{}]", i);
@@ -893,6 +1099,13 @@ class Composer {
       if (item.IsScalar()) {
         std::string s = item.Scalar();
         if (s == "_self_") {
+          // Hydra: "Duplicate _self_ defined in <config>".
+          if (self_line > 0)
+            throw ConfigError(e.where, path,
+                              fmt::format("'_self_' is listed twice in the defaults list (first "
+                                          "at line {})",
+                                          self_line));
+          self_line = e.where.line > 0 ? e.where.line : 1;
           e.self = true;
         } else if (auto slash = s.rfind('/'); slash != std::string::npos) {
           e.group = s.substr(0, slash);
@@ -1282,6 +1495,9 @@ ComposedSpec compose(const ComposeOptions& options) {
   spec.config_dir =
       options.config_dir.empty() ? find_config_dir(options.spec_file) : options.config_dir;
   YAML::Node primary = load_yaml_file(options.spec_file);
+  if (primary.IsNull())
+    throw ConfigError(location_of(options.spec_file.string(), primary.Mark()), "",
+                      "the spec is empty: expected a mapping with keys such as nodes:, defaults:");
   if (!primary.IsMap())
     throw ConfigError(location_of(options.spec_file.string(), primary.Mark()), "",
                       "expected a mapping at the top of the spec (keys such as nodes:, defaults:)");
@@ -1297,6 +1513,9 @@ ComposedSpec compose_text(const std::string& yaml, const std::string& virtual_fi
   spec.overrides = overrides;
   spec.config_dir = config_dir;
   YAML::Node primary = parse_yaml(yaml, virtual_file);
+  if (primary.IsNull())
+    throw ConfigError(location_of(virtual_file, primary.Mark()), "",
+                      "the spec is empty: expected a mapping with keys such as nodes:, defaults:");
   if (!primary.IsMap())
     throw ConfigError(location_of(virtual_file, primary.Mark()), "",
                       "expected a mapping at the top of the spec (keys such as nodes:, defaults:)");

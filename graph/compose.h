@@ -20,6 +20,7 @@
 //      string keeps its YAML spelling ("xtrue", not "xTrue"), a float keeps its text ("1e3", not
 //      "1000.0"), and a map or list embedded in a string is an error.
 // Each value remembers where it came from so later errors can name file:line:col.
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -78,7 +79,20 @@ ComposedSpec compose_text(const std::string& yaml, const std::string& virtual_fi
 /// The first `configs/` directory in the spec's directory or one of its parents; empty if none.
 std::filesystem::path find_config_dir(const std::filesystem::path& spec_file);
 
-/// Reads a YAML file, turning parse errors into ConfigError with file:line:col.
+/// The most values (scalars, nulls, lists and maps, each counted once) that a spec file may hold
+/// once its aliases are expanded, and that the composed spec may hold. Real specs hold a few
+/// hundred; an "alias bomb" (nine lines, each nine aliases to the line before) would hold 387
+/// million. Going past it is a ConfigError, found while parsing and long before anything is
+/// expanded.
+inline constexpr std::size_t kMaxSpecValues = 1000000;
+/// The most values that interpolations may copy in all (`${base}` copies all of `base`): real
+/// specs copy a few dozen; building copies is what costs time, so this bound is lower.
+inline constexpr std::size_t kMaxInterpolatedValues = 100000;
+
+/// Reads a YAML file, turning parse errors into ConfigError with file:line:col. Also refused, each
+/// with a located error: a directory or a device instead of a file; a key given twice in one
+/// mapping (YAML requires unique keys; the message names the first one's line); an alias inside
+/// the node it names (`loop: &l [*l]`); more than kMaxSpecValues values once aliases are expanded.
 YAML::Node load_yaml_file(const std::filesystem::path& file);
 
 /// Dotted path helpers over const nodes (never insert keys).

@@ -76,18 +76,62 @@ int collect(sqlite3_stmt* st, ResultSet& out) {
 
 }  // namespace
 
-ReadOnlyDb::ReadOnlyDb(const std::filesystem::path& path) : path_(path) {
+namespace {
+
+// A file: URI for `path` (absolute, with %, ? and # escaped) with `query` appended.
+std::string file_uri(const std::filesystem::path& path, const std::string& query) {
+  std::string out = "file:";
+  for (const char c : std::filesystem::absolute(path).string()) {
+    if (c == '%' || c == '?' || c == '#')
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out + "?" + query;
+}
+
+// Opens `name` with `flags` and reads the schema once (a WAL file's -shm is only needed, and
+// missing, at the first read). Returns the handle, or nullptr with `rc`/`msg` set.
+sqlite3* try_open_read_only(const std::string& name, int flags, int& rc, std::string& msg) {
+  sqlite3* db = nullptr;
+  rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 30'000);
+    rc = sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return db;
+  }
+  msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (db) rc = sqlite3_extended_errcode(db);
+  sqlite3_close_v2(db);
+  return nullptr;
+}
+
+}  // namespace
+
+sqlite3* open_sqlite_read_only(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path))
     throw StoreError(fmt::format("no results database at {}", path.string()));
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw StoreError(fmt::format("cannot open {} read-only: {}", path.string(), msg));
+  int rc = SQLITE_OK;
+  std::string msg;
+  if (sqlite3* db = try_open_read_only(path.string(), SQLITE_OPEN_READONLY, rc, msg)) return db;
+  // A read-only directory: no -shm can be created. Without a -wal file the main file is complete
+  // and nobody can be writing it, so reading it as immutable (no locks, no -shm) is exact.
+  std::error_code ec;
+  const std::filesystem::path wal = path.string() + "-wal";
+  const bool no_wal = !std::filesystem::exists(wal, ec) || std::filesystem::file_size(wal, ec) == 0;
+  if (((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY) && no_wal) {
+    int rc2 = SQLITE_OK;
+    std::string msg2;
+    if (sqlite3* db = try_open_read_only(file_uri(path, "immutable=1"),
+                                         SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, rc2, msg2))
+      return db;
   }
-  sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, 30'000);
+  throw StoreError(fmt::format("cannot open {} read-only: {} (code {})", path.string(), msg, rc));
+}
+
+ReadOnlyDb::ReadOnlyDb(const std::filesystem::path& path) : path_(path) {
+  db_ = open_sqlite_read_only(path);
   // Belt and braces: the open flag already forbids writes; query_only also refuses them in
   // statements that would otherwise only fail when they reach the file.
   char* err = nullptr;

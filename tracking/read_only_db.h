@@ -20,9 +20,17 @@ struct ResultSet {
   std::vector<std::vector<SqlValue>> rows;
 };
 
-/// A read-only connection: SQLITE_OPEN_READONLY plus PRAGMA query_only=ON, a busy timeout (so a
-/// reader waits out a writer's checkpoint rather than failing) and the SQL function
-/// flowlab_number(text) (the number the whole text spells, else NULL).
+/// Opens `path` for reading only (SQLITE_OPEN_READONLY, extended result codes, a busy timeout) and
+/// checks that it can be read. A WAL database in a directory this process cannot write (a
+/// read-only workspace) cannot get the -shm file a reader needs; when there is no -wal file
+/// either (the last writer closed cleanly, so the main file holds every commit, and no writer can
+/// start in a directory it cannot create a -wal in), the file is opened as immutable instead.
+/// Throws StoreError when there is no file or it cannot be read; the caller closes the handle.
+sqlite3* open_sqlite_read_only(const std::filesystem::path& path);
+
+/// A read-only connection: open_sqlite_read_only(), SQLITE_OPEN_READONLY plus PRAGMA query_only=ON,
+/// a busy timeout (so a reader waits out a writer's checkpoint rather than failing) and the SQL
+/// function flowlab_number(text) (the number the whole text spells, else NULL).
 class ReadOnlyDb {
  public:
   /// Throws StoreError when the file does not exist or cannot be opened.

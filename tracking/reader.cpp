@@ -97,16 +97,20 @@ void for_each_row_of(const ReadOnlyDb& db, const std::vector<int64_t>& ids,
 // The file brought up to the current schema first, as every flowlab command that opens the store
 // does (a read-only connection cannot migrate).
 const std::filesystem::path& migrated(const std::filesystem::path& db_path) {
+  ensure_current_schema(db_path);
+  return db_path;
+}
+
+}  // namespace
+
+void ensure_current_schema(const std::filesystem::path& db_path) {
   bool old = false;
   {
     const ReadOnlyDb probe(db_path);  // throws StoreError when there is no file
     old = probe.schema_version() < latest_schema_version();
   }
-  if (old) Store migrate(db_path);
-  return db_path;
+  if (old) Store migrate(db_path);  // in a read-only workspace: a StoreError that says so
 }
-
-}  // namespace
 
 std::string sweep_parent_name(const std::string& spec_stem) {
   return spec_stem + kSweepParentSuffix;

@@ -44,6 +44,11 @@ struct MetricPoint {
   double value = 0;  // NaN where NaN was logged
 };
 
+/// Brings an older database up to the current schema (through a short-lived Store); a current one
+/// is only opened read-only, so reading a current database works in a read-only workspace. Throws
+/// StoreError when there is no file, it cannot be read, or an old one cannot be written.
+void ensure_current_schema(const std::filesystem::path& db_path);
+
 /// The name `flowlab sweep` gives the parent run of a sweep of `spec_stem`: "<stem> (sweep)".
 /// RunReader::is_sweep_parent recognises it, so a parent is known as one before any child is
 /// recorded.

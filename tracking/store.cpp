@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "common/clock.h"
+#include "tracking/read_only_db.h"
 
 namespace flowlab::tracking {
 namespace {
@@ -189,6 +190,37 @@ const std::vector<std::vector<std::string>>& migrations() {
             SELECT run_id, node, key, step, value, timestamp FROM metrics)sql",
           R"sql(CREATE VIEW final_metrics AS
             SELECT run_id, node, key, value FROM latest_metrics)sql",
+      },
+      // 4: run ids are never reused. SQLite gives a new row max(id) + 1, so deleting the newest
+      // run (e.g. in the sqlite3 shell, which leaves foreign keys off and so the run's params,
+      // metrics and nodes behind) handed its id, and those stale rows, to the next run.
+      // run_id_high_water holds the highest run id ever issued (or referenced by any row, for
+      // files whose newest run was deleted before this migration); begin_run issues the next id
+      // above it, and a trigger keeps it up to date whoever inserts. A second trigger removes a
+      // deleted run's rows even where foreign keys are off. (AUTOINCREMENT would need `runs`
+      // rebuilt under the views and foreign keys that name it.)
+      {
+          "CREATE TABLE run_id_high_water(value INTEGER NOT NULL)",
+          R"sql(INSERT INTO run_id_high_water(value) SELECT MAX(
+            COALESCE((SELECT MAX(id) FROM runs), 0),
+            COALESCE((SELECT MAX(parent_id) FROM runs), 0),
+            COALESCE((SELECT MAX(run_id) FROM params), 0),
+            COALESCE((SELECT MAX(run_id) FROM metrics), 0),
+            COALESCE((SELECT MAX(run_id) FROM latest_metrics), 0),
+            COALESCE((SELECT MAX(run_id) FROM node_executions), 0),
+            COALESCE((SELECT MAX(run_id) FROM artifacts), 0),
+            COALESCE((SELECT MAX(run_id) FROM tags), 0)))sql",
+          R"sql(CREATE TRIGGER runs_id_high_water AFTER INSERT ON runs BEGIN
+            UPDATE run_id_high_water SET value = NEW.id WHERE NEW.id > value;
+          END)sql",
+          R"sql(CREATE TRIGGER runs_delete_rows AFTER DELETE ON runs BEGIN
+            DELETE FROM params WHERE run_id = OLD.id;
+            DELETE FROM metrics WHERE run_id = OLD.id;
+            DELETE FROM latest_metrics WHERE run_id = OLD.id;
+            DELETE FROM node_executions WHERE run_id = OLD.id;
+            DELETE FROM artifacts WHERE run_id = OLD.id;
+            DELETE FROM tags WHERE run_id = OLD.id;
+          END)sql",
       },
   };
   return kMigrations;
@@ -365,6 +397,7 @@ struct Store::Impl {
   std::filesystem::path path;
   sqlite3* db = nullptr;
   int version = 0;
+  bool read_only = false;
   // Prepared once per connection; keyed by SQL text. Declared after `db` so it is destroyed
   // (statements finalized) before ~Impl closes the connection.
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache;
@@ -423,17 +456,51 @@ struct Store::Impl {
       std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
       if (db) sqlite3_close_v2(db);
       db = nullptr;
+      if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY ||
+          (rc & 0xff) == SQLITE_PERM)
+        throw_read_only(msg);
       throw StoreError(fmt::format("cannot open {}: {}", path.string(), msg));
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    // SQLite falls back to read-only when the file cannot be opened for writing; the first write
+    // would then fail with a bare "attempt to write a readonly database".
+    if (sqlite3_db_readonly(db, "main") == 1) throw_read_only(sqlite3_errstr(SQLITE_READONLY));
     // WAL lets readers run alongside the single writer; NORMAL sync in WAL mode is still safe
     // against process crashes (only an OS crash / power loss can lose the last commits).
     // Switching the journal mode can return SQLITE_BUSY *without* calling the busy handler when
     // several processes open a brand-new file at once, so that one statement retries by hand.
-    retry_while_busy("PRAGMA journal_mode=WAL");
+    try {
+      retry_while_busy("PRAGMA journal_mode=WAL");
+    } catch (const StoreError& e) {
+      // The -wal and -shm files cannot be created: the directory is read-only.
+      const int code = sqlite3_extended_errcode(db) & 0xff;
+      if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM)
+        throw_read_only(sqlite3_errmsg(db));
+      throw;
+    }
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
+  }
+
+  [[noreturn]] void throw_read_only(const std::string& sqlite_message) const {
+    throw StoreError(fmt::format(
+        "{} cannot be written: the workspace is read-only ({}). Recording results (flowlab run, "
+        "sweep, resume) needs a writable workspace; runs, show, query, sql, compare and plot "
+        "only read it",
+        path.string(), sqlite_message));
+  }
+
+  void open_read_only(const std::filesystem::path& p) {
+    path = p;
+    read_only = true;
+    db = open_sqlite_read_only(path);
+    exec("PRAGMA query_only=ON");
+    version = static_cast<int>(pragma_int("PRAGMA user_version"));
+    if (version < 1 || version > latest_schema_version())
+      throw StoreError(fmt::format(
+          "{}: database schema version {} is not one this build of flowlab reads (1..{})",
+          path.string(), version, latest_schema_version()));
   }
 
   void migrate(int target) {
@@ -489,7 +556,12 @@ struct Store::Impl {
   // once, without waiting, because waiting could deadlock.) Rolls back unless committed.
   class WriteTxn {
    public:
-    explicit WriteTxn(Impl& impl) : impl_(impl) { impl_.exec("BEGIN IMMEDIATE"); }
+    explicit WriteTxn(Impl& impl) : impl_(impl) {
+      if (impl_.read_only)
+        throw StoreError(fmt::format("{} was opened read-only: this command does not write it",
+                                     impl_.path.string()));
+      impl_.exec("BEGIN IMMEDIATE");
+    }
     ~WriteTxn() {
       if (!done_) sqlite3_exec(impl_.db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
@@ -512,6 +584,16 @@ Store::Store(const std::filesystem::path& db_path, int schema_version)
   impl_->migrate(schema_version);
 }
 
+Store::Store(const std::filesystem::path& db_path, Access access)
+    : impl_(std::make_unique<Impl>()) {
+  if (access == Access::kReadOnly) {
+    impl_->open_read_only(db_path);
+  } else {
+    impl_->open(db_path);
+    impl_->migrate(-1);
+  }
+}
+
 Store::~Store() = default;
 
 int Store::schema_version() const { return impl_->version; }
@@ -531,15 +613,22 @@ int64_t Store::begin_run(const RunStart& run) {
     if (!q.step()) throw StoreError("experiment row vanished: " + run.experiment);
     experiment_id = q.int64(0);
   }
-  // Schema 1 has no heartbeat column; from 2 on a run starts with a fresh heartbeat.
-  const char* sql =
-      impl_->version >= 2
-          ? "INSERT INTO runs(uuid, experiment_id, parent_id, name, status, start_time, "
-            "spec_file, composed_yaml, overrides, git_commit, host, pid, seed, flowlab_version, "
-            "heartbeat) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-          : "INSERT INTO runs(uuid, experiment_id, parent_id, name, status, start_time, "
-            "spec_file, composed_yaml, overrides, git_commit, host, pid, seed, flowlab_version) "
-            "VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  // Schema 1 has no heartbeat column; from 2 on a run starts with a fresh heartbeat. From 4 on
+  // the id is issued above every id ever issued (migration 4), so a deleted run's id, and any rows
+  // it left behind, never pass to a new run.
+  const std::string columns =
+      "uuid, experiment_id, parent_id, name, status, start_time, spec_file, composed_yaml, "
+      "overrides, git_commit, host, pid, seed, flowlab_version";
+  const std::string values = "?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?";
+  std::string sql;
+  if (impl_->version >= 4)
+    sql = "INSERT INTO runs(id, " + columns + ", heartbeat) VALUES ((SELECT MAX(value, " +
+          "COALESCE((SELECT MAX(id) FROM runs), 0)) + 1 FROM run_id_high_water), " + values +
+          ", ?)";
+  else if (impl_->version >= 2)
+    sql = "INSERT INTO runs(" + columns + ", heartbeat) VALUES (" + values + ", ?)";
+  else
+    sql = "INSERT INTO runs(" + columns + ") VALUES (" + values + ")";
   {
     Query q(impl_->prepare(sql));
     q.bind(random_uuid_hex()).bind(experiment_id).bind(run.parent_id).bind(run.name).bind(now);

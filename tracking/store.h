@@ -17,7 +17,8 @@
 
 namespace flowlab::tracking {
 
-/// Thrown for any SQLite failure; what() names the statement and SQLite's message.
+/// Thrown for any SQLite failure (a corrupt file, a read-only workspace, a lock held past the busy
+/// timeout, ...); what() names the statement and SQLite's message. The flowlab command exits 3.
 struct StoreError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -81,9 +82,17 @@ int latest_schema_version();
 
 class Store {
  public:
+  enum class Access { kReadWrite, kReadOnly };
+
   /// Opens (creating if needed) the database and migrates it to `schema_version`
-  /// (default: latest). Migrations run in one exclusive transaction.
+  /// (default: latest). Migrations run in one exclusive transaction. A database that cannot be
+  /// written (a read-only workspace) throws a StoreError that says so.
   explicit Store(const std::filesystem::path& db_path, int schema_version = -1);
+  /// Access::kReadOnly: opens an existing database for reading only (open_sqlite_read_only in
+  /// read_only_db.h), at whatever schema version it has (1 to latest; nothing is migrated), so
+  /// that it works in a read-only workspace and never takes a write lock. Every method that writes
+  /// throws StoreError. Access::kReadWrite is Store(db_path).
+  Store(const std::filesystem::path& db_path, Access access);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -24,12 +24,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The results database for reading: read-only, so that `runs` and `show` work in a read-only
+// workspace and never wait for a run's write lock (an older file is read as it is).
 tracking::Store open_existing(const fs::path& workspace) {
   fs::path db = workspace / "runs.db";
   if (!fs::exists(db))
     throw ConfigError(SourceLocation{db.string()}, "",
                       "no results database here yet; run a spec first or pass --workspace");
-  return tracking::Store(db);
+  return tracking::Store(db, tracking::Store::Access::kReadOnly);
 }
 
 // The most telling final number of each run: an evaluator's accuracy if there is one, else a test

@@ -1,5 +1,5 @@
 // The `flowlab` command. main() is the only catch-all: configuration and usage errors exit 2,
-// run failures 1, an interrupted run 130.
+// results-database failures (tracking::StoreError) 3, run failures 1, an interrupted run 130.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "experiments/cli/app.h"
 #include "ops/torch_runtime.h"
+#include "tracking/store.h"
 
 #ifndef FLOWLAB_VERSION
 #define FLOWLAB_VERSION "0.0.0"
@@ -28,7 +29,8 @@ Examples:
   flowlab ops train.classifier                            an op's params and docs
 
 Workspace: --workspace DIR, else $FLOWLAB_HOME, else ./.flowlab (runs.db, cache/).
-Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 130 interrupted.)";
+Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results database unusable
+(read-only workspace for run/sweep/resume, corrupt, locked past the timeout), 130 interrupted.)";
 
 }  // namespace
 
@@ -58,6 +60,9 @@ int main(int argc, char** argv) {
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;
+  } catch (const tracking::StoreError& e) {
+    std::cerr << "flowlab: error: " << e.what() << "\n";
+    return 3;
   } catch (const std::exception& e) {
     std::cerr << "flowlab: error: " << e.what() << "\n";
     return 1;

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/commands.h"
+#include "tracking/reader.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {
@@ -78,13 +79,14 @@ Example:
 namespace {
 
 // The results database, which must exist, brought up to the current schema first (as every
-// flowlab command does) so that the tags table and the views are there.
+// flowlab command does) so that the tags table and the views are there. A current database is not
+// opened for writing, so this works in a read-only workspace.
 fs::path prepared_database(const fs::path& workspace) {
   const fs::path db = workspace / "runs.db";
   if (!fs::exists(db))
     throw ConfigError(SourceLocation{db.string()}, "",
                       "no results database here yet; run a spec first or pass --workspace");
-  tracking::Store migrate(db);
+  tracking::ensure_current_schema(db);
   return db;
 }
 
@@ -166,7 +168,7 @@ Table compare_table(const fs::path& workspace, const std::vector<std::string>& r
   if (refs.size() < 2)
     throw ConfigError(SourceLocation{"command line"}, "compare",
                       fmt::format("expected at least two runs to compare, got {}", refs.size()));
-  const tracking::Store store(prepared_database(workspace));
+  const tracking::Store store(prepared_database(workspace), tracking::Store::Access::kReadOnly);
   struct RunData {
     tracking::RunRow row;
     std::map<std::string, std::string> params, tags;

@@ -2,6 +2,8 @@
 // query_commands.h): output formats, the read-only guarantee of `sql`, and compare's rows.
 #include "experiments/cli/query_commands.h"
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,6 +12,8 @@
 
 #include "common/error.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/plot_data.h"
+#include "tests/support/process.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
@@ -307,6 +311,53 @@ BOOST_AUTO_TEST_CASE(show_of_a_large_sweep_lists_the_first_children_and_counts_a
   BOOST_TEST(text.find("... 70 children in all: 5 FAILED, 65 FINISHED  (every child: flowlab query "
                        "\"parent_id = 1\" --format csv)") != std::string::npos,
              text.substr(0, 3000));
+}
+
+// Issue 11 item 6: every reading command works in a workspace the user cannot write (directory and
+// database read-only). Tests run as root here, whom file modes do not stop, so each command runs
+// in a child that drops to nobody; a command fails the check by throwing (the child exits 1).
+BOOST_AUTO_TEST_CASE(reading_commands_work_in_a_read_only_workspace) {
+  Workspace ws;
+  BOOST_REQUIRE(!fs::exists(ws.dir / "runs.db-wal"));  // closed cleanly: no -wal, no -shm
+  const std::string before = ws.fingerprint();
+  flowlab::testing::ReadOnlyDir read_only(ws.path());
+  const fs::path log = fs::temp_directory_path() / ("flowlab-roq-" + std::to_string(getpid()));
+  auto in_child = [&](const std::string& what, auto body) {
+    const int rc = flowlab::testing::wait_child(flowlab::testing::fork_child(
+        [&] {
+          flowlab::testing::drop_root_privileges();
+          std::ostringstream out;
+          body(out);
+          if (out.str().empty()) throw std::runtime_error("printed nothing");
+        },
+        log));
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST(rc == 0, what << " in a read-only workspace: " << text);
+    fs::remove(log);
+  };
+  in_child("runs", [&](std::ostream& out) { list_runs(ws.path(), 20, Format::kTable, out); });
+  in_child("show", [&](std::ostream& out) { show_run(ws.path(), "last", Format::kJson, out); });
+  in_child("query", [&](std::ostream& out) {
+    RunQuery q;
+    q.filter = "metrics.eval.accuracy >= 0.8";
+    query_runs(ws.path(), q, Format::kCsv, out);
+  });
+  in_child("sql", [&](std::ostream& out) {
+    run_sql(ws.path(), "SELECT COUNT(*) FROM run_attributes", Format::kCsv, out);
+  });
+  in_child("compare", [&](std::ostream& out) {
+    compare_runs(ws.path(), {"1", "2"}, false, Format::kCsv, out);
+  });
+  in_child("plot", [&](std::ostream& out) {
+    PlotQuery q;
+    q.y = "eval.accuracy";
+    q.x = "lr";
+    q.experiment = "mnist";
+    q.any_status = true;
+    out << load_plot_data(ws.db, q).rows.size();
+  });
+  BOOST_TEST(ws.fingerprint() == before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 // its exit code (0 ok, 1 threw) and stderr. Open SQLite connections in the child, never before
 // fork() (connections must not cross fork()).
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,7 +14,9 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 namespace flowlab::testing {
@@ -43,6 +46,35 @@ pid_t fork_child(F&& body, const std::filesystem::path& stderr_file = {}) {
   }
   return pid;
 }
+
+/// For a forked child: when running as root (whom file modes do not stop), becomes nobody
+/// (uid and gid 65534, no supplementary groups) so that a read-only directory really is read-only
+/// to it, as it is to a user. Throws when it cannot.
+inline void drop_root_privileges() {
+  if (geteuid() != 0) return;
+  if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)
+    throw std::runtime_error("cannot drop root privileges to uid 65534");
+}
+
+/// Makes `dir` and the files directly in it read-only (0555 / 0444) for its lifetime; restores
+/// 0755 / 0644 after, so the directory can be removed. Readable by everyone, so a child that
+/// dropped root privileges can still read it.
+class ReadOnlyDir {
+ public:
+  explicit ReadOnlyDir(std::filesystem::path dir) : dir_(std::move(dir)) { set(0444, 0555); }
+  ~ReadOnlyDir() { set(0644, 0755); }
+  ReadOnlyDir(const ReadOnlyDir&) = delete;
+  ReadOnlyDir& operator=(const ReadOnlyDir&) = delete;
+
+ private:
+  void set(mode_t file_mode, mode_t dir_mode) {
+    if (file_mode == 0644) chmod(dir_.c_str(), dir_mode);  // writable again before the files
+    for (const auto& e : std::filesystem::directory_iterator(dir_))
+      if (e.is_regular_file()) chmod(e.path().c_str(), file_mode);
+    if (file_mode == 0444) chmod(dir_.c_str(), dir_mode);
+  }
+  std::filesystem::path dir_;
+};
 
 /// The child's exit code, or -signal; kills it after `timeout` so a hang fails instead of hanging.
 inline int wait_child(pid_t pid, std::chrono::seconds timeout = std::chrono::seconds(120)) {

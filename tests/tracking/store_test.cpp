@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <set>
@@ -24,6 +26,8 @@
 #include "tests/support/process.h"
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
+#include "tracking/read_only_db.h"
+#include "tracking/reader.h"
 
 namespace fs = std::filesystem;
 using flowlab::testing::TempDir;
@@ -64,8 +68,31 @@ bool message_has(const StoreError& e, const std::string& needle) {
 
 // fork_child, wait_child and Barrier come from tests/support/process.h.
 using flowlab::testing::Barrier;
+using flowlab::testing::drop_root_privileges;
 using flowlab::testing::fork_child;
+using flowlab::testing::ReadOnlyDir;
 using flowlab::testing::wait_child;
+
+// Every row any table holds for run `id`, counted behind the API.
+int64_t rows_of_run(RawDb& raw, int64_t id) {
+  int64_t n = 0;
+  for (const char* t :
+       {"params", "metrics", "latest_metrics", "node_executions", "artifacts", "tags"})
+    n += raw.integer(std::string("SELECT COUNT(*) FROM ") + t +
+                     " WHERE run_id = " + std::to_string(id));
+  return n;
+}
+
+// A run with a row in every table that names it.
+int64_t full_run(Store& store, const std::string& name) {
+  const int64_t id = store.begin_run(make_start(name));
+  store.log_params(id, {{"lr", "0.1"}});
+  store.log_metrics(id, ramp("train", "loss", 3));
+  store.record_node(id, NodeExecution{"train", "train.classifier", "k", "KILLED", false, 1, 2, ""});
+  store.record_artifact(id, ArtifactRow{"train", "model.pt", "model", "ab", 3});
+  if (store.schema_version() >= 3) store.set_tag(id, "note", "x");
+  return id;
+}
 
 }  // namespace
 
@@ -647,6 +674,165 @@ BOOST_AUTO_TEST_CASE(one_writer_serves_several_runs_in_logging_order) {
     BOOST_TEST(m.step > previous);  // insert order = logging order within a run
     previous = m.step;
   }
+}
+
+// Issue 11 item 7: deleting the newest run the obvious way (the sqlite3 shell leaves foreign keys
+// off) must neither hand its id to the next run nor leave rows that the next run then shows.
+BOOST_AUTO_TEST_CASE(deleted_run_ids_are_never_reused) {
+  TempDir dir;
+  const fs::path db = dir / "r.db";
+  int64_t first = 0, deleted = 0;
+  {
+    Store store(db);
+    first = full_run(store, "kept");
+    deleted = full_run(store, "deleted");
+  }
+  {
+    RawDb raw(db);
+    BOOST_REQUIRE_EQUAL(raw.exec("DELETE FROM runs WHERE id = " + std::to_string(deleted)),
+                        SQLITE_OK);
+    BOOST_TEST(rows_of_run(raw, deleted) == 0);  // its rows went with it, foreign keys or not
+  }
+  Store store(db);
+  const int64_t next = store.begin_run(make_start("next"));
+  BOOST_TEST(next > deleted);
+  BOOST_TEST(store.params(next).empty());
+  BOOST_TEST(store.node_executions(next).empty());
+  BOOST_TEST(store.metrics(next).empty());
+  BOOST_TEST(store.params(first).size() == 1u);  // the other run is untouched
+  BOOST_TEST(store.metrics(first).size() == 3u);
+  {
+    // Not even when every run is gone.
+    RawDb raw(db);
+    BOOST_REQUIRE_EQUAL(raw.exec("DELETE FROM runs"), SQLITE_OK);
+  }
+  BOOST_TEST(store.begin_run(make_start("after all")) > next);
+}
+
+// Migration 4 on a file whose newest run was deleted before it: the run's orphaned rows keep
+// their id from being issued again, and everything else is intact.
+BOOST_AUTO_TEST_CASE(migration_from_version_3_never_reuses_a_deleted_runs_id) {
+  TempDir dir;
+  const fs::path db = dir / "r.db";
+  int64_t kept = 0, deleted = 0;
+  {
+    Store v3(db, 3);
+    kept = full_run(v3, "kept");
+    deleted = full_run(v3, "deleted");
+    v3.finish_run(kept, RunStatus::kFinished);
+  }
+  {
+    RawDb raw(db);
+    BOOST_REQUIRE_EQUAL(raw.exec("DELETE FROM runs WHERE id = " + std::to_string(deleted)),
+                        SQLITE_OK);
+    BOOST_TEST(rows_of_run(raw, deleted) == 8);  // version 3: left behind
+    BOOST_TEST(raw.integer("SELECT MAX(id) FROM runs") == kept);
+  }
+  {
+    Store latest(db);
+    BOOST_TEST(latest.schema_version() == latest_schema_version());
+    const auto run = latest.get_run(kept);
+    BOOST_REQUIRE(run.has_value());
+    BOOST_TEST(run->name == "kept");
+    BOOST_TEST((run->status == RunStatus::kFinished));
+    BOOST_TEST(latest.params(kept).size() == 1u);
+    BOOST_TEST(latest.metrics(kept).size() == 3u);
+    BOOST_TEST(latest.final_metrics(kept).size() == 1u);
+    BOOST_TEST(latest.node_executions(kept).size() == 1u);
+    BOOST_TEST(latest.artifacts(kept).size() == 1u);
+    BOOST_TEST(latest.tags(kept).size() == 1u);
+    const int64_t next = latest.begin_run(make_start("next"));
+    BOOST_TEST(next > deleted);
+    BOOST_TEST(latest.params(next).empty());
+    BOOST_TEST(latest.node_executions(next).empty());
+  }
+  RawDb raw(db);
+  BOOST_TEST(raw.integer("PRAGMA user_version") == latest_schema_version());
+  BOOST_TEST(raw.integer("SELECT COUNT(*) FROM run_attributes") == 2);
+  BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+}
+
+// Issue 11 item 6: a read-only Store reads every version without migrating and refuses writes.
+BOOST_AUTO_TEST_CASE(read_only_store_reads_and_refuses_writes) {
+  TempDir dir;
+  const fs::path db = dir / "r.db";
+  int64_t id = 0;
+  {
+    Store v1(db, 1);
+    id = v1.begin_run(make_start("old"));
+    v1.log_params(id, {{"lr", "0.1"}});
+  }
+  {
+    const Store ro(db, Store::Access::kReadOnly);
+    BOOST_TEST(ro.schema_version() == 1);  // not migrated
+    BOOST_TEST(ro.list_runs().size() == 1u);
+    BOOST_TEST(ro.params(id).size() == 1u);
+    BOOST_TEST(ro.tags(id).empty());
+  }
+  Store ro(db, Store::Access::kReadOnly);
+  BOOST_CHECK_EXCEPTION(ro.begin_run(make_start("new")), StoreError,
+                        [](const StoreError& e) { return message_has(e, "read-only"); });
+  BOOST_CHECK_THROW(ro.finish_run(id, RunStatus::kFinished), StoreError);
+  RawDb raw(db);
+  BOOST_TEST(raw.integer("PRAGMA user_version") == 1);
+  BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs") == 1);
+  BOOST_CHECK_THROW(Store(dir / "missing.db", Store::Access::kReadOnly), StoreError);
+}
+
+// Issue 11 item 6: a workspace the user cannot write (directory and file read-only). Tests run as
+// root here, whom file modes do not stop, so the checks run in a child that drops to nobody.
+BOOST_AUTO_TEST_CASE(read_only_workspace_reads_and_says_why_it_cannot_write) {
+  TempDir dir;
+  const fs::path db = dir / "runs.db";
+  int64_t id = 0;
+  {
+    Store store(db);
+    id = full_run(store, "a");
+    store.finish_run(id, RunStatus::kFinished);
+  }
+  BOOST_REQUIRE(!fs::exists(dir / "runs.db-wal"));  // closed cleanly: no -wal, no -shm
+  ReadOnlyDir read_only(dir.path());
+  const fs::path log = fs::temp_directory_path() / ("flowlab-ro-" + std::to_string(getpid()));
+  auto in_child = [&](auto body) {
+    const int rc = wait_child(fork_child(
+        [&] {
+          drop_root_privileges();
+          body();
+        },
+        log));
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (rc != 0) BOOST_TEST_MESSAGE("child said: " << text);
+    fs::remove(log);
+    return rc;
+  };
+  BOOST_TEST(in_child([&] {
+               const Store store(db, Store::Access::kReadOnly);
+               if (store.params(id).size() != 1 || store.metrics(id).size() != 3)
+                 throw std::runtime_error("read the wrong rows");
+             }) == 0);
+  BOOST_TEST(in_child([&] {
+               const RunReader reader(db);
+               if (!reader.run(id) || reader.final_metrics({id}).size() != 1)
+                 throw std::runtime_error("read the wrong rows");
+             }) == 0);
+  BOOST_TEST(in_child([&] {
+               const ReadOnlyDb ro(db);
+               if (ro.execute("SELECT COUNT(*) FROM run_params").rows.size() != 1)
+                 throw std::runtime_error("read the wrong rows");
+             }) == 0);
+  // A command that records says the workspace is read-only.
+  BOOST_TEST(in_child([&] {
+               try {
+                 Store store(db);
+               } catch (const StoreError& e) {
+                 if (std::string(e.what()).find("workspace is read-only") != std::string::npos)
+                   return;
+                 throw;
+               }
+               throw std::runtime_error("opened a read-only workspace for writing");
+             }) == 0);
+  BOOST_TEST(!fs::exists(dir / "runs.db-wal"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

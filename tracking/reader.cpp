@@ -104,12 +104,19 @@ const std::filesystem::path& migrated(const std::filesystem::path& db_path) {
 }  // namespace
 
 void ensure_current_schema(const std::filesystem::path& db_path) {
-  bool old = false;
+  int version = 0;
   {
     const ReadOnlyDb probe(db_path);  // throws StoreError when there is no file
-    old = probe.schema_version() < latest_schema_version();
+    version = probe.schema_version();
   }
-  if (old) Store migrate(db_path);  // in a read-only workspace: a StoreError that says so
+  if (version >= latest_schema_version()) return;
+  try {
+    Store migrate(db_path);  // in a read-only workspace: a StoreError that says so
+  } catch (const StoreError&) {
+    // Version 3 has every table and view readers use (later versions change how runs are
+    // written), so a file that cannot be migrated now (a read-only workspace) is read as it is.
+    if (version < 3) throw;
+  }
 }
 
 std::string sweep_parent_name(const std::string& spec_stem) {

@@ -45,8 +45,9 @@ struct MetricPoint {
 };
 
 /// Brings an older database up to the current schema (through a short-lived Store); a current one
-/// is only opened read-only, so reading a current database works in a read-only workspace. Throws
-/// StoreError when there is no file, it cannot be read, or an old one cannot be written.
+/// is only opened read-only, so reading a current database works in a read-only workspace, and so
+/// does one at version 3 or later that cannot be migrated (it has every view readers use). Throws
+/// StoreError when there is no file, it cannot be read, or one older than 3 cannot be written.
 void ensure_current_schema(const std::filesystem::path& db_path);
 
 /// The name `flowlab sweep` gives the parent run of a sweep of `spec_stem`: "<stem> (sweep)".

@@ -835,4 +835,26 @@ BOOST_AUTO_TEST_CASE(read_only_workspace_reads_and_says_why_it_cannot_write) {
   BOOST_TEST(!fs::exists(dir / "runs.db-wal"));
 }
 
+// A version-3 file (every view readers use) in a read-only workspace is read as it is: it cannot
+// be migrated there, and need not be. An older one says why it cannot be read.
+BOOST_AUTO_TEST_CASE(read_only_workspace_reads_a_version_3_file_unmigrated) {
+  TempDir dir;
+  const fs::path db = dir / "runs.db";
+  int64_t id = 0;
+  {
+    Store v3(db, 3);
+    id = full_run(v3, "a");
+  }
+  ReadOnlyDir read_only(dir.path());
+  const int rc = wait_child(fork_child([&] {
+    drop_root_privileges();
+    const RunReader reader(db);
+    if (!reader.run(id) || reader.params({id}).size() != 1)
+      throw std::runtime_error("read the wrong rows");
+    if (Store(db, Store::Access::kReadOnly).schema_version() != 3)
+      throw std::runtime_error("migrated a read-only file");
+  }));
+  BOOST_TEST(rc == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -23,17 +23,11 @@ using flowlab::ConfigError;
 using flowlab::find_path;
 using flowlab::testing::TempDir;
 
+using flowlab::testing::write_file;
+
+using flowlab::testing::contains;
+
 namespace {
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path);
-  out << text;
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // configs/model/{cnn,mlp}.yaml and a spec that uses group `model` three times, like
 // experiments/certify_compare.yaml.

@@ -17,10 +17,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include "graph/compose.h"
+#include "tests/support/temp_dir.h"
 
 using flowlab::ComposedSpec;
 using flowlab::ConfigError;
 using flowlab::find_path;
+
+using flowlab::testing::contains;
 
 namespace {
 
@@ -35,10 +38,6 @@ std::string error(const std::string& yaml) {
     return e.what();
   }
   return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 // The resolved value at `path` as "<kind>:<text>": str:55, plain:5, null:, map:, seq:.

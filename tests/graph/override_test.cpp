@@ -8,10 +8,13 @@
 
 #include "common/error.h"
 #include "graph/override_grammar.h"
+#include "tests/support/temp_dir.h"
 
 using flowlab::ConfigError;
 using flowlab::Override;
 using flowlab::parse_override;
+
+using flowlab::testing::contains;
 
 namespace {
 
@@ -23,10 +26,6 @@ std::string error_of(const std::string& text) {
     return e.what();
   }
   return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 }  // namespace

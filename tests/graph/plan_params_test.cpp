@@ -9,9 +9,12 @@
 
 #include "graph/plan.h"
 #include "tests/support/fake_ops.h"
+#include "tests/support/temp_dir.h"
 
 using flowlab::ConfigError;
 using flowlab::Plan;
+
+using flowlab::testing::contains;
 
 namespace {
 
@@ -33,10 +36,6 @@ std::string plan_error(const std::string& yaml, const std::vector<std::string>& 
   }
   BOOST_ERROR("no ConfigError for:\n" << yaml);
   return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
 }
 
 }  // namespace

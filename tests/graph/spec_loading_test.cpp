@@ -19,17 +19,11 @@ using flowlab::ConfigError;
 using flowlab::find_path;
 using flowlab::testing::TempDir;
 
+using flowlab::testing::write_file;
+
+using flowlab::testing::contains;
+
 namespace {
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path);
-  out << text;
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // The message of the ConfigError that composing `yaml` throws; "" if none.
 std::string compose_error(const std::string& yaml, const fs::path& config_dir = {}) {

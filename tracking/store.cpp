@@ -752,6 +752,18 @@ void Store::finish_run(int64_t run_id, RunStatus status, const std::string& erro
   txn.commit();
 }
 
+int Store::kill_runs_of_process(const std::string& host, int64_t pid, const std::string& error) {
+  const double now = unix_now();
+  Impl::WriteTxn txn(*impl_);
+  Query q(impl_->prepare(
+      "UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE status = 'RUNNING' AND "
+      "host = ? AND pid = ?"));
+  q.bind(now).bind(error).bind(host).bind(pid).run();
+  const int changed = sqlite3_changes(impl_->db);
+  txn.commit();
+  return changed;
+}
+
 void Store::heartbeat(int64_t run_id) {
   if (impl_->version < 2)
     throw StoreError(fmt::format("heartbeat needs schema version 2; {} is at version {}",

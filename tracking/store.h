@@ -109,6 +109,9 @@ class Store {
   void record_node(int64_t run_id, const NodeExecution& exec);
   void record_artifact(int64_t run_id, const ArtifactRow& artifact);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error = "");
+  /// Marks every run that process `pid` on `host` still has RUNNING as KILLED with `error` (a
+  /// second Ctrl-C quits at once: no run may be left looking alive). Returns how many.
+  int kill_runs_of_process(const std::string& host, int64_t pid, const std::string& error);
   void heartbeat(int64_t run_id);
 
   /// Puts a killed or failed run back to RUNNING for `flowlab resume`: its metrics, node

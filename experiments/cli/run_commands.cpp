@@ -1,30 +1,65 @@
 // `flowlab run` (and, later, sweep and resume): the commands that execute specs.
+#include <semaphore.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/builtin.h"
+#include "experiments/cli/record.h"
 #include "experiments/cli/runner.h"
+#include "tracking/store.h"
 
 namespace flowlab::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<int> g_interrupts{0};
+sem_t g_quit;                // posted by the second Ctrl-C (sem_post is async-signal-safe)
+std::filesystem::path g_db;  // the workspace's database, for the quitting thread
 
 extern "C" void on_interrupt(int) {
-  // First Ctrl-C: stop cleanly (nodes see the flag, the run is marked KILLED). Second: leave now.
-  if (g_stop.exchange(true)) _exit(130);
-  const char msg[] =
-      "\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)\n";
-  [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
+  // First Ctrl-C: stop cleanly (nodes see the flag, the run is marked KILLED). Second: quit now,
+  // after a thread has marked this process's runs KILLED. Third: quit without waiting for it.
+  const int n = ++g_interrupts;
+  if (n == 1) {
+    g_stop = true;
+    const char msg[] =
+        "\ninterrupt: stopping after the current step (Ctrl-C again to quit at once)\n";
+    [[maybe_unused]] auto w = write(STDERR_FILENO, msg, sizeof msg - 1);
+  } else if (n == 2) {
+    sem_post(&g_quit);
+  } else {
+    _exit(130);
+  }
 }
 
-void install_interrupt_handlers() {
+void install_interrupt_handlers(const std::filesystem::path& workspace) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    g_db = workspace / "runs.db";
+    sem_init(&g_quit, 0, 0);
+    std::thread([] {
+      while (sem_wait(&g_quit) != 0) {
+      }
+      try {
+        if (std::filesystem::exists(g_db))
+          tracking::Store(g_db).kill_runs_of_process(host_name(), getpid(),
+                                                     "interrupted (Ctrl-C twice)");
+      } catch (const std::exception&) {
+        // Quitting matters more: the run then shows as STALE.
+      }
+      _exit(130);
+    }).detach();
+  });
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
 }
@@ -52,8 +87,8 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
                   "config groups directory (default: nearest configs/)");
   cmd->add_flag("-q,--quiet", run->quiet, "no progress lines");
   cmd->callback([run, config_dir, &global] {
-    install_interrupt_handlers();
     run->workspace = global.workspace();
+    install_interrupt_handlers(run->workspace);
     run->config_dir = *config_dir;
     Registry registry = make_builtin_registry();
     global.exit_code = run_spec(*run, registry, std::cout, std::cerr, g_stop).exit_code;
@@ -82,8 +117,8 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
                  "config groups directory (default: nearest configs/)");
   sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");
   sw->callback([sweep, sweep_config_dir, &global] {
-    install_interrupt_handlers();
     sweep->workspace = global.workspace();
+    install_interrupt_handlers(sweep->workspace);
     sweep->config_dir = *sweep_config_dir;
     Registry registry = make_builtin_registry();
     global.exit_code = run_sweep(*sweep, registry, std::cout, std::cerr, g_stop).exit_code;
@@ -102,8 +137,8 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
       ->check(CLI::Range(1, 1024));
   rs->add_flag("-q,--quiet", resume->quiet, "no progress lines");
   rs->callback([resume, run_id, &global] {
-    install_interrupt_handlers();
     resume->workspace = global.workspace();
+    install_interrupt_handlers(resume->workspace);
     Registry registry = make_builtin_registry();
     global.exit_code =
         resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;

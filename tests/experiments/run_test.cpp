@@ -223,35 +223,46 @@ BOOST_AUTO_TEST_CASE(shipped_quickstart_spec_composes_and_validates) {
   BOOST_TEST(!std::filesystem::exists(f.db()));
 }
 
-// Ctrl-C on a real `flowlab run` process: exit code 130, run and node marked KILLED.
-BOOST_AUTO_TEST_CASE(interrupt_marks_the_run_killed, *boost::unit_test::label("slow")) {
-  flowlab::testing::TempDir dir;
+namespace {
+
+// Starts a real, long `flowlab run` in `ws` and waits until its training logs a loss.
+pid_t start_training(const std::filesystem::path& ws) {
   std::string spec = (flowlab::testing::source_dir() / "tests/data/specs/tiny.yaml").string();
   std::string configs = (flowlab::testing::source_dir() / "configs").string();
-  std::string ws = (dir / "ws").string();
   pid_t pid = fork();
   if (pid == 0) {
     if (!freopen("/dev/null", "w", stdout)) _exit(126);  // keep the run summary out of test logs
+    if (!freopen("/dev/null", "w", stderr)) _exit(126);
     execl(FLOWLAB_BINARY, FLOWLAB_BINARY, "run", spec.c_str(), "--config-dir", configs.c_str(),
           "--workspace", ws.c_str(), "-q", "nodes.train.params.epochs=10000", (char*)nullptr);
     _exit(127);
   }
-  // Wait until training is logging metrics, then interrupt.
   bool training = false;
   int status = 0;
   for (int i = 0; i < 600 && !training; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     BOOST_REQUIRE_MESSAGE(waitpid(pid, &status, WNOHANG) == 0, "flowlab exited before training");
-    if (!std::filesystem::exists(dir / "ws" / "runs.db")) continue;
+    if (!std::filesystem::exists(ws / "runs.db")) continue;
     try {
-      Store store(dir / "ws" / "runs.db");
+      Store store(ws / "runs.db");
       auto runs = store.list_runs(1);
       if (runs.empty()) continue;
       for (const auto& m : store.metrics(runs.front().id)) training |= m.key == "loss";
     } catch (const std::exception&) {
     }
   }
+  if (!training) kill(pid, SIGKILL);
   BOOST_REQUIRE(training);
+  return pid;
+}
+
+}  // namespace
+
+// Ctrl-C on a real `flowlab run` process: exit code 130, run and node marked KILLED.
+BOOST_AUTO_TEST_CASE(interrupt_marks_the_run_killed, *boost::unit_test::label("slow")) {
+  flowlab::testing::TempDir dir;
+  pid_t pid = start_training(dir / "ws");
+  int status = 0;
   kill(pid, SIGINT);
   waitpid(pid, &status, 0);
   BOOST_REQUIRE(WIFEXITED(status));
@@ -262,6 +273,25 @@ BOOST_AUTO_TEST_CASE(interrupt_marks_the_run_killed, *boost::unit_test::label("s
   auto nodes = node_status(store, run.id);
   BOOST_TEST(nodes["train"] == "KILLED");
   BOOST_TEST(nodes["eval"] == "KILLED");
+}
+
+// Ctrl-C twice quits at once, and the run is still recorded KILLED (not left RUNNING/STALE).
+BOOST_AUTO_TEST_CASE(a_second_interrupt_quits_at_once_and_marks_the_run_killed,
+                     *boost::unit_test::label("slow")) {
+  flowlab::testing::TempDir dir;
+  pid_t pid = start_training(dir / "ws");
+  int status = 0;
+  kill(pid, SIGINT);
+  // Apart enough that they are two deliveries (pending signals merge), soon enough that the first
+  // has usually not finished stopping: without the fix that run stays RUNNING.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, SIGINT);
+  waitpid(pid, &status, 0);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 130);
+  Store store(dir / "ws" / "runs.db");
+  auto run = store.list_runs(1).front();
+  BOOST_TEST(flowlab::tracking::to_string(run.status) == "KILLED");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "graph/compose.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -60,12 +61,7 @@ struct Tree {
     return flowlab::compose(options);
   }
   std::string error(const std::string& spec, const std::vector<std::string>& overrides) {
-    try {
-      compose(spec, overrides);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
+    return flowlab::testing::config_error_of([&] { compose(spec, overrides); });
   }
 };
 
@@ -84,12 +80,7 @@ ComposedSpec text(const std::string& yaml, const std::vector<std::string>& overr
 }
 
 std::string text_error(const std::string& yaml, const std::vector<std::string>& overrides) {
-  try {
-    text(yaml, overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return flowlab::testing::config_error_of([&] { text(yaml, overrides); });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -70,12 +71,7 @@ struct ConfigTree {
 
   // The message of the ConfigError that composing throws ("" when it does not throw).
   std::string error(const std::string& spec, const std::vector<std::string>& overrides = {}) {
-    try {
-      compose(spec, overrides);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
+    return flowlab::testing::config_error_of([&] { compose(spec, overrides); });
   }
 };
 
@@ -96,12 +92,7 @@ ComposedSpec compose_text(const std::string& yaml, const std::vector<std::string
 }
 
 std::string text_error(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    compose_text(yaml, overrides);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return flowlab::testing::config_error_of([&] { compose_text(yaml, overrides); });
 }
 
 }  // namespace

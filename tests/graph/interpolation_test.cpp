@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "graph/compose.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 using flowlab::ComposedSpec;
@@ -32,12 +33,7 @@ ComposedSpec compose(const std::string& yaml, const std::vector<std::string>& ov
 }
 
 std::string error(const std::string& yaml) {
-  try {
-    compose(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return flowlab::testing::config_error_of([&] { compose(yaml); });
 }
 
 // The resolved value at `path` as "<kind>:<text>": str:55, plain:5, null:, map:, seq:.

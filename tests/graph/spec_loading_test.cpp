@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "graph/compose.h"
+#include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -27,24 +28,15 @@ namespace {
 
 // The message of the ConfigError that composing `yaml` throws; "" if none.
 std::string compose_error(const std::string& yaml, const fs::path& config_dir = {}) {
-  try {
-    flowlab::compose_text(yaml, "spec.yaml", config_dir, {});
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return flowlab::testing::config_error_of(
+      [&] { flowlab::compose_text(yaml, "spec.yaml", config_dir, {}); });
 }
 
 std::string compose_file_error(const fs::path& spec, const fs::path& config_dir = {}) {
   ComposeOptions options;
   options.spec_file = spec;
   options.config_dir = config_dir;
-  try {
-    flowlab::compose(options);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return flowlab::testing::config_error_of([&] { flowlab::compose(options); });
 }
 
 // Nine levels of nine aliases to the level before: 9^9 (387 million) values once expanded.

@@ -18,6 +18,12 @@ struct Attribute {
   const char* name;
   const char* sql;
   const char* type;  // int | real | time | text
+  /// What stands for `sql` in a database older than schema version 5 (which has no deleted_at
+  /// column); nullptr: `sql` works at every version.
+  const char* before_v5 = nullptr;
+  const char* sql_at(int schema_version) const {
+    return before_v5 && schema_version < 5 ? before_v5 : sql;
+  }
 };
 
 /// The attribute a name or MLflow alias (any case) stands for, or nullptr.

@@ -36,6 +36,10 @@ constexpr Attribute kAttributes[] = {
     {"git_commit", "r.git_commit", "text"},
     {"spec_file", "r.spec_file", "text"},
     {"overrides", "r.overrides", "text"},
+    // Soft delete (migration 5): seen only with a view that includes deleted runs.
+    {"deleted_at", "r.deleted_at", "time", "NULL"},
+    {"lifecycle_stage", "(CASE WHEN r.deleted_at IS NULL THEN 'active' ELSE 'deleted' END)", "text",
+     "'active'"},
 };
 
 // MLflow's names for the same things.

@@ -34,6 +34,8 @@
 //                     git_commit, spec_file, overrides. Times are unix seconds; a time may also be
 //                     written as a local date string: attributes.start_time > '2024-05-01 12:00'.
 //                     status values are checked (RUNNING, FINISHED, FAILED, KILLED; any case).
+//                     deleted_at (a time, NULL unless deleted) and lifecycle_stage ('active' or
+//                     'deleted', MLflow's name) matter with RunQuery::view other than active.
 // A run without the field (or with a NaN metric) matches no comparison, != and NOT IN included.
 // LIKE is case-sensitive with % and _ wildcards; ILIKE is the same, ASCII case-insensitive.
 // LIKE and ILIKE apply to text fields only; metrics take numbers only.
@@ -47,6 +49,7 @@
 
 #include "common/error.h"
 #include "tracking/read_only_db.h"
+#include "tracking/store.h"
 
 namespace flowlab::tracking {
 
@@ -95,10 +98,12 @@ std::vector<SortKey> parse_sort(const std::string& text);
 std::vector<Field> filter_fields(const std::string& filter);
 
 struct RunQuery {
-  std::string filter;   // empty: every run
+  std::string filter;   // empty: every run (of `view`)
   std::string columns;  // empty: id, experiment, name, status + the filter's and sort's fields
   std::vector<std::string> sort;  // each parsed with parse_sort; empty: newest first
   int limit = 0;                  // <= 0: no limit
+  /// Deleted runs (`flowlab delete`) are left out unless the view asks for them.
+  RunView view = RunView::kActiveOnly;
 };
 
 /// The SQL a RunQuery runs, for tests and for the curious.
@@ -107,7 +112,9 @@ struct CompiledQuery {
   std::vector<SqlValue> binds;
   std::vector<Field> columns;  // one per result column
 };
-CompiledQuery compile_query(const RunQuery& query);
+/// `schema_version`: the database's (before 5 there is no deleted_at column, and no run is
+/// deleted).
+CompiledQuery compile_query(const RunQuery& query, int schema_version = latest_schema_version());
 
 struct QueryResult {
   std::vector<Field> fields;  // one per column; headings are fields[i].display()

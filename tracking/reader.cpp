@@ -142,8 +142,14 @@ bool RunReader::is_sweep_parent(int64_t id) const {
   return !db_.execute(sql, {id, sweep_glob()}).rows.empty();
 }
 
+// " AND a.deleted_at IS NULL" where the view has that column (schema 5 on): deleted runs are
+// hidden from what stands for results.
+static std::string active_only(const ReadOnlyDb& db) {
+  return db.schema_version() >= 5 ? " AND a.deleted_at IS NULL" : "";
+}
+
 std::vector<RunInfo> RunReader::runs_except_sweep_parents(const std::string& experiment) const {
-  std::string sql = std::string(kRunColumns) + "WHERE NOT " + kIsSweepParent;
+  std::string sql = std::string(kRunColumns) + "WHERE NOT " + kIsSweepParent + active_only(db_);
   std::vector<SqlValue> binds{sweep_glob()};
   if (!experiment.empty()) {
     sql += " AND a.experiment = ?";
@@ -154,15 +160,17 @@ std::vector<RunInfo> RunReader::runs_except_sweep_parents(const std::string& exp
 
 std::vector<std::string> RunReader::experiments() const {
   std::vector<std::string> out;
-  for (const auto& row :
-       db_.execute("SELECT DISTINCT experiment FROM run_attributes ORDER BY experiment").rows)
+  for (const auto& row : db_.execute("SELECT DISTINCT experiment FROM run_attributes a WHERE 1" +
+                                     active_only(db_) + " ORDER BY experiment")
+                             .rows)
     out.push_back(as_text(row[0]));
   return out;
 }
 
 std::string RunReader::newest_experiment() const {
-  const ResultSet rs = db_.execute(
-      "SELECT experiment FROM run_attributes ORDER BY start_time DESC, run_id DESC LIMIT 1");
+  const ResultSet rs =
+      db_.execute("SELECT experiment FROM run_attributes a WHERE 1" + active_only(db_) +
+                  " ORDER BY start_time DESC, run_id DESC LIMIT 1");
   return rs.rows.empty() ? "" : as_text(rs.rows[0][0]);
 }
 

@@ -76,14 +76,14 @@ class RunReader {
   /// child). This is the one definition; the listings below use the same.
   bool is_sweep_parent(int64_t id) const;
 
-  /// Every run except sweep parents, by id; only those of `experiment` when it is not empty.
-  /// These are the runs that stand for results.
+  /// Every run except sweep parents and deleted runs (`flowlab delete`), by id; only those of
+  /// `experiment` when it is not empty. These are the runs that stand for results.
   std::vector<RunInfo> runs_except_sweep_parents(const std::string& experiment = "") const;
 
-  /// Every experiment name, sorted.
+  /// Every experiment name with a run that is not deleted, sorted.
   std::vector<std::string> experiments() const;
-  /// The experiment of the most recently started run (ties: the higher id); "" when there are no
-  /// runs.
+  /// The experiment of the most recently started run that is not deleted (ties: the higher id);
+  /// "" when there are no runs.
   std::string newest_experiment() const;
 
   /// The params of each run in `ids`, run id -> key -> value, in a few queries however many runs

@@ -72,6 +72,9 @@ const char* op_sql(Op op) {
 
 class SqlBuilder {
  public:
+  explicit SqlBuilder(int schema_version) : version(schema_version) {}
+  const int version;  // the database's schema version: which attribute SQL applies
+
   template <size_t N>
   SqlBuilder& add(const char (&fixed)[N]) {
     sql_.append(fixed, N - 1);
@@ -197,9 +200,9 @@ void emit_comparison(SqlBuilder& b, const Comparison& c) {
       return;
     case FieldKind::kAttribute:
       if (std::string(c.attribute->type) == "text")
-        emit_text_predicate(b, c.attribute->sql, c, false);
+        emit_text_predicate(b, c.attribute->sql_at(b.version), c, false);
       else
-        emit_numeric_predicate(b, c.attribute->sql, c);
+        emit_numeric_predicate(b, c.attribute->sql_at(b.version), c);
       return;
   }
 }
@@ -244,14 +247,14 @@ void emit_value(SqlBuilder& b, const Field& f) {
           .add(")");
       return;
     case FieldKind::kAttribute:
-      b.add_fixed(find_attribute(f.key)->sql);
+      b.add_fixed(find_attribute(f.key)->sql_at(b.version));
       return;
   }
 }
 
 }  // namespace
 
-CompiledQuery compile_query(const RunQuery& query) {
+CompiledQuery compile_query(const RunQuery& query, int schema_version) {
   // Parse everything first: a mistake anywhere is reported before any SQL exists.
   const std::optional<Expr> where = filter::parse(query.filter);
   std::vector<SortKey> sort;
@@ -276,7 +279,7 @@ CompiledQuery compile_query(const RunQuery& query) {
 
   // The inner query computes every column and sort key once per matching run; the outer one
   // orders by the sort keys (runs missing a key last) and keeps the requested columns.
-  SqlBuilder b;
+  SqlBuilder b(schema_version);
   b.add("SELECT ");
   for (size_t i = 0; i < columns.size(); ++i) {
     if (i) b.add(", ");
@@ -294,8 +297,21 @@ CompiledQuery compile_query(const RunQuery& query) {
   b.add(
       "r.start_time AS start_, r.id AS id_ FROM runs r JOIN experiments e ON e.id = "
       "r.experiment_id");
+  // Which runs the view shows (before schema 5 no run is deleted).
+  const bool lifecycle = schema_version >= 5;
+  switch (query.view) {
+    case RunView::kActiveOnly:
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NULL" : " WHERE 1");
+      break;
+    case RunView::kDeletedOnly:
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NOT NULL" : " WHERE 0");
+      break;
+    case RunView::kAll:
+      b.add(" WHERE 1");
+      break;
+  }
   if (where) {
-    b.add(" WHERE ");
+    b.add(" AND ");
     emit_expr(b, *where);
   }
   b.add(") ORDER BY ");
@@ -314,7 +330,7 @@ CompiledQuery compile_query(const RunQuery& query) {
 }
 
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query) {
-  CompiledQuery q = compile_query(query);
+  CompiledQuery q = compile_query(query, db.schema_version());
   if (db.schema_version() < 3)
     throw StoreError(
         fmt::format("the database is at schema version {}; queries need version 3 "

@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -222,6 +223,24 @@ const std::vector<std::vector<std::string>>& migrations() {
             DELETE FROM tags WHERE run_id = OLD.id;
           END)sql",
       },
+      // 5: soft delete (MLflow's lifecycle_stage). `flowlab delete` sets deleted_at (unix seconds)
+      // and `flowlab restore` clears it; runs, query and plots hide a run whose deleted_at is set
+      // unless asked (--view). run_attributes gains deleted_at and lifecycle_stage ('active' or
+      // 'deleted') as its last two columns; its other columns are unchanged.
+      {
+          "ALTER TABLE runs ADD COLUMN deleted_at REAL",
+          "DROP VIEW run_attributes",
+          R"sql(CREATE VIEW run_attributes AS
+            SELECT r.id AS run_id, r.uuid, e.name AS experiment, r.name, r.status, r.parent_id,
+                   r.start_time, r.end_time,
+                   COALESCE(r.end_time, r.heartbeat, r.start_time) - r.start_time AS duration_s,
+                   datetime(r.start_time, 'unixepoch', 'localtime') AS started,
+                   r.heartbeat, r.host, r.pid, r.seed, r.git_commit, r.spec_file, r.overrides,
+                   r.flowlab_version, r.error, r.deleted_at,
+                   CASE WHEN r.deleted_at IS NULL THEN 'active' ELSE 'deleted' END
+                     AS lifecycle_stage
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id)sql",
+      },
   };
   return kMigrations;
 }
@@ -330,14 +349,23 @@ MetricRow read_metric(const Query& q) {
   return m;
 }
 
-// Schema 1 has no heartbeat column: select NULL in its place.
+// Schema 1 has no heartbeat column, schemas before 5 no deleted_at: NULL in their place.
 std::string run_columns(int version) {
   return std::string(
              "SELECT r.id, r.uuid, e.name, r.parent_id, r.name, r.status, r.start_time, "
              "r.end_time, r.spec_file, r.composed_yaml, r.overrides, r.git_commit, r.host, "
              "r.flowlab_version, r.error, r.pid, r.seed, ") +
-         (version >= 2 ? "r.heartbeat" : "NULL") +
+         (version >= 2 ? "r.heartbeat" : "NULL") + (version >= 5 ? ", r.deleted_at" : ", NULL") +
          " FROM runs r JOIN experiments e ON e.id = r.experiment_id ";
+}
+
+// The WHERE condition (with a leading "AND ") that keeps the runs of `view`; before schema 5
+// no run is deleted.
+std::string view_condition(int version, RunView view) {
+  if (view == RunView::kAll) return "";
+  if (version < 5) return view == RunView::kActiveOnly ? "" : " AND 0";
+  return view == RunView::kActiveOnly ? " AND r.deleted_at IS NULL"
+                                      : " AND r.deleted_at IS NOT NULL";
 }
 
 RunRow read_run(const Query& q) {
@@ -360,6 +388,7 @@ RunRow read_run(const Query& q) {
   r.pid = q.int64(15);
   r.seed = q.int64(16);
   r.heartbeat = q.opt_real(17);
+  r.deleted_at = q.opt_real(18);
   return r;
 }
 
@@ -386,6 +415,26 @@ RunStatus run_status_from_string(const std::string& s) {
   if (s == "KILLED") return RunStatus::kKilled;
   throw StoreError(
       fmt::format("invalid run status '{}' (expected RUNNING, FINISHED, FAILED or KILLED)", s));
+}
+
+std::string to_string(RunView v) {
+  switch (v) {
+    case RunView::kActiveOnly:
+      return "active_only";
+    case RunView::kDeletedOnly:
+      return "deleted_only";
+    case RunView::kAll:
+      return "all";
+  }
+  throw StoreError(fmt::format("invalid RunView value {}", static_cast<int>(v)));
+}
+
+RunView run_view_from_string(const std::string& s) {
+  if (s == "active_only" || s == "active") return RunView::kActiveOnly;
+  if (s == "deleted_only" || s == "deleted") return RunView::kDeletedOnly;
+  if (s == "all") return RunView::kAll;
+  throw StoreError(
+      fmt::format("invalid run view '{}' (expected active_only, deleted_only or all)", s));
 }
 
 int latest_schema_version() { return static_cast<int>(migrations().size()); }
@@ -694,18 +743,36 @@ void Store::log_metrics(int64_t run_id, const std::vector<MetricRow>& rows) {
 }
 
 void Store::set_tag(int64_t run_id, const std::string& key, const std::string& value) {
+  set_tags(run_id, {{key, value}});
+}
+
+void Store::set_tags(int64_t run_id, const std::map<std::string, std::string>& tags) {
+  if (tags.empty()) return;
   if (impl_->version < 3)
     throw StoreError(fmt::format("tags need schema version 3; {} is at version {}",
                                  impl_->path.string(), impl_->version));
   Impl::WriteTxn txn(*impl_);
-  {
-    // Tags are mutable (MLflow semantics): setting one again replaces its value.
-    Query q(
-        impl_->prepare("INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
-                       "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value"));
+  // Tags are mutable (MLflow semantics): setting one again replaces its value.
+  Statement& s = impl_->prepare(
+      "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
+      "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value");
+  for (const auto& [key, value] : tags) {
+    Query q(s);
     q.bind(run_id).bind(key).bind(value).run();
   }
   txn.commit();
+}
+
+bool Store::delete_tag(int64_t run_id, const std::string& key) {
+  if (impl_->version < 3) return false;  // no tags table yet, so no tag to delete
+  Impl::WriteTxn txn(*impl_);
+  {
+    Query q(impl_->prepare("DELETE FROM tags WHERE run_id = ? AND key = ?"));
+    q.bind(run_id).bind(key).run();
+  }
+  const bool deleted = sqlite3_changes(impl_->db) > 0;
+  txn.commit();
+  return deleted;
 }
 
 void Store::record_node(int64_t run_id, const NodeExecution& exec) {
@@ -778,10 +845,11 @@ void Store::heartbeat(int64_t run_id) {
   txn.commit();
 }
 
-std::vector<RunRow> Store::list_runs(int limit) const {
+std::vector<RunRow> Store::list_runs(int limit, RunView view) const {
   // id breaks ties between runs started within the same clock tick.
-  Query q(impl_->prepare(run_columns(impl_->version) +
-                         "ORDER BY r.start_time DESC, r.id DESC LIMIT ?"));
+  Query q(impl_->prepare(run_columns(impl_->version) + "WHERE 1" +
+                         view_condition(impl_->version, view) +
+                         " ORDER BY r.start_time DESC, r.id DESC LIMIT ?"));
   q.bind(limit > 0 ? limit : -1);  // LIMIT -1 = no limit
   std::vector<RunRow> out;
   while (q.step()) out.push_back(read_run(q));
@@ -800,6 +868,80 @@ std::vector<RunRow> Store::children(int64_t parent_id) const {
   q.bind(parent_id);
   std::vector<RunRow> out;
   while (q.step()) out.push_back(read_run(q));
+  return out;
+}
+
+std::vector<int64_t> Store::with_descendants(const std::vector<int64_t>& ids) const {
+  std::vector<int64_t> out;
+  std::set<int64_t> seen;
+  Statement& kids = impl_->prepare("SELECT id FROM runs WHERE parent_id = ? ORDER BY id");
+  for (int64_t id : ids)
+    if (seen.insert(id).second) out.push_back(id);
+  // Breadth first, so a parent always comes before its children.
+  for (size_t i = 0; i < out.size(); ++i) {
+    Query q(kids);
+    q.bind(out[i]);
+    std::vector<int64_t> found;
+    while (q.step()) found.push_back(q.int64(0));
+    for (int64_t id : found)
+      if (seen.insert(id).second) out.push_back(id);
+  }
+  return out;
+}
+
+int Store::set_deleted(const std::vector<int64_t>& ids, bool deleted) {
+  if (impl_->version < 5)
+    throw StoreError(fmt::format("deleting runs needs schema version 5; {} is at version {}",
+                                 impl_->path.string(), impl_->version));
+  const double now = unix_now();
+  Impl::WriteTxn txn(*impl_);
+  int changed = 0;
+  Statement& s = impl_->prepare(
+      deleted ? "UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL"
+              : "UPDATE runs SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL");
+  for (int64_t id : ids) {
+    Query q(s);
+    if (deleted) q.bind(now);
+    q.bind(id).run();
+    changed += sqlite3_changes(impl_->db);
+  }
+  txn.commit();
+  return changed;
+}
+
+int Store::purge_runs(const std::vector<int64_t>& ids) {
+  Impl::WriteTxn txn(*impl_);
+  int removed = 0;
+  // Children first: a child names its parent (runs.parent_id). The rows of each run (params,
+  // metrics, nodes, artifacts, tags) go with it: ON DELETE CASCADE, and migration 4's trigger
+  // where foreign keys are off.
+  std::vector<int64_t> order = with_descendants(ids);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    for (const char* table : {"params", "metrics", "node_executions", "artifacts"}) {
+      Query q(impl_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?"));
+      q.bind(*it).run();
+    }
+    for (const char* table : {"latest_metrics", "tags"}) {
+      if ((std::string(table) == "latest_metrics" && impl_->version < 2) ||
+          (std::string(table) == "tags" && impl_->version < 3))
+        continue;
+      Query q(impl_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?"));
+      q.bind(*it).run();
+    }
+    Query q(impl_->prepare("DELETE FROM runs WHERE id = ?"));
+    q.bind(*it).run();
+    removed += sqlite3_changes(impl_->db);
+  }
+  txn.commit();
+  return removed;
+}
+
+std::vector<CacheReference> Store::cache_references() const {
+  Query q(impl_->prepare(
+      "SELECT cache_key, run_id, MAX(COALESCE(end_time, start_time, 0)) FROM node_executions "
+      "WHERE cache_key != '' GROUP BY cache_key, run_id ORDER BY cache_key, run_id"));
+  std::vector<CacheReference> out;
+  while (q.step()) out.push_back(CacheReference{q.text(0), q.int64(1), q.real(2)});
   return out;
 }
 

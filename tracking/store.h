@@ -27,6 +27,12 @@ enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
 std::string to_string(RunStatus s);                      // "RUNNING", "FINISHED", ...
 RunStatus run_status_from_string(const std::string& s);  // throws StoreError on junk
 
+/// Which runs a listing shows (MLflow's ViewType): runs that were not deleted (the default
+/// everywhere), only deleted ones, or all.
+enum class RunView { kActiveOnly, kDeletedOnly, kAll };
+std::string to_string(RunView v);                    // "active_only", "deleted_only", "all"
+RunView run_view_from_string(const std::string& s);  // also "active", "deleted"; else StoreError
+
 /// Everything known about a run when it starts.
 struct RunStart {
   std::string experiment;  // experiment name; created on first use
@@ -54,7 +60,16 @@ struct RunRow {
   std::string spec_file, composed_yaml, overrides, git_commit, host, flowlab_version, error;
   int64_t pid = 0;
   int64_t seed = 0;
-  std::optional<double> heartbeat;  // last sign of life of the process running it
+  std::optional<double> heartbeat;   // last sign of life of the process running it
+  std::optional<double> deleted_at;  // set while the run is (soft-)deleted; schema 5
+};
+
+/// A cache entry a run's node used or wrote (node_executions.cache_key), with the latest time
+/// that run's node with that key ended (unix seconds).
+struct CacheReference {
+  std::string cache_key;
+  int64_t run_id = 0;
+  double last_used = 0;
 };
 
 struct MetricRow {
@@ -106,6 +121,10 @@ class Store {
   void log_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
   /// Sets (or replaces) a run's tag. Needs schema version 3.
   void set_tag(int64_t run_id, const std::string& key, const std::string& value);
+  /// Sets (or replaces) several tags in one transaction.
+  void set_tags(int64_t run_id, const std::map<std::string, std::string>& tags);
+  /// Removes a run's tag; false when it had none of that key.
+  bool delete_tag(int64_t run_id, const std::string& key);
   void record_node(int64_t run_id, const NodeExecution& exec);
   void record_artifact(int64_t run_id, const ArtifactRow& artifact);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error = "");
@@ -118,7 +137,8 @@ class Store {
   /// executions and artifacts are deleted (the resumed execution records them again).
   void restart_run(int64_t run_id, int64_t pid);
 
-  std::vector<RunRow> list_runs(int limit = 20) const;    // newest first
+  /// Newest first; `limit` <= 0: all of them.
+  std::vector<RunRow> list_runs(int limit = 20, RunView view = RunView::kActiveOnly) const;
   std::vector<RunRow> children(int64_t parent_id) const;  // a sweep's child runs, by id
   std::optional<RunRow> get_run(int64_t id) const;
   std::map<std::string, std::string> params(int64_t run_id) const;
@@ -127,6 +147,19 @@ class Store {
   std::vector<MetricRow> final_metrics(int64_t run_id) const;  // last value per (node, key)
   std::vector<NodeExecution> node_executions(int64_t run_id) const;
   std::vector<ArtifactRow> artifacts(int64_t run_id) const;
+
+  /// `ids` (each once, in order) followed by every run below them (sweep children, theirs, ...),
+  /// parents before children.
+  std::vector<int64_t> with_descendants(const std::vector<int64_t>& ids) const;
+  /// Soft delete (`deleted` true: sets deleted_at where it is not set) or restore (clears it) of
+  /// exactly the runs in `ids`, in one transaction. Returns how many runs changed. Needs schema
+  /// version 5.
+  int set_deleted(const std::vector<int64_t>& ids, bool deleted);
+  /// Removes `ids` and every run below them, with all their rows (params, metrics, nodes,
+  /// artifacts, tags), in one transaction. Returns how many runs were removed.
+  int purge_runs(const std::vector<int64_t>& ids);
+  /// Every (cache key, run) pair node_executions records, by key then run.
+  std::vector<CacheReference> cache_references() const;
 
  private:
   struct Impl;

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "graph/cache.h"
+#include "graph/cache_admin.h"
 
 namespace flowlab {
 namespace fs = std::filesystem;
@@ -207,6 +208,11 @@ class Executor {
   }
 
   ExecutionResult run() {
+    // Claims every entry this plan may read or write before the first lookup, so that `flowlab
+    // cache gc` leaves them alone until this executor ends (graph/cache_admin.h says why).
+    std::vector<std::string> keys;
+    for (const auto& n : plan_.nodes) keys.push_back(n.key);
+    const CachePin pin(options_.cache_dir, keys);
     decide_what_to_compute();
     ExecutionResult result;
     result.concurrency =

@@ -94,6 +94,19 @@ class Planner {
         }
       }
     }
+    if (auto t = root["tags"]; t.IsDefined() && !t.IsNull()) {
+      if (!t.IsMap())
+        fail("tags",
+             "expected a mapping of tag names to values (tags: {owner: ana}), got " + describe(t));
+      for (const auto& kv : t) {
+        const std::string key = kv.first.Scalar();
+        if (key.empty() || key.find_first_not_of(" \t") == std::string::npos)
+          fail("tags", "a tag name must not be empty");
+        if (!kv.second.IsScalar())
+          fail("tags." + key, "expected a text, number or bool, got " + describe(kv.second));
+        plan.tags[key] = kv.second.Scalar();
+      }
+    }
     if (auto d = root["device"]; d.IsDefined())
       plan.device = std::get<std::string>(
           parse_value(string_param("device", "auto", "", {"auto", "cpu", "cuda"}), d, "device"));

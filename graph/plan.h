@@ -32,6 +32,9 @@ struct Plan {
   int64_t seed = 0;
   int threads = 0;  // 0 = auto (all cores)
   std::string device = "auto";
+  /// The spec's `tags:` map (name -> value as text): recorded as the run's tags, never part of a
+  /// cache key.
+  std::map<std::string, std::string> tags;
   std::vector<PlannedNode> nodes;  // in topological order
 
   const PlannedNode* find(const std::string& name) const;

@@ -22,5 +22,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global);     // run, sweep, 
 void add_report_commands(CLI::App& app, GlobalOptions& global);  // runs, show, ops
 void add_query_commands(CLI::App& app, GlobalOptions& global);   // query, sql, compare
 void add_plot_command(CLI::App& app, GlobalOptions& global);     // plot
+// cache du|gc, delete, restore, tag
+void add_housekeeping_commands(CLI::App& app, GlobalOptions& global);
 
 }  // namespace flowlab::cli

@@ -112,20 +112,30 @@ int64_t resolve_run(const tracking::Store& store, const std::string& run) {
   return *id;
 }
 
-void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out) {
+void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out,
+               tracking::RunView view) {
   auto store = open_existing(workspace);
   Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
           {},
           {true, false, false, false, false, true, true, false}};
-  const auto runs = store.list_runs(limit);
+  const bool show_deleted = view != tracking::RunView::kActiveOnly;
+  if (show_deleted) t.columns.push_back("deleted"), t.numeric.push_back(false);
+  const auto runs = store.list_runs(limit, view);
   std::vector<int64_t> ids;
   for (const auto& r : runs) ids.push_back(r.id);
   auto headline = headlines(workspace, ids);
   for (const auto& r : runs) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
-    t.add_row({std::to_string(r.id), r.experiment, r.name, display_status(r),
-               format_local_time(r.start_time), seconds, headline[r.id],
-               display_overrides(r.overrides)});
+    std::vector<std::string> row{std::to_string(r.id),
+                                 r.experiment,
+                                 r.name,
+                                 display_status(r),
+                                 format_local_time(r.start_time),
+                                 seconds,
+                                 headline[r.id],
+                                 display_overrides(r.overrides)};
+    if (show_deleted) row.push_back(r.deleted_at ? format_local_time(*r.deleted_at) : "");
+    t.add_row(std::move(row));
   }
   print(t, format, out);
 }
@@ -136,6 +146,7 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
   const int64_t id = resolve_run(store, run);
   const auto r = store.get_run(id);
   auto params = store.params(id);
+  auto tags = store.tags(id);
   auto metrics = store.final_metrics(id);
   if (by_node) {
     // Final metrics as a matrix: one row per metric key, one column per node that logged it, so
@@ -181,7 +192,9 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     j["seed"] = r->seed;
     j["flowlab_version"] = r->flowlab_version;
     j["error"] = r->error;
+    j["deleted_at"] = r->deleted_at ? nlohmann::ordered_json(*r->deleted_at) : nullptr;
     j["params"] = params;
+    j["tags"] = tags;
     for (const auto& m : metrics) j["metrics"][m.node + "." + m.key] = m.value;
     for (const auto& n : nodes)
       j["nodes"].push_back({{"node", n.node},
@@ -203,14 +216,19 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
     Table t{{"section", "key", "value"}, {}, {}};
     t.add_row({"run", "status", display_status(*r)});
     t.add_row({"run", "experiment", r->experiment});
+    if (r->deleted_at) t.add_row({"run", "deleted_at", fmt::format("{:.3f}", *r->deleted_at)});
     for (const auto& [k, v] : params) t.add_row({"param", k, v});
+    for (const auto& [k, v] : tags) t.add_row({"tag", k, v});
     for (const auto& m : metrics)
       t.add_row({"metric", m.node + "." + m.key, format_number(m.value, 6)});
     for (const auto& n : nodes) t.add_row({"node", n.node, n.status});
     print(t, Format::kCsv, out);
     return;
   }
-  out << fmt::format("run {}  {}  ({})\n", r->id, display_status(*r), r->uuid);
+  out << fmt::format("run {}  {}  ({}){}\n", r->id, display_status(*r), r->uuid,
+                     r->deleted_at ? fmt::format("  DELETED {} (flowlab restore {})",
+                                                 format_local_time(*r->deleted_at), r->id)
+                                   : "");
   out << fmt::format("  experiment  {}\n  spec        {}{}\n", r->experiment, r->spec_file,
                      r->overrides.empty() ? "" : "  " + display_overrides(r->overrides));
   out << fmt::format("  started     {}   wall {}\n", format_local_time(r->start_time),
@@ -219,6 +237,14 @@ void show_run(const fs::path& workspace, const std::string& run, Format format, 
                      r->flowlab_version,
                      r->git_commit.empty() ? "" : "   git " + r->git_commit.substr(0, 12));
   if (!r->error.empty()) out << "  error       " << r->error << "\n";
+  if (auto note = tags.find("note"); note != tags.end())
+    out << "  note        " << note->second << "\n";
+  if (tags.size() > (tags.count("note") ? 1u : 0u)) {
+    std::string line;
+    for (const auto& [k, v] : tags)
+      if (k != "note") line += (line.empty() ? "" : "  ") + k + "=" + v;
+    out << "  tags        " << line << "\n";
+  }
   if (auto children = store.children(id); !children.empty()) {
     out << "\nchild runs\n";
     Table ct{

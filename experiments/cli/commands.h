@@ -22,8 +22,12 @@ std::string display_status(const tracking::RunRow& run);
 /// else and for a run that does not exist.
 int64_t resolve_run(const tracking::Store& store, const std::string& run);
 
-void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out);
-/// RUN is a run id or "last". Throws ConfigError for an unknown run.
+/// The newest `limit` runs of `view` (deleted runs are hidden unless the view asks for them; any
+/// view but the default adds a `deleted` column with the time of deletion).
+void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out,
+               tracking::RunView view = tracking::RunView::kActiveOnly);
+/// RUN is a run id or "last". Throws ConfigError for an unknown run. A deleted run is shown too,
+/// marked as such; its tags (and note) are listed.
 void show_run(const std::filesystem::path& workspace, const std::string& run, Format format,
               std::ostream& out, bool by_node = false);
 /// All ops (name and summary), or one op's params, inputs and output.

@@ -27,6 +27,9 @@ Examples:
   flowlab query "metrics.eval.accuracy > 0.85" --sort=-metrics.eval.accuracy
   flowlab plot --y eval.accuracy --x data.limit_train --group train.model --png
   flowlab ops train.classifier                            an op's params and docs
+  flowlab cache du                                        cache size by op and age
+  flowlab cache gc --dry-run                              what cleaning the cache would remove
+  flowlab delete 12 / restore 12 / tag 12 owner=ana       runs housekeeping
 
 Workspace: --workspace DIR, else $FLOWLAB_HOME, else ./.flowlab (runs.db, cache/).
 Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results database unusable
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   cli::add_report_commands(app, global);
   cli::add_query_commands(app, global);
   cli::add_plot_command(app, global);
+  cli::add_housekeeping_commands(app, global);
 
   try {
     app.parse(argc, argv);

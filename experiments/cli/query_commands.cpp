@@ -43,6 +43,8 @@ Filter (MLflow search_runs syntax; keywords in any case, keys and values case-se
                      characters in backquotes or double quotes: metrics.`f1 score`,
                      metrics."class_accuracy.3" (any node's key "class_accuracy.3")
   A run lacking a field (or whose metric is NaN) matches no comparison, != and NOT IN included.
+  Deleted runs (flowlab delete) are left out: --view deleted_only or --view all shows them, and
+  the attributes deleted_at and lifecycle_stage ('active' or 'deleted') describe them.
 
 Sort: --sort=-KEY descending, --sort=KEY or +KEY ascending, or --sort 'KEY DESC'; repeat the
 option or separate keys with commas (should a -KEY ever be taken for an option, write
@@ -60,7 +62,8 @@ The database is opened read-only: one statement per call, and anything that woul
 refused before it runs. Views (stable names for scripts):
   run_attributes(run_id, uuid, experiment, name, status, parent_id, start_time, end_time,
                  duration_s, started, heartbeat, host, pid, seed, git_commit, spec_file,
-                 overrides, flowlab_version, error)           one row per run
+                 overrides, flowlab_version, error, deleted_at, lifecycle_stage)
+                                                               one row per run, deleted ones too
   run_params(run_id, key, value)                               every param, as text
   run_tags(run_id, key, value)                                 every tag
   run_metrics(run_id, node, key, step, value, timestamp)       every metric row (NULL = NaN)
@@ -253,9 +256,14 @@ void add_query_commands(CLI::App& app, GlobalOptions& global) {
   q->add_option("-n,--limit", query->limit, "at most this many runs")
       ->check(CLI::NonNegativeNumber);
   q->add_option("--format", *query_format, "table, csv or json");
+  auto view = std::make_shared<std::string>("active_only");
+  q->add_option("--view", *view, "active_only (default: deleted runs hidden), deleted_only or all")
+      ->check(CLI::IsMember({"active_only", "deleted_only", "all"}));
   q->footer(kQueryHelp);
   q->callback([=, &global] {
-    query_runs(global.workspace(), *query, parse_format(*query_format), std::cout);
+    tracking::RunQuery run_query = *query;
+    run_query.view = tracking::run_view_from_string(*view);
+    query_runs(global.workspace(), run_query, parse_format(*query_format), std::cout);
   });
 
   auto statement = std::make_shared<std::string>();

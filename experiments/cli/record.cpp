@@ -114,6 +114,7 @@ int64_t record_child(tracking::Store& store, const RunOptions& options, Child& c
   start.seed = c.plan.seed;
   c.run_id = store.begin_run(start);
   store.log_params(c.run_id, run_params(c.plan, c.spec));
+  store.set_tags(c.run_id, c.plan.tags);  // the spec's `tags:` map
   return c.run_id;
 }
 

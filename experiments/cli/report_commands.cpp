@@ -16,8 +16,14 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   auto* runs = app.add_subcommand("runs", "recent runs, newest first");
   runs->add_option("-n,--limit", *limit, "how many runs")->check(CLI::Range(1, 1000000));
   runs->add_option("--format", *format, "table, csv or json");
-  runs->callback(
-      [=, &global] { list_runs(global.workspace(), *limit, parse_format(*format), std::cout); });
+  auto view = std::make_shared<std::string>("active_only");
+  runs->add_option("--view", *view,
+                   "active_only (default: deleted runs hidden), deleted_only or all")
+      ->check(CLI::IsMember({"active_only", "deleted_only", "all"}));
+  runs->callback([=, &global] {
+    list_runs(global.workspace(), *limit, parse_format(*format), std::cout,
+              tracking::run_view_from_string(*view));
+  });
 
   auto run_ref = std::make_shared<std::string>();
   auto* show = app.add_subcommand(

@@ -153,6 +153,15 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
     parent_params["sweep." + axis.key] = values;
   }
   store.log_params(parent, parent_params);
+  // The parent carries the spec's tags that every child shares (a sweep may vary one).
+  std::map<std::string, std::string> shared_tags = children.front().plan.tags;
+  for (const auto& c : children)
+    for (auto it = shared_tags.begin(); it != shared_tags.end();) {
+      auto found = c.plan.tags.find(it->first);
+      it = found == c.plan.tags.end() || found->second != it->second ? shared_tags.erase(it)
+                                                                     : std::next(it);
+    }
+  store.set_tags(parent, shared_tags);
   for (size_t i = 0; i < children.size(); ++i)
     record_child(store, options, children[i], parent,
                  fmt::format("{}[{}]", options.spec.stem().string(), i + 1), start.git_commit);

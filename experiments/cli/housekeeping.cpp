@@ -433,6 +433,16 @@ void delete_runs(const fs::path& workspace, const std::vector<std::string>& refs
                         fmt::format("run {} is still running (pid {} on {}); stop it first", id,
                                     r->pid, r->host));
   }
+  if (purge)  // a running sweep still writes to (and aggregates read) its children's rows
+    for (int64_t id : named)
+      for (auto r = store.get_run(id); r && r->parent_id;) {
+        r = store.get_run(*r->parent_id);
+        if (r && is_live(*r))
+          throw ConfigError(kCommandLine, "RUN",
+                            fmt::format("run {} belongs to sweep {}, which is still running (pid "
+                                        "{}); purge it when the sweep has ended",
+                                        id, r->id, r->pid));
+      }
   const size_t below = ids.size() - named.size();
   std::string which;
   for (int64_t id : named) which += (which.empty() ? "" : ", ") + std::to_string(id);

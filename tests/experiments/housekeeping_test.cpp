@@ -350,6 +350,14 @@ BOOST_AUTO_TEST_CASE(a_running_run_is_neither_deleted_nor_purged_but_a_stale_one
   BOOST_TEST(w.store.list_runs(0).size() == 2u);
   delete_runs(w.ws, {std::to_string(stale)}, false, out);
   BOOST_TEST(w.store.get_run(stale)->deleted_at.has_value());
+  // A finished child of a sweep still running: hidden, yes; purged, not yet.
+  const int64_t child = w.run(RunStatus::kFinished, {}, live);
+  const std::string purge_error = flowlab::testing::config_error_of(
+      [&] { delete_runs(w.ws, {std::to_string(child)}, true, out); });
+  BOOST_TEST(contains(purge_error, fmt::format("belongs to sweep {}", live)));
+  BOOST_TEST(w.store.get_run(child).has_value());
+  delete_runs(w.ws, {std::to_string(child)}, false, out);
+  BOOST_TEST(w.store.get_run(child)->deleted_at.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(purge_removes_rows_and_unshared_entries_but_keeps_shared_ones) {

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "common/file_io.h"
+
 namespace flowlab::datasets {
 
 namespace {
@@ -17,13 +19,14 @@ torch::Tensor unpack(const torch::Tensor& x, bool eight_bit) {
 }  // namespace
 
 void ClassificationData::save(const std::filesystem::path& dir) const {
-  torch::save(std::vector<torch::Tensor>{pack(train_x, eight_bit), train_y, pack(val_x, eight_bit),
-                                         val_y, pack(test_x, eight_bit), test_y},
-              (dir / "tensors.pt").string());
+  const std::vector<torch::Tensor> tensors{pack(train_x, eight_bit), train_y,
+                                           pack(val_x, eight_bit),   val_y,
+                                           pack(test_x, eight_bit),  test_y};
+  write_file_with(dir / "tensors.pt", [&](const ByteSink& s) { torch::save(tensors, s); });
   nlohmann::json meta = {
       {"class_names", class_names}, {"mean", mean},   {"std", std},
       {"eight_bit", eight_bit},     {"kind", type()}, {"vocab_size", vocab_size}};
-  std::ofstream(dir / "meta.json") << meta.dump(1);
+  write_text_file(dir / "meta.json", meta.dump(1));
 }
 
 ArtifactPtr ClassificationData::load(const std::filesystem::path& dir) {

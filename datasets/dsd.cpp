@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "datasets/register.h"
 
 namespace flowlab::datasets {
@@ -125,19 +126,16 @@ Estimate dsd_bayes_accuracy(int64_t k, double sigma, int64_t samples, uint64_t s
 }
 
 void DsdData::save(const std::filesystem::path& dir) const {
-  torch::save(std::vector<torch::Tensor>{train.x, train.y, train.signal_index, test.x, test.y,
-                                         test.signal_index, w_star},
-              (dir / "tensors.pt").string());
+  const std::vector<torch::Tensor> tensors{
+      train.x, train.y, train.signal_index, test.x, test.y, test.signal_index, w_star};
+  write_file_with(dir / "tensors.pt", [&](const ByteSink& s) { torch::save(tensors, s); });
   nlohmann::json meta = {{"k", k},
                          {"d", d},
                          {"sigma", sigma},
                          {"bayes_accuracy_test", bayes_accuracy_test},
                          {"bayes_accuracy", bayes_accuracy.value},
                          {"bayes_accuracy_se", bayes_accuracy.standard_error}};
-  std::ofstream out(dir / "meta.json");
-  out << meta.dump(1);
-  out.close();
-  if (!out) throw RunError("cannot write " + (dir / "meta.json").string());
+  write_text_file(dir / "meta.json", meta.dump(1));
 }
 
 ArtifactPtr DsdData::load(const std::filesystem::path& dir) {

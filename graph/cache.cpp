@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace flowlab {
 namespace fs = std::filesystem;
@@ -113,11 +114,7 @@ fs::path NodeCache::commit(const fs::path& staging, const std::string& key,
   for (const auto& f : record.files) files.push_back({{"path", f.relative_path}, {"kind", f.kind}});
   json j = {{"op", record.op},    {"node", record.node}, {"has_output", record.has_output},
             {"metrics", metrics}, {"files", files},      {"checksums", checksums_under(staging)}};
-  {
-    std::ofstream out(staging / "record.json");
-    out << j.dump(1);
-    if (!out) throw RunError("cannot write cache record in " + staging.string());
-  }
+  write_text_file(staging / "record.json", j.dump(1));
   fs::path final_dir = entry(key);
   fs::create_directories(final_dir.parent_path());
   std::error_code ec;

@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "graph/cache.h"
 #include "graph/cache_admin.h"
 
@@ -96,8 +97,10 @@ class NodeCheckpointer : public Checkpointer {
         observer_(observer),
         allow_restore_(allow_restore) {}
 
-  // A checkpoint that cannot be written (disk full, another process racing on the same key) is
-  // a warning: the node goes on and only loses the ability to resume from this point.
+  // A checkpoint that cannot be written because the storage refuses writes (full disk, quota,
+  // read-only, I/O error) fails the node: its result could not be cached either, and the user
+  // must hear of it now. Any other failure (another process racing on the same key) is a
+  // warning: the node goes on and only loses the ability to resume from this point.
   void save(const std::function<void(const fs::path&)>& write) override {
     static std::atomic<int> counter{0};
     fs::path tmp = dir_.string() + fmt::format(".tmp-{}-{}", getpid(), counter++);
@@ -111,10 +114,7 @@ class NodeCheckpointer : public Checkpointer {
         metrics.push_back(
             {m.key, m.step,
              std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json(nullptr)});
-      std::ofstream out(tmp / "metrics.json");
-      out << metrics.dump();
-      out.close();
-      if (!out) throw RunError("cannot write " + (tmp / "metrics.json").string());
+      write_text_file(tmp / "metrics.json", metrics.dump());
       fs::path old = dir_.string() + ".old";
       if (fs::exists(dir_)) {
         fs::remove_all(old, ec);
@@ -124,6 +124,11 @@ class NodeCheckpointer : public Checkpointer {
       fs::remove_all(old, ec);
     } catch (const std::exception& e) {
       fs::remove_all(tmp, ec);
+      const auto* write = dynamic_cast<const WriteError*>(&e);
+      const auto* filesystem = dynamic_cast<const fs::filesystem_error*>(&e);
+      if ((write && is_storage_error(write->code())) ||
+          (filesystem && is_storage_error(filesystem->code().value())))
+        throw RunError(std::string("checkpoint not saved: ") + e.what());
       std::fprintf(stderr, "flowlab: warning: node '%s': checkpoint not saved: %s\n", node_.c_str(),
                    e.what());
     }

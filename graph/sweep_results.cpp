@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
 #include "graph/plan.h"
 
 namespace flowlab {
@@ -21,7 +22,7 @@ static nlohmann::json to_json(const SweepResults& r) {
 }
 
 void SweepResults::save(const std::filesystem::path& dir) const {
-  std::ofstream(dir / "sweep_results.json") << to_json(*this).dump(1);
+  write_text_file(dir / "sweep_results.json", to_json(*this).dump(1));
 }
 
 std::string SweepResults::content_key() const {

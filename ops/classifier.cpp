@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "ops/classifier_net.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
@@ -46,10 +47,7 @@ void Classifier::save(const std::filesystem::path& dir) const {
   nlohmann::json j = {{"mean", standardization_.mean},
                       {"std", standardization_.std},
                       {"input_mask", standardization_.input_mask}};
-  std::ofstream out(dir / "standardization.json");
-  out << j.dump(1);
-  out.close();
-  if (!out) throw RunError("cannot write " + (dir / "standardization.json").string());
+  write_text_file(dir / "standardization.json", j.dump(1));
   save_network(dir, record_, *net_);
 }
 

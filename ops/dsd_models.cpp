@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "ops/models/saved_model.h"
 
 namespace flowlab::ops {
@@ -102,8 +103,9 @@ double DsdGradientDescent::step() {
 at::Tensor DsdGradientDescent::weights() const { return w_.detach(); }
 
 void DsdGradientDescent::save(const std::filesystem::path& dir) const {
-  torch::save(w_.detach(), (dir / "weights.pt").string());
-  torch::save(*state_->optimizer, (dir / "optimizer.pt").string());
+  write_file_with(dir / "weights.pt", [&](const ByteSink& s) { torch::save(w_.detach(), s); });
+  write_file_with(dir / "optimizer.pt",
+                  [&](const ByteSink& s) { torch::save(*state_->optimizer, s); });
 }
 
 void DsdGradientDescent::load(const std::filesystem::path& dir) {

@@ -1,12 +1,13 @@
 // eval.classifier: accuracy, mean cross-entropy, per-class accuracy and the confusion matrix of
 // a trained classifier on the dataset's test (or validation) split.
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "datasets/classification_data.h"
 #include "ops/classifier.h"
 #include "ops/metrics_table.h"
@@ -28,7 +29,7 @@ std::string csv_field(const std::string& s) {
 void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
                      const std::vector<std::string>& names) {
   auto a = cm.accessor<int64_t, 2>();
-  std::ofstream csv(dir / "confusion_matrix.csv");
+  std::ostringstream csv;
   csv << "true\\predicted";
   for (const auto& n : names) csv << "," << csv_field(n);
   csv << "\n";
@@ -40,8 +41,9 @@ void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
     csv << "\n";
     rows.push_back(row);
   }
-  std::ofstream(dir / "confusion_matrix.json")
-      << nlohmann::json{{"classes", names}, {"rows_true_cols_predicted", rows}}.dump(1);
+  write_text_file(dir / "confusion_matrix.csv", csv.str());
+  write_text_file(dir / "confusion_matrix.json",
+                  nlohmann::json{{"classes", names}, {"rows_true_cols_predicted", rows}}.dump(1));
 }
 
 ArtifactPtr run_eval_classifier(OpContext& ctx) {

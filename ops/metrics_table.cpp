@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
+
 namespace flowlab::ops {
 
 void MetricsTable::save(const std::filesystem::path& dir) const {
-  std::ofstream(dir / "metrics.json") << nlohmann::json(values).dump(1);
+  write_text_file(dir / "metrics.json", nlohmann::json(values).dump(1));
 }
 
 ArtifactPtr MetricsTable::load(const std::filesystem::path& dir) {

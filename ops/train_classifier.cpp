@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "datasets/classification_data.h"
 #include "ops/classifier.h"
 #include "ops/classifier_net.h"
@@ -120,18 +121,16 @@ class ClassifierTrainer : public training::Trainer {
   void save(const fs::path& dir) const override {
     torch::serialize::OutputArchive archive;
     model_->net().save(archive);
-    archive.save_to((dir / "model.pt").string());
-    torch::save(*optimizer_, (dir / "optimizer.pt").string());
+    write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
+    write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(*optimizer_, s); });
     // The shuffle generator as it was when the current epoch's permutation was drawn, or now when
     // the checkpoint falls on an epoch's end (the next epoch draws from the current state).
     const bool at_epoch_start = perm_epoch_ < 0 || steps_done_ % steps_per_epoch() == 0;
-    torch::save(at_epoch_start ? shuffle_gen_.get_state() : epoch_gen_state_,
-                (dir / "generator.pt").string());
-    torch::save(noise_gen_.get_state(), (dir / "noise_generator.pt").string());
-    std::ofstream out(dir / "trainer.json");
-    out << nlohmann::json{{"last_val_acc", last_val_acc_}}.dump();
-    out.close();
-    if (!out) throw RunError("cannot write " + (dir / "trainer.json").string());
+    const torch::Tensor generator = at_epoch_start ? shuffle_gen_.get_state() : epoch_gen_state_;
+    write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(generator, s); });
+    write_file_with(dir / "noise_generator.pt",
+                    [&](const ByteSink& s) { torch::save(noise_gen_.get_state(), s); });
+    write_text_file(dir / "trainer.json", nlohmann::json{{"last_val_acc", last_val_acc_}}.dump());
   }
 
   void load(const fs::path& dir) override {

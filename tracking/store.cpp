@@ -46,8 +46,11 @@ std::string sql_excerpt(const std::string& sql) {
 [[noreturn]] void throw_sqlite(sqlite3* db, const std::string& sql, int rc) {
   const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   const int code = db ? sqlite3_extended_errcode(db) : rc;
-  throw StoreError(
-      fmt::format("sqlite error in \"{}\": {} (code {})", sql_excerpt(sql), msg, code));
+  // Name the file: "database or disk is full" alone does not say which disk to clear.
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  throw StoreError(fmt::format("{}sqlite error in \"{}\": {} (code {})",
+                               file && *file ? std::string(file) + ": " : std::string(),
+                               sql_excerpt(sql), msg, code));
 }
 
 // ---------------------------------------------------------------------------------------------

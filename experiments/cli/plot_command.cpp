@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/plot_data.h"
 #include "plot/plot.h"
@@ -68,10 +69,7 @@ std::pair<int, int> parse_size(const std::string& text) {
 
 void write_text(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write " + path.string());
+  write_text_file(path, text);
 }
 
 void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& out) {

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/text.h"
 #include "graph/sweep_results.h"
 #include "ops/analyze/sample_complexity.h"
@@ -260,7 +261,7 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
   // Step 2 for every group: n* per seed and their spread, logged and written to n_star.csv.
   auto table = std::make_shared<MetricsTable>();
   ByGroup<Summary> summaries;
-  std::ofstream csv(ctx.output_dir() / "n_star.csv");
+  std::ostringstream csv;
   for (const auto& g : group_params) csv << g << ",";
   csv << "seeds,n_star_median,n_star_q25,n_star_q75,n_star_min,n_star_max,settled_below_grid,"
          "not_reached,dipped_earlier,children_dropped,n_star_per_seed\n";
@@ -280,12 +281,12 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
                        s.above_grid, s.dipped, s.dropped, fmt::join(per_seed, " "));
     summaries.emplace(key, std::move(s));
   }
-  csv.close();
+  write_text_file(ctx.output_dir() / "n_star.csv", csv.str());
   ctx.add_file(ctx.output_dir() / "n_star.csv", "sample_complexity");
 
   // Step 3: slopes. For each slope param, the curves that agree on every other group param.
   std::map<std::string, double> slopes;
-  std::ofstream slopes_csv(ctx.output_dir() / "slopes.csv");
+  std::ostringstream slopes_csv;
   slopes_csv << "against,curve,points,points_exact,slope\n";
   std::vector<size_t> slope_indices;
   for (const auto& param : set.slope_params) {
@@ -324,7 +325,7 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       ctx.log_metric(name, slope);
     }
   }
-  slopes_csv.close();
+  write_text_file(ctx.output_dir() / "slopes.csv", slopes_csv.str());
   ctx.add_file(ctx.output_dir() / "slopes.csv", "sample_complexity");
 
   // Step 4: a figure against each slope param.
@@ -335,7 +336,7 @@ ArtifactPtr run_sample_complexity(OpContext& ctx) {
       if (svg.empty()) continue;
       const auto file =
           ctx.output_dir() / fmt::format("n_star_vs_{}.svg", short_name(group_params[index]));
-      std::ofstream(file) << svg;
+      write_text_file(file, svg);
       ctx.add_file(file, "plot");
       if (plot::png_supported()) {  // a PNG too, for slides and viewers without SVG
         const auto png = std::filesystem::path(file).replace_extension(".png");

@@ -2,11 +2,12 @@
 // records mean, std, sem, min, max and counts of their final metrics on the parent run, so repeats
 // (seeds, cross-validation folds) are a sweep axis plus this node.
 #include <cmath>
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/file_io.h"
 #include "ops/analyze/summary.h"
 #include "ops/metrics_table.h"
 
@@ -56,7 +57,7 @@ ArtifactPtr run_summary(OpContext& ctx) {
 
   // summary.csv: one row per group and metric.
   const auto csv_path = ctx.output_dir() / "summary.csv";
-  std::ofstream csv(csv_path);
+  std::ostringstream csv;
   for (const auto& param : summary.by) csv << csv_field(param) << ",";
   csv << "metric,n,missing,failed,mean,std,sem,min,max\n";
   for (const auto& g : summary.groups)
@@ -66,7 +67,7 @@ ArtifactPtr run_summary(OpContext& ctx) {
                          g.failed, csv_number(s.mean), csv_number(s.std), csv_number(s.sem),
                          csv_number(s.min), csv_number(s.max));
     }
-  csv.close();
+  write_text_file(csv_path, csv.str());
   ctx.add_file(csv_path, "summary");
 
   // summary.json: the same, nested by group (NaN becomes null), in the table's order.
@@ -88,7 +89,7 @@ ArtifactPtr run_summary(OpContext& ctx) {
     json["groups"].push_back(std::move(group));
   }
   const auto json_path = ctx.output_dir() / "summary.json";
-  std::ofstream(json_path) << json.dump(2) << "\n";
+  write_text_file(json_path, json.dump(2) + "\n");
   ctx.add_file(json_path, "summary");
   return table;
 }

@@ -6,16 +6,18 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace flowlab::ops::certify {
 
 void Certification::write_csv(const std::filesystem::path& file) const {
-  std::ofstream out(file);
+  std::ostringstream out;
   out << "# method=" << method << " sigma=" << fmt::format("{}", sigma) << "\n";
   out << "index,label,prediction,radius,correct,count,p_lower,seconds\n";
   for (const auto& i : images)
     out << fmt::format("{},{},{},{:.17g},{},{},{:.17g},{:.6f}\n", i.index, i.label, i.prediction,
                        i.radius, i.correct ? 1 : 0, i.count, i.p_lower, i.seconds);
+  write_text_file(file, out.str());
 }
 
 void Certification::save(const std::filesystem::path& dir) const {

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "datasets/classification_data.h"
 #include "ops/certify/common.h"
 #include "ops/certify/lvm.h"
@@ -78,7 +79,7 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   cohen.sigma = o.sigma;
   std::map<SimplexMap, int64_t> selected;
   const auto selection_csv = ctx.output_dir() / "lvm_selection.csv";
-  std::ofstream sel_out(selection_csv);
+  std::ostringstream sel_out;
   sel_out << "index,label,map,temperature,class,predicted_radius,prediction,radius,p_lower,p_upper,"
              "votes,cohen_prediction,cohen_radius,cohen_count,cohen_p_lower\n";
   int64_t samples = 0;
@@ -124,8 +125,7 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
                                         samples, seconds_since(start)) +
                      fmt::format("  (cohen {:.3f})", cohen.certified_accuracy(0)));
   }
-  sel_out.close();
-  if (!sel_out) throw RunError(selection_csv.string() + ": cannot write");
+  write_text_file(selection_csv, sel_out.str());
   const double seconds = seconds_since(start);
   log_certification_metrics(ctx, *lvm, setup.radii);
   log_certification_metrics(ctx, cohen, setup.radii, "cohen.");

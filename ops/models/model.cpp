@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "ops/models/network.h"
 
 namespace flowlab::ops {
@@ -110,10 +111,7 @@ void ModelRecord::save(const std::filesystem::path& dir) const {
   nlohmann::json j = {{"family", family},         {"arch", arch},
                       {"params", params_json},    {"input_shape", input.shape},
                       {"outputs", input.outputs}, {"scale", input.scale}};
-  std::ofstream out(dir / "model.json");
-  out << j.dump(1);
-  out.close();
-  if (!out) throw RunError("cannot write " + (dir / "model.json").string());
+  write_text_file(dir / "model.json", j.dump(1));
 }
 
 ModelRecord ModelRecord::load(const std::filesystem::path& dir, const Registry& registry) {

@@ -1,5 +1,6 @@
 #include "ops/models/saved_model.h"
 
+#include "common/file_io.h"
 #include "ops/torch_runtime.h"
 
 namespace flowlab::ops {
@@ -27,7 +28,7 @@ void save_network(const std::filesystem::path& dir, const ModelRecord& record,
   record.save(dir);
   torch::serialize::OutputArchive archive;
   write_module(module, archive);
-  archive.save_to((dir / "weights.pt").string());
+  write_file_with(dir / "weights.pt", [&](const ByteSink& s) { archive.save_to(s); });
 }
 
 void load_weights(const std::filesystem::path& dir, torch::nn::Module& module) {

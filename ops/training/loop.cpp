@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file_io.h"
 
 namespace flowlab::ops::training {
 namespace fs = std::filesystem;
@@ -52,10 +53,7 @@ void write_state(const fs::path& file, const LoopState& st, double seconds) {
                       {"window_steps", st.window_steps},
                       {"window_samples", st.window_samples},
                       {"seconds", seconds}};
-  std::ofstream out(file);
-  out << j.dump();
-  out.close();
-  if (!out) throw RunError("cannot write " + file.string());
+  write_text_file(file, j.dump());
 }
 
 LoopState read_state(const fs::path& file) {

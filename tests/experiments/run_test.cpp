@@ -8,6 +8,8 @@
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "common/error.h"
@@ -34,6 +36,21 @@ std::map<std::string, std::string> node_status(const Store& store, int64_t run) 
   std::map<std::string, std::string> out;
   for (const auto& n : store.node_executions(run)) out[n.node] = n.status;
   return out;
+}
+
+// SQLite's own verdict on the database file ("ok" when every page and index is sound).
+std::string integrity_check(const std::filesystem::path& db) {
+  sqlite3* handle = nullptr;
+  std::string verdict = "cannot open";
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(handle, "PRAGMA integrity_check", -1, &stmt, nullptr) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+      verdict = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(handle);
+  return verdict;
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -257,6 +274,58 @@ pid_t start_training(const std::filesystem::path& ws) {
 }
 
 }  // namespace
+
+// A disk that fills up while a node writes (here: files may not grow past 512 KiB, so the dataset's
+// cache entry fails with EFBIG, as a full disk fails with ENOSPC). Before the fix LibTorch's
+// writer terminated the process from a destructor (exit 134), leaving the run RUNNING and a
+// staging directory behind.
+BOOST_AUTO_TEST_CASE(a_full_disk_fails_the_node_and_the_run_cleanly_and_keeps_earlier_runs) {
+  RunFixture f;
+  auto good = f.run("tiny.yaml");
+  BOOST_REQUIRE_EQUAL(good.outcome.exit_code, 0);
+  const std::string spec = (flowlab::testing::source_dir() / "tests/data/specs/tiny.yaml").string();
+  const std::string configs = (flowlab::testing::source_dir() / "configs").string();
+  const std::string ws = f.workspace().string();
+  flowlab::testing::TempDir dir;
+  const std::string err_file = (dir / "stderr.txt").string();
+  pid_t pid = fork();
+  if (pid == 0) {
+    rlimit limit{512 * 1024, 512 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(125);
+    signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of killing
+    if (!freopen("/dev/null", "w", stdout)) _exit(126);
+    if (!freopen(err_file.c_str(), "w", stderr)) _exit(126);
+    // A new dataset slice, so its cache entry (about 1.6 MB) has to be written.
+    execl(FLOWLAB_BINARY, FLOWLAB_BINARY, "run", spec.c_str(), "--config-dir", configs.c_str(),
+          "--workspace", ws.c_str(), "-q", "nodes.data.params.limit_train=1900", (char*)nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream in(err_file);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST_MESSAGE("stderr: " << err);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 1);
+  BOOST_TEST(contains(err, "tensors.pt"));
+  BOOST_TEST(contains(err, "File too large"));
+
+  Store store(f.db());
+  BOOST_TEST(integrity_check(f.db()) == "ok");
+  auto runs = store.list_runs(10);
+  BOOST_REQUIRE_EQUAL(runs.size(), 2u);
+  const auto& failed = runs.front();
+  BOOST_TEST(flowlab::tracking::to_string(failed.status) == "FAILED");
+  BOOST_TEST(contains(failed.error, "tensors.pt"));
+  auto nodes = node_status(store, failed.id);
+  BOOST_TEST(nodes["data"] == "FAILED");
+  BOOST_TEST(nodes["train"] == "SKIPPED");
+  BOOST_TEST(std::filesystem::is_empty(f.workspace() / "cache" / "staging"));
+  // The earlier run is whole.
+  BOOST_TEST(flowlab::tracking::to_string(store.get_run(good.outcome.run_id)->status) ==
+             "FINISHED");
+  BOOST_TEST(final_metric(store, good.outcome.run_id, "eval", "accuracy") > 0.6);
+}
 
 // Ctrl-C on a real `flowlab run` process: exit code 130, run and node marked KILLED.
 BOOST_AUTO_TEST_CASE(interrupt_marks_the_run_killed, *boost::unit_test::label("slow")) {

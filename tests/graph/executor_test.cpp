@@ -44,6 +44,7 @@ struct Fixture {
     options.read_cache = read_cache;
     options.cache_dir = dir / "cache";
     options.stop = stop;
+    options.checkpoint_dir = dir / "checkpoints";
     return flowlab::execute(plan, registry(), listener, options);
   }
   ExecutionResult run(const Plan& plan, int threads = 1, bool read_cache = true) {
@@ -416,6 +417,40 @@ BOOST_AUTO_TEST_CASE(an_entry_whose_bytes_changed_is_recomputed_not_reused) {
   BOOST_TEST(flowlab::testing::count_runs() == 2);
   BOOST_TEST((second.values("b", "result") == std::vector<double>{6}));
   BOOST_TEST(cache.lookup(plan.nodes[0].key).has_value());  // rewritten, checksums match again
+}
+
+// --- a full disk -------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_full_disk_while_saving_the_output_fails_the_node_and_leaves_no_staging) {
+  Plan plan = plan_text(
+      "nodes:\n  w: {op: test.write_error, params: {where: output}}\n"
+      "  c: {op: test.count, params: {value: 1}}\n");
+  auto r = run(plan);
+  BOOST_TEST(status(plan, r, "w") == "FAILED");
+  BOOST_TEST(contains(outcome(plan, r, "w").error, "No space left on device"));
+  BOOST_TEST(contains(outcome(plan, r, "w").error, "value.txt"));
+  BOOST_TEST(status(plan, r, "c") == "FINISHED");  // independent nodes are spared
+  BOOST_TEST(fs::is_empty(dir / "cache" / "staging"));
+  flowlab::NodeCache cache(dir / "cache");
+  BOOST_TEST(!fs::exists(cache.entry(plan.find("w")->key)));
+  BOOST_TEST(cache.lookup(plan.find("c")->key).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_the_storage_refuses_fails_the_node) {
+  Plan plan = plan_text("nodes:\n  w: {op: test.write_error, params: {where: checkpoint}}\n");
+  auto r = run(plan);
+  BOOST_TEST(status(plan, r, "w") == "FAILED");
+  BOOST_TEST(contains(outcome(plan, r, "w").error, "checkpoint not saved"));
+  BOOST_TEST(contains(outcome(plan, r, "w").error, "state.bin"));
+  BOOST_TEST(fs::is_empty(dir / "cache" / "staging"));
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_lost_to_another_kind_of_error_is_only_a_warning) {
+  // EBUSY stands for a race with another process over the same path: the node goes on.
+  Plan plan =
+      plan_text("nodes:\n  w: {op: test.write_error, params: {where: checkpoint, code: 16}}\n");
+  auto r = run(plan);
+  BOOST_TEST(status(plan, r, "w") == "FINISHED");
 }
 
 // --- the thread budget ---------------------------------------------------------------------------

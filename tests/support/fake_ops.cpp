@@ -1,10 +1,14 @@
 #include "tests/support/fake_ops.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "common/file_io.h"
 
 namespace flowlab::testing {
 namespace fs = std::filesystem;
@@ -43,10 +47,22 @@ double in(OpContext& ctx, const std::string& port) { return ctx.input<Number>(po
 }  // namespace
 
 void Number::save(const fs::path& dir) const {
-  std::ofstream out(dir / "value.txt");
-  out << fmt::format("{:.17g}\n", value);
-  if (!out) throw std::runtime_error("cannot write " + (dir / "value.txt").string());
+  write_text_file(dir / "value.txt", fmt::format("{:.17g}\n", value));
 }
+
+namespace {
+// A number whose output cannot be written: a disk that filled up halfway through the file.
+class UnwritableNumber : public Number {
+ public:
+  using Number::Number;
+  void save(const fs::path& dir) const override {
+    write_text_file(dir / "value.txt", "12");
+    errno = ENOSPC;
+    throw WriteError("cannot write " + (dir / "value.txt").string() + ": No space left on device",
+                     ENOSPC);
+  }
+};
+}  // namespace
 
 ArtifactPtr Number::load(const fs::path& dir) {
   std::ifstream in(dir / "value.txt");
@@ -153,6 +169,23 @@ void register_fake_ops(Registry& r, int const_version) {
     }
     throw std::runtime_error("the stop flag was never set");
   }));
+
+  // Storage errors where a node writes: `where` is "output" (saving its result) or "checkpoint"
+  // (a checkpoint's files), `code` the errno the write fails with.
+  r.add(op("test.write_error",
+           {string_param("where", "output", "output or checkpoint", {"output", "checkpoint"}),
+            int_param("code", ENOSPC, "errno of the failed write", 1.0, 200.0)},
+           {}, [](OpContext& ctx) -> ArtifactPtr {
+             const int code = static_cast<int>(ctx.params().get_int("code"));
+             if (ctx.params().get_string("where") == "output")
+               return std::make_shared<UnwritableNumber>(1.0);
+             ctx.save_checkpoint([&](const fs::path& dir) {
+               throw WriteError(
+                   "cannot write " + (dir / "state.bin").string() + ": " + std::strerror(code),
+                   code);
+             });
+             return number(2.0);
+           }));
 
   auto counting = [](std::atomic<int>& counter) {
     return [&counter](OpContext& ctx) {

@@ -3,6 +3,8 @@
 #   ./dev.sh quickstart   install what is missing, build (Release), run experiments/quickstart.yaml
 #   ./dev.sh test         install what is missing, build, run the whole test suite (ctest)
 #   ./dev.sh build        install what is missing and build only
+#   ./dev.sh test --sanitize  the whole suite built with AddressSanitizer + UBSan (build-asan/)
+#   ./dev.sh fuzz [SECONDS|-runs=N] [TARGET...]  build and run the libFuzzer targets (fuzz/)
 # Each step is skipped when already done: packages are installed only if missing, CMake configures
 # once, and ninja rebuilds only what changed.
 set -euo pipefail
@@ -29,7 +31,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 ensure_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then
@@ -49,9 +51,26 @@ ensure_packages() {
 configure() {
   if [ ! -f "$BUILD/build.ninja" ]; then
     log "configuring (Release) in $BUILD"
-    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release "${CMAKE_EXTRA[@]}"
   fi
 }
+CMAKE_EXTRA=()
+
+# `test --sanitize`: everything built with -fsanitize=address,undefined (FLOWLAB_SANITIZE) in its
+# own directory, -O1 with line tables so reports have file:line. A UBSan finding aborts the test.
+# Leak reports from LibTorch's, OpenMP's and TBB's own allocations are suppressed by name in
+# tests/sanitizers/lsan.supp (third-party code only, one reason per entry).
+use_sanitizers() {
+  BUILD="${FLOWLAB_ASAN_BUILD_DIR:-$ROOT/build-asan}"
+  CMAKE_EXTRA=(-DFLOWLAB_SANITIZE=ON -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1")
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_init_order=1:check_initialization_order=1}"
+  export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$ROOT/tests/sanitizers/lsan.supp:print_suppressions=0}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+}
+
+# Debian's clang 14 with compiler-rt: libclang-rt-14-dev ships libFuzzer (Debian's
+# libfuzzer-15-dev would need clang 15 to match).
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 build() {
   configure
@@ -68,17 +87,26 @@ case "${1:-help}" in
     log "next: $BUILD/experiments/flowlab runs | show last | ops"
     ;;
   test)
+    args=("${@:2}")
+    if [ "${2:-}" = --sanitize ]; then
+      use_sanitizers
+      args=("${@:3}")
+    fi
     ensure_packages
     build
-    log "running the test suite"
-    ctest --test-dir "$BUILD" --output-on-failure "${@:2}"
+    log "running the test suite${CMAKE_EXTRA[*]:+ (AddressSanitizer + UBSan)}"
+    ctest --test-dir "$BUILD" --output-on-failure "${args[@]}"
+    ;;
+  fuzz)
+    ensure_packages "${FUZZ_PACKAGES[@]}"
+    FLOWLAB_FUZZ_BUILD_DIR="${FLOWLAB_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}" "$ROOT/fuzz/fuzz.sh" "${@:2}"
     ;;
   build)
     ensure_packages
     build
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

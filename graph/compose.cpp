@@ -99,23 +99,48 @@ static std::string escape_interpolations(const std::string& text) {
 // quoted scalar, so `label: "1"` would come back as the number 1 when the output is read again.
 // A string holding a literal "${" is written escaped, so that composing the output again gives
 // the same string.
-static void emit(YAML::Emitter& out, const YAML::Node& node) {
+//
+// YAML limits an implicit key to 1024 characters, and the emitter writes every key that way, so a
+// long key (escaped, a byte can take 4) came out as text that does not read back ("illegal map
+// value"). It is written as an explicit `? key`, which yaml-cpp gets right only in block style (and
+// its LongKey setting stays on for the keys after it), so a map or list holding such a key is
+// written in block style, all of it, with every key explicit. Found by fuzz/compose_fuzz.cpp.
+static bool is_long_key(const YAML::Node& key) {
+  return key.IsScalar() && key.Scalar().size() > 200;
+}
+
+static bool holds_long_key(const YAML::Node& node) {
+  if (node.IsMap()) {
+    for (const auto& kv : node)
+      if (is_long_key(kv.first) || holds_long_key(kv.first) || holds_long_key(kv.second))
+        return true;
+  } else if (node.IsSequence()) {
+    for (const auto& item : node)
+      if (holds_long_key(item)) return true;
+  }
+  return false;
+}
+
+static void emit(YAML::Emitter& out, const YAML::Node& node, bool long_keys = false) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
-      if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      long_keys = long_keys || holds_long_key(node);
+      if (node.Style() == YAML::EmitterStyle::Flow && !long_keys) out << YAML::Flow;
       out << YAML::BeginMap;
       for (const auto& kv : node) {
+        if (long_keys) out << YAML::LongKey;
         out << YAML::Key;
-        emit(out, kv.first);
+        emit(out, kv.first, long_keys);
         out << YAML::Value;
-        emit(out, kv.second);
+        emit(out, kv.second, long_keys);
       }
       out << YAML::EndMap;
       break;
     case YAML::NodeType::Sequence:
-      if (node.Style() == YAML::EmitterStyle::Flow) out << YAML::Flow;
+      long_keys = long_keys || holds_long_key(node);
+      if (node.Style() == YAML::EmitterStyle::Flow && !long_keys) out << YAML::Flow;
       out << YAML::BeginSeq;
-      for (const auto& item : node) emit(out, item);
+      for (const auto& item : node) emit(out, item, long_keys);
       out << YAML::EndSeq;
       break;
     case YAML::NodeType::Scalar:
@@ -194,6 +219,7 @@ class SpecChecker : public YAML::EventHandler {
     leaf(mark, anchor, &value);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (collections_.count(anchor)) refuse_collection_key(mark);
     for (const auto& f : frames_)
       if (f.anchor == anchor)
         throw ConfigError(location_of(file_, mark), path(),
@@ -228,7 +254,8 @@ class SpecChecker : public YAML::EventHandler {
   std::vector<Frame> frames_;
   std::map<YAML::anchor_t, std::size_t> sizes_;  // expanded size of each anchored node
   std::map<YAML::anchor_t, std::string> names_;
-  std::string anchor_name_;  // the name OnAnchor gave for the next node
+  std::set<YAML::anchor_t> collections_;  // anchors of mappings and lists
+  std::string anchor_name_;               // the name OnAnchor gave for the next node
   std::size_t values_ = 0;
 
   // The key path of the node being read ("nodes.data", "loop[0]").
@@ -265,7 +292,9 @@ class SpecChecker : public YAML::EventHandler {
   }
 
   void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+    refuse_collection_key(mark);
     name(anchor);
+    if (anchor != 0) collections_.insert(anchor);
     Frame f;
     f.map = map;
     f.anchor = anchor;
@@ -279,6 +308,15 @@ class SpecChecker : public YAML::EventHandler {
     frames_.pop_back();
     if (f.anchor != 0) sizes_[f.anchor] = values_ - f.start;
     child_done(YAML::Mark::null_mark(), nullptr);
+  }
+
+  // Keys are names (flowlab reads them as strings): a mapping or list as a key (`? [a, b]: 1`, or
+  // an alias of one) would fail later with a bare yaml-cpp conversion error, so it is refused
+  // here, located. Found by fuzz/compose_fuzz.cpp.
+  void refuse_collection_key(const YAML::Mark& mark) {
+    if (frames_.empty() || !frames_.back().map || frames_.back().children % 2 != 0) return;
+    throw ConfigError(location_of(file_, mark), path(),
+                      "a mapping or a list as a key; keys must be names (scalars)");
   }
 
   // A child of the innermost collection is complete; `key_text` is its text when a scalar.
@@ -332,6 +370,19 @@ static std::string not_a_file(const fs::path& file) {
   }
 }
 
+// fs::exists and fs::is_directory that answer false instead of throwing filesystem_error when the
+// path cannot be looked at (a name too long for the file system, a permission denied): option and
+// group names come from the user, and the answer is the same "no such option". Found by
+// fuzz/compose_fuzz.cpp (an over-long option name).
+static bool exists_quietly(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+static bool is_directory_quietly(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
 YAML::Node load_yaml_file(const fs::path& file) {
   std::string kind = not_a_file(file);
   if (kind == "a directory")
@@ -342,7 +393,7 @@ YAML::Node load_yaml_file(const fs::path& file) {
   std::ifstream in(file);
   if (!in)
     throw ConfigError(SourceLocation{file.string()}, "",
-                      fs::exists(file) ? "cannot read the file" : "no such file");
+                      exists_quietly(file) ? "cannot read the file" : "no such file");
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_yaml(buffer.str(), file.string());
@@ -1060,7 +1111,7 @@ class Composer {
     // Only the group part must be dot-free: `+model@nodes.train.params=cnn` names a package.
     std::string group = key.substr(0, key.find('@'));
     return !spec_.config_dir.empty() && group.find('.') == std::string::npos &&
-           fs::is_directory(group_dir(group));
+           is_directory_quietly(group_dir(group));
   }
 
   std::vector<std::string> options_of(const std::string& group) const {
@@ -1253,13 +1304,13 @@ class Composer {
     if (spec_.config_dir.empty())
       throw ConfigError(entry.where, "defaults",
                         "no configs/ directory found next to the spec or above it");
-    if (!entry.group.empty() && !fs::is_directory(dir)) {
+    if (!entry.group.empty() && !is_directory_quietly(dir)) {
       if (entry.optional) return false;
       throw ConfigError(entry.where, "defaults", "unknown config group '" + entry.group + "'",
                         did_you_mean(entry.group, groups()));
     }
     fs::path file = dir / (entry.option + ".yaml");
-    if (!fs::exists(file)) {
+    if (!exists_quietly(file)) {
       if (entry.optional) return false;
       auto notes = did_you_mean(entry.option, options_of(entry.group));
       auto opts = options_of(entry.group);
@@ -1482,7 +1533,7 @@ class Composer {
 fs::path find_config_dir(const fs::path& spec_file) {
   fs::path dir = fs::absolute(spec_file).parent_path();
   while (true) {
-    if (fs::is_directory(dir / "configs")) return dir / "configs";
+    if (is_directory_quietly(dir / "configs")) return dir / "configs";
     if (dir == dir.root_path() || dir.empty()) return {};
     dir = dir.parent_path();
   }

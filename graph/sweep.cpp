@@ -63,10 +63,13 @@ std::string prefix_of(const Override& o) {
 std::vector<std::string> expand_glob(const std::string& group_key, const OverrideValue& glob,
                                      const fs::path& config_dir, const std::string& text) {
   std::string group = group_key.substr(0, group_key.find('@'));
-  if (config_dir.empty() || !fs::is_directory(config_dir / group))
+  // error_code overloads: a group name the file system cannot look up (too long, say) is "not a
+  // group", not a filesystem_error.
+  std::error_code ec;
+  if (config_dir.empty() || !fs::is_directory(config_dir / group, ec))
     sweep_error(text, "glob() selects options of a config group, and '" + group + "' is not one");
   std::vector<std::string> options;
-  for (const auto& f : fs::directory_iterator(config_dir / group))
+  for (const auto& f : fs::directory_iterator(config_dir / group, ec))
     if (f.path().extension() == ".yaml") options.push_back(f.path().stem().string());
   std::sort(options.begin(), options.end());
   auto matches = [](const std::vector<std::string>& patterns, const std::string& name) {
@@ -151,7 +154,12 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
     else
       e.fixed.push_back(arg);
   }
-  auto bare = [](const std::string& key) { return key.substr(key.find_first_not_of('+')); };
+  // The key without its +/++ prefix. A key of only '+' (a spec's `sweep.params: {"+": [1]}`)
+  // is itself: substr(npos) would throw std::out_of_range.
+  auto bare = [](const std::string& key) {
+    size_t start = key.find_first_not_of('+');
+    return start == std::string::npos ? key : key.substr(start);
+  };
   if (block.IsDefined() && !block.IsNull()) {
     SourceLocation where{spec_file, block.Mark().line + 1, block.Mark().column + 1};
     if (!block.IsMap()) throw ConfigError(where, "sweep", "expected a mapping with params:");
@@ -198,10 +206,14 @@ SweepExpansion expand_sweep(const YAML::Node& block, const std::string& spec_fil
 
   // Cartesian product, last axis fastest (as Hydra's basic sweeper).
   std::vector<size_t> index(e.axes.size(), 0);
-  size_t total = 1;
-  for (const auto& a : e.axes) total *= a.values.size();
-  if (total > 100000)
-    sweep_error("sweep", fmt::format("the sweep has {} children; at most 100,000", total));
+  // Counted in double: the product of sizes can pass 2^64 (four axes of range(0,65536) wrapped
+  // to 0 children in size_t), and a sweep of zero children is no error.
+  constexpr size_t kMaxChildren = 100000;
+  double children = 1;
+  for (const auto& a : e.axes) children *= static_cast<double>(a.values.size());
+  if (children > kMaxChildren)
+    sweep_error("sweep", fmt::format("the sweep has {:.0f} children; at most 100,000", children));
+  const size_t total = static_cast<size_t>(children);
   for (size_t n = 0; n < total; ++n) {
     std::vector<std::string> overrides = e.fixed;
     for (size_t k = 0; k < e.axes.size(); ++k)

@@ -96,6 +96,18 @@ BOOST_AUTO_TEST_CASE(missing_file_is_reported) {
                         [](const flowlab::RunError& e) { return message_has(e, "no such file"); });
 }
 
+// A 16-byte header claiming 10^8 images of 4096 x 4096: the old reader allocated the 1.6 PB
+// tensor first (a c10::Error, not a RunError, or the machine's memory); now it is truncated.
+BOOST_AUTO_TEST_CASE(a_header_claiming_more_than_the_file_holds_is_truncated_not_allocated) {
+  TempDir dir;
+  std::vector<unsigned char> b;
+  for (uint32_t v : {0x00000803u, 100'000'000u, 4096u, 4096u})
+    for (auto c : be32(v)) b.push_back(c);
+  write_gz(dir / "huge.gz", b);
+  BOOST_CHECK_EXCEPTION(flowlab::datasets::read_idx_images(dir / "huge.gz"), flowlab::RunError,
+                        [](const flowlab::RunError& e) { return message_has(e, "truncated"); });
+}
+
 BOOST_AUTO_TEST_CASE(real_fashion_mnist_has_the_published_shape) {
   // Fashion-MNIST: 60,000 training and 10,000 test images of 28x28; the first training label is
   // 9 (ankle boot) and the first test label 9 as well (Zalando's README / the IDX files).

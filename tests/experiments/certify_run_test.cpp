@@ -2,6 +2,9 @@
 // per-image certificates it wrote, and with what randomized smoothing allows.
 #include <cmath>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -59,6 +62,39 @@ BOOST_AUTO_TEST_CASE(quick_certification_run_is_consistent) {
   BOOST_TEST(m["acr"] == acr / rows, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(m["certified_accuracy@0.25"] == correct_at_quarter / 20.0,
              boost::test_tools::tolerance(1e-12));
+}
+
+namespace {
+// The certification CSV of a run's certify node, without the timing column: one line per image.
+std::vector<std::string> certificates(const flowlab::tracking::Store& store, int64_t run) {
+  std::string csv;
+  for (const auto& a : store.artifacts(run))
+    if (a.kind == "certification") csv = a.path;
+  std::ifstream in(csv);
+  std::vector<std::string> rows;
+  std::string line;
+  while (std::getline(in, line)) rows.push_back(line.substr(0, line.rfind(',')));
+  return rows;
+}
+}  // namespace
+
+// The noise of image i comes from its own generator, drawn in one order whatever the batching,
+// so the certificates must not depend on how many noisy copies go through the model at once.
+BOOST_AUTO_TEST_CASE(certificates_do_not_depend_on_the_batch_size) {
+  flowlab::testing::RunFixture f;
+  const std::string spec =
+      (flowlab::testing::source_dir() / "experiments/certify_quick.yaml").string();
+  auto whole = f.run(spec);  // batch_size 1000: each image's n = 1000 copies in one batch
+  BOOST_REQUIRE_EQUAL(whole.outcome.exit_code, 0);
+  auto odd = f.run(spec, {"nodes.certify.params.batch_size=37"});  // 27 batches, the last short
+  BOOST_REQUIRE_EQUAL(odd.outcome.exit_code, 0);
+  flowlab::tracking::Store store(f.db());
+  for (const auto& n : store.node_executions(odd.outcome.run_id))
+    if (n.node == "certify") BOOST_TEST(n.status == "FINISHED");  // computed again, not cached
+  const auto a = certificates(store, whole.outcome.run_id);
+  const auto b = certificates(store, odd.outcome.run_id);
+  BOOST_TEST(a.size() == 22u);  // two header lines and 20 images
+  BOOST_TEST(a == b, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {

@@ -13,6 +13,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/runner.h"
+#include "tests/support/child_process.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"
 
@@ -49,10 +50,10 @@ std::map<std::string, double> deterministic_metrics(const Store& store, int64_t 
   return out;
 }
 
-pid_t spawn_flowlab(const std::vector<std::string>& args) {
+flowlab::testing::ChildProcess spawn_flowlab(const std::vector<std::string>& args) {
   std::fflush(stdout);  // or the child flushes the parent's buffered test output a second time
-  pid_t pid = fork();
-  if (pid == 0) {
+  flowlab::testing::ChildProcess child(fork());
+  if (child.pid() == 0) {
     if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
     std::vector<char*> argv{const_cast<char*>(FLOWLAB_BINARY)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -60,7 +61,7 @@ pid_t spawn_flowlab(const std::vector<std::string>& args) {
     execv(FLOWLAB_BINARY, argv.data());
     _exit(127);
   }
-  return pid;
+  return child;
 }
 
 }  // namespace
@@ -203,7 +204,7 @@ BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_tes
                                    killed.workspace().string(),
                                    "-q"};
   args.insert(args.end(), overrides.begin(), overrides.end());
-  pid_t pid = spawn_flowlab(args);
+  auto process = spawn_flowlab(args);  // killed and reaped if a check below ends the test early
   // Kill at a random point soon after the first checkpoint exists: the training lasts 1,160 steps
   // (1-2 s), the first checkpoint comes at step 10, so up to 150 ms later it is far from done
   // (waiting up to 800 ms let it finish first on a loaded machine: a flaky test).
@@ -218,9 +219,8 @@ BOOST_AUTO_TEST_CASE(sigkilled_run_resumes_to_the_same_metrics, *boost::unit_tes
   }
   BOOST_REQUIRE(checkpointed);
   std::this_thread::sleep_for(std::chrono::milliseconds(extra_ms));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  process.send(SIGKILL);
+  const int status = process.wait();
   BOOST_TEST_MESSAGE("killed " << extra_ms << " ms after the first checkpoint");
   BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "the run finished before it could be killed");
   Store store(killed.db());

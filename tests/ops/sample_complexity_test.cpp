@@ -244,6 +244,111 @@ BOOST_AUTO_TEST_CASE(op_recovers_known_n_star_medians_spreads_and_slopes) {
              all);
 }
 
+BOOST_AUTO_TEST_CASE(settling_point_at_interpolation_weight_one_is_the_next_grid_point) {
+  // n* = exp((1 - w) ln n_a + w ln n_b) with w = gap_a / (gap_a - gap_b). When the point after the
+  // last one above the target is exactly at the target (gap_b = 0), w = 1 and n* is n_b itself,
+  // whatever gap_a is; the points after it do not move it.
+  for (double gap_a : {1e-9, 0.01, 0.3, 1e6}) {
+    BOOST_TEST_CONTEXT("gap_a " << gap_a) {
+      auto c =
+          an::settling_point({{100, 0.05 + gap_a, 0.05}, {1000, 0.05, 0.05}, {10000, 0.0, 0.05}});
+      BOOST_TEST(c.n_star == 1000.0, tt::tolerance(1e-12));
+      BOOST_TEST(!c.below_grid);
+      BOOST_TEST(!c.above_grid);
+      BOOST_TEST(!c.dipped);
+    }
+  }
+  // ... and with w < 1 n* lies strictly between: gaps +0.2 and -0.2 (w = 1/2) give sqrt(100 *
+  // 1000), not 1000.
+  auto half = an::settling_point({{100, 0.25, 0.05}, {1000, -0.15, 0.05}});
+  BOOST_TEST(half.n_star == std::sqrt(100.0 * 1000.0), tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(an_error_exactly_at_the_target_reaches_it_one_just_above_does_not) {
+  const double target = 0.05;
+  const double above = std::nextafter(target, 1.0);  // the next double above the target
+  const double below = std::nextafter(target, 0.0);
+  // A dip exactly to the target, then above again: the dip counts as touching the target.
+  auto at = an::settling_point(
+      {{4, 0.3, target}, {8, target, target}, {16, 0.2, target}, {32, 0.0, target}});
+  BOOST_TEST(at.dipped);
+  auto just_below = an::settling_point(
+      {{4, 0.3, target}, {8, below, target}, {16, 0.2, target}, {32, 0.0, target}});
+  BOOST_TEST(just_below.dipped);
+  auto just_above = an::settling_point(
+      {{4, 0.3, target}, {8, above, target}, {16, 0.2, target}, {32, 0.0, target}});
+  BOOST_TEST(!just_above.dipped);
+  // The largest grid point exactly at the target: the curve has settled there, not above the grid.
+  auto last_at = an::settling_point({{64, 0.4, target}, {128, target, target}});
+  BOOST_TEST(!last_at.above_grid);
+  BOOST_TEST(last_at.n_star == 128.0, tt::tolerance(1e-12));
+  auto last_just_above = an::settling_point({{64, 0.4, target}, {128, above, target}});
+  BOOST_TEST(last_just_above.above_grid);
+  BOOST_TEST(std::isinf(last_just_above.n_star));
+  // At the target over the whole grid (equality only): settled below the grid.
+  auto all_at = an::settling_point({{64, target, target}, {128, target, target}});
+  BOOST_TEST(all_at.below_grid);
+  BOOST_TEST(all_at.n_star == 64.0);
+  BOOST_TEST(!an::settling_point({{64, above, target}, {128, target, target}}).below_grid);
+}
+
+BOOST_AUTO_TEST_CASE(op_censors_curves_at_target_from_the_smallest_n) {
+  // Model "easy" is at the target from the smallest n (8) on for every k and seed: its n* is only
+  // an upper bound (<= 8). The op must say so (settled_below_grid, a censored slope, a note in
+  // the figure) rather than report n* = 8 as if measured, and fit no slope through it.
+  // Model "hard" has an exact n* = 10 k^2 (error target (1 + ln(n*/n)), as above).
+  auto results = std::make_shared<flowlab::SweepResults>();
+  int64_t id = 1;
+  const double target = 0.05;
+  for (std::string model : {"easy", "hard"})
+    for (int k : {2, 4, 8})
+      for (int seed : {0, 1, 2})
+        for (int n = 8; n <= 4096; n *= 2) {
+          flowlab::ChildResult c;
+          c.run_id = id++;
+          c.status = "FINISHED";
+          c.params = {{"train.model", model},
+                      {"data.k", std::to_string(k)},
+                      {"data.d", "8"},
+                      {"seed", std::to_string(seed)},
+                      {"data.n_train", std::to_string(n)}};
+          c.metrics["train.excess_error"] =
+              model == "easy" ? (seed == 0 ? target : 0.01)  // seed 0 exactly at the target
+                              : target * (1 + std::log(10.0 * k * k / n));
+          results->children.push_back(c);
+        }
+  AnalysisRun analysis;
+  analysis.run(results);
+  Recorder& recorder = analysis.recorder;
+  BOOST_TEST(recorder.metrics.at("n_star/train.model=easy,data.k=4,data.d=8") == 8.0);
+  BOOST_TEST(recorder.metrics.at("n_star/train.model=hard,data.k=4,data.d=8") == 160.0,
+             tt::tolerance(1e-9));
+  BOOST_TEST(recorder.metrics.count("slope/data.k/train.model=easy,data.d=8") == 0u);
+  BOOST_TEST(recorder.metrics.at("slope/data.k/train.model=hard,data.d=8") == 2.0,
+             tt::tolerance(1e-9));
+
+  std::ifstream csv(recorder.files["n_star.csv"]);
+  std::string header, line;
+  std::getline(csv, header);
+  std::map<std::string, std::string> rows;  // "model,k" -> row
+  while (std::getline(csv, line)) rows[line.substr(0, line.find(',', line.find(',') + 1))] = line;
+  // All three seeds settled below the grid; none unreached, none dipped.
+  BOOST_TEST(rows["easy,4"] == "easy,4,8,3,8,8,8,8,8,3,0,0,0,0:8 1:8 2:8");
+  BOOST_TEST(rows["hard,4"] == "hard,4,8,3,160,160,160,160,160,0,0,0,0,0:160 1:160 2:160");
+
+  std::ifstream slopes(recorder.files["slopes.csv"]);
+  std::string all((std::istreambuf_iterator<char>(slopes)), std::istreambuf_iterator<char>());
+  BOOST_TEST(all.find("data.k,\"train.model=easy,data.d=8\",3,0,censored") != std::string::npos,
+             all);
+  BOOST_TEST(all.find("data.k,\"train.model=hard,data.d=8\",3,3,2") != std::string::npos, all);
+
+  BOOST_REQUIRE(recorder.files.count("n_star_vs_k.svg"));
+  std::ifstream in(recorder.files["n_star_vs_k.svg"]);
+  std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BOOST_TEST(svg.find("easy  [n* &lt;= smallest n at k=2,4,8]") != std::string::npos);
+  BOOST_TEST(svg.find("hard  (slope 2.00)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(op_refuses_two_runs_at_the_same_point) {
   // Without a seed param the repeats cannot be told apart: an error, not a silent mix.
   auto results = std::make_shared<flowlab::SweepResults>();

@@ -233,6 +233,35 @@ BOOST_AUTO_TEST_CASE(certify_compare_switches_and_drops_the_named_trainer_model)
   BOOST_TEST(contains(e, "ambiguous"), e);
 }
 
+BOOST_AUTO_TEST_CASE(a_nested_group_is_switched_by_its_slash_path) {
+  // Hydra's nested config groups: configs/server/db/{mysql,postgresql}.yaml are the options of
+  // group server/db, whose default package is server.db; `server/db=postgresql` switches it.
+  Tree t;
+  write_file(t.dir / "configs/server/db/mysql.yaml", "driver: mysql\nport: 3306\n");
+  write_file(t.dir / "configs/server/db/postgresql.yaml", "driver: postgresql\nuser: pg\n");
+  const char* spec = "defaults:\n  - server/db: mysql\n  - _self_\nserver:\n  name: web\n";
+  auto mysql = t.compose(spec);
+  BOOST_TEST(scalar(mysql, "server.db.driver") == "mysql");
+  BOOST_TEST(scalar(mysql, "server.name") == "web");
+  auto pg = t.compose(spec, {"server/db=postgresql"});
+  BOOST_TEST(scalar(pg, "server.db.driver") == "postgresql");
+  BOOST_TEST(scalar(pg, "server.db.user") == "pg");
+  BOOST_TEST(!has(pg, "server.db.port"));
+  BOOST_TEST(scalar(pg, "server.name") == "web");
+  auto gone = t.compose(spec, {"~server/db"});
+  BOOST_TEST(!has(gone, "server.db"));
+  auto added = t.compose("a: 1\n", {"+server/db=mysql"});
+  BOOST_TEST(scalar(added, "server.db.port") == "3306");
+  std::string e = t.error(spec, {"server/db=oracle"});
+  BOOST_TEST(contains(e, "no option 'oracle'"), e);
+  // @server.db is the group's default package, so it names the same entry.
+  auto same = t.compose(spec, {"server/db@server.db=postgresql"});
+  BOOST_TEST(scalar(same, "server.db.driver") == "postgresql");
+  // A defaults entry written as one path: the group is all but the last part.
+  auto path = t.compose("defaults:\n  - server/db/postgresql\n");
+  BOOST_TEST(scalar(path, "server.db.driver") == "postgresql");
+}
+
 // --- dict overrides merge ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(dict_override_merges_into_the_existing_map) {

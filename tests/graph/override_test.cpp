@@ -194,6 +194,34 @@ BOOST_AUTO_TEST_CASE(package_is_split_from_the_group) {
   BOOST_TEST(!parse_override("model=cnn").package);
 }
 
+BOOST_AUTO_TEST_CASE(slashes_name_a_nested_config_group) {
+  // Hydra's packageOrGroup: a package (dotted) or ID (SLASH ID)+, the path of a nested config
+  // group (configs/server/db/mysql.yaml is option mysql of group server/db): `server/db=mysql`.
+  Override o = parse_override("server/db=mysql");
+  BOOST_TEST((o.kind == Override::Kind::kSet));
+  BOOST_TEST(o.key == "server/db");
+  BOOST_TEST(o.key_or_group == "server/db");
+  BOOST_TEST(!o.package);
+  BOOST_TEST(o.value == "mysql");
+  BOOST_TEST(parse_override("a/b-2/c_3=x").key_or_group == "a/b-2/c_3");  // each part an ID
+  Override add = parse_override("+server/db@backup.db=postgresql");
+  BOOST_TEST((add.kind == Override::Kind::kAdd));
+  BOOST_TEST(add.key_or_group == "server/db");
+  BOOST_TEST(add.package.value() == "backup.db");
+  Override del = parse_override("~server/db");
+  BOOST_TEST((del.kind == Override::Kind::kDelete));
+  BOOST_TEST(del.key == "server/db");
+  // Empty parts, and parts that are not IDs (a leading digit, '$', a dot), are malformed.
+  for (const char* bad : {"/db=x", "server/=x", "server//db=x", "server/1db=x", "server/d$b=x",
+                          "server/db.x=1", "server/@pkg=x"}) {
+    std::string e = error_of(bad);
+    BOOST_TEST(contains(e, "malformed key"), bad << ": " << e);
+  }
+  // The caret points at the first bad character: the second '/' of "server//db".
+  BOOST_TEST(contains(error_of("server//db=x"), "  server//db=x\n         ^"),
+             error_of("server//db=x"));
+}
+
 BOOST_AUTO_TEST_CASE(errors_come_from_the_command_line) {
   try {
     parse_override("a..b=1");

@@ -122,6 +122,28 @@ BOOST_AUTO_TEST_CASE(spec_sweep_block_adds_axes_and_the_command_line_wins) {
   BOOST_TEST(fixed.children.size() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(at_most_100000_children_are_expanded) {
+  // The cap is on the product of the axis sizes: 1,000 x 100 = 100,000 children is allowed (all
+  // of them expanded, the last one the last value of each axis) ...
+  auto e = flowlab::expand_sweep(YAML::Node(), "spec.yaml",
+                                 {"x=1", "a=range(0,1000)", "b=range(0,100)"}, {});
+  BOOST_TEST(e.children.size() == 100000u);
+  BOOST_TEST(e.children.back() == (Strings{"x=1", "a=999", "b=99"}));
+  // ... and 11 x 9,091 = 100,001 is refused before anything is expanded, with the count.
+  try {
+    flowlab::expand_sweep(YAML::Node(), "spec.yaml", {"a=range(0,11)", "b=range(0,9091)"}, {});
+    BOOST_FAIL("a sweep of 100,001 children was expanded");
+  } catch (const flowlab::ConfigError& err) {
+    BOOST_TEST(message_has(err, "the sweep has 100001 children; at most 100,000"), err.what());
+  }
+  // A spec's sweep block counts towards the same product.
+  YAML::Node block = YAML::Load("params:\n  a: range(0,11)\n");
+  BOOST_CHECK_THROW(flowlab::expand_sweep(block, "spec.yaml", {"b=range(0,9091)"}, {}),
+                    flowlab::ConfigError);
+  BOOST_TEST(flowlab::expand_sweep(block, "spec.yaml", {"b=range(0,9090)"}, {}).children.size() ==
+             99990u);
+}
+
 BOOST_AUTO_TEST_CASE(a_sweep_block_that_is_not_a_mapping_names_the_spec) {
   YAML::Node block = YAML::Load("[1, 2]");
   BOOST_CHECK_EXCEPTION(

@@ -200,6 +200,52 @@ BOOST_AUTO_TEST_CASE(param_operators_and_numeric_rule) {
   BOOST_TEST(t.match("params.x LIKE 'a'' %'") == "2");
 }
 
+BOOST_AUTO_TEST_CASE(like_wildcards_underscore_is_one_character_percent_any_run) {
+  // One run per value of param opt, ids 1..8, so each pattern's matches are known by hand.
+  TempDir dir;
+  const fs::path db = dir / "runs.db";
+  const std::vector<std::string> values{"sgd", "adgd", "gd", "SGD", "s_d", "sgdx", "s?d", "[s]gd"};
+  {
+    Store s(db);
+    for (const auto& v : values) {
+      const int64_t id = s.begin_run(start("e", v));
+      s.log_params(id, {{"opt", v}});
+      s.finish_run(id, RunStatus::kFinished);
+    }
+  }
+  auto match = [&](const std::string& filter) {
+    RunQuery q;
+    q.filter = filter;
+    q.columns = "id";
+    q.sort = {"id"};
+    ReadOnlyDb ro(db);
+    std::string out;
+    for (const auto& row : run_query(ro, q).rows)
+      out += (out.empty() ? "" : ",") + std::to_string(std::get<int64_t>(row[0]));
+    return out;
+  };
+  // '_' is exactly one character: not none ("gd"), not two ("adgd"), not a trailing extra one.
+  BOOST_TEST(match("params.opt LIKE '_gd'") == "1");
+  BOOST_TEST(match("params.opt LIKE '__gd'") == "2");
+  BOOST_TEST(match("params.opt LIKE '_gd_'") == "6");
+  BOOST_TEST(match("params.opt NOT LIKE '_gd'") == "2,3,4,5,6,7,8");
+  // '%' is any run of characters, the empty one included.
+  BOOST_TEST(match("params.opt LIKE '%gd'") == "1,2,3,8");
+  BOOST_TEST(match("params.opt LIKE 'gd%'") == "3");
+  BOOST_TEST(match("params.opt LIKE '%gd%'") == "1,2,3,6,8");
+  // There is no escape character (MLflow's grammar has no ESCAPE): '_' in a pattern matches any
+  // character, the underscore itself among them.
+  BOOST_TEST(match("params.opt LIKE 's_d'") == "1,5,7");
+  // GLOB's own wildcards in a LIKE pattern match only themselves.
+  BOOST_TEST(match("params.opt LIKE 's?d'") == "7");
+  BOOST_TEST(match("params.opt LIKE '[s]gd'") == "8");
+  // LIKE is case-sensitive, ILIKE is not; the wildcards mean the same in both.
+  BOOST_TEST(match("params.opt LIKE '_GD'") == "4");
+  BOOST_TEST(match("params.opt ILIKE '_GD'") == "1,4");
+  BOOST_TEST(match("params.opt ILIKE '%GD'") == "1,2,3,4,8");
+  BOOST_TEST(match("params.opt NOT ILIKE '_gd'") == "2,3,5,6,7,8");
+}
+
 BOOST_AUTO_TEST_CASE(tags_and_attributes) {
   SmallDb t;
   BOOST_TEST(t.match("tags.note = 'baseline'") == "1");

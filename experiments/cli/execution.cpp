@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/sha256.h"
 #include "experiments/cli/progress.h"
 
 namespace flowlab::cli {

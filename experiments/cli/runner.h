@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sha256.h"
 #include "graph/op.h"
 
 namespace flowlab::cli {
@@ -47,7 +48,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
 RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
                       std::ostream& out, std::ostream& err, const std::atomic<bool>& stop);
 
-/// Hex SHA-256 of a file's bytes.
-std::string sha256_file(const std::filesystem::path& file);
+/// Hex SHA-256 of a file's bytes (common/sha256.h).
+using ::flowlab::sha256_file;
 
 }  // namespace flowlab::cli

@@ -31,6 +31,8 @@ struct ClassificationData : Artifact {
 
   static constexpr const char* kType = "dataset.image";
   static constexpr const char* kSequenceType = "dataset.sequence";
+  /// The interface both kinds implement: ports that train or evaluate any classifier take it.
+  static constexpr const char* kInterface = "labelled_data";
   std::string type() const override { return kind == Kind::kImage ? kType : kSequenceType; }
   void save(const std::filesystem::path& dir) const override;
   static ArtifactPtr load(const std::filesystem::path& dir);

@@ -111,7 +111,7 @@ void register_eval_classifier(Registry& r) {
                 "images per forward pass (on the device the model was trained on)", 1.0),
   };
   op.inputs = {{"model", ClassifierModel::kInterface, "the trained classifier (any)"},
-               {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+               {"data", datasets::ClassificationData::kInterface, "the dataset holding the split"}};
   op.output_type = MetricsTable::kType;
   op.run = run_eval_classifier;
   r.add(std::move(op));

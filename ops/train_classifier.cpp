@@ -3,6 +3,7 @@
 // shared training loop (ops/training/loop.h).
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -45,14 +46,38 @@ std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor&
   return {correct / n, loss_sum / n};
 }
 
+// One optimizer param group per group the architecture asks for (lr capped, its own weight decay),
+// and a default group with everything else, in the module's parameter order.
+template <class Optimizer, class Options>
+std::unique_ptr<torch::optim::Optimizer> grouped(Network& net, const Options& defaults) {
+  const std::vector<ParameterGroup> special = net.parameter_groups();
+  std::set<const void*> in_special;
+  for (const auto& g : special)
+    for (const auto& t : g.parameters) in_special.insert(t.unsafeGetTensorImpl());
+  std::vector<torch::Tensor> rest;
+  for (const auto& t : net.parameters())
+    if (!in_special.count(t.unsafeGetTensorImpl())) rest.push_back(t);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(rest);
+  for (const auto& g : special) {
+    auto options = std::make_unique<Options>(defaults);
+    options->lr(std::min(g.max_lr, defaults.lr()));
+    options->weight_decay(g.weight_decay);
+    groups.emplace_back(g.parameters, std::move(options));
+  }
+  return std::make_unique<Optimizer>(std::move(groups), defaults);
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Params& p, Classifier& model) {
-  auto params = model.net().parameters();
-  double lr = p.get_float("lr"), wd = p.get_float("weight_decay");
-  if (p.get_string("optimizer") == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(lr).momentum(p.get_float("momentum")).weight_decay(wd));
-  return std::make_unique<torch::optim::Adam>(params,
-                                              torch::optim::AdamOptions(lr).weight_decay(wd));
+  Network& net = *model.net().layers;
+  const double lr = p.get_float("lr"), wd = p.get_float("weight_decay");
+  const std::string name = p.get_string("optimizer");
+  if (name == "sgd")
+    return grouped<torch::optim::SGD>(
+        net, torch::optim::SGDOptions(lr).momentum(p.get_float("momentum")).weight_decay(wd));
+  if (name == "adamw")
+    return grouped<torch::optim::AdamW>(net, torch::optim::AdamWOptions(lr).weight_decay(wd));
+  return grouped<torch::optim::Adam>(net, torch::optim::AdamOptions(lr).weight_decay(wd));
 }
 
 // Mini-batch training: a fresh permutation each epoch (from its own generator, so shuffling does
@@ -214,10 +239,14 @@ void register_train_classifier(Registry& r) {
       group_param("model", "classifier", "cnn",
                   "architecture (its params, e.g. width, are set beside it; `flowlab models` lists "
                   "them)"),
-      string_param("optimizer", "adam", "optimizer", {"adam", "sgd"}),
+      string_param("optimizer", "adam",
+                   "adam (weight_decay is an L2 penalty), adamw (decoupled weight decay) or sgd",
+                   {"adam", "adamw", "sgd"}),
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
-      float_param("weight_decay", 0.0, "L2 penalty", 0.0),
+      float_param("weight_decay", 0.0,
+                  "weight decay (architectures may exempt some parameters, e.g. an SSM's A and dt)",
+                  0.0),
       string_param("pixels", "all",
                    "which pixels the network sees: all, or one checkerboard half (dual randomized "
                    "smoothing trains one model per half): odd = (i + j) odd, even = the rest",
@@ -237,7 +266,8 @@ void register_train_classifier(Registry& r) {
   };
   for (auto& spec : training::loop_params(/*log_every=*/50, /*checkpoint_seconds=*/60.0))
     op.params.push_back(std::move(spec));
-  op.inputs = {{"data", datasets::ClassificationData::kType, "training and validation splits"}};
+  op.inputs = {{"data", datasets::ClassificationData::kInterface,
+                "training and validation splits (images or sequences)"}};
   op.output_type = Classifier::kType;
   op.run = run_train_classifier;
   r.add(std::move(op));

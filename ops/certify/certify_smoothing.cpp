@@ -89,7 +89,8 @@ void register_certify_smoothing(Registry& r) {
       int_param("predict_n", 0, "also run PREDICT with this many samples (0 = skip)", 0.0));
   op.inputs = {
       {"model", ClassifierModel::kInterface, "the base classifier (trained with noise at sigma)"},
-      {"data", datasets::ClassificationData::kType, "the dataset holding the split"}};
+      {"data", datasets::ClassificationData::kInterface,
+       "the dataset holding the split (images or sequences)"}};
   op.output_type = Certification::kType;
   op.run = run_certify_smoothing;
   r.add(std::move(op));

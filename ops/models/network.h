@@ -5,9 +5,21 @@
 
 namespace flowlab::ops {
 
+/// Parameters that train with settings of their own: a state-space model's A, B and step size
+/// take a smaller learning rate and no weight decay (S4, S4D). Trainers put every parameter not
+/// listed in some group into their default group.
+struct ParameterGroup {
+  std::string name;
+  std::vector<torch::Tensor> parameters;
+  double max_lr = 0;  // the group's learning rate is min(max_lr, the trainer's lr)
+  double weight_decay = 0;
+};
+
 struct Network : torch::nn::Module {
   /// A batch [N, ...input shape] -> outputs [N, outputs] (or [N] for a score).
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  /// Groups needing their own optimizer settings; none by default.
+  virtual std::vector<ParameterGroup> parameter_groups() { return {}; }
 };
 
 }  // namespace flowlab::ops

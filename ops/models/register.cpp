@@ -8,6 +8,7 @@ void register_mlp(Registry& r);
 void register_dsd_cnn(Registry& r);
 void register_dsd_lcn(Registry& r);
 void register_dsd_fcn(Registry& r);
+void register_s4d(Registry& r);
 
 void register_models(Registry& r) {
   register_cnn(r);
@@ -15,6 +16,7 @@ void register_models(Registry& r) {
   register_dsd_cnn(r);
   register_dsd_lcn(r);
   register_dsd_fcn(r);
+  register_s4d(r);
 }
 
 }  // namespace flowlab::ops

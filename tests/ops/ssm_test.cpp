@@ -1,0 +1,231 @@
+// The diagonal state-space layer against mathematics: the FFT convolution equals the unrolled
+// recurrence (and fails to when padded to L instead of 2L), the conjugate-pair trick equals
+// simulating all N states, ZOH and bilinear agree to O(dt^2), HiPPO-LegS's normal part has
+// eigenvalues with real part -1/2, the S4D-Inv frequencies match the closed form, the
+// eigenvectors of HiPPO-LegS itself are ill-conditioned, and the layer's recurrent mode gives the
+// outputs of its convolution mode.
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+#include <torch/torch.h>
+
+#include "ops/ssm/diagonal_ssm.h"
+#include "ops/ssm/hippo.h"
+#include "ops/ssm/s4d_layer.h"
+
+namespace {
+
+namespace ssm = flowlab::ops::ssm;
+const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
+
+// Random stable diagonal SSM parameters for H channels and N/2 stored pairs (complex128).
+struct System {
+  at::Tensor a, b, c, dt;
+};
+System random_system(int64_t h, int64_t half, uint64_t seed) {
+  torch::manual_seed(seed);
+  System s;
+  auto init = ssm::diagonal_init("lin", 2 * half);
+  auto re = -torch::rand({h, half}, kF64) * 0.9 - 0.1;  // real parts in (-1, -0.1]
+  s.a = torch::complex(re, torch::imag(init.a).unsqueeze(0).expand({h, half}));
+  s.b = torch::complex(torch::randn({h, half}, kF64), torch::randn({h, half}, kF64));
+  s.c = torch::complex(torch::randn({h, half}, kF64), torch::randn({h, half}, kF64));
+  s.dt = torch::exp(torch::rand({h}, kF64) * (std::log(0.1) - std::log(0.001)) + std::log(0.001));
+  return s;
+}
+
+double max_abs(const at::Tensor& t) { return t.abs().max().item<double>(); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ops_ssm)
+
+BOOST_AUTO_TEST_CASE(fft_convolution_equals_the_unrolled_recurrence_in_float64) {
+  const int64_t h = 3, half = 8, length = 3000;
+  for (auto method : {ssm::Discretization::kZoh, ssm::Discretization::kBilinear}) {
+    System s = random_system(h, half, 1);
+    auto d = ssm::discretize(s.a, s.b, s.dt, method);
+    auto u = torch::randn({2, h, length}, kF64);
+    auto by_fft = ssm::causal_fft_conv(u, ssm::ssm_kernel(d, s.c, length), 2 * length);
+    auto by_steps = ssm::ssm_recurrence(d, s.c, u);
+    BOOST_TEST(max_abs(by_fft - by_steps) < 1e-10);
+    // Sanity: the outputs are not trivially small.
+    BOOST_TEST(max_abs(by_steps) > 0.1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fft_convolution_equals_the_recurrence_in_float32) {
+  const int64_t h = 4, half = 16, length = 2048;
+  System s = random_system(h, half, 2);
+  auto d64 = ssm::discretize(s.a, s.b, s.dt, ssm::Discretization::kZoh);
+  ssm::Discrete d{d64.a_bar.to(torch::kComplexFloat), d64.b_bar.to(torch::kComplexFloat)};
+  auto c = s.c.to(torch::kComplexFloat);
+  auto u = torch::randn({2, h, length});
+  auto by_fft = ssm::causal_fft_conv(u, ssm::ssm_kernel(d, c, length), 2 * length);
+  auto by_steps = ssm::ssm_recurrence(d, c, u);
+  BOOST_TEST(max_abs(by_fft - by_steps) < 1e-4);
+}
+
+BOOST_AUTO_TEST_CASE(fft_convolution_equals_the_direct_causal_sum_and_needs_padding_to_2l) {
+  const int64_t h = 2, length = 200;
+  torch::manual_seed(3);
+  auto k = torch::randn({h, length}, kF64), u = torch::randn({1, h, length}, kF64);
+  // y_t = sum_{s <= t} k_{t-s} u_s, written out.
+  auto direct = torch::zeros({1, h, length}, kF64);
+  auto ka = k.accessor<double, 2>();
+  auto ua = u.accessor<double, 3>();
+  auto ya = direct.accessor<double, 3>();
+  for (int64_t c = 0; c < h; ++c)
+    for (int64_t t = 0; t < length; ++t)
+      for (int64_t s = 0; s <= t; ++s) ya[0][c][t] += ka[c][t - s] * ua[0][c][s];
+  BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, 2 * length) - direct) < 1e-10);
+  // Padding to L only makes the convolution circular: the tail wraps onto the start.
+  BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, length) - direct) > 1e-2);
+}
+
+BOOST_AUTO_TEST_CASE(the_conjugate_pair_trick_equals_simulating_all_n_states) {
+  const int64_t h = 2, half = 6, length = 300;
+  System s = random_system(h, half, 4);
+  auto d = ssm::discretize(s.a, s.b, s.dt, ssm::Discretization::kZoh);
+  auto u = torch::randn({1, h, length}, kF64);
+  auto y_half = ssm::ssm_recurrence(d, s.c, u);  // 2 Re over the N/2 stored states
+  // All N states: each pair (lambda, conj(lambda)) with B, C conjugated; the output is the plain
+  // sum, real because the pairs cancel each other's imaginary parts.
+  ssm::Discrete full{torch::cat({d.a_bar, d.a_bar.conj()}, 1),
+                     torch::cat({d.b_bar, d.b_bar.conj()}, 1)};
+  auto c_full = torch::cat({s.c, s.c.conj()}, 1);
+  auto state = torch::zeros({1, h, 2 * half}, full.a_bar.options());
+  double worst = 0, worst_imag = 0;
+  for (int64_t t = 0; t < length; ++t) {
+    state = full.a_bar * state + full.b_bar * u.select(2, t).unsqueeze(-1);
+    auto y = (c_full * state).sum(-1);
+    worst = std::max(worst, max_abs(torch::real(y) - y_half.select(2, t)));
+    worst_imag = std::max(worst_imag, max_abs(torch::imag(y)));
+  }
+  BOOST_TEST(worst < 1e-10);
+  BOOST_TEST(worst_imag < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(zoh_and_bilinear_agree_to_second_order_in_dt) {
+  // Over a fixed time horizon, K / dt approximates the impulse response C e^{At} B; the two
+  // discretizations differ by O(dt^2) there, so halving dt quarters their gap.
+  const int64_t h = 1, half = 4;
+  System s = random_system(h, half, 5);
+  s.a = torch::complex(torch::real(s.a), torch::imag(s.a) * 0.1);  // slow modes: smooth response
+  auto gap = [&](double dt) {
+    auto dts = torch::full({h}, dt, kF64);
+    const auto steps = static_cast<int64_t>(std::llround(4.0 / dt));  // horizon t = 4
+    auto kz =
+        ssm::ssm_kernel(ssm::discretize(s.a, s.b, dts, ssm::Discretization::kZoh), s.c, steps);
+    auto kb =
+        ssm::ssm_kernel(ssm::discretize(s.a, s.b, dts, ssm::Discretization::kBilinear), s.c, steps);
+    return max_abs(kz - kb) / dt;
+  };
+  const double g1 = gap(0.02), g2 = gap(0.01), g3 = gap(0.005);
+  BOOST_TEST_MESSAGE("gaps " << g1 << " " << g2 << " " << g3);
+  BOOST_TEST(g1 / g2 > 3.6);
+  BOOST_TEST(g1 / g2 < 4.4);
+  BOOST_TEST(g2 / g3 > 3.6);
+  BOOST_TEST(g2 / g3 < 4.4);
+}
+
+BOOST_AUTO_TEST_CASE(the_zoh_kernel_of_a_real_mode_is_the_exact_exponential_decay) {
+  // S4D-Real's first mode A = -1 with B = C = 1: K[l] = 2 (1 - e^{-dt}) e^{-dt l}, for any dt.
+  auto a = torch::complex(torch::full({1, 1}, -1.0, kF64), torch::zeros({1, 1}, kF64));
+  auto one = torch::complex(torch::ones({1, 1}, kF64), torch::zeros({1, 1}, kF64));
+  const double dt = 0.7;
+  auto k = ssm::ssm_kernel(
+      ssm::discretize(a, one, torch::full({1}, dt, kF64), ssm::Discretization::kZoh), one, 20);
+  auto l = torch::arange(20, kF64);
+  BOOST_TEST(max_abs(k[0] - 2 * (1 - std::exp(-dt)) * torch::exp(-dt * l)) < 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(hippo_legs_normal_part_has_eigenvalues_with_real_part_minus_one_half) {
+  for (int64_t n : {8, 64}) {
+    auto eig = torch::linalg::eigvals(ssm::hippo_legs_normal(n));
+    BOOST_TEST(max_abs(torch::real(eig) + 0.5) < 1e-9);
+    // Conjugate pairs: the imaginary parts sum to zero and come in +- pairs.
+    auto im = std::get<0>(torch::sort(torch::imag(eig)));
+    BOOST_TEST(max_abs(im + im.flip(0)) < 1e-9);
+  }
+  // And A = A_N - P P^T, with A the lower-triangular LegS matrix.
+  auto p = ssm::hippo_legs_p(5);
+  auto a = ssm::hippo_legs_a(5);
+  BOOST_TEST(a[3][1].item<double>() == -std::sqrt(7.0) * std::sqrt(3.0));
+  BOOST_TEST(a[2][2].item<double>() == -3.0);
+  BOOST_TEST(a[1][3].item<double>() == 0.0);
+  BOOST_TEST(max_abs(ssm::hippo_legs_normal(5) - torch::outer(p, p) - a) < 1e-15);
+}
+
+BOOST_AUTO_TEST_CASE(s4d_legs_keeps_one_of_each_conjugate_pair_of_the_normal_part) {
+  const int64_t n = 16;
+  auto init = ssm::diagonal_init("legs", n);
+  BOOST_TEST(init.a.size(0) == n / 2);
+  BOOST_TEST(max_abs(torch::real(init.a) + 0.5) < 1e-12);
+  BOOST_TEST(torch::imag(init.a).max().item<double>() < 0);
+  // The kept eigenvalues with their conjugates are the spectrum of A_N.
+  auto eig = torch::linalg::eigvals(ssm::hippo_legs_normal(n));
+  auto all = torch::cat({init.a, init.a.conj()});
+  auto sorted_im = [](const at::Tensor& z) { return std::get<0>(torch::sort(torch::imag(z))); };
+  BOOST_TEST(max_abs(sorted_im(all) - sorted_im(eig)) < 1e-9);
+  BOOST_TEST(torch::imag(init.b).abs().max().item<double>() <= 2.0);  // clipped as the reference
+}
+
+BOOST_AUTO_TEST_CASE(s4d_inv_and_lin_frequencies_follow_their_closed_forms) {
+  auto inv = ssm::diagonal_init("inv", 64);
+  BOOST_TEST(torch::imag(inv.a)[0].item<double>() == 64.0 / M_PI * 63.0,
+             boost::test_tools::tolerance(1e-12));  // about 1283
+  BOOST_TEST(torch::imag(inv.a)[31].item<double>() == 64.0 / M_PI * (64.0 / 63.0 - 1.0),
+             boost::test_tools::tolerance(1e-12));  // about 0.32
+  auto lin = ssm::diagonal_init("lin", 64);
+  BOOST_TEST(torch::imag(lin.a)[31].item<double>() == 31 * M_PI,
+             boost::test_tools::tolerance(1e-12));
+  auto real = ssm::diagonal_init("real", 8);
+  BOOST_TEST(torch::real(real.a)[3].item<double>() == -4.0);
+}
+
+BOOST_AUTO_TEST_CASE(hippo_legs_eigenvectors_are_catastrophically_ill_conditioned) {
+  // Why S4D drops the low-rank term and PTD perturbs: kappa(V) of A itself explodes with N.
+  std::vector<double> kappa;
+  for (int64_t n : {4, 8, 12, 16}) {
+    auto [values, vectors] = torch::linalg::eig(ssm::hippo_legs_a(n));
+    kappa.push_back(ssm::condition_number(vectors));
+    BOOST_TEST_MESSAGE("N = " << n << ": kappa(V) = " << kappa.back());
+  }
+  for (size_t i = 1; i < kappa.size(); ++i) BOOST_TEST(kappa[i] > 30 * kappa[i - 1]);
+  BOOST_TEST(kappa.back() > 1e8);
+  // The normal part's eigenvectors are unitary: kappa = 1.
+  auto [w, v] = torch::linalg::eig(ssm::hippo_legs_normal(16));
+  BOOST_TEST(ssm::condition_number(v) == 1.0, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(the_layer_in_recurrent_mode_gives_the_outputs_of_its_convolution_mode) {
+  torch::manual_seed(6);
+  for (const char* init : {"lin", "legs"}) {
+    ssm::S4dOptions o;
+    o.channels = 8;
+    o.state = 16;
+    o.init = init;
+    ssm::S4dLayer layer(o);
+    layer->eval();
+    torch::NoGradGuard no_grad;
+    auto u = torch::randn({3, 8, 500});
+    BOOST_TEST(max_abs(layer->forward(u) - layer->forward_recurrent(u)) < 1e-4);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_ssm_parameters_are_the_layers_dt_a_and_b) {
+  ssm::S4dOptions o;
+  o.channels = 4;
+  o.state = 8;
+  ssm::S4dLayer layer(o);
+  auto ssm_params = layer->ssm_parameters();
+  BOOST_TEST(ssm_params.size() == 4u);
+  BOOST_TEST(ssm_params[0].sizes() == torch::IntArrayRef({4}));  // log dt per channel
+  BOOST_TEST(torch::exp(ssm_params[0]).min().item<double>() >= 0.001 - 1e-9);
+  BOOST_TEST(torch::exp(ssm_params[0]).max().item<double>() <= 0.1 + 1e-9);
+  // A's real part is negative by construction, whatever the parameter becomes.
+  BOOST_TEST(torch::real(layer->a()).max().item<double>() < 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

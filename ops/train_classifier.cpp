@@ -223,6 +223,8 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   model->net().eval();
   ctx.log_metric("train_time_s", result.train_seconds);
   ctx.log_metric("final_val_acc", trainer.last_val_acc());
+  for (const auto& [name, value] : model->net().layers->init_metrics())
+    ctx.log_metric("init/" + name, value);
   return model;
 }
 

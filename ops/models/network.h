@@ -20,6 +20,9 @@ struct Network : torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   /// Groups needing their own optimizer settings; none by default.
   virtual std::vector<ParameterGroup> parameter_groups() { return {}; }
+  /// Numbers about how the network was initialized (a perturbation's condition number), logged
+  /// by the trainer as init/<name>.
+  virtual std::vector<std::pair<std::string, double>> init_metrics() { return {}; }
 };
 
 }  // namespace flowlab::ops

@@ -9,6 +9,7 @@ void register_dsd_cnn(Registry& r);
 void register_dsd_lcn(Registry& r);
 void register_dsd_fcn(Registry& r);
 void register_s4d(Registry& r);
+void register_s4_ptd(Registry& r);
 
 void register_models(Registry& r) {
   register_cnn(r);
@@ -17,6 +18,7 @@ void register_models(Registry& r) {
   register_dsd_lcn(r);
   register_dsd_fcn(r);
   register_s4d(r);
+  register_s4_ptd(r);
 }
 
 }  // namespace flowlab::ops

@@ -1,28 +1,35 @@
-// classifier/s4d: a stack of S4D layers over a sequence (Gu, Gupta, Goel, Ré 2022), the backbone
-// of the reference example.py: a linear encoder to d_model channels, residual S4D blocks with
-// LayerNorm (post-norm by default, as the reference; pre-norm as an option) and dropout, mean
-// pooling over the sequence and a linear decoder. The SSM parameters (dt, A, B) form their own
-// optimizer group: learning rate min(ssm_lr, lr), no weight decay.
+// classifier/s4d and classifier/s4_ptd: a stack of diagonal SSM layers over a sequence, the
+// backbone of the S4D reference example.py (Gu, Gupta, Goel, Ré 2022): a linear encoder to d_model
+// channels, residual S4D blocks with LayerNorm (post-norm by default, as the reference; pre-norm as
+// an option) and dropout, mean pooling over the sequence and a linear decoder. The SSM parameters
+// (dt, A, B) form their own optimizer group: learning rate min(ssm_lr, lr), no weight decay. s4d
+// initializes A and B by one of the S4D schemes; s4_ptd by perturb-then-diagonalize of the full
+// HiPPO-LegS matrix (Yu et al. 2024) and reports the perturbation's kappa(V), ||E||/||A|| and
+// backward error.
 #include <fmt/format.h>
 
 #include "common/error.h"
 #include "ops/models/model.h"
 #include "ops/models/network.h"
 #include "ops/ssm/hippo.h"
+#include "ops/ssm/ptd.h"
 #include "ops/ssm/s4d_layer.h"
 
 namespace flowlab::ops {
 namespace {
 
 struct S4dNetwork : Network {
-  S4dNetwork(const Params& p, const ModelInput& in) : prenorm(p.get_bool("prenorm")) {
+  S4dNetwork(const Params& p, const ModelInput& in, const std::string& init,
+             const ssm::PtdOptions& ptd)
+      : prenorm(p.get_bool("prenorm")) {
     const int64_t h = p.get_int("d_model"), features = in.shape[1];
     ssm_lr = p.get_float("ssm_lr");
     encoder = register_module("encoder", torch::nn::Linear(features, h));
     ssm::S4dOptions o;
     o.channels = h;
     o.state = p.get_int("state");
-    o.init = p.get_string("init");
+    o.init = init;
+    o.ptd = ptd;
     o.discretization = ssm::parse_discretization(p.get_string("discretization"));
     o.dt_min = p.get_float("dt_min");
     o.dt_max = p.get_float("dt_max");
@@ -37,7 +44,17 @@ struct S4dNetwork : Network {
           register_module(fmt::format("dropout{}", i), torch::nn::Dropout(p.get_float("dropout"))));
     }
     decoder = register_module("decoder", torch::nn::Linear(h, in.outputs));
+    if (init == "ptd") {
+      ssm::PtdOptions full = ptd;
+      full.size = o.state / 2;
+      const ssm::Perturbation e = ssm::perturb_then_diagonalize(full);  // memoized: no recompute
+      report = {{"ptd_kappa_v", e.kappa},
+                {"ptd_relative_norm_e", e.relative_norm},
+                {"ptd_backward_error", e.backward_error}};
+    }
   }
+
+  std::vector<std::pair<std::string, double>> init_metrics() override { return report; }
 
   // LayerNorm over channels of a [B, H, L] tensor.
   static torch::Tensor norm(torch::nn::LayerNorm& ln, const torch::Tensor& x) {
@@ -67,11 +84,39 @@ struct S4dNetwork : Network {
 
   bool prenorm;
   double ssm_lr = 0.001;
+  std::vector<std::pair<std::string, double>> report;
   torch::nn::Linear encoder{nullptr}, decoder{nullptr};
   std::vector<ssm::S4dLayer> layers;
   std::vector<torch::nn::LayerNorm> norms;
   std::vector<torch::nn::Dropout> drops;
 };
+
+std::vector<ParamSpec> backbone_params() {
+  return {
+      int_param("d_model", 64, "channels H (independent SSMs per layer)", 1.0, 4096.0),
+      int_param("state", 64, "state size N per channel (N/2 stored conjugate pairs; even)", 2.0,
+                4096.0),
+      int_param("layers", 4, "S4D blocks", 1.0, 64.0),
+      string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}),
+      float_param("dt_min", 0.001, "smallest initial step (log-uniform in [dt_min, dt_max])", 0.0,
+                  10.0, true),
+      float_param("dt_max", 0.1, "largest initial step", 0.0, 10.0, true),
+      float_param("dropout", 0.0, "dropout inside and after each block", 0.0, 0.9),
+      bool_param("prenorm", false, "LayerNorm before each block (default: after, as reference)"),
+      float_param("ssm_lr", 0.001, "learning rate cap of dt, A and B (no weight decay)", 0.0, 10.0,
+                  true),
+  };
+}
+
+void check_input(const std::string& arch, const Params& p, const ModelInput& in) {
+  if (in.shape.size() != 2)
+    throw RunError(fmt::format(
+        "{} needs sequences [L, features], got inputs of shape [{}]; images become sequences "
+        "through a dataset.as_sequence node",
+        arch, fmt::join(in.shape, ", ")));
+  if (p.get_int("state") % 2 != 0)
+    throw RunError(fmt::format("{}: state must be even, got {}", arch, p.get_int("state")));
+}
 
 }  // namespace
 
@@ -82,33 +127,38 @@ void register_s4d(Registry& r) {
   m.summary =
       "S4D diagonal state-space layers over a sequence [L, features]: encoder, residual S4D "
       "blocks, mean pooling, decoder";
-  m.params = {
-      int_param("d_model", 64, "channels H (independent SSMs per layer)", 1.0, 4096.0),
-      int_param("state", 64, "state size N per channel (N/2 stored conjugate pairs; even)", 2.0,
-                4096.0),
-      int_param("layers", 4, "S4D blocks", 1.0, 64.0),
-      string_param("init", "lin",
-                   "initialization of A (and B): lin (S4D-Lin), inv (S4D-Inv), legs (S4D-LegS), "
-                   "real (S4D-Real), random",
-                   ssm::diagonal_init_names()),
-      string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}),
-      float_param("dt_min", 0.001, "smallest initial step (log-uniform in [dt_min, dt_max])", 0.0,
-                  10.0, true),
-      float_param("dt_max", 0.1, "largest initial step", 0.0, 10.0, true),
-      float_param("dropout", 0.0, "dropout inside and after each block", 0.0, 0.9),
-      bool_param("prenorm", false, "LayerNorm before each block (default: after, as reference)"),
-      float_param("ssm_lr", 0.001, "learning rate cap of dt, A and B (no weight decay)", 0.0, 10.0,
-                  true),
-  };
+  m.params = backbone_params();
+  m.params.push_back(string_param("init", "lin",
+                                  "initialization of A (and B): lin (S4D-Lin), inv (S4D-Inv), legs "
+                                  "(S4D-LegS), real (S4D-Real), random",
+                                  ssm::diagonal_init_names()));
   m.build = [](const Params& p, const ModelInput& in) -> std::shared_ptr<Network> {
-    if (in.shape.size() != 2)
-      throw RunError(fmt::format(
-          "s4d needs sequences [L, features], got inputs of shape [{}]; images become sequences "
-          "through a dataset.as_sequence node",
-          fmt::join(in.shape, ", ")));
-    if (p.get_int("state") % 2 != 0)
-      throw RunError(fmt::format("s4d: state must be even, got {}", p.get_int("state")));
-    return std::make_shared<S4dNetwork>(p, in);
+    check_input("s4d", p, in);
+    return std::make_shared<S4dNetwork>(p, in, p.get_string("init"), ssm::PtdOptions{});
+  };
+  add_model(r, std::move(m));
+}
+
+void register_s4_ptd(Registry& r) {
+  ModelDef m;
+  m.family = "classifier";
+  m.name = "s4_ptd";
+  m.summary =
+      "S4-PTD: the s4d backbone initialized by perturb-then-diagonalize of the full HiPPO-LegS "
+      "matrix (well-conditioned eigenvectors, robust to Fourier-mode noise)";
+  m.params = backbone_params();
+  m.params.push_back(float_param("ptd_lambda", 0.2,
+                                 "weight of ||E||_F against kappa(V)^2 when choosing the "
+                                 "perturbation E (smaller: larger E, better-conditioned V)",
+                                 0.0, 1e6, true));
+  m.params.push_back(
+      int_param("ptd_iterations", 3000, "Adam steps of the perturbation's search", 1.0, 1e6));
+  m.build = [](const Params& p, const ModelInput& in) -> std::shared_ptr<Network> {
+    check_input("s4_ptd", p, in);
+    ssm::PtdOptions ptd;
+    ptd.lambda = p.get_float("ptd_lambda");
+    ptd.iterations = p.get_int("ptd_iterations");
+    return std::make_shared<S4dNetwork>(p, in, "ptd", ptd);
   };
   add_model(r, std::move(m));
 }

@@ -11,7 +11,14 @@ S4dLayerImpl::S4dLayerImpl(const S4dOptions& o) : options(o) {
   // dt log-uniform in [dt_min, dt_max], one per channel.
   log_dt = register_parameter(
       "log_dt", torch::rand({h}) * (std::log(o.dt_max) - std::log(o.dt_min)) + std::log(o.dt_min));
-  const DiagonalInit init = diagonal_init(o.init, o.state);
+  DiagonalInit init;
+  if (o.init == "ptd") {
+    PtdOptions ptd = o.ptd;
+    ptd.size = half;
+    init = ptd_init(perturb_then_diagonalize(ptd));
+  } else {
+    init = diagonal_init(o.init, o.state);
+  }
   auto a = init.a.to(torch::kComplexFloat).unsqueeze(0).expand({h, half});
   // A's real part is kept negative by construction: A_re = -exp(log_a_real).
   log_a_real = register_parameter("log_a_real", torch::log(-torch::real(a)).contiguous());

@@ -8,13 +8,15 @@
 #include <torch/torch.h>
 
 #include "ops/ssm/diagonal_ssm.h"
+#include "ops/ssm/ptd.h"
 
 namespace flowlab::ops::ssm {
 
 struct S4dOptions {
-  int64_t channels = 64;  // H
-  int64_t state = 64;     // N (N/2 stored conjugate pairs)
-  std::string init = "lin";
+  int64_t channels = 64;     // H
+  int64_t state = 64;        // N (N/2 stored conjugate pairs)
+  std::string init = "lin";  // a diagonal_init name, or "ptd" (perturb-then-diagonalize)
+  PtdOptions ptd;            // for "ptd" (its size is set to state / 2)
   Discretization discretization = Discretization::kZoh;
   double dt_min = 0.001, dt_max = 0.1;
   double dropout = 0.0;

@@ -5,12 +5,14 @@
 // eigenvectors of HiPPO-LegS itself are ill-conditioned, and the layer's recurrent mode gives the
 // outputs of its convolution mode.
 #include <cmath>
+#include <limits>
 
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
 #include "ops/ssm/diagonal_ssm.h"
 #include "ops/ssm/hippo.h"
+#include "ops/ssm/ptd.h"
 #include "ops/ssm/s4d_layer.h"
 
 namespace {
@@ -226,6 +228,53 @@ BOOST_AUTO_TEST_CASE(the_ssm_parameters_are_the_layers_dt_a_and_b) {
   BOOST_TEST(torch::exp(ssm_params[0]).max().item<double>() <= 0.1 + 1e-9);
   // A's real part is negative by construction, whatever the parameter becomes.
   BOOST_TEST(torch::real(layer->a()).max().item<double>() < 0);
+}
+
+// --- perturb-then-diagonalize ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(ptd_makes_hippo_legs_diagonalizable_with_a_small_backward_error) {
+  ssm::PtdOptions o;
+  o.size = 16;
+  o.iterations = 300;
+  auto p = ssm::perturb_then_diagonalize(o);
+  BOOST_TEST_MESSAGE("N/2 = 16: kappa(V) = " << p.kappa << ", ||E||/||A|| = " << p.relative_norm
+                                             << ", backward error " << p.backward_error);
+  BOOST_TEST(p.backward_error <= 1e-8);
+  // Unperturbed, kappa(V) is about 1e11 at this size (see the test above); perturbed it is small.
+  BOOST_TEST(p.kappa < 100);
+  BOOST_TEST(p.relative_norm > 0);
+  BOOST_TEST(p.relative_norm < 1);
+  // The reported quantities are those of the returned E.
+  auto again = ssm::diagonalize_perturbed(p.e);
+  BOOST_TEST(again.kappa == p.kappa, boost::test_tools::tolerance(1e-9));
+  // The initialization keeps every eigenvalue in the left half-plane, and V^-1 B reproduces B.
+  auto init = ssm::ptd_init(p);
+  BOOST_TEST(torch::real(init.a).max().item<double>() < 0);
+  auto b = torch::matmul(p.eigenvectors, init.b);
+  BOOST_TEST(max_abs(b - ssm::hippo_legs_b(16).to(torch::kComplexDouble)) < 1e-9);
+}
+
+BOOST_AUTO_TEST_CASE(kappa_of_the_eigenvectors_falls_as_the_perturbation_grows) {
+  // Along one fixed random (Ginibre) direction G, kappa(V(A - eps G)) falls as eps grows: the
+  // trade-off PTD's objective balances (kappa ~ 1/eps, the paper's Theorems 4 and 5).
+  const int64_t n = 12;
+  torch::manual_seed(7);
+  auto g = torch::complex(torch::randn({n, n}, kF64), torch::randn({n, n}, kF64));
+  g = g / torch::view_as_real(g).pow(2).sum().sqrt();
+  auto a_norm = torch::view_as_real(ssm::hippo_legs_a(n).to(torch::kComplexDouble))
+                    .pow(2)
+                    .sum()
+                    .sqrt()
+                    .item<double>();
+  double previous = std::numeric_limits<double>::infinity();
+  for (double eps : {1e-6, 1e-4, 1e-2, 1.0}) {
+    auto p = ssm::diagonalize_perturbed(g * (eps * a_norm));
+    BOOST_TEST_MESSAGE("eps = " << eps << ": kappa(V) = " << p.kappa);
+    BOOST_TEST(p.kappa < previous);
+    BOOST_TEST(p.relative_norm == eps, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(p.backward_error <= 1e-8);
+    previous = p.kappa;
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the libFuzzer targets (see fuzz/README.md); ./dev.sh fuzz calls this.
-#   fuzz/fuzz.sh [SECONDS | -runs=N] [TARGET...]
-# SECONDS per target (default 60) or a number of executions per target; TARGETs default to all.
+#   fuzz/fuzz.sh [SECONDS | -runs=N[:SECONDS]] [TARGET...]
+# SECONDS per target (default 60), or a number of executions per target (stopping after SECONDS
+# if given first: -runs=1000000:600 is "a million executions or 10 minutes"); TARGETs default to
+# all.
 # Configures $FLOWLAB_FUZZ_BUILD_DIR (default build-fuzz/ in the checkout) with clang and
 # -DFLOWLAB_BUILD_FUZZ=ON, seeds each target's corpus from the shipped specs, configs and test
 # data (regenerated every time, in BUILD/fuzz-seeds/TARGET; what the fuzzer finds accumulates in
@@ -19,7 +21,9 @@ budget="${1:-60}"
 [ $# -gt 0 ] && shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
-if [[ "$budget" == -runs=* ]]; then
+if [[ "$budget" == -runs=*:* ]]; then
+  limit=("${budget%%:*}" -max_total_time="${budget##*:}")
+elif [[ "$budget" == -runs=* ]]; then
   limit=("$budget" -max_total_time=0)
 else
   limit=(-max_total_time="$budget")

@@ -66,9 +66,13 @@ std::optional<CacheRecord> NodeCache::lookup(const std::string& key) const {
     r.op = j.at("op");
     r.node = j.at("node");
     r.has_output = j.at("has_output");
-    for (const auto& m : j.at("metrics"))
+    for (const auto& m : j.at("metrics")) {
+      // A step that is not an integer (1e300) would be cast to int64_t with undefined behaviour
+      // (UBSan: outside the range of long): the record is damaged. Found by cache_record_fuzz.
+      if (!m.at(1).is_number_integer()) return std::nullopt;
       r.metrics.push_back({m.at(0).get<std::string>(), m.at(1).get<int64_t>(),
                            m.at(2).is_null() ? std::nan("") : m.at(2).get<double>()});
+    }
     for (const auto& f : j.at("files")) r.files.push_back({f.at("path"), f.at("kind")});
     if (j.contains("checksums"))
       r.checksums = j.at("checksums").get<std::map<std::string, std::string>>();

@@ -99,6 +99,13 @@ std::vector<std::string> axis_values(const Override& o, const fs::path& config_d
                   {"use range(start,stop,step) or choice(...)"});
     case OverrideValue::Kind::kChoice:
     case OverrideValue::Kind::kRange:
+      // `a=2,range(1,3)` parses (as in Hydra) to a choice holding a sweep; its child would get
+      // `a=range(1,3,1)`, which every child then refused as "use flowlab sweep". Found by
+      // fuzz/override_fuzz.cpp (the value does not write back as itself).
+      for (const auto& x : v.items)
+        if (x.is_sweep())
+          sweep_error(text, "a sweep inside a list of choices is not supported",
+                      {"write the values out: a=2,1,2 or a=choice(2,1,2)"});
       for (const auto& x : enumerate_sweep(v, "sweep '" + text + "'"))
         values.push_back(format_override_value(x));
       if (values.empty())

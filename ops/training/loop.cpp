@@ -56,13 +56,22 @@ void write_state(const fs::path& file, const LoopState& st, double seconds) {
   write_text_file(file, j.dump());
 }
 
+// An integer field of loop.json. A float there (1e300) would be converted to int64_t with
+// undefined behaviour, as fuzz/cache_record_fuzz.cpp found for the same pattern in cache records.
+int64_t integer_at(const nlohmann::json& j, const char* key) {
+  const nlohmann::json& v = j.at(key);
+  if (!v.is_number_integer()) throw RunError(fmt::format("{} is not an integer", key));
+  return v.get<int64_t>();
+}
+
 LoopState read_state(const fs::path& file) {
   std::ifstream in(file);
   if (!in) throw RunError("cannot read " + file.string());
   auto j = nlohmann::json::parse(in);
   LoopState st;
-  st.step = j.at("step"), st.window_loss = j.at("window_loss");
-  st.window_steps = j.at("window_steps"), st.window_samples = j.at("window_samples");
+  st.step = integer_at(j, "step"), st.window_loss = j.at("window_loss");
+  st.window_steps = integer_at(j, "window_steps");
+  st.window_samples = integer_at(j, "window_samples");
   st.seconds_before = j.at("seconds");
   return st;
 }

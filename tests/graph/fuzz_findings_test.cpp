@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "graph/cache.h"
 #include "graph/compose.h"
 #include "graph/sweep.h"
 #include "tests/support/config_error.h"
@@ -82,6 +83,38 @@ BOOST_AUTO_TEST_CASE(cfg_output_with_a_long_key_composes_again_to_the_same_text)
     BOOST_CHECK_NO_THROW(again = flowlab::compose_text(cfg, "cfg.yaml", {}, {}).to_yaml());
     BOOST_TEST(again == cfg);
   }
+}
+
+// A cache record whose metric step is a float out of int64_t's range (1e300) was converted with
+// undefined behaviour (UBSan under fuzz/cache_record_fuzz.cpp); a non-integer step is a damaged
+// record: a miss, recomputed.
+BOOST_AUTO_TEST_CASE(a_cache_record_with_a_non_integer_step_is_a_miss) {
+  TempDir dir;
+  flowlab::NodeCache cache(dir / "cache");
+  for (const char* step : {"1e300", "2.5", "\"3\""}) {
+    write_file(cache.entry("ab12") / "record.json",
+               std::string(R"({"op": "x", "node": "y", "has_output": false, "files": [],)") +
+                   R"( "metrics": [["loss", )" + step + ", 0.5]]}");
+    BOOST_TEST(!cache.lookup("ab12").has_value(), step);
+  }
+  write_file(cache.entry("ab12") / "record.json",
+             R"({"op": "x", "node": "y", "has_output": false, "files": [],)"
+             R"( "metrics": [["loss", 3, 0.5]]})");
+  BOOST_TEST(cache.lookup("ab12").has_value());
+}
+
+// override_fuzz crash-1c9e8812: `key=2,shuffle(1,2,4,seed=7)` is a choice holding a sweep; the
+// sweep made children `key=1,2,4` (and `key=range(1,3,1)` for 2,range(1,3)) that every child
+// refused. The sweep is refused up front.
+BOOST_AUTO_TEST_CASE(a_sweep_inside_a_list_of_choices_is_refused) {
+  for (const std::string& arg : {"key=2,shuffle(1,2,4,seed=7)", "key=2,range(1,3)",
+                                 "key=[1],choice(1,2)", "+key=sort(3,1),2"}) {
+    std::string message =
+        flowlab::testing::config_error_of([&] { flowlab::parse_sweep_argument(arg, {}); });
+    BOOST_TEST(contains(message, "a sweep inside a list of choices is not supported"),
+               arg << " gave: " << message);
+  }
+  BOOST_TEST(flowlab::parse_sweep_argument("key=2,[1,2]", {})->values.size() == 2u);
 }
 
 // Found reading sweep.cpp while writing fuzz/sweep_fuzz.cpp (the fuzzer had not reached them): a

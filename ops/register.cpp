@@ -47,6 +47,7 @@ void register_ops(Registry& r) {
   register_sweep_results(r);  // what the analyses below read
   analyze::register_sample_complexity(r);
   analyze::register_summary(r);
+  analyze::register_transfer_function(r);
 }
 
 }  // namespace flowlab::ops

@@ -12,6 +12,7 @@ void register_eval_classifier(Registry& registry);
 void register_train_dsd(Registry& registry);
 namespace analyze {
 void register_sample_complexity(Registry& registry);
+void register_transfer_function(Registry& registry);
 }  // namespace analyze
 namespace certify {
 void register_certify_smoothing(Registry& registry);

@@ -18,17 +18,19 @@ Discrete discretize(const at::Tensor& a, const at::Tensor& b, const at::Tensor& 
   const auto dt_a = a * dt.unsqueeze(-1);  // [H, N/2]
   if (method == Discretization::kZoh) {
     auto a_bar = torch::exp(dt_a);
-    return {a_bar, (a_bar - 1) / a * b};
+    return {a_bar, (a_bar - 1) / a * b, dt_a};
   }
   auto denominator = 1 - dt_a / 2;
-  return {(1 + dt_a / 2) / denominator, b * dt.unsqueeze(-1) / denominator};
+  auto a_bar = (1 + dt_a / 2) / denominator;
+  return {a_bar, b * dt.unsqueeze(-1) / denominator, torch::log(a_bar)};
 }
 
 at::Tensor ssm_kernel(const Discrete& d, const at::Tensor& c, int64_t length) {
   auto real_dtype = torch::real(c).scalar_type();
   auto steps = torch::arange(length, torch::TensorOptions().dtype(real_dtype).device(c.device()));
   // Vandermonde: Abar^l = exp(l log Abar) [H, N/2, L]; then contract the state dimension.
-  auto powers = torch::exp(torch::log(d.a_bar).unsqueeze(-1) * steps);
+  auto log_a_bar = d.log_a_bar.defined() ? d.log_a_bar : torch::log(d.a_bar);
+  auto powers = torch::exp(log_a_bar.unsqueeze(-1) * steps);
   auto k = torch::einsum("hn,hnl->hl", {c * d.b_bar, powers});
   return 2 * torch::real(k);
 }

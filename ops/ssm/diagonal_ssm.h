@@ -21,11 +21,14 @@ Discretization parse_discretization(const std::string& name);  // "zoh" or "bili
 /// Abar and Bbar [H, N/2] (complex) from A, B [H, N/2] (complex) and dt [H] (real).
 struct Discrete {
   at::Tensor a_bar, b_bar;
+  /// log Abar, for the kernel's powers: dt A itself under ZOH (no exp-then-log round trip).
+  at::Tensor log_a_bar;
 };
 Discrete discretize(const at::Tensor& a, const at::Tensor& b, const at::Tensor& dt,
                     Discretization method);
 
-/// K [H, L] (real): 2 Re sum_n C Bbar Abar^l, with powers taken as exp(l log Abar).
+/// K [H, L] (real): 2 Re sum_n C Bbar Abar^l, with powers taken as exp(l log Abar) (log Abar
+/// from `d`, or computed when `d` has none).
 at::Tensor ssm_kernel(const Discrete& d, const at::Tensor& c, int64_t length);
 
 /// y = causal convolution of u [B, H, L] with k [H, L] along L: y_t = sum_{s<=t} k_{t-s} u_s,

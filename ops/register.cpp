@@ -40,6 +40,7 @@ void register_ops(Registry& r) {
   // Ops, one line each.
   register_train_classifier(r);
   register_eval_classifier(r);
+  register_eval_fourier_robustness(r);
   register_train_dsd(r);
   certify::register_certify_smoothing(r);
   certify::register_certify_lvm(r);

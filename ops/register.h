@@ -9,6 +9,7 @@ void register_ops(Registry& registry);
 // One function per op file.
 void register_train_classifier(Registry& registry);
 void register_eval_classifier(Registry& registry);
+void register_eval_fourier_robustness(Registry& registry);
 void register_train_dsd(Registry& registry);
 namespace analyze {
 void register_sample_complexity(Registry& registry);

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "ops/models/model.h"
 #include "ops/models/network.h"
+#include "ops/ssm/backbone.h"
 #include "ops/ssm/hippo.h"
 #include "ops/ssm/ptd.h"
 #include "ops/ssm/s4d_layer.h"
@@ -18,7 +19,7 @@
 namespace flowlab::ops {
 namespace {
 
-struct S4dNetwork : Network {
+struct S4dNetwork : Network, ssm::SsmBackbone {
   S4dNetwork(const Params& p, const ModelInput& in, const std::string& init,
              const ssm::PtdOptions& ptd)
       : prenorm(p.get_bool("prenorm")) {
@@ -61,13 +62,24 @@ struct S4dNetwork : Network {
     return ln(x.transpose(1, 2)).transpose(1, 2);
   }
 
-  torch::Tensor forward(const torch::Tensor& x) override { return run(x, /*recurrent=*/false); }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return run(x, /*recurrent=*/false, nullptr);
+  }
 
-  // x [B, L, features] -> logits [B, classes]; `recurrent` runs every SSM step by step.
-  torch::Tensor run(const torch::Tensor& x, bool recurrent) {
+  torch::Tensor forward_with_layer_noise(const torch::Tensor& x,
+                                         const ssm::LayerInputNoise& noise) override {
+    return run(x, /*recurrent=*/false, &noise);
+  }
+
+  std::vector<ssm::S4dLayer> ssm_layers() const override { return layers; }
+
+  // x [B, L, features] -> logits [B, classes]; `recurrent` runs every SSM step by step; `noise`
+  // (if given) is added to each SSM layer's input.
+  torch::Tensor run(const torch::Tensor& x, bool recurrent, const ssm::LayerInputNoise* noise) {
     auto z = encoder(x).transpose(1, 2);  // [B, H, L]
     for (size_t i = 0; i < layers.size(); ++i) {
       auto y = prenorm ? norm(norms[i], z) : z;
+      if (noise) y = y + (*noise)(i, y, layers[i]->dt());
       y = recurrent ? layers[i]->forward_recurrent(y) : layers[i]->forward(y);
       z = z + drops[i](y);
       if (!prenorm) z = norm(norms[i], z);

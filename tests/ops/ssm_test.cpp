@@ -10,6 +10,9 @@
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
+#include "ops/models/model.h"
+#include "ops/models/network.h"
+#include "ops/ssm/backbone.h"
 #include "ops/ssm/diagonal_ssm.h"
 #include "ops/ssm/hippo.h"
 #include "ops/ssm/ptd.h"
@@ -276,6 +279,64 @@ BOOST_AUTO_TEST_CASE(kappa_of_the_eigenvectors_falls_as_the_perturbation_grows) 
     BOOST_TEST(p.backward_error <= 1e-8);
     previous = p.kappa;
   }
+}
+
+// --- the Fourier-mode robustness hooks ----------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(layer_noise_reaches_every_ssm_layer_and_zero_noise_changes_nothing) {
+  flowlab::Registry registry;
+  flowlab::ops::register_models(registry);
+  flowlab::ops::ModelRecord record;
+  record.family = "classifier";
+  record.arch = "s4d";
+  record.params = flowlab::Params({{"d_model", int64_t{8}},
+                                   {"state", int64_t{8}},
+                                   {"layers", int64_t{3}},
+                                   {"init", std::string("lin")},
+                                   {"discretization", std::string("zoh")},
+                                   {"dt_min", 0.001},
+                                   {"dt_max", 0.1},
+                                   {"dropout", 0.0},
+                                   {"prenorm", false},
+                                   {"ssm_lr", 0.001}});
+  record.input.shape = {50, 1};
+  record.input.outputs = 10;
+  torch::manual_seed(9);
+  auto net = record.build(registry);
+  net->eval();
+  auto* backbone = dynamic_cast<ssm::SsmBackbone*>(net.get());
+  BOOST_REQUIRE(backbone);
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({4, 50, 1});
+  std::vector<size_t> seen;
+  auto logits = backbone->forward_with_layer_noise(
+      x, [&](size_t layer, const torch::Tensor& u, const torch::Tensor& dt) {
+        seen.push_back(layer);
+        BOOST_TEST(u.sizes() == torch::IntArrayRef({4, 8, 50}));
+        BOOST_TEST(dt.sizes() == torch::IntArrayRef({8}));
+        return torch::zeros_like(u);
+      });
+  BOOST_TEST((seen == std::vector<size_t>{0, 1, 2}));
+  BOOST_TEST(max_abs(logits - net->forward(x)) == 0.0);
+  auto noisy = backbone->forward_with_layer_noise(
+      x, [](size_t, const torch::Tensor& u, const torch::Tensor&) { return torch::ones_like(u); });
+  BOOST_TEST(max_abs(noisy - logits) > 1e-3);
+}
+
+BOOST_AUTO_TEST_CASE(a_layers_mean_transfer_magnitude_is_that_of_its_real_systems) {
+  ssm::S4dOptions o;
+  o.channels = 1;
+  o.state = 8;
+  o.init = "legs";
+  ssm::S4dLayer layer(o);
+  torch::NoGradGuard no_grad;
+  auto omegas = torch::logspace(-1, 3, 64, 10.0, kF64);
+  auto a = layer->a().to(torch::kComplexDouble)[0], b = layer->b().to(torch::kComplexDouble)[0],
+       c = layer->c().to(torch::kComplexDouble)[0];
+  // The same system as a dense (block) matrix over all N states.
+  auto dense = torch::diag(torch::cat({a, a.conj()}));
+  auto g = ssm::transfer_dense(dense, torch::cat({b, b.conj()}), torch::cat({c, c.conj()}), omegas);
+  BOOST_TEST(max_abs(ssm::mean_transfer_magnitude(*layer, omegas) - g.abs()) < 1e-9);
 }
 
 // --- transfer functions --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ void register_datasets(Registry& r) {
               {ClassificationData::kInterface}});
   register_fashion_mnist(r);
   register_as_sequence(r);
+  register_listops(r);
   r.add_type(
       {DsdData::kType,
        "a Dynamic Signal Distribution task (w*, k, d, sigma): train / test samples x [n, k, d] "

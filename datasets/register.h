@@ -9,6 +9,7 @@ void register_datasets(Registry& registry);
 // One function per dataset file.
 void register_fashion_mnist(Registry& registry);
 void register_as_sequence(Registry& registry);
+void register_listops(Registry& registry);
 void register_dsd(Registry& registry);
 
 }  // namespace flowlab::datasets

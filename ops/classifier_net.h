@@ -21,6 +21,7 @@ struct Classifier::Net : torch::nn::Module {
     layers = register_module("layers", std::move(body));
   }
   torch::Tensor forward(const torch::Tensor& x) {
+    if (!x.is_floating_point()) return layers->forward(x);  // token ids: nothing to standardize
     // A full-image model skips the all-ones mask: one pass less over every input.
     return layers->forward(((masked ? x * mask : x) - mean) / stdev);
   }

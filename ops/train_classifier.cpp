@@ -201,6 +201,9 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   record.params = model_params(ctx.registry(), record.family, record.arch, p);
   record.input.shape = data->train_x.sizes().slice(1).vec();
   record.input.outputs = data->num_classes();
+  record.input.vocab_size = data->vocab_size;
+  if (data->vocab_size > 0 && p.get_float("noise_sigma") > 0)
+    throw RunError("noise_sigma: token sequences cannot take Gaussian noise; set it to 0");
   Standardization standardization{data->mean, data->std, "all"};
   const std::string pixels = p.get_string("pixels");
   if (pixels != "all") standardization.input_mask = pixels == "checkerboard_odd" ? "odd" : "even";

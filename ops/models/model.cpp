@@ -108,9 +108,13 @@ std::shared_ptr<Network> ModelRecord::build(const Registry& registry) const {
 void ModelRecord::save(const std::filesystem::path& dir) const {
   nlohmann::json params_json = nlohmann::json::object();
   for (const auto& [name, value] : params.values()) params_json[name] = to_json(value);
-  nlohmann::json j = {{"family", family},         {"arch", arch},
-                      {"params", params_json},    {"input_shape", input.shape},
-                      {"outputs", input.outputs}, {"scale", input.scale}};
+  nlohmann::json j = {{"family", family},
+                      {"arch", arch},
+                      {"params", params_json},
+                      {"input_shape", input.shape},
+                      {"outputs", input.outputs},
+                      {"scale", input.scale},
+                      {"vocab_size", input.vocab_size}};
   write_text_file(dir / "model.json", j.dump(1));
 }
 
@@ -122,6 +126,7 @@ ModelRecord ModelRecord::load(const std::filesystem::path& dir, const Registry& 
   r.family = j.at("family"), r.arch = j.at("arch");
   r.input.shape = j.at("input_shape").get<std::vector<int64_t>>();
   r.input.outputs = j.at("outputs"), r.input.scale = j.at("scale");
+  r.input.vocab_size = j.value("vocab_size", int64_t{0});  // absent before token inputs existed
   std::map<std::string, ParamValue> values;
   for (const auto& spec : find_model(registry, r.family, r.arch).params) {
     const auto& saved = j.at("params");

@@ -24,6 +24,8 @@ struct ModelInput {
   int64_t outputs = 1;         // classes (logits) or 1 (a score)
   /// The data's natural scale (the DSD task's noise sigma), for params stated in units of it.
   double scale = 1.0;
+  /// Token sequences: inputs are [L] int64 ids in [0, vocab_size); 0 for real-valued features.
+  int64_t vocab_size = 0;
 };
 
 using ModelBuilder =

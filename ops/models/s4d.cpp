@@ -23,9 +23,12 @@ struct S4dNetwork : Network, ssm::SsmBackbone {
   S4dNetwork(const Params& p, const ModelInput& in, const std::string& init,
              const ssm::PtdOptions& ptd)
       : prenorm(p.get_bool("prenorm")) {
-    const int64_t h = p.get_int("d_model"), features = in.shape[1];
+    const int64_t h = p.get_int("d_model");
     ssm_lr = p.get_float("ssm_lr");
-    encoder = register_module("encoder", torch::nn::Linear(features, h));
+    if (in.vocab_size > 0)  // token ids [B, L]: an embedding per token
+      embedding = register_module("embedding", torch::nn::Embedding(in.vocab_size, h));
+    else
+      encoder = register_module("encoder", torch::nn::Linear(in.shape[1], h));
     ssm::S4dOptions o;
     o.channels = h;
     o.state = p.get_int("state");
@@ -76,7 +79,7 @@ struct S4dNetwork : Network, ssm::SsmBackbone {
   // x [B, L, features] -> logits [B, classes]; `recurrent` runs every SSM step by step; `noise`
   // (if given) is added to each SSM layer's input.
   torch::Tensor run(const torch::Tensor& x, bool recurrent, const ssm::LayerInputNoise* noise) {
-    auto z = encoder(x).transpose(1, 2);  // [B, H, L]
+    auto z = (embedding ? embedding(x) : encoder(x)).transpose(1, 2);  // [B, H, L]
     for (size_t i = 0; i < layers.size(); ++i) {
       auto y = prenorm ? norm(norms[i], z) : z;
       if (noise) y = y + (*noise)(i, y, layers[i]->dt());
@@ -98,6 +101,7 @@ struct S4dNetwork : Network, ssm::SsmBackbone {
   double ssm_lr = 0.001;
   std::vector<std::pair<std::string, double>> report;
   torch::nn::Linear encoder{nullptr}, decoder{nullptr};
+  torch::nn::Embedding embedding{nullptr};
   std::vector<ssm::S4dLayer> layers;
   std::vector<torch::nn::LayerNorm> norms;
   std::vector<torch::nn::Dropout> drops;
@@ -121,10 +125,10 @@ std::vector<ParamSpec> backbone_params() {
 }
 
 void check_input(const std::string& arch, const Params& p, const ModelInput& in) {
-  if (in.shape.size() != 2)
+  if (in.shape.size() != (in.vocab_size > 0 ? 1u : 2u))
     throw RunError(fmt::format(
-        "{} needs sequences [L, features], got inputs of shape [{}]; images become sequences "
-        "through a dataset.as_sequence node",
+        "{} needs sequences [L, features] or token sequences [L], got inputs of shape [{}]; "
+        "images become sequences through a dataset.as_sequence node",
         arch, fmt::join(in.shape, ", ")));
   if (p.get_int("state") % 2 != 0)
     throw RunError(fmt::format("{}: state must be even, got {}", arch, p.get_int("state")));

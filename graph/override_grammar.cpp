@@ -1192,10 +1192,16 @@ std::string python_float_repr(double value) {
 }
 
 std::string format_override_value(const OverrideValue& v) {
-  auto join = [](const std::vector<OverrideValue>& items) {
+  // An element of a list, choice or dict: the empty string is written '' there (`str(a,'')` was
+  // written back as "a," which does not parse; found by fuzz/override_fuzz.cpp). Alone, an empty
+  // value is the empty string (`key=`).
+  auto element = [](const OverrideValue& x) {
+    std::string text = format_override_value(x);
+    return text.empty() ? std::string("''") : text;
+  };
+  auto join = [&](const std::vector<OverrideValue>& items) {
     std::string out;
-    for (size_t i = 0; i < items.size(); ++i)
-      out += (i ? "," : "") + format_override_value(items[i]);
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + element(items[i]);
     return out;
   };
   auto strings = [](const std::vector<std::string>& xs) {
@@ -1225,7 +1231,7 @@ std::string format_override_value(const OverrideValue& v) {
         const auto& [k, x] = v.entries[i];
         out += (i ? "," : "") +
                (k.kind == Kind::kString ? escape_special(k.text) : format_override_value(k)) + ":" +
-               format_override_value(x);
+               element(x);
       }
       return out + "}";
     }

@@ -8,6 +8,7 @@
 
 #include "graph/cache.h"
 #include "graph/compose.h"
+#include "graph/override_grammar.h"
 #include "graph/sweep.h"
 #include "tests/support/config_error.h"
 #include "tests/support/temp_dir.h"
@@ -115,6 +116,19 @@ BOOST_AUTO_TEST_CASE(a_sweep_inside_a_list_of_choices_is_refused) {
                arg << " gave: " << message);
   }
   BOOST_TEST(flowlab::parse_sweep_argument("key=2,[1,2]", {})->values.size() == 2u);
+}
+
+// override_fuzz crash (str(a,'',...)): an empty string inside a choice or list was written back
+// as nothing ("a,"), which does not parse.
+BOOST_AUTO_TEST_CASE(an_empty_string_in_a_choice_or_list_is_written_quoted) {
+  for (const std::string& text : {"k=str(a,'')", "k=a,''", "k=['',b]", "k={x:''}", "k="}) {
+    flowlab::OverrideValue v = flowlab::parse_override_value(text, 2);
+    std::string written = flowlab::format_override_value(v);
+    std::string again;
+    BOOST_CHECK_NO_THROW(
+        again = flowlab::python_repr(flowlab::parse_override_value("k=" + written, 2)));
+    BOOST_TEST(again == flowlab::python_repr(v), text << " written as " << written);
+  }
 }
 
 // Found reading sweep.cpp while writing fuzz/sweep_fuzz.cpp (the fuzzer had not reached them): a

@@ -20,11 +20,12 @@ namespace flowlab::ops {
 namespace {
 using datasets::ClassificationData;
 
-// The frequency in [lo, hi] where the layer's mean |G_h(i w)| peaks (a log grid of 4,000 points).
-double largest_spike(const ssm::S4dLayerImpl& layer, double lo, double hi) {
+// The frequency in [lo, hi] where the first layer's mean |G_hh(i w)| peaks (a log grid of 4,000
+// points).
+double largest_spike(const ssm::SsmBackbone& backbone, double lo, double hi) {
   auto omegas = torch::logspace(std::log10(lo), std::log10(hi), 4000, 10.0,
                                 torch::TensorOptions().dtype(torch::kFloat64));
-  auto magnitude = ssm::mean_transfer_magnitude(layer, omegas);
+  auto magnitude = backbone.first_layer_transfer_magnitude(omegas);
   return omegas[magnitude.argmax()].item<double>();
 }
 
@@ -39,18 +40,17 @@ ArtifactPtr run_fourier_robustness(OpContext& ctx) {
   auto* backbone = dynamic_cast<ssm::SsmBackbone*>(net.layers.get());
   if (!backbone)
     throw RunError(
-        fmt::format("model '{}' has no state-space layers to perturb (use s4d or s4_ptd)",
+        fmt::format("model '{}' has no state-space layers to perturb (use s4d, s4_ptd or s5_ptd)",
                     model->record().arch));
   const bool test = p.get_string("split") == "test";
   const auto& x = test ? data->test_x : data->val_x;
   const auto& y = test ? data->test_y : data->val_y;
   if (x.size(0) == 0) throw RunError("the " + p.get_string("split") + " split is empty");
-  const auto layers = backbone->ssm_layers();
 
   double omega = p.get_float("omega");
   if (omega == 0)
-    omega = largest_spike(*layers.front(), p.get_float("omega_search_min"),
-                          p.get_float("omega_search_max"));
+    omega =
+        largest_spike(*backbone, p.get_float("omega_search_min"), p.get_float("omega_search_max"));
   auto table = std::make_shared<MetricsTable>();
   table->values["omega"] = omega;
 
@@ -58,8 +58,9 @@ ArtifactPtr run_fourier_robustness(OpContext& ctx) {
   // so results do not depend on the batch size.
   auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(p.get_int("seed")));
   std::vector<torch::Tensor> factors;
-  for (const auto& layer : layers)
-    factors.push_back(at::rand({x.size(0), layer->options.channels}, gen, torch::TensorOptions()));
+  const int64_t channels = model->record().params.get_int("d_model");
+  for (size_t layer = 0; layer < backbone->num_ssm_layers(); ++layer)
+    factors.push_back(at::rand({x.size(0), channels}, gen, torch::TensorOptions()));
 
   torch::Device device(model->device());
   torch::NoGradGuard no_grad;

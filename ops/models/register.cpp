@@ -10,6 +10,7 @@ void register_dsd_lcn(Registry& r);
 void register_dsd_fcn(Registry& r);
 void register_s4d(Registry& r);
 void register_s4_ptd(Registry& r);
+void register_s5_ptd(Registry& r);
 
 void register_models(Registry& r) {
   register_cnn(r);
@@ -19,6 +20,7 @@ void register_models(Registry& r) {
   register_dsd_fcn(r);
   register_s4d(r);
   register_s4_ptd(r);
+  register_s5_ptd(r);
 }
 
 }  // namespace flowlab::ops

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/ssm/hippo.h"
+#include "ops/ssm/transfer.h"
 
 namespace flowlab::ops::ssm {
 
@@ -61,6 +62,19 @@ torch::Tensor S4dLayerImpl::forward(const torch::Tensor& u) {
 
 torch::Tensor S4dLayerImpl::forward_recurrent(const torch::Tensor& u) {
   return finish(ssm_recurrence(discrete(), c(), u), u);
+}
+
+torch::Tensor S4dLayerImpl::mean_transfer_magnitude(const torch::Tensor& omegas) const {
+  torch::NoGradGuard no_grad;
+  const auto c128 = torch::kComplexDouble;
+  auto a_ = a().to(c128), b_ = b().to(c128), c_ = c().to(c128);
+  auto total = torch::zeros_like(omegas);
+  for (int64_t h = 0; h < a_.size(0); ++h) {
+    auto g = transfer_diagonal(torch::cat({a_[h], a_[h].conj()}), torch::cat({b_[h], b_[h].conj()}),
+                               torch::cat({c_[h], c_[h].conj()}), omegas);
+    total += g.abs();
+  }
+  return total / static_cast<double>(a_.size(0));
 }
 
 }  // namespace flowlab::ops::ssm

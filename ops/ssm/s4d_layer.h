@@ -40,6 +40,9 @@ struct S4dLayerImpl : torch::nn::Module {
   torch::Tensor kernel(int64_t length) const;
   /// log_dt, log_a_real, a_imag and b: trained with their own learning rate, no weight decay.
   std::vector<torch::Tensor> ssm_parameters() const;
+  /// |G_h(i w)| of the H real systems (both members of each conjugate pair), averaged over the
+  /// channels, at frequencies w [K] (float64): the layer's continuous transfer function.
+  torch::Tensor mean_transfer_magnitude(const torch::Tensor& omegas) const;
 
   S4dOptions options;
   torch::Tensor log_dt, log_a_real, a_imag, b_ri, c_ri, d;  // *_ri: complex as [..., 2] reals

@@ -17,6 +17,7 @@
 #include "ops/ssm/hippo.h"
 #include "ops/ssm/ptd.h"
 #include "ops/ssm/s4d_layer.h"
+#include "ops/ssm/s5_layer.h"
 #include "ops/ssm/transfer.h"
 
 namespace {
@@ -281,6 +282,38 @@ BOOST_AUTO_TEST_CASE(kappa_of_the_eigenvectors_falls_as_the_perturbation_grows) 
   }
 }
 
+// --- S5 -----------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(the_parallel_scan_equals_the_sequential_recurrence) {
+  torch::manual_seed(10);
+  const int64_t p = 6;
+  for (int64_t length : {1, 2, 7, 64, 1000}) {
+    auto log_a = torch::complex(-torch::rand({p}, kF64) * 0.05, torch::randn({p}, kF64));
+    auto v = torch::complex(torch::randn({2, p, length}, kF64), torch::randn({2, p, length}, kF64));
+    auto a = torch::exp(log_a);
+    auto x = torch::zeros({2, p}, v.options());
+    std::vector<at::Tensor> steps;
+    for (int64_t t = 0; t < length; ++t) steps.push_back(x = a * x + v.select(2, t));
+    BOOST_TEST(max_abs(ssm::diagonal_scan(log_a, v) - torch::stack(steps, 2)) < 1e-10,
+               "L = " << length);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_s5_layer_in_recurrent_mode_gives_the_outputs_of_its_scan) {
+  torch::manual_seed(11);
+  ssm::S5Options o;
+  o.channels = 6;
+  o.state = 8;
+  o.ptd.iterations = 50;
+  ssm::S5Layer layer(o);
+  layer->eval();
+  torch::NoGradGuard no_grad;
+  auto u = torch::randn({3, 6, 300});
+  BOOST_TEST(max_abs(layer->forward(u) - layer->forward_recurrent(u)) < 1e-4);
+  BOOST_TEST(torch::real(layer->lambda()).max().item<double>() < 0);
+  BOOST_TEST(layer->dt().sizes() == torch::IntArrayRef({8}));  // a step per state
+}
+
 // --- the Fourier-mode robustness hooks ----------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(layer_noise_reaches_every_ssm_layer_and_zero_noise_changes_nothing) {
@@ -336,7 +369,7 @@ BOOST_AUTO_TEST_CASE(a_layers_mean_transfer_magnitude_is_that_of_its_real_system
   // The same system as a dense (block) matrix over all N states.
   auto dense = torch::diag(torch::cat({a, a.conj()}));
   auto g = ssm::transfer_dense(dense, torch::cat({b, b.conj()}), torch::cat({c, c.conj()}), omegas);
-  BOOST_TEST(max_abs(ssm::mean_transfer_magnitude(*layer, omegas) - g.abs()) < 1e-9);
+  BOOST_TEST(max_abs(layer->mean_transfer_magnitude(omegas) - g.abs()) < 1e-9);
 }
 
 // --- transfer functions --------------------------------------------------------------------------

@@ -492,6 +492,8 @@ class Parser {
   const std::string& s_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  static constexpr int kMaxDepth = 100;
+  int depth_ = 0;
 
   const Token& peek(size_t k = 0) const { return tokens_[std::min(pos_ + k, tokens_.size() - 1)]; }
   const Token& next() { return tokens_[std::min(pos_++, tokens_.size() - 1)]; }
@@ -537,6 +539,15 @@ class Parser {
 
   OverrideValue element() {
     const Token& t = peek();
+    // Lists, dicts and function calls nest by recursion: `[[[[...` a few thousand deep overflowed
+    // the stack (found by fuzz/override_fuzz.cpp). No real value nests this deep.
+    struct Depth {
+      int& d;
+      explicit Depth(int& depth) : d(++depth) {}
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > kMaxDepth)
+      fail(t.begin, "the value nests lists, dicts or functions more than 100 levels deep");
     if (t.type == Tok::kId && peek(1).type == Tok::kPOpen) return function();
     if (t.type == Tok::kBracketOpen) return list();
     if (t.type == Tok::kBraceOpen) return dict();

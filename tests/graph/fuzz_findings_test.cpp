@@ -8,6 +8,7 @@
 
 #include "graph/cache.h"
 #include "graph/compose.h"
+#include "graph/override.h"
 #include "graph/override_grammar.h"
 #include "graph/sweep.h"
 #include "tests/support/config_error.h"
@@ -129,6 +130,18 @@ BOOST_AUTO_TEST_CASE(an_empty_string_in_a_choice_or_list_is_written_quoted) {
         again = flowlab::python_repr(flowlab::parse_override_value("k=" + written, 2)));
     BOOST_TEST(again == flowlab::python_repr(v), text << " written as " << written);
   }
+}
+
+// override_fuzz crash-f4095056: `key=[[[[...` about 1,900 deep overflowed the parser's stack.
+BOOST_AUTO_TEST_CASE(a_value_nested_thousands_deep_is_an_error_not_a_stack_overflow) {
+  for (const std::string& open : {"[", "{a:", "int("}) {
+    std::string text = "key=";
+    for (int i = 0; i < 100000; ++i) text += open;
+    std::string message = flowlab::testing::config_error_of([&] { flowlab::parse_override(text); });
+    BOOST_TEST(contains(message, "more than 100 levels deep"), open);
+  }
+  BOOST_CHECK_NO_THROW(
+      flowlab::parse_override("key=" + std::string(50, '[') + std::string(50, ']')));
 }
 
 // Found reading sweep.cpp while writing fuzz/sweep_fuzz.cpp (the fuzzer had not reached them): a

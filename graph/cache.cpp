@@ -48,6 +48,20 @@ std::map<std::string, std::string> checksums_under(const fs::path& entry) {
   return out;
 }
 
+// A path a record names must stay inside its entry: relative, no "..", under output/ or files/
+// (checksums) or under files/ (artifact files, which `files` lists relative to files/ already).
+// A damaged record could otherwise make a lookup read /dev/zero forever, or register any file on
+// the machine as an artifact.
+bool stays_inside(const std::string& path, bool under_output_or_files) {
+  const fs::path p(path);
+  if (path.empty() || p.is_absolute() || p.has_root_name()) return false;
+  for (const auto& part : p)
+    if (part == "..") return false;
+  if (!under_output_or_files) return true;
+  const std::string first = p.begin()->string();
+  return first == "output" || first == "files";
+}
+
 }  // namespace
 
 NodeCache::NodeCache(fs::path dir) : dir_(std::move(dir)) {
@@ -76,6 +90,10 @@ std::optional<CacheRecord> NodeCache::lookup(const std::string& key) const {
     for (const auto& f : j.at("files")) r.files.push_back({f.at("path"), f.at("kind")});
     if (j.contains("checksums"))
       r.checksums = j.at("checksums").get<std::map<std::string, std::string>>();
+    for (const auto& f : r.files)
+      if (!stays_inside(f.relative_path, false)) return std::nullopt;
+    for (const auto& [path, sum] : r.checksums)
+      if (!stays_inside(path, true)) return std::nullopt;
     // The bytes must be the ones written: reusing a damaged output would be silent corruption.
     for (const auto& [path, sum] : r.checksums) {
       std::string now;

@@ -105,6 +105,36 @@ BOOST_AUTO_TEST_CASE(a_cache_record_with_a_non_integer_step_is_a_miss) {
   BOOST_TEST(cache.lookup("ab12").has_value());
 }
 
+// Found reading the cache record loader after fuzzing it: a checksum path is read to verify it,
+// so a damaged record naming /dev/zero would make the lookup read forever, and a file path
+// outside the entry would be registered as a run's artifact. Paths must stay inside the entry.
+BOOST_AUTO_TEST_CASE(a_cache_record_naming_paths_outside_its_entry_is_a_miss) {
+  TempDir dir;
+  flowlab::NodeCache cache(dir / "cache");
+  write_file(cache.entry("cd34") / "output" / "value.txt", "1\n");
+  auto record = [&](const std::string& files, const std::string& checksums) {
+    write_file(cache.entry("cd34") / "record.json",
+               R"({"op": "x", "node": "y", "has_output": true, "metrics": [], "files": )" + files +
+                   R"(, "checksums": )" + checksums + "}");
+    return cache.lookup("cd34").has_value();
+  };
+  BOOST_TEST(!record("[]", R"({"/dev/zero": "0"})"));
+  BOOST_TEST(!record("[]", R"({"output/../../../../dev/zero": "0"})"));
+  BOOST_TEST(!record("[]", R"({"record.json": "0"})"));  // neither output/ nor files/
+  BOOST_TEST(!record(R"([{"path": "../../etc/passwd", "kind": "x"}])", "{}"));
+  BOOST_TEST(!record(R"([{"path": "/etc/passwd", "kind": "x"}])", "{}"));
+  // A sound record of the same entry is a hit (its checksum computed as commit() does).
+  flowlab::NodeCache fresh(dir / "fresh");
+  auto staging = fresh.stage("ef56");
+  write_file(staging / "output" / "value.txt", "1\n");
+  write_file(staging / "files" / "plot.svg", "<svg/>");
+  flowlab::CacheRecord good;
+  good.op = "x", good.node = "y", good.has_output = true;
+  good.files.push_back({"plot.svg", "plot"});
+  fresh.commit(staging, "ef56", good);
+  BOOST_TEST(fresh.lookup("ef56").has_value());
+}
+
 // override_fuzz crash-1c9e8812: `key=2,shuffle(1,2,4,seed=7)` is a choice holding a sweep; the
 // sweep made children `key=1,2,4` (and `key=range(1,3,1)` for 2,range(1,3)) that every child
 // refused. The sweep is refused up front.

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_architecture_or_its_param_is_a_located_error) {
     std::string what = e.what();
     BOOST_TEST(what.find("certify_any_model.yaml:15:") != std::string::npos, what);
     BOOST_TEST(what.find("nodes.train.params.model: unknown classifier 'test_linear' (expected one "
-                         "of cnn, mlp)") != std::string::npos,
+                         "of cnn, mlp, s4_ptd, s4d, s5_ptd)") != std::string::npos,
                what);
   }
 }
@@ -113,12 +113,21 @@ BOOST_AUTO_TEST_CASE(a_sequence_dataset_is_refused_by_an_image_port_naming_both_
     return d;
   };
   f.registry().add(std::move(op));
+  // An op that reads images only (as certify.dual's checkerboard halves do); train.classifier
+  // takes any labelled data.
+  flowlab::OpDef sink;
+  sink.name = "test.image_sink";
+  sink.summary = "reads images only";
+  sink.inputs = {{"data", flowlab::datasets::ClassificationData::kType, "images"}};
+  sink.output_type = flowlab::datasets::ClassificationData::kType;
+  sink.run = [](flowlab::OpContext&) -> flowlab::ArtifactPtr { return nullptr; };
+  f.registry().add(std::move(sink));
   flowlab::testing::TempDir dir;
   auto spec = dir / "seq.yaml";
   std::ofstream(spec) << "nodes:\n"
                          "  seq: {op: test.sequences}\n"
                          "  train:\n"
-                         "    op: train.classifier\n"
+                         "    op: test.image_sink\n"
                          "    inputs: {data: seq}\n";
   try {
     f.run(spec.string());

@@ -20,10 +20,12 @@ struct Classifier::Net : torch::nn::Module {
         "mask", masked ? checkerboard_mask(s.input_mask, shape[1], shape[2]) : torch::ones({1}));
     layers = register_module("layers", std::move(body));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
-    if (!x.is_floating_point()) return layers->forward(x);  // token ids: nothing to standardize
+  torch::Tensor forward(const torch::Tensor& x) { return layers->forward(standardize(x)); }
+  /// The input layer alone: (mask * x - mean) / std; token ids pass unchanged.
+  torch::Tensor standardize(const torch::Tensor& x) const {
+    if (!x.is_floating_point()) return x;
     // A full-image model skips the all-ones mask: one pass less over every input.
-    return layers->forward(((masked ? x * mask : x) - mean) / stdev);
+    return ((masked ? x * mask : x) - mean) / stdev;
   }
 
   torch::Tensor mean, stdev, mask;

@@ -58,7 +58,7 @@ ArtifactPtr run_fourier_robustness(OpContext& ctx) {
   // so results do not depend on the batch size.
   auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(p.get_int("seed")));
   std::vector<torch::Tensor> factors;
-  const int64_t channels = model->record().params.get_int("d_model");
+  const int64_t channels = backbone->ssm_channels();
   for (size_t layer = 0; layer < backbone->num_ssm_layers(); ++layer)
     factors.push_back(at::rand({x.size(0), channels}, gen, torch::TensorOptions()));
 
@@ -74,7 +74,7 @@ ArtifactPtr run_fourier_robustness(OpContext& ctx) {
       ctx.check_cancelled();
       const int64_t end = std::min(start + batch, x.size(0));
       auto xb = x.slice(0, start, end).to(device);
-      xb = ((net.masked ? xb * net.mask : xb) - net.mean) / net.stdev;
+      xb = net.standardize(xb);
       ssm::LayerInputNoise noise = [&](size_t layer, const torch::Tensor& u,
                                        const torch::Tensor& dt) {
         // cos(w l dt_h) [H, L], scaled per (image, channel).

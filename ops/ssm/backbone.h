@@ -22,6 +22,8 @@ struct SsmBackbone {
   virtual torch::Tensor forward_with_layer_noise(const torch::Tensor& x,
                                                  const LayerInputNoise& noise) = 0;
   virtual size_t num_ssm_layers() const = 0;
+  /// H: the channels every SSM layer's input has.
+  virtual int64_t ssm_channels() const = 0;
   /// Mean over channels of |G_hh(i w)| of the first SSM layer at frequencies w [K] (float64).
   virtual torch::Tensor first_layer_transfer_magnitude(const torch::Tensor& omegas) const = 0;
 };

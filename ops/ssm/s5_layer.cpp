@@ -87,14 +87,9 @@ torch::Tensor S5LayerImpl::mean_transfer_magnitude(const torch::Tensor& omegas) 
   const auto c128 = torch::kComplexDouble;
   auto lam = lambda().to(c128), b = this->b().to(c128), c = this->c().to(c128);
   auto total = torch::zeros_like(omegas);
-  for (int64_t h = 0; h < options.channels; ++h) {
-    // G_hh: input h to output h, the stored states and their conjugates (the 2 Re read-out).
-    auto residues_b = b.select(1, h), residues_c = c.select(0, h);
-    auto g = transfer_diagonal(torch::cat({lam, lam.conj()}),
-                               torch::cat({residues_b, residues_b.conj()}),
-                               torch::cat({residues_c, residues_c.conj()}), omegas);
-    total += g.abs();
-  }
+  // G_hh: input h to output h.
+  for (int64_t h = 0; h < options.channels; ++h)
+    total += real_system_magnitude(lam, b.select(1, h), c.select(0, h), omegas);
   return total / static_cast<double>(options.channels);
 }
 

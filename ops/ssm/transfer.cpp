@@ -24,4 +24,11 @@ at::Tensor transfer_diagonal(const at::Tensor& eigenvalues, const at::Tensor& b,
   return (residues / (s - eigenvalues.to(c128).unsqueeze(0))).sum(1);
 }
 
+at::Tensor real_system_magnitude(const at::Tensor& eigenvalues, const at::Tensor& b,
+                                 const at::Tensor& c, const at::Tensor& omegas) {
+  return transfer_diagonal(torch::cat({eigenvalues, eigenvalues.conj()}), torch::cat({b, b.conj()}),
+                           torch::cat({c, c.conj()}), omegas)
+      .abs();
+}
+
 }  // namespace flowlab::ops::ssm

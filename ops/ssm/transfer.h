@@ -16,4 +16,9 @@ at::Tensor transfer_dense(const at::Tensor& a, const at::Tensor& b, const at::Te
 at::Tensor transfer_diagonal(const at::Tensor& eigenvalues, const at::Tensor& b,
                              const at::Tensor& c, const at::Tensor& omegas);
 
+/// |G(i w)| of the real system whose stored modes are (eigenvalues, b, c) [m] and whose other half
+/// is their conjugates (the 2 Re read-out of the diagonal layers).
+at::Tensor real_system_magnitude(const at::Tensor& eigenvalues, const at::Tensor& b,
+                                 const at::Tensor& c, const at::Tensor& omegas);
+
 }  // namespace flowlab::ops::ssm

@@ -27,8 +27,10 @@ namespace {
 template <class Layer>
 struct SsmNetwork : Network, ssm::SsmBackbone {
   SsmNetwork(const Params& p, const ModelInput& in, const std::function<Layer()>& make_layer)
-      : prenorm(p.get_bool("prenorm")), ssm_lr(p.get_float("ssm_lr")) {
-    const int64_t h = p.get_int("d_model");
+      : prenorm(p.get_bool("prenorm")),
+        ssm_lr(p.get_float("ssm_lr")),
+        channels(p.get_int("d_model")) {
+    const int64_t h = channels;
     if (in.vocab_size > 0)  // token ids [B, L]: an embedding per token
       embedding = register_module("embedding", torch::nn::Embedding(in.vocab_size, h));
     else
@@ -60,6 +62,7 @@ struct SsmNetwork : Network, ssm::SsmBackbone {
     return run(x, /*recurrent=*/false, &noise);
   }
   size_t num_ssm_layers() const override { return layers.size(); }
+  int64_t ssm_channels() const override { return channels; }
   torch::Tensor first_layer_transfer_magnitude(const torch::Tensor& omegas) const override {
     return layers.front()->mean_transfer_magnitude(omegas);
   }
@@ -92,6 +95,7 @@ struct SsmNetwork : Network, ssm::SsmBackbone {
 
   bool prenorm;
   double ssm_lr;
+  int64_t channels;
   std::vector<std::pair<std::string, double>> report;
   torch::nn::Linear encoder{nullptr}, decoder{nullptr};
   torch::nn::Embedding embedding{nullptr};
@@ -162,7 +166,12 @@ ssm::S4dOptions s4d_options(const Params& p) {
   return o;
 }
 
-const char* kS4dState = "state size N per channel (N/2 stored conjugate pairs; even)";
+// The params of the S4D-layer models (s4d, s4_ptd): the backbone's and the discretization.
+std::vector<ParamSpec> s4d_layer_params() {
+  auto params = backbone_params("state size N per channel (N/2 stored conjugate pairs; even)", 64);
+  params.push_back(string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}));
+  return params;
+}
 
 }  // namespace
 
@@ -173,8 +182,7 @@ void register_s4d(Registry& r) {
   m.summary =
       "S4D diagonal state-space layers over a sequence [L, features] or tokens [L]: encoder, "
       "residual S4D blocks, mean pooling, decoder";
-  m.params = backbone_params(kS4dState, 64);
-  m.params.push_back(string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}));
+  m.params = s4d_layer_params();
   m.params.push_back(string_param("init", "lin",
                                   "initialization of A (and B): lin (S4D-Lin), inv (S4D-Inv), legs "
                                   "(S4D-LegS), real (S4D-Real), random",
@@ -195,8 +203,7 @@ void register_s4_ptd(Registry& r) {
   m.summary =
       "S4-PTD: the s4d backbone initialized by perturb-then-diagonalize of the full HiPPO-LegS "
       "matrix (well-conditioned eigenvectors, robust to Fourier-mode noise)";
-  m.params = backbone_params(kS4dState, 64);
-  m.params.push_back(string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}));
+  m.params = s4d_layer_params();
   for (auto& spec : ptd_params()) m.params.push_back(std::move(spec));
   m.build = [](const Params& p, const ModelInput& in) -> std::shared_ptr<Network> {
     check_input("s4_ptd", p, in);

@@ -1,6 +1,7 @@
-// `flowlab plot`: a metric against a param (or against step), one line per group, error bars over
-// repeats. The work happens in plot_data.cpp (which runs, which numbers) and plot/svg.cpp (the
-// SVG); this file only maps flags onto them and writes the files.
+// `flowlab plot`: metrics against a param (or against step), or metric families against the
+// number in their names, one line per y and group, error bars over repeats. The work happens in
+// plot_data.cpp (which runs, which numbers) and plot/svg.cpp (the SVG); this file only maps flags
+// onto them and writes the files.
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/text.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/plot_data.h"
 #include "plot/plot.h"
@@ -38,6 +40,10 @@ struct PlotOptions {
 constexpr const char* kFooter = R"(
 Names: metrics as NODE.KEY (eval.accuracy), params as recorded (data.limit_train, train.lr, seed);
 prefix with metrics. or params. when a name is both. `flowlab show last` lists a run's names.
+Metric families: --y 'NODE.KEY@*' draws the metrics NODE.KEY@<number> of each run (accuracy per
+noise amplitude, certified accuracy per radius) against the number; leave --x out. '*.KEY@*'
+takes every node's, one line per node. Repeat --y for several metrics (or families), one line
+each (with --group, one per metric and group).
 Runs: the FINISHED runs of the newest run's experiment, or of --experiment, or the children of
 --parent (a sweep); a --runs filter narrows those (or, alone, searches all runs); --runs with ids
 takes exactly those runs, any status. Runs sharing a group and an x (seeds) become one point.
@@ -46,7 +52,8 @@ Examples:
   flowlab plot --y eval.accuracy --x data.limit_train --group train.model --logx --png
   flowlab plot --y train.loss --group train.lr --logy           loss curves, one per lr
   flowlab plot --y eval.accuracy --x train.lr --parent 12 --runs "params.train.model = 'cnn'" \
-      --data points.csv                                           points with n, std, run ids)";
+      --data points.csv                                           points with n, std, run ids
+  flowlab plot --y 'robust_legs.accuracy@*' --y 'robust_ptd.accuracy@*' --xlabel amplitude)";
 
 // file-name-safe version of a name: "eval.accuracy" stays, "a/b c" -> "a_b_c".
 std::string slug(const std::string& s) {
@@ -97,7 +104,10 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
 
   fs::path svg_path = o.output;
   if (svg_path.empty()) {
-    std::string name = data.y_name + "-vs-" + data.x_name;
+    // "robust_legs.accuracy_robust_ptd.accuracy-vs-accuracy": a family's x without its '@'.
+    std::string x_name = data.x_name;
+    if (data.x_is_suffix && !x_name.empty() && x_name.back() == '@') x_name.pop_back();
+    std::string name = join(data.y_names, "_") + "-vs-" + x_name;
     if (!data.group_names.empty()) name += "-by-" + data.group_names.front();
     svg_path = slug(name) + ".svg";
   }
@@ -125,7 +135,7 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
   if (!data.runs_skipped.empty())
     summary += fmt::format("; skipped {} run{} without {}{}", data.runs_skipped.size(),
                            data.runs_skipped.size() == 1 ? "" : "s", data.y_name,
-                           data.x_is_step ? "" : " or " + data.x_name);
+                           data.x_is_step || data.x_is_suffix ? "" : " or " + data.x_name);
   out << summary << "\n";
 }
 
@@ -134,12 +144,18 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
 void add_plot_command(CLI::App& app, GlobalOptions& global) {
   auto o = std::make_shared<PlotOptions>();
   auto* cmd = app.add_subcommand(
-      "plot", "draw a metric against a param or step, one line per group, as SVG (and PNG)");
+      "plot",
+      "draw metrics against a param or step (or metric families against the number after '@'), "
+      "one line per group, as SVG (and PNG)");
   cmd->footer(kFooter);
-  cmd->add_option("--y", o->query.y, "metric to plot, e.g. eval.accuracy")->required();
+  cmd->add_option("--y", o->query.y,
+                  "metric to plot (eval.accuracy), or metric family (robust_legs.accuracy@*); "
+                  "repeat for several, one line each")
+      ->required()
+      ->allow_extra_args(false);
   cmd->add_option("--x", o->query.x,
-                  "param (its value), metric (its final value) or 'step' (the metric's series)")
-      ->capture_default_str();
+                  "param (its value), metric (its final value) or 'step' (the metric's series; "
+                  "the default). Not with a family: its x is the number after '@'");
   cmd->add_option("--group", o->query.group,
                   "param(s) whose values make the lines (comma separated), or 'run'")
       ->delimiter(',');
@@ -158,7 +174,8 @@ void add_plot_command(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--logx", o->log_x, "logarithmic x axis");
   cmd->add_flag("--logy", o->log_y, "logarithmic y axis");
   cmd->add_option("--title", o->title, "plot title (default: Y vs X)");
-  cmd->add_option("--xlabel", o->x_label, "x axis label (default: the x name)");
+  cmd->add_option("--xlabel", o->x_label,
+                  "x axis label (default: the x name; for a family its key, e.g. accuracy@)");
   cmd->add_option("--ylabel", o->y_label, "y axis label (default: the y name)");
   cmd->add_option("--size", o->size, "image size in pixels, WIDTHxHEIGHT")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "SVG file (default: Y-vs-X[-by-GROUP].svg here)");

@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -48,7 +49,14 @@ std::string list_note(const std::string& what, const std::set<std::string>& name
   return note;
 }
 
-enum class Kind { kStep, kRun, kParam, kMetric };
+// (node, key) of a resolved "node.key" metric. Node names have no dots (they are YAML keys under
+// nodes:) but metric keys may ("class_accuracy.3"), so split at the first dot.
+std::pair<std::string, std::string> split_metric(const std::string& name) {
+  const size_t dot = name.find('.');
+  return {name.substr(0, dot), dot == std::string::npos ? "" : name.substr(dot + 1)};
+}
+
+enum class Kind { kStep, kRun, kParam, kMetric, kSuffix };
 
 struct Field {
   Kind kind;
@@ -57,6 +65,7 @@ struct Field {
 
 struct KnownNames {
   std::set<std::string> params, metrics;
+  std::set<std::string> families;  // "node.key@*" for each metric node.key@<number>
   size_t runs = 0;
 };
 
@@ -127,6 +136,94 @@ Field resolve(const std::string& text, const std::string& flag, const KnownNames
                      : allow_param               ? "param"
                                                  : "metric";
   throw ConfigError(kCommandLine, flag, fmt::format("no {} '{}' in {}", what, text, where), notes);
+}
+
+// One --y: a metric, or a metric family (its members are metrics node.key@<number>).
+struct YField {
+  std::string name;  // "eval.accuracy"; a family without "@*": "robust_legs.accuracy", "*.acr"
+  std::string node;  // a family's may be "*": any node, one series each
+  std::string key;   // a metric's key; a family's members' key up to the number: "accuracy@"
+  bool family = false;
+
+  bool any_node() const { return family && node == "*"; }
+  std::string shown() const { return family ? name + "@*" : name; }
+};
+
+// "NODE.KEY@*", "metrics.NODE.KEY@*" or "KEY@*" (any node) as a family; nullopt for other names.
+std::optional<YField> parse_family(const std::string& text) {
+  std::string name = starts_with(text, "metrics.") ? text.substr(8) : text;
+  if (name.size() < 3 || name.compare(name.size() - 2, 2, "@*") != 0) return std::nullopt;
+  name.resize(name.size() - 2);
+  if (name.find('.') == std::string::npos) name = "*." + name;
+  auto [node, key] = split_metric(name);
+  return YField{name, node, key + "@", true};
+}
+
+// The number after '@' when metric node.key is a member of `family`: its node (unless any), then
+// the family's key, then a finite number and nothing else ("accuracy@best" is no member).
+std::optional<double> member_x(const YField& family, const std::string& node,
+                               const std::string& key) {
+  if ((family.node != "*" && node != family.node) || !starts_with(key, family.key))
+    return std::nullopt;
+  const auto x = parse_double(std::string_view(key).substr(family.key.size()));
+  if (!x || !std::isfinite(*x)) return std::nullopt;
+  return x;
+}
+
+// Resolves one --y. A family must have a member in some selected run; a metric resolves as
+// resolve() does, with a pointer to the family when the name is a family's without its "@*".
+YField resolve_y(const std::string& text, const KnownNames& known) {
+  if (auto family = parse_family(text)) {
+    for (const auto& m : known.metrics) {
+      const auto [node, key] = split_metric(m);
+      if (member_x(*family, node, key)) return *family;
+    }
+    const std::string bare = starts_with(text, "metrics.") ? text.substr(8) : text;
+    std::vector<std::string> candidates(known.families.begin(), known.families.end());
+    if (bare.find('.') == std::string::npos)  // "KEY@*" for any node: compare keys too
+      for (const auto& f : known.families) candidates.push_back(split_metric(f).second);
+    auto notes = suggest(bare, candidates);
+    notes.push_back(known.families.empty()
+                        ? "no selected run logged a metric family (metrics NODE.KEY@<number>)"
+                        : list_note("metric families recorded", known.families, ""));
+    throw ConfigError(
+        kCommandLine, "--y",
+        fmt::format("no metric family '{}' in the {} selected run(s)", bare, known.runs), notes);
+  }
+  const std::string bare = starts_with(text, "metrics.") ? text.substr(8) : text;
+  if (!known.metrics.count(bare) && known.families.count(bare + "@*"))
+    throw ConfigError(kCommandLine, "--y",
+                      fmt::format("no metric '{}' in the {} selected run(s); '{}@*' is a metric "
+                                  "family",
+                                  bare, known.runs, bare),
+                      {fmt::format("plot it with --y '{}@*'", bare)});
+  const Field metric = resolve(text, "--y", known, false, true);
+  const auto [node, key] = split_metric(metric.name);
+  return YField{metric.name, node, key, false};
+}
+
+// The y's of the query, resolved; all families or none.
+std::vector<YField> resolve_ys(const std::vector<std::string>& texts, const KnownNames& known) {
+  if (texts.empty()) throw ConfigError(kCommandLine, "--y", "name a metric to plot");
+  std::vector<YField> ys;
+  for (const auto& text : texts) {
+    YField y = resolve_y(text, known);
+    for (const auto& other : ys) {
+      if (other.shown() == y.shown())
+        throw ConfigError(kCommandLine, "--y", fmt::format("'{}' is given twice", y.shown()));
+      if (other.family != y.family) {
+        const YField& family = y.family ? y : other;
+        const YField& metric = y.family ? other : y;
+        throw ConfigError(
+            kCommandLine, "--y",
+            fmt::format("'{}' is a metric family and '{}' a single metric: they share no x axis",
+                        family.shown(), metric.name),
+            {"a family's x is the number after '@'; plot the metric on its own"});
+      }
+    }
+    ys.push_back(std::move(y));
+  }
+  return ys;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,14 +358,13 @@ KnownNames known_names(const std::vector<Run>& runs) {
     for (const auto& [key, value] : r.params) k.params.insert(key);
     for (const auto& [key, value] : r.final_metrics) k.metrics.insert(key);
   }
+  for (const auto& m : k.metrics) {
+    const auto [node, key] = split_metric(m);
+    const size_t at = key.rfind('@');
+    if (at != std::string::npos && parse_double(std::string_view(key).substr(at + 1)))
+      k.families.insert(node + "." + key.substr(0, at + 1) + "*");
+  }
   return k;
-}
-
-// (node, key) of a resolved "node.key" metric. Node names have no dots (they are YAML keys under
-// nodes:) but metric keys may ("class_accuracy.3"), so split at the first dot.
-std::pair<std::string, std::string> split_metric(const std::string& name) {
-  const size_t dot = name.find('.');
-  return {name.substr(0, dot), dot == std::string::npos ? "" : name.substr(dot + 1)};
 }
 
 // Group values compare as numbers when both are numbers ("0.001" < "0.01" < "0.1").
@@ -286,6 +382,7 @@ struct Observation {
   double x;
   double y;
   int64_t run_id;
+  std::string node;  // for a family of any node: the member's node
 };
 
 }  // namespace
@@ -332,32 +429,41 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
   read_run_details(reader, sel.runs);
 
   const KnownNames known = known_names(sel.runs);
-  // A metric family "NODE.KEY@*" (NODE may be "*"): one metric per value of the suffix, e.g.
-  // certified_accuracy@0.25, @0.5, ...; the suffix is the x axis, and with NODE = "*" each node
-  // is a series (Cohen vs LVM vs dual in one run).
-  std::string family = q.y;
-  if (family.rfind("metrics.", 0) == 0) family = family.substr(8);
-  const bool is_family = family.size() > 2 && family.compare(family.size() - 2, 2, "@*") == 0;
-  if (is_family && family.find('.') == std::string::npos) family = "*." + family;  // any node
-  const auto [family_node, family_key] = is_family
-                                             ? split_metric(family.substr(0, family.size() - 1))
-                                             : std::pair<std::string, std::string>();
-  const Field y =
-      is_family ? Field{Kind::kMetric, family} : resolve(q.y, "--y", known, false, true);
-  const Field x = is_family       ? Field{Kind::kMetric, q.x == "step" ? "radius" : q.x}
-                  : q.x == "step" ? Field{Kind::kStep, "step"}
-                                  : resolve(q.x, "--x", known, true, true);
+  const std::vector<YField> ys = resolve_ys(q.y, known);
+  const bool families = ys.front().family;
+  if (families && !q.x.empty())
+    throw ConfigError(kCommandLine, "--x",
+                      fmt::format("a metric family is drawn against the number after '@', not "
+                                  "against '{}'",
+                                  q.x),
+                      {"leave --x out; --xlabel names the axis"});
+  Field x{Kind::kStep, "step"};
+  if (families) {
+    // The families' keys up to the number, once each: "accuracy@".
+    std::vector<std::string> keys;
+    for (const auto& y : ys)
+      if (std::find(keys.begin(), keys.end(), y.key) == keys.end()) keys.push_back(y.key);
+    x = Field{Kind::kSuffix, join(keys, ", ")};
+  } else if (!q.x.empty() && q.x != "step") {
+    x = resolve(q.x, "--x", known, true, true);
+  }
   std::vector<Field> groups;
   for (const auto& g : q.group)
     groups.push_back(g == "run" ? Field{Kind::kRun, "run"}
                                 : resolve(g, "--group", known, true, false));
+  // One y of any node: the node is the last part of each series' name (with several y's it
+  // stands in the y's name instead: "cohen.certified_accuracy").
+  const bool node_group = ys.size() == 1 && ys.front().any_node();
 
   PlotData data;
-  data.y_name = is_family ? family.substr(0, family.size() - 2) : y.name;
+  for (const auto& y : ys) data.y_names.push_back(y.name);
+  data.y_name = join(data.y_names, ", ");
   data.x_name = x.name;
   data.x_is_step = x.kind == Kind::kStep;
+  data.x_is_suffix = x.kind == Kind::kSuffix;
   data.source = sel.source;
   for (const auto& g : groups) data.group_names.push_back(g.name);
+  if (node_group) data.group_names.push_back("node");
 
   // x values as text first: a param whose values are not all numbers becomes categorical.
   std::map<int64_t, std::string> x_text;
@@ -366,7 +472,9 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
     bool numeric = true;
     for (const auto& r : sel.runs) {
       // Categories only from runs that can contribute, so no empty slot appears on the axis.
-      if (!r.final_metrics.count(y.name)) continue;
+      if (std::none_of(ys.begin(), ys.end(),
+                       [&](const YField& y) { return r.final_metrics.count(y.name) > 0; }))
+        continue;
       if (auto it = r.params.find(x.name); it != r.params.end()) {
         x_text[r.id] = it->second;
         categories.insert(it->second);
@@ -376,51 +484,17 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
     if (!numeric) data.x_categories.assign(categories.begin(), categories.end());
   }
 
-  // Observations per group, then per x.
-  using GroupKey = std::vector<std::string>;
-  std::map<GroupKey, std::map<double, std::vector<Observation>>> by_group;
-  const auto [y_node, y_key] = split_metric(y.name);
-  auto key_of = [&](const auto& r) {
-    GroupKey key;
-    for (const auto& g : groups) {
-      if (g.name == "node" && g.kind == Kind::kParam && is_family && family_node == "*") continue;
-      if (g.kind == Kind::kRun)
-        key.push_back(std::to_string(r.id));
-      else if (auto it = r.params.find(g.name); it != r.params.end())
-        key.push_back(it->second);
-      else
-        key.push_back("(unset)");
-    }
-    return key;
-  };
-  auto key_with_node = [](GroupKey key, const std::string& node) {
-    if (!node.empty()) key.push_back(node);
-    return key;
-  };
-  if (is_family && family_node == "*") {
-    groups.push_back(Field{Kind::kParam, "node"});
-    data.group_names.push_back("node");
-  }
-  for (const auto& r : sel.runs) {
-    GroupKey key = key_of(r);
+  // A run's points for one y.
+  auto observations = [&](const Run& r, const YField& y) {
     std::vector<Observation> obs;
-    if (is_family) {
-      bool any = false;
+    if (y.family) {
       for (const auto& [name, value] : r.final_metrics) {
         const auto [node, key] = split_metric(name);
-        if ((family_node != "*" && node != family_node) || key.rfind(family_key, 0) != 0) continue;
-        auto suffix = parse_double(key.substr(family_key.size()));
-        if (!suffix || !std::isfinite(value)) continue;
-        GroupKey node_key = key_with_node(key_of(r), family_node == "*" ? node : "");
-        by_group[node_key][*suffix].push_back({*suffix, value, r.id});
-        any = true;
+        if (auto xv = member_x(y, node, key)) obs.push_back({*xv, value, r.id, node});
       }
-      (any ? data.runs_used : data.runs_skipped).push_back(r.id);
-      continue;
-    }
-    if (x.kind == Kind::kStep) {
-      for (const auto& p : reader.metric_history(r.id, y_node, y_key))
-        obs.push_back({static_cast<double>(p.step), p.value, r.id});
+    } else if (x.kind == Kind::kStep) {
+      for (const auto& p : reader.metric_history(r.id, y.node, y.key))
+        obs.push_back({static_cast<double>(p.step), p.value, r.id, ""});
     } else {
       auto y_it = r.final_metrics.find(y.name);
       std::optional<double> xv;
@@ -435,40 +509,76 @@ PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
           xv = static_cast<double>(pos - data.x_categories.begin());
         }
       }
-      if (y_it != r.final_metrics.end() && xv) obs.push_back({*xv, y_it->second, r.id});
+      if (y_it != r.final_metrics.end() && xv) obs.push_back({*xv, y_it->second, r.id, ""});
     }
     // NaN losses and the like cannot be averaged or drawn.
     obs.erase(std::remove_if(
                   obs.begin(), obs.end(),
                   [](const Observation& o) { return !std::isfinite(o.x) || !std::isfinite(o.y); }),
               obs.end());
-    if (obs.empty()) {
-      data.runs_skipped.push_back(r.id);
-      continue;
+    return obs;
+  };
+
+  // Observations per series (the y's index, the group values, the node for a family of any
+  // node), then per x.
+  using GroupKey = std::vector<std::string>;
+  using SeriesKey = std::pair<size_t, GroupKey>;
+  std::map<SeriesKey, std::map<double, std::vector<Observation>>> by_series;
+  for (const auto& r : sel.runs) {
+    GroupKey group_key;
+    for (const auto& g : groups) {
+      if (g.kind == Kind::kRun)
+        group_key.push_back(std::to_string(r.id));
+      else if (auto it = r.params.find(g.name); it != r.params.end())
+        group_key.push_back(it->second);
+      else
+        group_key.push_back("(unset)");
     }
-    data.runs_used.push_back(r.id);
-    for (const auto& o : obs) by_group[key][o.x].push_back(o);
+    bool used = false;
+    for (size_t i = 0; i < ys.size(); ++i) {
+      for (auto& o : observations(r, ys[i])) {
+        GroupKey key = group_key;
+        if (ys[i].any_node()) key.push_back(o.node);
+        by_series[{i, std::move(key)}][o.x].push_back(std::move(o));
+        used = true;
+      }
+    }
+    (used ? data.runs_used : data.runs_skipped).push_back(r.id);
   }
-  if (by_group.empty())
+  if (by_series.empty()) {
+    std::vector<std::string> shown;
+    for (const auto& y : ys) shown.push_back(y.shown());
     throw ConfigError(
         kCommandLine, "--y",
-        fmt::format("none of the {} selected run(s) has a finite {}{}", sel.runs.size(), y.name,
-                    x.kind == Kind::kStep ? "" : " together with " + x.name));
+        fmt::format(
+            "none of the {} selected run(s) has a finite {}{}", sel.runs.size(),
+            join(shown, " or "),
+            x.kind == Kind::kMetric || x.kind == Kind::kParam ? " together with " + x.name : ""));
+  }
 
-  std::vector<GroupKey> order;
-  for (const auto& [key, points] : by_group) order.push_back(key);
-  std::stable_sort(order.begin(), order.end(), group_less);
+  // Series in the order of the y's, then by group value.
+  std::vector<SeriesKey> order;
+  for (const auto& [key, points] : by_series) order.push_back(key);
+  std::stable_sort(order.begin(), order.end(), [](const SeriesKey& a, const SeriesKey& b) {
+    return a.first != b.first ? a.first < b.first : group_less(a.second, b.second);
+  });
   for (const auto& key : order) {
+    const YField& y = ys[key.first];
+    const std::string node = y.any_node() ? key.second.back() : "";
     std::vector<std::string> shown;
-    for (size_t i = 0; i < key.size(); ++i)
-      shown.push_back(groups[i].kind == Kind::kRun ? "run " + key[i] : display_value(key[i]));
+    if (ys.size() > 1)
+      shown.push_back(y.any_node() ? node + "." + split_metric(y.name).second : y.name);
+    for (size_t i = 0; i < groups.size(); ++i)
+      shown.push_back(groups[i].kind == Kind::kRun ? "run " + key.second[i]
+                                                   : display_value(key.second[i]));
+    if (node_group) shown.push_back(node);
     Series series{join(shown, ", "), {}};
-    for (const auto& [xv, obs] : by_group[key]) {
-      std::vector<double> ys;
+    for (const auto& [xv, obs] : by_series[key]) {
+      std::vector<double> values;
       PlotRow row;
-      for (const auto& o : obs) ys.push_back(o.y), row.run_ids.push_back(o.run_id);
+      for (const auto& o : obs) values.push_back(o.y), row.run_ids.push_back(o.run_id);
       row.series = series.name;
-      row.stats = describe(ys);
+      row.stats = describe(values);
       row.point = summarize(xv, row.stats, q.agg, q.error);
       row.x = data.x_categories.empty() ? fmt::format("{}", xv)
                                         : data.x_categories[static_cast<size_t>(xv)];
@@ -485,7 +595,9 @@ PlotSpec make_plot_spec(const PlotData& data, const PlotQuery& q) {
   spec.title = data.y_name + (data.x_is_step ? " by step" : " vs " + data.x_name);
   spec.x_label = data.x_name;
   spec.y_label = data.y_name;
-  spec.legend_title = join(data.group_names, ", ");
+  std::vector<std::string> legend = data.group_names;
+  if (data.y_names.size() > 1) legend.insert(legend.begin(), "metric");
+  spec.legend_title = join(legend, ", ");
   spec.x_categories = data.x_categories;
   spec.series = data.series;
   if (data.x_is_step) spec.error_style = ErrorStyle::kBand;

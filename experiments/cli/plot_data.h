@@ -21,9 +21,16 @@ using namespace flowlab::plot;  // NOLINT(google-build-using-namespace)
 ///
 /// Names: a metric is "metrics.NODE.KEY" (or "NODE.KEY"), a param is "params.KEY" (or "KEY",
 /// e.g. "data.limit_train"); the prefix is needed only when a name is both.
+/// A metric family is "NODE.KEY@*": the metrics NODE.KEY@<number> that a run logs once each
+/// (accuracy per noise amplitude, certified accuracy per radius), drawn against the number.
+/// Members whose suffix is not a number (NODE.KEY@best) are not in the family. NODE may be "*"
+/// (or left out, "KEY@*"): every node's members, one series per node.
 struct PlotQuery {
-  std::string y;                   // a metric; its final value, or its series when x is "step"
-  std::string x = "step";          // "step", a param, or a metric (its final value)
+  // Metrics, or metric families, each its own series (with groups: one per y and group value).
+  // All families or no family: a family's x is the number after '@'.
+  std::vector<std::string> y;
+  std::string x;                   // "step" (also when empty), a param, or a metric (its final
+                                   // value); must stay empty for families
   std::vector<std::string> group;  // params whose values make the series, or {"run"}; may be empty
   // Which runs:
   //  - runs = ids ("3,5,10-12"): exactly these, whatever their status;
@@ -50,11 +57,19 @@ struct PlotRow {
 };
 
 struct PlotData {
-  std::string y_name, x_name;  // resolved, without prefix ("eval.accuracy")
+  // One per --y, resolved, without prefix ("eval.accuracy"); a family without its "@*"
+  // ("robust_legs.accuracy", or "*.certified_accuracy" for any node).
+  std::vector<std::string> y_names;
+  std::string y_name;  // y_names joined by ", ": for titles, labels and file names
+  // The x: "step", a param or metric without prefix, or for families their keys up to the number
+  // ("accuracy@").
+  std::string x_name;
+  // The user's groups, then "node" when the one y is a family of any node.
   std::vector<std::string> group_names;
   bool x_is_step = false;
+  bool x_is_suffix = false;               // families: x is the number after '@'
   std::vector<std::string> x_categories;  // non-empty when x's values are not all numbers
-  std::vector<Series> series;             // sorted by group value (numerically where numbers)
+  std::vector<Series> series;             // by --y, then by group value (numerically where numbers)
   std::vector<PlotRow> rows;              // series by series, ascending x
   std::string source;                     // "experiment 'sizes'", "children of run 12", ...
   std::vector<int64_t> runs_used;         // runs that gave at least one point
@@ -63,8 +78,9 @@ struct PlotData {
 
 /// Reads the database at `db` (workspace/runs.db) and builds the plot's data.
 /// Throws ConfigError (exit 2) for a missing database, an unknown experiment or run, a malformed
-/// filter, a name that no selected run recorded (with a did-you-mean note and the names that
-/// exist), and when no run has both x and y.
+/// filter, a name or metric family that no selected run recorded (with a did-you-mean note and the
+/// names that exist), a family with --x or beside a single metric, a y given twice, and when no
+/// run has both x and y.
 PlotData load_plot_data(const std::filesystem::path& db, const PlotQuery& query);
 
 /// True when `text` is a list of run ids and ranges rather than a filter.

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -105,7 +107,7 @@ struct Workspace {
 
 PlotQuery accuracy_by_size() {
   PlotQuery q;
-  q.y = "metrics.eval.accuracy";
+  q.y = {"metrics.eval.accuracy"};
   q.x = "params.data.limit_train";
   q.group = {"params.train.model"};
   return q;
@@ -181,7 +183,7 @@ BOOST_AUTO_TEST_CASE(median_and_minmax_follow_the_query) {
 BOOST_AUTO_TEST_CASE(step_series_are_averaged_per_step) {
   Workspace ws;
   PlotQuery q;
-  q.y = "train.loss";  // no prefix needed
+  q.y = {"train.loss"};  // no prefix needed
   q.group = {"train.model"};
   q.runs = "params.data.limit_train = 1000";
   const PlotData data = load_plot_data(ws.db, q);
@@ -254,7 +256,7 @@ BOOST_AUTO_TEST_CASE(explicit_ids_parent_and_experiment_select_runs) {
   BOOST_TEST(data.runs_skipped.size() == 1u);  // the RUNNING run has no accuracy yet
 
   q = PlotQuery{};
-  q.y = "eval.accuracy";
+  q.y = {"eval.accuracy"};
   q.x = "train.lr";
   q.parent = ws.sweep_parent;
   data = load_plot_data(ws.db, q);
@@ -291,7 +293,7 @@ BOOST_AUTO_TEST_CASE(explicit_ids_parent_and_experiment_select_runs) {
 BOOST_AUTO_TEST_CASE(unknown_names_are_clear_errors_with_suggestions) {
   Workspace ws;
   PlotQuery q = accuracy_by_size();
-  q.y = "metrics.eval.acuracy";
+  q.y = {"metrics.eval.acuracy"};
   std::string e = load_error(ws.db, q);
   BOOST_TEST(
       contains(e, "command line: error: --y: no metric 'eval.acuracy' in the 18 selected run(s)"));
@@ -312,18 +314,18 @@ BOOST_AUTO_TEST_CASE(unknown_names_are_clear_errors_with_suggestions) {
   q = accuracy_by_size();
   q.group = {"model"};
   BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'train.model'?"));
-  q.y = "accuracy";
+  q.y = {"accuracy"};
   BOOST_TEST(contains(load_error(ws.db, q), "did you mean 'eval.accuracy'?"));
 
   q = accuracy_by_size();
-  q.y = "params.seed";
+  q.y = {"params.seed"};
   BOOST_TEST(contains(load_error(ws.db, q), "--y: 'seed' is a param; --y takes a metric"));
 }
 
 BOOST_AUTO_TEST_CASE(non_numeric_x_is_categorical) {
   Workspace ws;
   PlotQuery q;
-  q.y = "eval.accuracy";
+  q.y = {"eval.accuracy"};
   q.x = "train.model";
   q.runs = "params.data.limit_train = 100";
   q.experiment = "sizes";
@@ -423,12 +425,12 @@ BOOST_AUTO_TEST_CASE(metric_family_plots_the_suffix_as_x_per_group_or_per_node) 
     }
   }
   PlotQuery by_sigma;
-  by_sigma.y = "cohen.certified_accuracy@*";
+  by_sigma.y = {"cohen.certified_accuracy@*"};
   by_sigma.group = {"sigma"};
   auto data = load_plot_data(db, by_sigma);
   BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
   BOOST_TEST(data.y_name == "cohen.certified_accuracy");
-  BOOST_TEST(data.x_name == "radius");
+  BOOST_TEST(data.x_name == "certified_accuracy@");
   BOOST_REQUIRE_EQUAL(data.series[0].points.size(), 2u);  // r = 0 and 0.5; acr is not in the family
   BOOST_TEST(data.series[0].points[0].x == 0.0);
   BOOST_TEST(data.series[0].points[1].x == 0.5);
@@ -436,11 +438,328 @@ BOOST_AUTO_TEST_CASE(metric_family_plots_the_suffix_as_x_per_group_or_per_node) 
              boost::test_tools::tolerance(1e-12));  // sigma 0.25
 
   PlotQuery by_node;
-  by_node.y = "*.certified_accuracy@*";
+  by_node.y = {"*.certified_accuracy@*"};
   auto nodes = load_plot_data(db, by_node);
   BOOST_REQUIRE_EQUAL(nodes.series.size(), 2u);  // cohen and dual, each averaged over both runs
   BOOST_TEST(nodes.series[1].name == "dual");
   BOOST_TEST(nodes.series[1].points[0].y == 0.7, boost::test_tools::tolerance(1e-12));
+}
+
+// Fourier-robustness curves, as eval.fourier_robustness logs them: accuracy@<amplitude> per node.
+//   run a (model s4d): legs @0 .9, @0.5 .7, @2 .3; ptd @0 .95, @0.5 .85, @2 .6; and names that
+//                      are no members: legs accuracy@best, accuracy@nan, accuracy@, accuracy@2.5.1,
+//                      and the plain legs accuracy (.9);
+//   run b (model s4d): legs @0 .8, @0.5 .5, @2 .1; ptd @0 .85, @0.5 .75, @2 .5;
+//   run c (model lstm): legs @0 .6, @1 .4 (no ptd node).
+// So for s4d the legs means are .85, .6, .2 (sample std of a pair: |difference| / sqrt 2) and the
+// ptd means .9, .8, .55.
+struct RobustWorkspace {
+  testing::TempDir dir;
+  fs::path db = dir / "runs.db";
+  int64_t a = 0, b = 0, c = 0;
+
+  RobustWorkspace() {
+    tracking::Store store(db);
+    a = Workspace::add_run(store, "robust", {{"model", "s4d"}, {"seed", "0"}},
+                           {{"robust_legs", "accuracy@0", 0, 0.9, 0},
+                            {"robust_legs", "accuracy@0.5", 0, 0.7, 0},
+                            {"robust_legs", "accuracy@2", 0, 0.3, 0},
+                            {"robust_legs", "accuracy@best", 0, 0.99, 0},
+                            {"robust_legs", "accuracy@nan", 0, 0.98, 0},
+                            {"robust_legs", "accuracy@", 0, 0.97, 0},
+                            {"robust_legs", "accuracy@2.5.1", 0, 0.96, 0},
+                            {"robust_legs", "accuracy", 0, 0.9, 0},
+                            {"robust_ptd", "accuracy@0", 0, 0.95, 0},
+                            {"robust_ptd", "accuracy@0.5", 0, 0.85, 0},
+                            {"robust_ptd", "accuracy@2", 0, 0.6, 0}});
+    b = Workspace::add_run(store, "robust", {{"model", "s4d"}, {"seed", "1"}},
+                           {{"robust_legs", "accuracy@0", 0, 0.8, 0},
+                            {"robust_legs", "accuracy@0.5", 0, 0.5, 0},
+                            {"robust_legs", "accuracy@2", 0, 0.1, 0},
+                            {"robust_ptd", "accuracy@0", 0, 0.85, 0},
+                            {"robust_ptd", "accuracy@0.5", 0, 0.75, 0},
+                            {"robust_ptd", "accuracy@2", 0, 0.5, 0}});
+    c = Workspace::add_run(
+        store, "robust", {{"model", "lstm"}, {"seed", "0"}},
+        {{"robust_legs", "accuracy@0", 0, 0.6, 0}, {"robust_legs", "accuracy@1", 0, 0.4, 0}});
+  }
+};
+
+PlotQuery robust_s4d(std::vector<std::string> ys) {
+  PlotQuery q;
+  q.y = std::move(ys);
+  q.experiment = "robust";
+  q.runs = "params.model = 's4d'";
+  return q;
+}
+
+// Expect one aggregated point: x, mean, n, the sample std and the runs behind it.
+void check_point(const PlotRow& row, const std::string& x, double mean, double std_dev,
+                 const std::vector<int64_t>& runs) {
+  BOOST_TEST_CONTEXT("series '" << row.series << "' at x " << x) {
+    BOOST_TEST(row.x == x);
+    BOOST_TEST(row.point.x == std::stod(x));
+    BOOST_TEST(row.point.y == mean, tt::tolerance(1e-12));
+    BOOST_TEST(row.stats.n == runs.size());
+    BOOST_TEST(row.stats.std == std_dev, tt::tolerance(1e-9));
+    BOOST_TEST(row.point.lo == mean - std_dev, tt::tolerance(1e-9));
+    BOOST_TEST(row.point.hi == mean + std_dev, tt::tolerance(1e-9));
+    BOOST_TEST(row.run_ids == runs, tt::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(family_points_are_the_numbers_after_at_averaged_over_runs) {
+  RobustWorkspace ws;
+  const PlotData data = load_plot_data(ws.db, robust_s4d({"robust_legs.accuracy@*"}));
+  BOOST_TEST(data.y_names == std::vector<std::string>{"robust_legs.accuracy"}, tt::per_element());
+  BOOST_TEST(data.y_name == "robust_legs.accuracy");
+  BOOST_TEST(data.x_name == "accuracy@");
+  BOOST_TEST(data.x_is_suffix);
+  BOOST_TEST(!data.x_is_step);
+  BOOST_TEST(data.group_names.empty());
+  BOOST_TEST(data.runs_used == (std::vector<int64_t>{ws.a, ws.b}), tt::per_element());
+  BOOST_TEST(data.runs_skipped.empty());
+  // Three amplitudes, ascending; @best, @nan, @ and @2.5.1 are no members, and the plain
+  // robust_legs.accuracy is not one either.
+  BOOST_REQUIRE_EQUAL(data.series.size(), 1u);
+  BOOST_TEST(data.series[0].name == "");
+  BOOST_REQUIRE_EQUAL(data.rows.size(), 3u);
+  const double pair_std = 0.1 / std::sqrt(2.0);  // (.9, .8) and the others differ by .1 or .2
+  check_point(data.rows[0], "0", 0.85, pair_std, {ws.a, ws.b});
+  check_point(data.rows[1], "0.5", 0.6, 2 * pair_std, {ws.a, ws.b});
+  check_point(data.rows[2], "2", 0.2, 2 * pair_std, {ws.a, ws.b});
+
+  // The median of two is their mean too; min-max bars are the pair.
+  PlotQuery q = robust_s4d({"metrics.robust_legs.accuracy@*"});  // the prefix is allowed
+  q.agg = Agg::kMedian;
+  q.error = ErrorBar::kMinMax;
+  const PlotData median = load_plot_data(ws.db, q);
+  BOOST_REQUIRE_EQUAL(median.rows.size(), 3u);
+  BOOST_TEST(median.rows[2].point.y == 0.2, tt::tolerance(1e-12));
+  BOOST_TEST(median.rows[2].point.lo == 0.1);
+  BOOST_TEST(median.rows[2].point.hi == 0.3);
+
+  // One run alone: its own values, n = 1.
+  q = robust_s4d({"robust_legs.accuracy@*"});
+  q.runs = std::to_string(ws.c);
+  q.experiment.clear();
+  const PlotData lstm = load_plot_data(ws.db, q);
+  BOOST_REQUIRE_EQUAL(lstm.rows.size(), 2u);
+  BOOST_TEST(lstm.rows[0].x == "0");
+  BOOST_TEST(lstm.rows[0].point.y == 0.6);
+  BOOST_TEST(lstm.rows[1].x == "1");
+  BOOST_TEST(lstm.rows[1].point.y == 0.4);
+  BOOST_TEST(lstm.rows[1].stats.n == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(several_ys_are_one_series_each_and_per_group) {
+  RobustWorkspace ws;
+  const PlotQuery q = robust_s4d({"robust_legs.accuracy@*", "robust_ptd.accuracy@*"});
+  const PlotData data = load_plot_data(ws.db, q);
+  BOOST_TEST(
+      data.y_names == (std::vector<std::string>{"robust_legs.accuracy", "robust_ptd.accuracy"}),
+      tt::per_element());
+  BOOST_TEST(data.x_name == "accuracy@");  // both families' key, once
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  BOOST_TEST(data.series[0].name == "robust_legs.accuracy");  // in the order of the --y's
+  BOOST_TEST(data.series[1].name == "robust_ptd.accuracy");
+  BOOST_REQUIRE_EQUAL(data.rows.size(), 6u);
+  const double pair_std = 0.1 / std::sqrt(2.0);
+  check_point(data.rows[0], "0", 0.85, pair_std, {ws.a, ws.b});
+  check_point(data.rows[2], "2", 0.2, 2 * pair_std, {ws.a, ws.b});
+  check_point(data.rows[3], "0", 0.9, pair_std, {ws.a, ws.b});
+  check_point(data.rows[4], "0.5", 0.8, pair_std, {ws.a, ws.b});
+  check_point(data.rows[5], "2", 0.55, pair_std, {ws.a, ws.b});
+  BOOST_TEST(data.rows[5].series == "robust_ptd.accuracy");
+
+  PlotSpec spec = make_plot_spec(data, q);
+  BOOST_TEST(spec.title == "robust_legs.accuracy, robust_ptd.accuracy vs accuracy@");
+  BOOST_TEST(spec.x_label == "accuracy@");
+  BOOST_TEST(spec.legend_title == "metric");
+  BOOST_TEST(spec.subtitle ==
+             "mean ± std over 2 runs per point · experiment 'robust', filtered · 2 runs");
+
+  // With --group: one series per y and group value, the y first. Run c has no ptd family, so
+  // there is no "robust_ptd.accuracy, lstm".
+  PlotQuery grouped = q;
+  grouped.runs.clear();
+  grouped.group = {"model"};
+  const PlotData by_model = load_plot_data(ws.db, grouped);
+  BOOST_TEST(by_model.group_names == std::vector<std::string>{"model"}, tt::per_element());
+  BOOST_REQUIRE_EQUAL(by_model.series.size(), 3u);
+  BOOST_TEST(by_model.series[0].name == "robust_legs.accuracy, lstm");
+  BOOST_TEST(by_model.series[1].name == "robust_legs.accuracy, s4d");
+  BOOST_TEST(by_model.series[2].name == "robust_ptd.accuracy, s4d");
+  BOOST_REQUIRE_EQUAL(by_model.series[0].points.size(), 2u);
+  BOOST_TEST(by_model.series[0].points[1].x == 1.0);
+  BOOST_TEST(by_model.series[0].points[1].y == 0.4);
+  BOOST_TEST(by_model.series[2].points[2].y == 0.55, tt::tolerance(1e-12));
+  BOOST_TEST(by_model.runs_used.size() == 3u);
+  BOOST_TEST(make_plot_spec(by_model, grouped).legend_title == "metric, model");
+
+  // The table behind --data holds the family points like any others.
+  const Table t = plot_table(data);
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 6u);
+  BOOST_TEST(t.rows[4][0] == "robust_ptd.accuracy");
+  BOOST_TEST(t.rows[4][1] == "0.5");
+  BOOST_TEST(std::stod(t.rows[4][2]) == 0.8, tt::tolerance(1e-12));
+  BOOST_TEST(t.rows[4][5] == "2");
+  BOOST_TEST(t.rows[4][12] == std::to_string(ws.a) + " " + std::to_string(ws.b));
+}
+
+BOOST_AUTO_TEST_CASE(a_family_of_any_node_is_one_series_per_node) {
+  RobustWorkspace ws;
+  const PlotData data = load_plot_data(ws.db, robust_s4d({"accuracy@*"}));  // = "*.accuracy@*"
+  BOOST_TEST(data.y_name == "*.accuracy");
+  BOOST_TEST(data.group_names == std::vector<std::string>{"node"}, tt::per_element());
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  BOOST_TEST(data.series[0].name == "robust_legs");
+  BOOST_TEST(data.series[1].name == "robust_ptd");
+  BOOST_TEST(data.series[1].points[2].y == 0.55, tt::tolerance(1e-12));
+
+  // Beside another y, the node stands in the y's name.
+  const PlotData two =
+      load_plot_data(ws.db, robust_s4d({"*.accuracy@*", "robust_legs.accuracy@*"}));
+  BOOST_TEST(two.group_names.empty());
+  BOOST_REQUIRE_EQUAL(two.series.size(), 3u);
+  BOOST_TEST(two.series[0].name == "robust_legs.accuracy");
+  BOOST_TEST(two.series[1].name == "robust_ptd.accuracy");
+  BOOST_TEST(two.series[2].name == "robust_legs.accuracy");
+}
+
+BOOST_AUTO_TEST_CASE(several_plain_ys_share_the_x) {
+  Workspace ws;
+  PlotQuery q = accuracy_by_size();
+  q.y = {"eval.accuracy", "train.loss"};  // final loss: step 3, 1/4 + 0.1 seed for cnn
+  q.runs = "params.train.model = 'cnn'";
+  q.experiment = "sizes";
+  const PlotData data = load_plot_data(ws.db, q);
+  BOOST_REQUIRE_EQUAL(data.series.size(), 2u);
+  BOOST_TEST(data.series[0].name == "eval.accuracy, cnn");
+  BOOST_TEST(data.series[1].name == "train.loss, cnn");
+  BOOST_REQUIRE_EQUAL(data.series[1].points.size(), 3u);
+  for (const Point& p : data.series[1].points) {
+    BOOST_TEST(p.y == loss("cnn", 3, 0) + 0.1, tt::tolerance(1e-12));
+    BOOST_TEST(p.n == 3u);
+  }
+  BOOST_TEST(data.series[0].points[2].y == base_accuracy("cnn", 10000) + 0.01,
+             tt::tolerance(1e-12));
+
+  // And against step: the loss per step and the accuracy, logged at step 0 only.
+  q = PlotQuery{};
+  q.y = {"train.loss", "eval.accuracy"};
+  q.runs = "params.train.model = 'cnn' and params.data.limit_train = 100";
+  q.experiment = "sizes";
+  const PlotData steps = load_plot_data(ws.db, q);
+  BOOST_TEST(steps.x_is_step);
+  BOOST_REQUIRE_EQUAL(steps.series.size(), 2u);
+  BOOST_TEST(steps.series[0].name == "train.loss");
+  BOOST_TEST(steps.series[0].points.size() == 4u);
+  BOOST_REQUIRE_EQUAL(steps.series[1].points.size(), 1u);
+  BOOST_TEST(steps.series[1].points[0].y == base_accuracy("cnn", 100) + 0.01, tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(family_errors_are_clear) {
+  RobustWorkspace ws;
+  PlotQuery q = robust_s4d({"robust_legs.accuracy@*"});
+  q.x = "model";
+  std::string e = load_error(ws.db, q);
+  BOOST_TEST(contains(e,
+                      "--x: a metric family is drawn against the number after '@', not "
+                      "against 'model'"));
+  BOOST_TEST(contains(e, "leave --x out; --xlabel names the axis"));
+  q.x = "step";  // said explicitly, it is another x too
+  BOOST_TEST(contains(load_error(ws.db, q), "--x: a metric family is drawn against"));
+
+  // A family no selected run has: did-you-mean and the families there are.
+  q = robust_s4d({"robust_legs.acuracy@*"});
+  e = load_error(ws.db, q);
+  BOOST_TEST(contains(e, "--y: no metric family 'robust_legs.acuracy@*' in the 2 selected run(s)"));
+  BOOST_TEST(contains(e, "did you mean 'robust_legs.accuracy@*'?"));
+  BOOST_TEST(
+      contains(e, "metric families recorded: robust_legs.accuracy@*, robust_ptd.accuracy@*"));
+  q = robust_s4d({"acuracy@*"});  // any node: compared with the keys too
+  e = load_error(ws.db, q);
+  BOOST_TEST(contains(e, "no metric family 'acuracy@*'"));
+  BOOST_TEST(contains(e, "did you mean 'accuracy@*'?"));
+  q = robust_s4d({"robust_legs.best@*"});  // the node has families, not this one
+  BOOST_TEST(contains(load_error(ws.db, q), "no metric family 'robust_legs.best@*'"));
+  // Only the lstm run: it has no ptd node.
+  q = robust_s4d({"robust_ptd.accuracy@*"});
+  q.runs = "params.model = 'lstm'";
+  BOOST_TEST(contains(load_error(ws.db, q),
+                      "no metric family 'robust_ptd.accuracy@*' in the 1 selected run(s)"));
+  {
+    Workspace plain;
+    PlotQuery none;
+    none.y = {"eval.accuracy@*"};
+    e = load_error(plain.db, none);
+    BOOST_TEST(contains(e, "no metric family 'eval.accuracy@*' in the 18 selected run(s)"));
+    BOOST_TEST(contains(e, "no selected run logged a metric family (metrics NODE.KEY@<number>)"));
+  }
+
+  // A family's name without "@*" points at the family.
+  q = robust_s4d({"robust_ptd.accuracy"});
+  e = load_error(ws.db, q);
+  BOOST_TEST(contains(e,
+                      "--y: no metric 'robust_ptd.accuracy' in the 2 selected run(s); "
+                      "'robust_ptd.accuracy@*' is a metric family"));
+  BOOST_TEST(contains(e, "plot it with --y 'robust_ptd.accuracy@*'"));
+
+  // Families and single metrics do not mix; a y is not given twice.
+  q = robust_s4d({"robust_ptd.accuracy@*", "robust_legs.accuracy"});
+  BOOST_TEST(contains(load_error(ws.db, q),
+                      "--y: 'robust_ptd.accuracy@*' is a metric family and "
+                      "'robust_legs.accuracy' a single metric: they share no x axis"));
+  q = robust_s4d({"robust_legs.accuracy@*", "metrics.robust_legs.accuracy@*"});
+  BOOST_TEST(contains(load_error(ws.db, q), "--y: 'robust_legs.accuracy@*' is given twice"));
+  q = robust_s4d({});
+  BOOST_TEST(contains(load_error(ws.db, q), "--y: name a metric to plot"));
+}
+
+// The command with two --y's: one series each, the --xlabel on the axis, the points in --data.
+BOOST_AUTO_TEST_CASE(plot_command_draws_two_families) {
+  RobustWorkspace ws;
+  const fs::path svg = ws.dir / "robust.svg";
+  const fs::path csv = ws.dir / "robust.csv";
+  auto run = [&](const std::vector<std::string>& args) {
+    CLI::App app;
+    GlobalOptions global;
+    global.workspace_flag = ws.dir.path().string();
+    add_plot_command(app, global);
+    std::vector<const char*> argv = {"flowlab", "plot"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::ostringstream captured;
+    auto* old = std::cout.rdbuf(captured.rdbuf());
+    try {
+      app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (...) {
+      std::cout.rdbuf(old);
+      throw;
+    }
+    std::cout.rdbuf(old);
+    return captured.str();
+  };
+  const std::string out =
+      run({"--y", "robust_legs.accuracy@*", "--y", "robust_ptd.accuracy@*", "--xlabel", "amplitude",
+           "--runs", "params.model = 's4d'", "-o", svg.string(), "--data", csv.string()});
+  BOOST_TEST(contains(out, "2 groups, 6 points, 2 runs (all runs, filtered)"));
+  std::ifstream svg_in(svg);
+  const std::string svg_text((std::istreambuf_iterator<char>(svg_in)),
+                             std::istreambuf_iterator<char>());
+  BOOST_TEST(contains(svg_text, ">amplitude<"));
+  BOOST_TEST(contains(svg_text, "robust_ptd.accuracy"));
+  std::ifstream in(csv);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  BOOST_REQUIRE_EQUAL(lines.size(), 7u);
+  BOOST_TEST(contains(lines[1], "robust_legs.accuracy,0,"));
+  BOOST_TEST(contains(lines[6], "robust_ptd.accuracy,2,"));
+
+  // Each --y takes one name: a second word is an error, not another y.
+  BOOST_CHECK_THROW(run({"--y", "robust_legs.accuracy@*", "robust_ptd.accuracy@*"}),
+                    CLI::ParseError);
+  BOOST_CHECK_THROW(run({"--y", "robust_legs.accuracy@*", "--x", "model"}), ConfigError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -351,7 +351,7 @@ BOOST_AUTO_TEST_CASE(reading_commands_work_in_a_read_only_workspace) {
   });
   in_child("plot", [&](std::ostream& out) {
     PlotQuery q;
-    q.y = "eval.accuracy";
+    q.y = {"eval.accuracy"};
     q.x = "lr";
     q.experiment = "mnist";
     q.any_status = true;

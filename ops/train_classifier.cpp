@@ -17,6 +17,7 @@
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
 #include "ops/training/loop.h"
+#include "ops/training/lr_schedule.h"
 
 namespace flowlab::ops {
 namespace {
@@ -96,9 +97,14 @@ class ClassifierTrainer : public training::Trainer {
         n_(train_x_.size(0)),
         batch_(p.get_int("batch_size")),
         epochs_(p.get_int("epochs")),
+        schedule_(p.get_string("lr_schedule")),
+        warmup_(p.get_int("warmup_steps")),
         noise_sigma_(p.get_float("noise_sigma")),
         shuffle_gen_(at::detail::createCPUGenerator(seed(p) + 0x9e3779b97f4a7c15ULL)),
-        noise_gen_(at::detail::createCPUGenerator(seed(p) + 0x51ed270b27a1f3c5ULL)) {}
+        noise_gen_(at::detail::createCPUGenerator(seed(p) + 0x51ed270b27a1f3c5ULL)) {
+    for (const auto& group : optimizer_->param_groups())
+      base_lrs_.push_back(group.options().get_lr());
+  }
 
   int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
   double last_val_acc() const { return last_val_acc_; }
@@ -118,6 +124,9 @@ class ClassifierTrainer : public training::Trainer {
       xb = xb + torch::randn(xb.sizes(), noise_gen_, torch::TensorOptions().dtype(torch::kFloat32))
                     .to(device_)
                     .mul_(noise_sigma_);
+    const double factor = training::lr_factor(schedule_, step, epochs_ * steps_per_epoch(), warmup_);
+    auto& groups = optimizer_->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(base_lrs_[g] * factor);
     optimizer_->zero_grad();
     auto loss = torch::nn::functional::cross_entropy(model_->forward(xb), yb);
     const double value = loss.item<double>();
@@ -182,6 +191,9 @@ class ClassifierTrainer : public training::Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor train_x_, train_y_, perm_;
   int64_t n_, batch_, epochs_;
+  std::string schedule_;
+  int64_t warmup_;
+  std::vector<double> base_lrs_;  // each param group's rate before the schedule's factor
   double noise_sigma_;
   at::Generator shuffle_gen_, noise_gen_;
   torch::Tensor epoch_gen_state_;
@@ -248,6 +260,11 @@ void register_train_classifier(Registry& r) {
                    "adam (weight_decay is an L2 penalty), adamw (decoupled weight decay) or sgd",
                    {"adam", "adamw", "sgd"}),
       float_param("lr", 1e-3, "learning rate", 0.0, 10.0, /*min_exclusive=*/true),
+      string_param("lr_schedule", "constant",
+                   "constant, or cosine: annealed to zero over the run (the S4D reference recipe); "
+                   "both after warmup_steps of linear warmup",
+                   {"constant", "cosine"}),
+      int_param("warmup_steps", 0, "steps of linear learning-rate warmup from zero", 0.0),
       float_param("momentum", 0.9, "SGD momentum (ignored by adam)", 0.0, 1.0),
       float_param("weight_decay", 0.0,
                   "weight decay (architectures may exempt some parameters, e.g. an SSM's A and dt)",

@@ -163,6 +163,7 @@ ssm::S4dOptions s4d_options(const Params& p) {
   o.dt_min = p.get_float("dt_min");
   o.dt_max = p.get_float("dt_max");
   o.dropout = p.get_float("dropout");
+  o.bidirectional = p.get_bool("bidirectional");
   return o;
 }
 
@@ -170,6 +171,9 @@ ssm::S4dOptions s4d_options(const Params& p) {
 std::vector<ParamSpec> s4d_layer_params() {
   auto params = backbone_params("state size N per channel (N/2 stored conjugate pairs; even)", 64);
   params.push_back(string_param("discretization", "zoh", "zoh or bilinear", {"zoh", "bilinear"}));
+  params.push_back(bool_param("bidirectional", false,
+                              "also a second C whose kernel reads the sequence backwards (the S4 "
+                              "reference's LRA layers; no recurrent mode)"));
   return params;
 }
 

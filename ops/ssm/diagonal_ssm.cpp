@@ -42,6 +42,28 @@ at::Tensor causal_fft_conv(const at::Tensor& u, const at::Tensor& k, int64_t fft
   return torch::fft::irfft(u_f * k_f, fft_length).narrow(-1, 0, length);
 }
 
+at::Tensor bidirectional_fft_conv(const at::Tensor& u, const at::Tensor& k_fwd,
+                                  const at::Tensor& k_bwd, int64_t fft_length) {
+  const int64_t length = u.size(-1);
+  if (fft_length < 2 * length)
+    throw RunError(fmt::format("bidirectional convolution: {} FFT points for length {} (need {})",
+                               fft_length, length, 2 * length));
+  // k[n - 1 - j] = k_bwd[j]: index (t - s) mod n of a future input s > t reads k_bwd[s - t - 1].
+  auto gap = torch::zeros({k_fwd.size(0), fft_length - 2 * length}, k_fwd.options());
+  auto k = torch::cat({k_fwd, gap, k_bwd.flip(-1)}, -1);
+  auto y = torch::fft::irfft(torch::fft::rfft(u, fft_length) * torch::fft::rfft(k), fft_length);
+  return y.narrow(-1, 0, length);
+}
+
+int64_t fast_fft_length(int64_t n) {
+  for (int64_t m = std::max<int64_t>(n, 1);; ++m) {
+    int64_t rest = m;
+    for (int64_t p : {2, 3, 5})
+      while (rest % p == 0) rest /= p;
+    if (rest == 1) return m;
+  }
+}
+
 at::Tensor ssm_step(const Discrete& d, const at::Tensor& c, at::Tensor& state,
                     const at::Tensor& u_t) {
   state = d.a_bar * state + d.b_bar * u_t.unsqueeze(-1);

@@ -33,8 +33,19 @@ at::Tensor ssm_kernel(const Discrete& d, const at::Tensor& c, int64_t length);
 
 /// y = causal convolution of u [B, H, L] with k [H, L] along L: y_t = sum_{s<=t} k_{t-s} u_s,
 /// by FFT over `fft_length` points. `fft_length` must be >= 2L - 1 for a linear (not circular)
-/// convolution; 2L is what the layer uses (the tests also call it with L to show why).
+/// convolution; the layer uses fast_fft_length(2L) (the tests also call it with L to show why).
 at::Tensor causal_fft_conv(const at::Tensor& u, const at::Tensor& k, int64_t fft_length);
+
+/// The bidirectional version (the S4 reference's `bidirectional`, used for LRA tasks): y_t =
+/// sum_{s<=t} k_fwd_{t-s} u_s + sum_{s>t} k_bwd_{s-t-1} u_s, one FFT product with the backward
+/// kernel reversed at the end of the `fft_length` (>= 2L) buffer.
+at::Tensor bidirectional_fft_conv(const at::Tensor& u, const at::Tensor& k_fwd,
+                                  const at::Tensor& k_bwd, int64_t fft_length);
+
+/// The smallest 5-smooth number (2^a 3^b 5^c) >= n, scipy's next_fast_len rule: any length
+/// >= 2L - 1 gives the same linear convolution, and pocketfft is fastest on such sizes (for
+/// L = 784: 1600 points instead of 1568 = 2^5 7^2 made the forward and inverse FFT 1.26x faster).
+int64_t fast_fft_length(int64_t n);
 
 /// The same layer run as a recurrence over u [B, H, L]: state <- Abar state + Bbar u_t,
 /// y_t = 2 Re(C state) (+ D u_t, added by the caller). The state starts at zero.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/error.h"
 #include "ops/ssm/hippo.h"
 #include "ops/ssm/transfer.h"
 
@@ -29,6 +30,8 @@ S4dLayerImpl::S4dLayerImpl(const S4dOptions& o) : options(o) {
                .contiguous());
   // C ~ complex normal: real and imaginary parts N(0, 1/2) each.
   c_ri = register_parameter("c", torch::randn({h, half, 2}) * std::sqrt(0.5));
+  if (o.bidirectional)
+    c_backward_ri = register_parameter("c_backward", torch::randn({h, half, 2}) * std::sqrt(0.5));
   d = register_parameter("d", torch::randn({h}));
   dropout = register_module("dropout", torch::nn::Dropout(o.dropout));
   output = register_module("output", torch::nn::Conv1d(torch::nn::Conv1dOptions(h, 2 * h, 1)));
@@ -37,6 +40,7 @@ S4dLayerImpl::S4dLayerImpl(const S4dOptions& o) : options(o) {
 torch::Tensor S4dLayerImpl::a() const { return torch::complex(-torch::exp(log_a_real), a_imag); }
 torch::Tensor S4dLayerImpl::b() const { return torch::view_as_complex(b_ri); }
 torch::Tensor S4dLayerImpl::c() const { return torch::view_as_complex(c_ri); }
+torch::Tensor S4dLayerImpl::c_backward() const { return torch::view_as_complex(c_backward_ri); }
 torch::Tensor S4dLayerImpl::dt() const { return torch::exp(log_dt); }
 Discrete S4dLayerImpl::discrete() const {
   return discretize(a(), b(), dt(), options.discretization);
@@ -56,11 +60,17 @@ torch::Tensor S4dLayerImpl::finish(const torch::Tensor& y, const torch::Tensor& 
 }
 
 torch::Tensor S4dLayerImpl::forward(const torch::Tensor& u) {
-  const int64_t length = u.size(-1);
-  return finish(causal_fft_conv(u, kernel(length), 2 * length), u);
+  const int64_t length = u.size(-1), fft_length = fast_fft_length(2 * length);
+  if (!options.bidirectional) return finish(causal_fft_conv(u, kernel(length), fft_length), u);
+  const Discrete d = discrete();
+  return finish(bidirectional_fft_conv(u, ssm_kernel(d, c(), length),
+                                       ssm_kernel(d, c_backward(), length), fft_length),
+                u);
 }
 
 torch::Tensor S4dLayerImpl::forward_recurrent(const torch::Tensor& u) {
+  if (options.bidirectional)
+    throw RunError("a bidirectional S4D layer has no recurrent mode (it reads the future)");
   return finish(ssm_recurrence(discrete(), c(), u), u);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The S4D layer (Gu et al. 2022, the reference `S4D` module of state-spaces/s4): H independent
 // diagonal SSMs of state size N applied along the sequence, a D skip, GELU, dropout, and a 1x1
-// convolution to 2H channels with a GLU. Trains in convolution mode (FFT, zero-padded to 2L) and
+// convolution to 2H channels with a GLU. Trains in convolution mode (FFT, zero-padded to >= 2L) and
 // can run step by step (recurrent mode) with the same outputs. Include only from .cpp files.
 #include <string>
 
@@ -20,6 +20,9 @@ struct S4dOptions {
   Discretization discretization = Discretization::kZoh;
   double dt_min = 0.001, dt_max = 0.1;
   double dropout = 0.0;
+  /// A second C reads the sequence backwards (one anti-causal kernel from the same A, B, dt),
+  /// as the S4 reference's bidirectional layers for LRA; no recurrent mode then.
+  bool bidirectional = false;
 };
 
 struct S4dLayerImpl : torch::nn::Module {
@@ -27,13 +30,14 @@ struct S4dLayerImpl : torch::nn::Module {
 
   /// u [B, H, L] -> [B, H, L], by FFT convolution.
   torch::Tensor forward(const torch::Tensor& u);
-  /// The same map run as a recurrence, one step at a time (inference).
+  /// The same map run as a recurrence, one step at a time (inference; causal layers only).
   torch::Tensor forward_recurrent(const torch::Tensor& u);
 
   /// The SSM's continuous parameters and discretization, as the kernel sees them.
   torch::Tensor a() const;   // [H, N/2] complex: -exp(log_a_real) + i a_imag
   torch::Tensor b() const;   // [H, N/2] complex
   torch::Tensor c() const;   // [H, N/2] complex
+  torch::Tensor c_backward() const;  // the anti-causal kernel's C (bidirectional layers)
   torch::Tensor dt() const;  // [H]
   Discrete discrete() const;
   /// K [H, L].
@@ -46,6 +50,7 @@ struct S4dLayerImpl : torch::nn::Module {
 
   S4dOptions options;
   torch::Tensor log_dt, log_a_real, a_imag, b_ri, c_ri, d;  // *_ri: complex as [..., 2] reals
+  torch::Tensor c_backward_ri;                              // defined when bidirectional
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Conv1d output{nullptr};
 

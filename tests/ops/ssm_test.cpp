@@ -88,6 +88,71 @@ BOOST_AUTO_TEST_CASE(fft_convolution_equals_the_direct_causal_sum_and_needs_padd
   BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, 2 * length) - direct) < 1e-10);
   // Padding to L only makes the convolution circular: the tail wraps onto the start.
   BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, length) - direct) > 1e-2);
+  // Any length >= 2L - 1 is linear (the layer's 5-smooth length among them); 2L - 2 wraps the
+  // last term k_{L-1} u_{L-1}... onto y_0.
+  BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, ssm::fast_fft_length(2 * length)) - direct) <
+             1e-10);
+  BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, 2 * length - 1) - direct) < 1e-10);
+  BOOST_TEST(max_abs(ssm::causal_fft_conv(u, k, 2 * length - 2) - direct) > 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(bidirectional_convolution_equals_the_direct_two_sided_sum) {
+  const int64_t h = 2, length = 150;
+  torch::manual_seed(31);
+  auto kf = torch::randn({h, length}, kF64), kb = torch::randn({h, length}, kF64);
+  auto u = torch::randn({2, h, length}, kF64);
+  // y_t = sum_{s<=t} kf_{t-s} u_s + sum_{s>t} kb_{s-t-1} u_s, written out.
+  auto direct = torch::zeros({2, h, length}, kF64);
+  auto fa = kf.accessor<double, 2>(), ba = kb.accessor<double, 2>();
+  auto ua = u.accessor<double, 3>();
+  auto ya = direct.accessor<double, 3>();
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t c = 0; c < h; ++c)
+      for (int64_t t = 0; t < length; ++t)
+        for (int64_t s = 0; s < length; ++s)
+          ya[b][c][t] += s <= t ? fa[c][t - s] * ua[b][c][s] : ba[c][s - t - 1] * ua[b][c][s];
+  for (int64_t n : {2 * length, ssm::fast_fft_length(2 * length) + 7})
+    BOOST_TEST(max_abs(ssm::bidirectional_fft_conv(u, kf, kb, n) - direct) < 1e-10);
+  // A zero backward kernel leaves the causal convolution.
+  BOOST_TEST(max_abs(ssm::bidirectional_fft_conv(u, kf, torch::zeros_like(kb), 2 * length) -
+                     ssm::causal_fft_conv(u, kf, 2 * length)) < 1e-10);
+  BOOST_CHECK_THROW(ssm::bidirectional_fft_conv(u, kf, kb, 2 * length - 1), flowlab::RunError);
+}
+
+BOOST_AUTO_TEST_CASE(a_bidirectional_layer_with_a_zero_backward_c_is_the_causal_layer) {
+  torch::manual_seed(32);
+  ssm::S4dOptions o;
+  o.channels = 4;
+  o.state = 8;
+  o.bidirectional = true;
+  ssm::S4dLayer two_sided(o);
+  o.bidirectional = false;
+  ssm::S4dLayer causal(o);
+  torch::NoGradGuard no_grad;
+  auto source = two_sided->named_parameters();
+  for (auto& item : causal->named_parameters()) item.value().copy_(source[item.key()]);
+  two_sided->eval();
+  causal->eval();
+  auto u = torch::randn({2, 4, 100});
+  BOOST_TEST(max_abs(two_sided->forward(u) - causal->forward(u)) > 1e-3);  // reads the future
+  two_sided->c_backward_ri.zero_();
+  BOOST_TEST(max_abs(two_sided->forward(u) - causal->forward(u)) < 1e-5);
+  BOOST_CHECK_THROW(two_sided->forward_recurrent(u), flowlab::RunError);
+}
+
+BOOST_AUTO_TEST_CASE(the_fast_fft_length_is_the_smallest_5_smooth_number_at_least_n) {
+  auto smooth = [](int64_t m) {
+    for (int64_t p : {2, 3, 5})
+      while (m % p == 0) m /= p;
+    return m == 1;
+  };
+  for (int64_t n = 1; n <= 5000; ++n) {
+    const int64_t m = ssm::fast_fft_length(n);
+    BOOST_TEST_REQUIRE(m >= n);
+    BOOST_TEST_REQUIRE(smooth(m));
+    for (int64_t j = n; j < m; ++j) BOOST_TEST_REQUIRE(!smooth(j));
+  }
+  BOOST_TEST(ssm::fast_fft_length(1568) == 1600);  // sequential Fashion-MNIST's 2L
 }
 
 BOOST_AUTO_TEST_CASE(the_conjugate_pair_trick_equals_simulating_all_n_states) {
@@ -327,6 +392,7 @@ BOOST_AUTO_TEST_CASE(layer_noise_reaches_every_ssm_layer_and_zero_noise_changes_
                                    {"layers", int64_t{3}},
                                    {"init", std::string("lin")},
                                    {"discretization", std::string("zoh")},
+                                   {"bidirectional", false},
                                    {"dt_min", 0.001},
                                    {"dt_max", 0.1},
                                    {"dropout", 0.0},

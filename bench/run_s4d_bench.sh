@@ -18,7 +18,8 @@ for mode in train infer; do
     for _ in $(seq "$REPEATS"); do
       cpp+=("$("$BIN" "${args[@]}")")
       py+=("$("$PY" "$ROOT/bench/s4d_bench.py" "${args[@]}")")
-      pyt+=("$(GLIBC_TUNABLES="$TUNED" "$PY" "$ROOT/bench/s4d_bench.py" "${args[@]}")")
+      pyt+=("$(GLIBC_TUNABLES="$TUNED" S4D_FFT_LENGTH=fast "$PY" "$ROOT/bench/s4d_bench.py" \
+        "${args[@]}")")
     done
     c=$(printf '%s\n' "${cpp[@]}" | median); p=$(printf '%s\n' "${py[@]}" | median)
     t=$(printf '%s\n' "${pyt[@]}" | median)
@@ -26,4 +27,5 @@ for mode in train infer; do
       "$(ratio "$c" "$p")" "$t" "$(ratio "$c" "$t")"
   done
 done
-echo "(sequences/s, median of $REPEATS alternating runs; ratio > 1 means flowlab is faster)"
+echo "(sequences/s, median of $REPEATS alternating runs; ratio > 1 means flowlab is faster;"
+echo " python+tuned: Python given flowlab's malloc setting and FFT length)"

@@ -3,15 +3,31 @@ python3-torch, the same shapes as bench/s4d_bench.cpp: ZOH Vandermonde kernel, F
 padded to 2L, D skip, GELU, 1x1 conv + GLU, post-norm residual blocks, mean pooling.
 
 usage: s4d_bench.py [train|infer] [d_model] [state] [layers] [batch] [length] [steps] [threads];
-prints sequences/s.
+prints sequences/s. With S4D_FFT_LENGTH=fast in the environment the convolution uses flowlab's FFT
+length instead (the smallest 5-smooth number >= 2L), to show how much of a ratio that choice is.
 """
 import math
+import os
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def fft_length(length):
+    n = 2 * length
+    if os.environ.get("S4D_FFT_LENGTH") != "fast":
+        return n
+    while True:
+        m = n
+        for p in (2, 3, 5):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return n
+        n += 1
 
 
 class S4DLayer(nn.Module):
@@ -40,8 +56,8 @@ class S4DLayer(nn.Module):
     def forward(self, u):
         length = u.shape[-1]
         k = self.kernel(length)
-        y = torch.fft.irfft(torch.fft.rfft(u, n=2 * length) * torch.fft.rfft(k, n=2 * length),
-                            n=2 * length)[..., :length]
+        n = fft_length(length)
+        y = torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)[..., :length]
         y = F.gelu(y + u * self.d.unsqueeze(-1))
         return F.glu(self.output(y), dim=1)
 

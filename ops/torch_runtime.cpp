@@ -7,6 +7,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,12 @@ bool keep_freed_memory_for_reuse() {
 #else
   return false;
 #endif
+}
+
+void use_passive_openmp_waits(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0) != 0) return;
+  execv("/proc/self/exe", argv);  // returns only on failure: go on with the policy as loaded
 }
 
 std::string torch_build_summary() {

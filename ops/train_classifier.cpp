@@ -124,7 +124,8 @@ class ClassifierTrainer : public training::Trainer {
       xb = xb + torch::randn(xb.sizes(), noise_gen_, torch::TensorOptions().dtype(torch::kFloat32))
                     .to(device_)
                     .mul_(noise_sigma_);
-    const double factor = training::lr_factor(schedule_, step, epochs_ * steps_per_epoch(), warmup_);
+    const double factor =
+        training::lr_factor(schedule_, step, epochs_ * steps_per_epoch(), warmup_);
     auto& groups = optimizer_->param_groups();
     for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(base_lrs_[g] * factor);
     optimizer_->zero_grad();

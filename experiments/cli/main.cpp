@@ -39,7 +39,8 @@ Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results databas
 
 int main(int argc, char** argv) {
   using namespace flowlab;
-  ops::keep_freed_memory_for_reuse();  // before the first tensor: batches reuse freed activations
+  ops::use_passive_openmp_waits(argv);  // may re-execute this program once, before anything else
+  ops::keep_freed_memory_for_reuse();   // before the first tensor: batches reuse freed activations
   CLI::App app{"flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite"};
   app.footer(kFooter);
   app.require_subcommand(1);

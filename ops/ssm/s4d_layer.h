@@ -34,11 +34,11 @@ struct S4dLayerImpl : torch::nn::Module {
   torch::Tensor forward_recurrent(const torch::Tensor& u);
 
   /// The SSM's continuous parameters and discretization, as the kernel sees them.
-  torch::Tensor a() const;   // [H, N/2] complex: -exp(log_a_real) + i a_imag
-  torch::Tensor b() const;   // [H, N/2] complex
-  torch::Tensor c() const;   // [H, N/2] complex
+  torch::Tensor a() const;           // [H, N/2] complex: -exp(log_a_real) + i a_imag
+  torch::Tensor b() const;           // [H, N/2] complex
+  torch::Tensor c() const;           // [H, N/2] complex
   torch::Tensor c_backward() const;  // the anti-causal kernel's C (bidirectional layers)
-  torch::Tensor dt() const;  // [H]
+  torch::Tensor dt() const;          // [H]
   Discrete discrete() const;
   /// K [H, L].
   torch::Tensor kernel(int64_t length) const;

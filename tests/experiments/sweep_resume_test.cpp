@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <thread>
@@ -50,11 +52,14 @@ std::map<std::string, double> deterministic_metrics(const Store& store, int64_t 
   return out;
 }
 
-flowlab::testing::ChildProcess spawn_flowlab(const std::vector<std::string>& args) {
+// `in_child` runs in the forked child before it executes flowlab (e.g. to change its environment).
+flowlab::testing::ChildProcess spawn_flowlab(const std::vector<std::string>& args,
+                                             const std::function<void()>& in_child = {}) {
   std::fflush(stdout);  // or the child flushes the parent's buffered test output a second time
   flowlab::testing::ChildProcess child(fork());
   if (child.pid() == 0) {
     if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+    if (in_child) in_child();
     std::vector<char*> argv{const_cast<char*>(FLOWLAB_BINARY)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -252,6 +257,34 @@ BOOST_AUTO_TEST_CASE(resuming_a_finished_run_does_nothing) {
   double end = *store.get_run(r.outcome.run_id)->end_time;
   BOOST_TEST(resume(f, r.outcome.run_id).exit_code == 0);
   BOOST_TEST(*store.get_run(r.outcome.run_id)->end_time == end);
+}
+
+// libgomp reads OMP_WAIT_POLICY when it loads, so flowlab re-executes itself with PASSIVE (idle
+// OpenMP threads sleep instead of spinning on cores other nodes need) unless the user chose.
+BOOST_AUTO_TEST_CASE(flowlab_runs_with_passive_openmp_waits_unless_the_user_chose_a_policy) {
+  for (const std::string preset : {"", "ACTIVE"}) {
+    RunFixture f;
+    auto process =
+        spawn_flowlab({"run", (source_dir() / "tests/data/specs/tiny.yaml").string(),
+                       "--config-dir", (source_dir() / "configs").string(), "--workspace",
+                       f.workspace().string(), "-q", "nodes.train.params.epochs=10000"},
+                      [&] {
+                        if (preset.empty())
+                          unsetenv("OMP_WAIT_POLICY");
+                        else
+                          setenv("OMP_WAIT_POLICY", preset.c_str(), 1);
+                      });
+    // The re-executed program keeps the pid; its environment is in /proc/PID/environ.
+    std::string policy;
+    for (int i = 0; i < 500 && policy.empty(); ++i) {
+      std::ifstream in("/proc/" + std::to_string(process.pid()) + "/environ");
+      std::string entry;
+      while (std::getline(in, entry, '\0'))
+        if (entry.rfind("OMP_WAIT_POLICY=", 0) == 0) policy = entry.substr(16);
+      if (policy.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    BOOST_TEST(policy == (preset.empty() ? "PASSIVE" : preset), "preset '" << preset << "'");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

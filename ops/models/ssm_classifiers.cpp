@@ -114,8 +114,10 @@ std::vector<ParamSpec> backbone_params(const std::string& state_doc, double stat
       float_param("dt_max", 0.1, "largest initial step", 0.0, 10.0, true),
       float_param("dropout", 0.0, "dropout inside and after each block", 0.0, 0.9),
       bool_param("prenorm", false, "LayerNorm before each block (default: after, as reference)"),
-      float_param("ssm_lr", 0.001, "learning rate cap of dt, A and B (no weight decay)", 0.0, 10.0,
-                  true),
+      float_param("ssm_lr", 0.001,
+                  "learning rate cap of dt, A and B (no weight decay); 0 freezes them at their "
+                  "initialization, as the PTD paper's robustness script does",
+                  0.0, 10.0),
   };
 }
 

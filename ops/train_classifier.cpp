@@ -234,6 +234,10 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   training::read_loop_params(p, o);
   o.steps_per_epoch = trainer.steps_per_epoch();
   o.steps = p.get_int("epochs") * o.steps_per_epoch;
+  if (p.get_int("warmup_steps") >= o.steps)
+    throw RunError(
+        fmt::format("warmup_steps ({}) must be below the run's {} steps ({} epochs of {})",
+                    p.get_int("warmup_steps"), o.steps, p.get_int("epochs"), o.steps_per_epoch));
   o.hint = fmt::format("lr = {}; try a smaller params.lr", p.get_float("lr"));
   auto result = training::run_training(ctx, trainer, o);
   model->net().eval();

@@ -1,5 +1,7 @@
 // The `flowlab` command. main() is the only catch-all: configuration and usage errors exit 2,
 // results-database failures (tracking::StoreError) 3, run failures 1, an interrupted run 130.
+#include <algorithm>
+#include <cstring>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -39,8 +41,14 @@ Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results databas
 
 int main(int argc, char** argv) {
   using namespace flowlab;
-  ops::use_passive_openmp_waits(argv);  // may re-execute this program once, before anything else
-  ops::keep_freed_memory_for_reuse();   // before the first tensor: batches reuse freed activations
+  // Commands that compute re-execute once with passive OpenMP waits (before anything else); the
+  // others (runs, show, plot, ...) need not load the program twice.
+  const bool computes = std::any_of(argv + 1, argv + argc, [](const char* arg) {
+    return std::strcmp(arg, "run") == 0 || std::strcmp(arg, "sweep") == 0 ||
+           std::strcmp(arg, "resume") == 0;
+  });
+  if (computes) ops::use_passive_openmp_waits(argv);
+  ops::keep_freed_memory_for_reuse();  // before the first tensor: batches reuse freed activations
   CLI::App app{"flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite"};
   app.footer(kFooter);
   app.require_subcommand(1);

@@ -62,9 +62,9 @@ torch::Tensor S4dLayerImpl::finish(const torch::Tensor& y, const torch::Tensor& 
 torch::Tensor S4dLayerImpl::forward(const torch::Tensor& u) {
   const int64_t length = u.size(-1), fft_length = fast_fft_length(2 * length);
   if (!options.bidirectional) return finish(causal_fft_conv(u, kernel(length), fft_length), u);
-  const Discrete d = discrete();
-  return finish(bidirectional_fft_conv(u, ssm_kernel(d, c(), length),
-                                       ssm_kernel(d, c_backward(), length), fft_length),
+  const Discrete discretized = discrete();  // one discretization for both kernels
+  return finish(bidirectional_fft_conv(u, ssm_kernel(discretized, c(), length),
+                                       ssm_kernel(discretized, c_backward(), length), fft_length),
                 u);
 }
 

@@ -274,16 +274,24 @@ BOOST_AUTO_TEST_CASE(flowlab_runs_with_passive_openmp_waits_unless_the_user_chos
                         else
                           setenv("OMP_WAIT_POLICY", preset.c_str(), 1);
                       });
-    // The re-executed program keeps the pid; its environment is in /proc/PID/environ.
+    // The re-executed program keeps the pid; its environment is in /proc/PID/environ. Until the
+    // fork has executed flowlab that file still holds this test's own environment, so only
+    // readings taken while /proc/PID/exe is flowlab count.
+    const std::string expected = preset.empty() ? "PASSIVE" : preset;
+    const std::string proc = "/proc/" + std::to_string(process.pid());
     std::string policy;
-    for (int i = 0; i < 500 && policy.empty(); ++i) {
-      std::ifstream in("/proc/" + std::to_string(process.pid()) + "/environ");
-      std::string entry;
-      while (std::getline(in, entry, '\0'))
-        if (entry.rfind("OMP_WAIT_POLICY=", 0) == 0) policy = entry.substr(16);
-      if (policy.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 500 && policy != expected; ++i) {
+      std::error_code ec;
+      if (fs::equivalent(fs::read_symlink(proc + "/exe", ec), FLOWLAB_BINARY, ec)) {
+        std::ifstream in(proc + "/environ");
+        std::string entry;
+        policy.clear();
+        while (std::getline(in, entry, '\0'))
+          if (entry.rfind("OMP_WAIT_POLICY=", 0) == 0) policy = entry.substr(16);
+      }
+      if (policy != expected) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    BOOST_TEST(policy == (preset.empty() ? "PASSIVE" : preset), "preset '" << preset << "'");
+    BOOST_TEST(policy == expected, "preset '" << preset << "'");
   }
 }
 

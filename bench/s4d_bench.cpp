@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
                                    {"layers", layers},
                                    {"init", std::string("lin")},
                                    {"discretization", std::string("zoh")},
+                                   {"bidirectional", false},
                                    {"dt_min", 0.001},
                                    {"dt_max", 0.1},
                                    {"dropout", 0.0},

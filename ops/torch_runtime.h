@@ -31,8 +31,9 @@ bool keep_freed_memory_for_reuse();
 /// Makes LibTorch's OpenMP threads sleep when they run out of work instead of spinning. libgomp's
 /// default (OMP_WAIT_POLICY unset) spins for a while after every parallel region; with two nodes
 /// side by side (each its own thread team) or two flowlab processes, the spinning teams take the
-/// cores the working ones need. Measured with two trainings of the same S4D spec at once, 2 threads
-/// each on 2 cores: 33 samples/s each spinning, 180-200 passive. libgomp reads the policy when it
+/// cores the working ones need. Seen on 2 cores, 2 threads per process (not a controlled bench):
+/// an S4D training beside a sweep process ran at 33 samples/s spinning; with PASSIVE two such
+/// trainings side by side ran at 161-202 samples/s each. libgomp reads the policy when it
 /// loads, before main(), so this re-executes the program once (/proc/self/exe, the same argv) with
 /// OMP_WAIT_POLICY=PASSIVE; it does nothing when the user set OMP_WAIT_POLICY (either way), and
 /// returns when it cannot re-execute. Call first thing in main().

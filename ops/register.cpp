@@ -7,6 +7,7 @@
 #include "ops/dsd_models.h"
 #include "ops/metrics_table.h"
 #include "ops/models/model.h"
+#include "ops/privacy/privacy_ops.h"
 #include "ops/torch_runtime.h"
 
 namespace flowlab::ops {
@@ -49,6 +50,7 @@ void register_ops(Registry& r) {
   analyze::register_sample_complexity(r);
   analyze::register_summary(r);
   analyze::register_transfer_function(r);
+  privacy::register_privacy(r);  // the mechanism group, privacy.accountant, .mean_estimation
 }
 
 }  // namespace flowlab::ops

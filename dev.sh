@@ -18,7 +18,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libgloo-dev
   libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev

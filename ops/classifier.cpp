@@ -68,4 +68,27 @@ ArtifactPtr Classifier::load(const std::filesystem::path& dir, const Registry& r
   return model;
 }
 
+// Accuracy and mean cross-entropy over a split, in batches, without gradients.
+std::pair<double, double> evaluate_split(const Classifier& model, const at::Tensor& x,
+                                         const at::Tensor& y) {
+  const torch::Device device(model.device());
+  torch::NoGradGuard no_grad;
+  model.net().eval();
+  int64_t correct = 0;
+  double loss_sum = 0;
+  for (int64_t start = 0; start < x.size(0); start += 1000) {
+    auto xb = x.slice(0, start, start + 1000).to(device);
+    auto yb = y.slice(0, start, start + 1000).to(device);
+    auto logits = model.forward(xb);
+    loss_sum +=
+        torch::nn::functional::cross_entropy(
+            logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
+    correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+  }
+  model.net().train();
+  double n = static_cast<double>(std::max<int64_t>(x.size(0), 1));
+  return {correct / n, loss_sum / n};
+}
+
 }  // namespace flowlab::ops

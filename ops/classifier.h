@@ -7,6 +7,7 @@
 // layer that masks and standardizes, so weights and robustness radii refer to raw inputs.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -73,5 +74,10 @@ class Classifier : public ClassifierModel {
   Standardization standardization_;
   std::shared_ptr<Net> net_;
 };
+
+/// Accuracy and mean cross-entropy of `model` over a split (x, y), in batches of 1000 without
+/// gradients; the network is left in training mode (what trainers call it from).
+std::pair<double, double> evaluate_split(const Classifier& model, const at::Tensor& x,
+                                         const at::Tensor& y);
 
 }  // namespace flowlab::ops

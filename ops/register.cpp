@@ -50,7 +50,8 @@ void register_ops(Registry& r) {
   analyze::register_sample_complexity(r);
   analyze::register_summary(r);
   analyze::register_transfer_function(r);
-  privacy::register_privacy(r);  // the mechanism group, privacy.accountant, .mean_estimation
+  privacy::register_privacy(r);
+  fl::register_federated(r);  // the mechanism group, privacy.accountant, .mean_estimation
 }
 
 }  // namespace flowlab::ops

@@ -15,6 +15,9 @@ namespace analyze {
 void register_sample_complexity(Registry& registry);
 void register_transfer_function(Registry& registry);
 }  // namespace analyze
+namespace fl {
+void register_federated(Registry& registry);
+}  // namespace fl
 namespace certify {
 void register_certify_smoothing(Registry& registry);
 void register_certify_lvm(Registry& registry);

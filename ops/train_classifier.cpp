@@ -25,28 +25,6 @@ namespace {
 using datasets::ClassificationData;
 namespace fs = std::filesystem;
 
-// Accuracy and mean cross-entropy over a split, in batches, without gradients.
-std::pair<double, double> evaluate_split(Classifier& model, const torch::Tensor& x,
-                                         const torch::Tensor& y, const torch::Device& device) {
-  torch::NoGradGuard no_grad;
-  model.net().eval();
-  int64_t correct = 0;
-  double loss_sum = 0;
-  for (int64_t start = 0; start < x.size(0); start += 1000) {
-    auto xb = x.slice(0, start, start + 1000).to(device);
-    auto yb = y.slice(0, start, start + 1000).to(device);
-    auto logits = model.forward(xb);
-    loss_sum +=
-        torch::nn::functional::cross_entropy(
-            logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-            .item<double>();
-    correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
-  }
-  model.net().train();
-  double n = static_cast<double>(std::max<int64_t>(x.size(0), 1));
-  return {correct / n, loss_sum / n};
-}
-
 // One optimizer param group per group the architecture asks for (lr capped, its own weight decay),
 // and a default group with everything else, in the module's parameter order.
 template <class Optimizer, class Options>
@@ -141,7 +119,7 @@ class ClassifierTrainer : public training::Trainer {
 
   void on_epoch_end(OpContext& ctx, int64_t epoch) override {
     if (data_->val_x.size(0) == 0) return;
-    auto [acc, vloss] = evaluate_split(*model_, data_->val_x, data_->val_y, device_);
+    auto [acc, vloss] = evaluate_split(*model_, data_->val_x, data_->val_y);
     ctx.log_metric("val_acc", acc, epoch);
     ctx.log_metric("val_loss", vloss, epoch);
     last_val_acc_ = acc;

@@ -16,6 +16,7 @@
 #include "experiments/cli/builtin.h"
 #include "experiments/cli/record.h"
 #include "experiments/cli/runner.h"
+#include "ops/fl/fl_worker.h"
 #include "tracking/store.h"
 
 namespace flowlab::cli {
@@ -142,6 +143,19 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
     Registry registry = make_builtin_registry();
     global.exit_code =
         resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
+  });
+
+  // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h), or by hand on
+  // another machine; hidden from --help (an empty group).
+  auto job_dir = std::make_shared<std::string>();
+  auto rank = std::make_shared<int>(0);
+  auto* worker = app.add_subcommand("fl-worker", "a federated-learning worker process (internal)");
+  worker->group("");
+  worker->add_option("--job", *job_dir, "the job directory the server wrote")->required();
+  worker->add_option("--rank", *rank, "this worker's rank (1..processes)")->required();
+  worker->callback([job_dir, rank, &global] {
+    Registry registry = make_builtin_registry();
+    global.exit_code = ops::fl::run_fl_worker(*job_dir, *rank, registry);
   });
 }
 

@@ -5,6 +5,7 @@ namespace flowlab::ops {
 
 void register_cnn(Registry& r);
 void register_mlp(Registry& r);
+void register_linear(Registry& r);
 void register_dsd_cnn(Registry& r);
 void register_dsd_lcn(Registry& r);
 void register_dsd_fcn(Registry& r);
@@ -15,6 +16,7 @@ void register_s5_ptd(Registry& r);
 void register_models(Registry& r) {
   register_cnn(r);
   register_mlp(r);
+  register_linear(r);
   register_dsd_cnn(r);
   register_dsd_lcn(r);
   register_dsd_fcn(r);

@@ -61,12 +61,13 @@ void register_mechanisms(Registry& r) {
                       {}));
 }
 
-std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism) {
+std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism,
+                                        double default_clip) {
   return {
       group_param("mechanism", kGroup, default_mechanism,
                   "how each coordinate is privatized (its params are set beside it; `flowlab "
                   "models` lists them)"),
-      float_param("clip", 1.0, "c: every coordinate is clipped to [-c, c] (ignored by none)", 0.0,
+      float_param("clip", default_clip, "c: every coordinate is clipped to [-c, c] (ignored by none)", 0.0,
                   std::nullopt, /*min_exclusive=*/true),
       float_param("target_epsilon", 0.0,
                   "0: use the mechanism's own params; > 0: calibrate margin / theta / sigma so "

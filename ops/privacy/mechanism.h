@@ -35,7 +35,8 @@ void register_mechanisms(Registry& registry);
 /// The op-level params every op that takes a mechanism declares: `mechanism` (the group
 /// selector), `clip`, `target_epsilon` (0: use the mechanism's own params; > 0: calibrate
 /// margin / theta / sigma so that the run spends exactly that) and `delta`.
-std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism = "rqm");
+std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism = "rqm",
+                                        double default_clip = 1.0);
 
 /// The mechanism a node's params describe, before calibration.
 MechanismSpec read_mechanism(const Params& params);

@@ -16,6 +16,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # Debian's LibTorch falls back to reference BLAS (~40x slower GEMM). librsvg2-dev gives
 # `flowlab plot --png` and PNG copies of analysis figures (optional to CMake: without it only SVG).
 # clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
+# libgloo-dev: the Gloo headers that LibTorch's c10d process group needs (fl.federated launcher: gloo).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-openmp libgloo-dev

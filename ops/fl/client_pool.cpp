@@ -3,7 +3,6 @@
 #include <random>
 
 #include <fmt/format.h>
-
 #include <torch/nn/utils/convert_parameters.h>
 #include <torch/torch.h>
 
@@ -31,8 +30,8 @@ void set_flat_parameters(const Classifier& model, const at::Tensor& flat) {
     offset += n;
   }
   if (offset != flat.numel())
-    throw RunError(fmt::format("a flat weight vector of {} values for a model of {}", flat.numel(),
-                               offset));
+    throw RunError(
+        fmt::format("a flat weight vector of {} values for a model of {}", flat.numel(), offset));
 }
 
 ClientPool::ClientPool(FederatedJob job, std::shared_ptr<const datasets::ClassificationData> data,
@@ -68,12 +67,14 @@ double ClientPool::client_round(int64_t round, int64_t client, const at::Tensor&
         const auto rows = order.slice(0, start, std::min(n, start + batch));
         optimizer.zero_grad();
         auto loss = torch::nn::functional::cross_entropy(
-            model_->forward(data_->train_x.index_select(0, rows)), data_->train_y.index_select(0, rows));
+            model_->forward(data_->train_x.index_select(0, rows)),
+            data_->train_y.index_select(0, rows));
         const double value = loss.item<double>();
         if (!std::isfinite(value))
-          throw RunError(fmt::format("client {} in round {}: the local loss is {}; try a smaller "
-                                     "local_lr (now {})",
-                                     client, round, value, job_.local_lr));
+          throw RunError(
+              fmt::format("client {} in round {}: the local loss is {}; try a smaller "
+                          "local_lr (now {})",
+                          client, round, value, job_.local_lr));
         loss.backward();
         optimizer.step();
         loss_sum += value;

@@ -21,10 +21,10 @@ struct FederatedJob {
   int64_t local_batch_size = 32;
   double local_lr = 0.1;
   uint64_t seed = 0;
-  int threads = 1;                      // LibTorch intra-op threads for local training
-  privacy::MechanismSpec mechanism;     // calibrated already
+  int threads = 1;                   // LibTorch intra-op threads for local training
+  privacy::MechanismSpec mechanism;  // calibrated already
   // Multi-process runs (launcher: gloo).
-  int64_t processes = 0;                // worker processes (world size = processes + 1)
+  int64_t processes = 0;  // worker processes (world size = processes + 1)
   std::string master_addr = "127.0.0.1";
   int64_t master_port = 0;
   double timeout_s = 300;

@@ -82,7 +82,8 @@ class FederatedTrainer : public training::Trainer {
       examples += static_cast<int64_t>(pool_->shards()[sampled[p]].size()) * job_.local_epochs;
     }
     privacy::decode_mean(job_.mechanism, sum.data(), d, k, mean.data());
-    const at::Tensor update = torch::from_blob(mean.data(), {d}, torch::kFloat64).to(torch::kFloat32);
+    const at::Tensor update =
+        torch::from_blob(mean.data(), {d}, torch::kFloat64).to(torch::kFloat32);
     set_flat_parameters(*global_, weights + server_lr_ * update);
     return {loss, examples};
   }
@@ -240,10 +241,10 @@ void register_federated(Registry& r) {
                               "address the Gloo rendezvous listens on (launcher: gloo)")),
       not_in_key(int_param("master_port", 0, "its port; 0 picks a free one", 0.0, 65535.0)),
       not_in_key(float_param("timeout_s", 120.0,
-                             "longest wait for a worker in any exchange before the node fails",
-                             0.0, 1e6, true)),
-      inherited(int_param("seed", 0, "shards, client sampling, local shuffles, mechanism noise",
-                          0.0)),
+                             "longest wait for a worker in any exchange before the node fails", 0.0,
+                             1e6, true)),
+      inherited(
+          int_param("seed", 0, "shards, client sampling, local shuffles, mechanism noise", 0.0)),
   };
   for (auto& spec : privacy::mechanism_params("rqm", 0.01)) op.params.push_back(std::move(spec));
   for (auto& spec : training::loop_params(/*log_every=*/1, /*checkpoint_seconds=*/60.0))

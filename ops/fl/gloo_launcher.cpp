@@ -1,8 +1,6 @@
 #include "ops/fl/gloo_launcher.h"
 
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +9,8 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -59,7 +59,8 @@ std::string executable() {
 
 std::string describe_exit(int status) {
   if (WIFSIGNALED(status))
-    return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    return fmt::format("was killed by signal {} ({})", WTERMSIG(status),
+                       strsignal(WTERMSIG(status)));
   return fmt::format("exited with status {}", WEXITSTATUS(status));
 }
 
@@ -91,20 +92,19 @@ struct GlooServer::Impl {
     for (int i = 0; i < 20; ++i) {
       std::string dead = dead_worker();
       if (!dead.empty())
-        throw RunError(fmt::format("{} {}; the exchange failed with: {}", dead, during,
-                                   first_line(e.what())));
+        throw RunError(
+            fmt::format("{} {}; the exchange failed with: {}", dead, during, first_line(e.what())));
       usleep(50'000);
     }
     throw RunError(fmt::format("the Gloo exchange failed {} (timeout_s = {}): {}", during,
                                job.timeout_s, first_line(e.what())));
   }
 
-  static std::string first_line(const std::string& text) {
-    return text.substr(0, text.find('\n'));
-  }
+  static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 };
 
-GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir) : impl_(std::make_unique<Impl>()) {
+GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir)
+    : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   if (job.processes < 1) throw RunError("launcher gloo needs processes >= 1");
   const int world = static_cast<int>(job.processes) + 1;
@@ -127,8 +127,8 @@ GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir) : impl_(std::m
 
   const std::string exe = executable();
   for (int rank = 1; rank < world; ++rank) {
-    std::vector<std::string> args = {exe, "fl-worker", "--job", job_dir.string(), "--rank",
-                                     std::to_string(rank)};
+    std::vector<std::string> args = {exe,      "fl-worker",         "--job", job_dir.string(),
+                                     "--rank", std::to_string(rank)};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -189,8 +189,8 @@ void GlooServer::finish() {
     const pid_t pid = s.workers[i];
     s.workers[i] = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw RunError(fmt::format("Gloo worker rank {} (pid {}) {} after the last round", i + 1,
-                                 pid, describe_exit(status)));
+      throw RunError(fmt::format("Gloo worker rank {} (pid {}) {} after the last round", i + 1, pid,
+                                 describe_exit(status)));
   }
 }
 
@@ -204,7 +204,8 @@ int run_fl_worker(const fs::path& job_dir, int rank, const Registry& registry) {
       datasets::ClassificationData::load(job_dir / "data"));
   auto model = std::const_pointer_cast<Classifier>(
       std::dynamic_pointer_cast<const Classifier>(Classifier::load(job_dir / "model", registry)));
-  if (!data || !model) throw RunError(fmt::format("{}: incomplete federated job", job_dir.string()));
+  if (!data || !model)
+    throw RunError(fmt::format("{}: incomplete federated job", job_dir.string()));
   ClientPool pool(job, data, model);
 
   c10d::TCPStoreOptions options;

@@ -73,8 +73,10 @@ std::vector<std::vector<int64_t>> partition_clients(const std::vector<int64_t>& 
         cumulative += share[c] / total;
         const size_t end =
             c + 1 == clients ? members.size()
-                             : std::min(members.size(), size_t(std::llround(cumulative * double(members.size()))));
-        if (end > begin) shards[c].insert(shards[c].end(), members.begin() + begin, members.begin() + end);
+                             : std::min(members.size(),
+                                        size_t(std::llround(cumulative * double(members.size()))));
+        if (end > begin)
+          shards[c].insert(shards[c].end(), members.begin() + begin, members.begin() + end);
         begin = std::max(begin, end);
       }
     }
@@ -88,8 +90,8 @@ std::vector<std::vector<int64_t>> partition_clients(const std::vector<int64_t>& 
 std::vector<int64_t> sample_clients(int64_t clients, int64_t per_round, uint64_t seed,
                                     int64_t round) {
   if (per_round < 1 || per_round > clients)
-    throw RunError(fmt::format("clients_per_round must be in [1, clients = {}], got {}", clients,
-                               per_round));
+    throw RunError(
+        fmt::format("clients_per_round must be in [1, clients = {}], got {}", clients, per_round));
   std::mt19937_64 rng(mix_seed({seed, 0x726f756e64ULL, uint64_t(round)}));
   std::vector<int64_t> all(clients);
   std::iota(all.begin(), all.end(), 0);

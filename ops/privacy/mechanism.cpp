@@ -27,18 +27,18 @@ double clipped(const MechanismSpec& m, double x) { return std::clamp(x, -m.clip,
 void register_mechanisms(Registry& r) {
   const std::string summary =
       "how a client privatizes a vector, one coordinate at a time (privacy.*, fl.federated)";
-  r.add_choice(kGroup, summary,
-               choice("rqm",
-                      "randomized quantization: m levels over [-(c+margin), c+margin], interior "
-                      "levels kept with probability q, randomized rounding between kept levels",
-                      {int_param("levels", 16, "m, the number of levels (ceil(log2 m) bits sent)",
-                                 2.0, 4096.0),
-                       float_param("keep", 0.5, "q, the probability an interior level is kept",
-                                   0.0, 1.0),
-                       float_param("margin", 1.0,
-                                   "Delta: how far the levels reach beyond [-c, c] (more is "
-                                   "more private and noisier; set by target_epsilon when > 0)",
-                                   0.0, std::nullopt, /*min_exclusive=*/true)}));
+  r.add_choice(
+      kGroup, summary,
+      choice(
+          "rqm",
+          "randomized quantization: m levels over [-(c+margin), c+margin], interior "
+          "levels kept with probability q, randomized rounding between kept levels",
+          {int_param("levels", 16, "m, the number of levels (ceil(log2 m) bits sent)", 2.0, 4096.0),
+           float_param("keep", 0.5, "q, the probability an interior level is kept", 0.0, 1.0),
+           float_param("margin", 1.0,
+                       "Delta: how far the levels reach beyond [-c, c] (more is "
+                       "more private and noisier; set by target_epsilon when > 0)",
+                       0.0, std::nullopt, /*min_exclusive=*/true)}));
   r.add_choice(kGroup, summary,
                choice("pbm",
                       "Poisson binomial mechanism (Chen et al. 2022): Binomial(trials, 1/2 + "
@@ -49,26 +49,26 @@ void register_mechanisms(Registry& r) {
                                    "bias scale in (0, 1/2] (less is more private; set by "
                                    "target_epsilon when > 0)",
                                    0.0, 0.5, /*min_exclusive=*/true)}));
-  r.add_choice(kGroup, summary,
-               choice("gaussian",
-                      "clipped value plus N(0, sigma^2) noise, sent as a float (the additive "
-                      "baseline)",
-                      {float_param("sigma", 1.0,
-                                   "noise standard deviation (set by target_epsilon when > 0)", 0.0,
-                                   std::nullopt, /*min_exclusive=*/true)}));
-  r.add_choice(kGroup, summary,
-               choice("none", "the exact value, unclipped: no privacy (the non-private ceiling)",
-                      {}));
+  r.add_choice(
+      kGroup, summary,
+      choice("gaussian",
+             "clipped value plus N(0, sigma^2) noise, sent as a float (the additive "
+             "baseline)",
+             {float_param("sigma", 1.0, "noise standard deviation (set by target_epsilon when > 0)",
+                          0.0, std::nullopt, /*min_exclusive=*/true)}));
+  r.add_choice(
+      kGroup, summary,
+      choice("none", "the exact value, unclipped: no privacy (the non-private ceiling)", {}));
 }
 
-std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism,
-                                        double default_clip) {
+std::vector<ParamSpec> mechanism_params(const std::string& default_mechanism, double default_clip) {
   return {
       group_param("mechanism", kGroup, default_mechanism,
                   "how each coordinate is privatized (its params are set beside it; `flowlab "
                   "models` lists them)"),
-      float_param("clip", default_clip, "c: every coordinate is clipped to [-c, c] (ignored by none)", 0.0,
-                  std::nullopt, /*min_exclusive=*/true),
+      float_param("clip", default_clip,
+                  "c: every coordinate is clipped to [-c, c] (ignored by none)", 0.0, std::nullopt,
+                  /*min_exclusive=*/true),
       float_param("target_epsilon", 0.0,
                   "0: use the mechanism's own params; > 0: calibrate margin / theta / sigma so "
                   "the run spends exactly this epsilon (local, per client)",
@@ -117,8 +117,9 @@ MechanismSpec calibrate(MechanismSpec m, double target_epsilon, const LocalAccou
   else if (m.name == "gaussian")
     m.sigma = gaussian_sigma_for_epsilon(m.clip, target_epsilon, run);
   else
-    throw RunError("target_epsilon: the mechanism `none` spends an unbounded epsilon; set "
-                   "target_epsilon to 0 or choose rqm, pbm or gaussian");
+    throw RunError(
+        "target_epsilon: the mechanism `none` spends an unbounded epsilon; set "
+        "target_epsilon to 0 or choose rqm, pbm or gaussian");
   return m;
 }
 

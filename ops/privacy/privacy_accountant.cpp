@@ -30,8 +30,8 @@ ArtifactPtr run_accountant(OpContext& ctx) {
   run.coordinates = p.get_int("coordinates");
   run.rounds = p.get_int("rounds");
   run.delta = p.get_float("delta");
-  run.conversion = p.get_string("conversion") == "standard" ? RdpConversion::standard
-                                                            : RdpConversion::improved;
+  run.conversion =
+      p.get_string("conversion") == "standard" ? RdpConversion::standard : RdpConversion::improved;
   MechanismSpec m = read_mechanism(p);
   if (m.name == "none")
     throw RunError("mechanism: `none` has no privacy to account for; choose rqm, pbm or gaussian");

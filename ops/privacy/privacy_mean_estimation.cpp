@@ -65,8 +65,8 @@ ArtifactPtr run_mean_estimation(OpContext& ctx) {
     ctx.progress(double(t + 1) / double(trials), fmt::format("trial {}/{}", t + 1, trials));
   }
   const double mse = mse_sum / double(trials);
-  const double var = trials > 1 ? std::max(0.0, (mse_sq_sum - trials * mse * mse) / (trials - 1))
-                                : 0.0;
+  const double var =
+      trials > 1 ? std::max(0.0, (mse_sq_sum - trials * mse * mse) / (trials - 1)) : 0.0;
 
   auto table = std::make_shared<MetricsTable>();
   auto record = [&](const std::string& key, double value) {
@@ -98,12 +98,12 @@ void register_mean_estimation(Registry& r) {
   op.params = mechanism_params();
   op.params.push_back(int_param("clients", 100, "n, clients whose vectors are averaged", 1.0, 1e7));
   op.params.push_back(int_param("dimension", 100, "d, coordinates per vector", 1.0, 1e7));
-  op.params.push_back(int_param("repeats", 20, "independent repetitions (fresh data and noise)",
-                                1.0, 1e6));
-  op.params.push_back(string_param(
-      "data", "uniform",
-      "client vectors: uniform in [-c, c]^d, or corners (each coordinate -c or c)",
-      {"uniform", "corners"}));
+  op.params.push_back(
+      int_param("repeats", 20, "independent repetitions (fresh data and noise)", 1.0, 1e6));
+  op.params.push_back(
+      string_param("data", "uniform",
+                   "client vectors: uniform in [-c, c]^d, or corners (each coordinate -c or c)",
+                   {"uniform", "corners"}));
   op.params.push_back(inherited(int_param("seed", 0, "data and noise seed", 0.0)));
   op.output_type = MetricsTable::kType;
   op.run = run_mean_estimation;

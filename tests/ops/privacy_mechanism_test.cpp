@@ -211,7 +211,9 @@ BOOST_AUTO_TEST_CASE(the_accountant_op_reports_the_two_level_closed_form) {
   flowlab::testing::TempDir dir;
   Recorder recorder;
   auto metrics = run_op("privacy.accountant",
-                        {{"mechanism", text("rqm")}, {"levels", integer(2)}, {"margin", number(2.0)},
+                        {{"mechanism", text("rqm")},
+                         {"levels", integer(2)},
+                         {"margin", number(2.0)},
                          {"coordinates", integer(3)}},
                         recorder, dir.path());
   BOOST_TEST(metrics.at("epsilon") > 0);
@@ -239,8 +241,10 @@ BOOST_AUTO_TEST_CASE(the_accountant_op_calibrates_to_a_target) {
   flowlab::testing::TempDir dir;
   Recorder recorder;
   auto metrics = run_op("privacy.accountant",
-                        {{"mechanism", text("pbm")}, {"target_epsilon", number(2.0)},
-                         {"coordinates", integer(10)}, {"rounds", integer(5)}},
+                        {{"mechanism", text("pbm")},
+                         {"target_epsilon", number(2.0)},
+                         {"coordinates", integer(10)},
+                         {"rounds", integer(5)}},
                         recorder, dir.path());
   BOOST_TEST(metrics.at("epsilon") <= 2.0);
   BOOST_TEST(metrics.at("epsilon") >= 2.0 - 1e-5);
@@ -253,8 +257,10 @@ BOOST_AUTO_TEST_CASE(mean_estimation_mse_matches_its_exact_value) {
     flowlab::testing::TempDir dir;
     Recorder recorder;
     auto metrics = run_op("privacy.mean_estimation",
-                          {{"mechanism", text(name)}, {"clients", integer(20)},
-                           {"dimension", integer(50)}, {"repeats", integer(40)}},
+                          {{"mechanism", text(name)},
+                           {"clients", integer(20)},
+                           {"dimension", integer(50)},
+                           {"repeats", integer(40)}},
                           recorder, dir.path());
     BOOST_TEST_INFO(name << " mse " << metrics.at("mse") << " exact " << metrics.at("mse_exact"));
     BOOST_TEST(std::abs(metrics.at("mse") - metrics.at("mse_exact")) <= 4 * metrics.at("mse_se"));
@@ -263,8 +269,8 @@ BOOST_AUTO_TEST_CASE(mean_estimation_mse_matches_its_exact_value) {
   // none: the exact mean, no privacy, no epsilon.
   flowlab::testing::TempDir dir;
   Recorder recorder;
-  auto metrics = run_op("privacy.mean_estimation", {{"mechanism", text("none")}}, recorder,
-                        dir.path());
+  auto metrics =
+      run_op("privacy.mean_estimation", {{"mechanism", text("none")}}, recorder, dir.path());
   BOOST_TEST(metrics.at("mse") < 1e-12);
   BOOST_TEST(metrics.count("epsilon") == 0);
 }

@@ -1,0 +1,142 @@
+// fl.federated end to end: clients in two Gloo worker processes give exactly the in-process
+// result for the same seed (RQM's integer messages and the Gaussian's floats alike), and a worker
+// killed mid-run fails the node with a message naming it, well within the timeout, never a hang.
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+#include <sys/wait.h>
+
+#include "tests/support/child_process.h"
+#include "tests/support/run_fixture.h"
+#include "tracking/store.h"
+
+namespace {
+
+using flowlab::testing::RunFixture;
+using flowlab::tracking::RunStatus;
+using flowlab::tracking::Store;
+namespace fs = std::filesystem;
+
+// Every metric except wall-clock ones, keyed by node.key@step.
+std::map<std::string, double> deterministic_metrics(const fs::path& db, int64_t run) {
+  Store store(db);
+  std::map<std::string, double> out;
+  for (const auto& m : store.metrics(run))
+    if (m.key != "samples_per_s" && m.key != "train_time_s")
+      out[m.node + "." + m.key + "@" + std::to_string(m.step)] = m.value;
+  return out;
+}
+
+// The workers run the real flowlab binary (the test binary has no `fl-worker` command).
+struct WorkerExecutable {
+  WorkerExecutable() { setenv("FLOWLAB_EXECUTABLE", FLOWLAB_BINARY, 1); }
+  ~WorkerExecutable() { unsetenv("FLOWLAB_EXECUTABLE"); }
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Pids of the processes whose parent is `parent` and whose command line contains `word`.
+std::vector<pid_t> children_running(pid_t parent, const std::string& word) {
+  std::vector<pid_t> out;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = read_file(entry.path() / "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid != parent) continue;
+    std::string cmdline = read_file(entry.path() / "cmdline");
+    if (cmdline.find(word) != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(experiments_federated)
+
+BOOST_AUTO_TEST_CASE(gloo_workers_give_exactly_the_in_process_result) {
+  WorkerExecutable exe;
+  for (const char* mechanism : {"rqm", "gaussian"}) {
+    RunFixture f;
+    const std::string m = std::string("nodes.fl.params.mechanism=") + mechanism;
+    std::vector<std::string> extra = {m};
+    if (std::string(mechanism) == "gaussian")
+      extra = {m, "~nodes.fl.params.levels", "~nodes.fl.params.keep"};
+    auto local = f.run("federated.yaml", extra, /*no_cache=*/true);
+    BOOST_REQUIRE_MESSAGE(local.outcome.exit_code == 0, local.err);
+    auto gloo_args = extra;
+    gloo_args.push_back("nodes.fl.params.launcher=gloo");
+    gloo_args.push_back("nodes.fl.params.processes=2");
+    auto gloo = f.run("federated.yaml", gloo_args, /*no_cache=*/true);
+    BOOST_REQUIRE_MESSAGE(gloo.outcome.exit_code == 0, gloo.err);
+    const auto a = deterministic_metrics(f.db(), local.outcome.run_id);
+    const auto b = deterministic_metrics(f.db(), gloo.outcome.run_id);
+    BOOST_TEST_INFO(mechanism);
+    BOOST_TEST(a.count("fl.test_acc@3") == 1);
+    BOOST_TEST(a.count("fl.epsilon@0") == 1);
+    BOOST_TEST((a == b));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_worker_fails_the_node_with_its_name_and_never_hangs) {
+  flowlab::testing::TempDir dir;
+  const fs::path ws = dir / "ws", err = dir / "stderr.txt";
+  const std::string spec =
+      (flowlab::testing::source_dir() / "tests/data/specs/federated.yaml").string();
+  std::fflush(stdout);
+  flowlab::testing::ChildProcess server(fork());
+  if (server.pid() == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
+    execl(FLOWLAB_BINARY, FLOWLAB_BINARY, "run", spec.c_str(), "--workspace", ws.c_str(), "-q",
+          "nodes.fl.params.rounds=100000", "nodes.fl.params.launcher=gloo",
+          "nodes.fl.params.timeout_s=60", (char*)nullptr);
+    _exit(127);
+  }
+  // Wait until both workers run, let a few rounds pass, then kill one.
+  std::vector<pid_t> workers;
+  const auto start = std::chrono::steady_clock::now();
+  while (workers.size() < 2 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    workers = children_running(server.pid(), "fl-worker");
+  }
+  BOOST_REQUIRE_EQUAL(workers.size(), 2u);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  BOOST_REQUIRE_EQUAL(kill(workers[1], SIGKILL), 0);
+  const auto killed = std::chrono::steady_clock::now();
+  int status = 0;
+  while (!server.ended(status)) {
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() - killed < std::chrono::seconds(50),
+                          "the server still runs 50 s after a worker was killed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 1);
+  const std::string message = read_file(err);
+  BOOST_TEST_INFO(message);
+  BOOST_TEST(message.find("Gloo worker rank") != std::string::npos);
+  BOOST_TEST(message.find("killed by signal 9") != std::string::npos);
+  BOOST_TEST(message.find("during round") != std::string::npos);
+  // No worker outlives the failed run.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  BOOST_TEST(kill(workers[0], 0) != 0);
+  Store store(ws / "runs.db");
+  BOOST_TEST((store.list_runs().front().status == RunStatus::kFailed));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

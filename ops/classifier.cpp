@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "datasets/classification_data.h"
 #include "ops/classifier_net.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
@@ -66,6 +67,18 @@ ArtifactPtr Classifier::load(const std::filesystem::path& dir, const Registry& r
   load_weights(dir, model->net());
   model->net().eval();
   return model;
+}
+
+ModelRecord classifier_record(const Registry& registry, const Params& params,
+                              const datasets::ClassificationData& data) {
+  ModelRecord record;
+  record.family = "classifier";
+  record.arch = params.get_string("model");
+  record.params = model_params(registry, record.family, record.arch, params);
+  record.input.shape = data.train_x.sizes().slice(1).vec();
+  record.input.outputs = data.num_classes();
+  record.input.vocab_size = data.vocab_size;
+  return record;
 }
 
 // Accuracy and mean cross-entropy over a split, in batches, without gradients.

@@ -15,6 +15,10 @@
 #include "graph/artifact.h"
 #include "ops/models/model.h"
 
+namespace flowlab::datasets {
+struct ClassificationData;
+}
+
 namespace flowlab::ops {
 
 /// The fixed input layer: (mask * x - mean) / std, with the dataset's statistics.
@@ -74,6 +78,11 @@ class Classifier : public ClassifierModel {
   Standardization standardization_;
   std::shared_ptr<Net> net_;
 };
+
+/// The classifier architecture a trainer node's `model` param selects (with its params from the
+/// node's), built for `data`'s example shape, classes and vocabulary.
+ModelRecord classifier_record(const Registry& registry, const Params& params,
+                              const datasets::ClassificationData& data);
 
 /// Accuracy and mean cross-entropy of `model` over a split (x, y), in batches of 1000 without
 /// gradients; the network is left in training mode (what trainers call it from).

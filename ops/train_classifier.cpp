@@ -186,13 +186,7 @@ ArtifactPtr run_train_classifier(OpContext& ctx) {
   auto data = ctx.input<ClassificationData>("data");
   if (data->train_x.size(0) == 0) throw RunError("the training split is empty");
 
-  ModelRecord record;
-  record.family = "classifier";
-  record.arch = p.get_string("model");
-  record.params = model_params(ctx.registry(), record.family, record.arch, p);
-  record.input.shape = data->train_x.sizes().slice(1).vec();
-  record.input.outputs = data->num_classes();
-  record.input.vocab_size = data->vocab_size;
+  ModelRecord record = classifier_record(ctx.registry(), p, *data);
   if (data->vocab_size > 0 && p.get_float("noise_sigma") > 0)
     throw RunError("noise_sigma: token sequences cannot take Gaussian noise; set it to 0");
   Standardization standardization{data->mean, data->std, "all"};

@@ -137,13 +137,7 @@ ArtifactPtr run_federated(OpContext& ctx) {
   FederatedJob job = read_job(p);
   job.threads = ctx.threads();
 
-  ModelRecord record;
-  record.family = "classifier";
-  record.arch = p.get_string("model");
-  record.params = model_params(ctx.registry(), record.family, record.arch, p);
-  record.input.shape = data->train_x.sizes().slice(1).vec();
-  record.input.outputs = data->num_classes();
-  record.input.vocab_size = data->vocab_size;
+  ModelRecord record = classifier_record(ctx.registry(), p, *data);
   const Standardization standardization{data->mean, data->std, "all"};
   std::shared_ptr<Classifier> global, scratch;
   {

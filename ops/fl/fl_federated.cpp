@@ -148,15 +148,14 @@ ArtifactPtr run_federated(OpContext& ctx) {
   }
   global->net().train();
 
-  auto pool = std::make_shared<ClientPool>(job, data, scratch);
   const int64_t rounds = p.get_int("rounds");
   privacy::LocalAccounting accounting;
-  accounting.coordinates = pool->dimension();
+  accounting.coordinates = flat_parameters(*global).numel();
   accounting.rounds = rounds;
   accounting.delta = p.get_float("delta");
   if (p.get_float("target_epsilon") > 0)
     job.mechanism = privacy::calibrate(job.mechanism, p.get_float("target_epsilon"), accounting);
-  pool = std::make_shared<ClientPool>(job, data, scratch);  // with the calibrated mechanism
+  auto pool = std::make_shared<ClientPool>(job, data, scratch);
 
   std::unique_ptr<ScratchDir> scratch_dir;
   std::unique_ptr<GlooServer> gloo;

@@ -167,7 +167,7 @@ at::Tensor GlooServer::round(int64_t round, const at::Tensor& global, int64_t sa
   auto rows = torch::zeros({sampled, dimension + 1}, torch::kFloat64);
   try {
     broadcast(*s.group, torch::tensor({round, int64_t{1}}, torch::kInt64), s.job.timeout_s);
-    broadcast(*s.group, global.contiguous().clone(), s.job.timeout_s);
+    broadcast(*s.group, global.contiguous(), s.job.timeout_s);  // the root only sends
     all_reduce_sum(*s.group, rows, s.job.timeout_s);
   } catch (const std::exception& e) {
     s.fail(during, e);

@@ -148,30 +148,30 @@ double standard_normal(std::mt19937_64& rng) {
 }
 
 void encode(const MechanismSpec& m, const float* x, int64_t n, std::mt19937_64& rng, double* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    if (std::isnan(v)) throw RunError(fmt::format("coordinate {} to encode is NaN", i));
-    if (m.name == "rqm")
-      out[i] = rqm_sample(m.rqm, v, rng);
-    else if (m.name == "pbm")
-      out[i] = pbm_sample(m.pbm, v, rng);
-    else if (m.name == "gaussian")
-      out[i] = clipped(m, v) + m.sigma * standard_normal(rng);
-    else
-      out[i] = v;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isnan(x[i])) throw RunError(fmt::format("coordinate {} to encode is NaN", i));
+  // One branch per vector, not per coordinate.
+  if (m.name == "rqm") {
+    for (int64_t i = 0; i < n; ++i) out[i] = rqm_sample(m.rqm, x[i], rng);
+  } else if (m.name == "pbm") {
+    for (int64_t i = 0; i < n; ++i) out[i] = pbm_sample(m.pbm, x[i], rng);
+  } else if (m.name == "gaussian") {
+    for (int64_t i = 0; i < n; ++i) out[i] = clipped(m, x[i]) + m.sigma * standard_normal(rng);
+  } else {
+    std::copy(x, x + n, out);
   }
 }
 
 void decode_mean(const MechanismSpec& m, const double* message_sum, int64_t n, int64_t clients,
                  double* out) {
   if (clients < 1) throw RunError("decoding a mean needs at least one client");
-  for (int64_t i = 0; i < n; ++i) {
-    if (m.name == "rqm")
-      out[i] = rqm_decode_mean(m.rqm, static_cast<int64_t>(std::llround(message_sum[i])), clients);
-    else if (m.name == "pbm")
-      out[i] = pbm_decode_mean(m.pbm, static_cast<int64_t>(std::llround(message_sum[i])), clients);
-    else
-      out[i] = message_sum[i] / static_cast<double>(clients);
+  auto index_sum = [&](int64_t i) { return static_cast<int64_t>(std::llround(message_sum[i])); };
+  if (m.name == "rqm") {
+    for (int64_t i = 0; i < n; ++i) out[i] = rqm_decode_mean(m.rqm, index_sum(i), clients);
+  } else if (m.name == "pbm") {
+    for (int64_t i = 0; i < n; ++i) out[i] = pbm_decode_mean(m.pbm, index_sum(i), clients);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = message_sum[i] / static_cast<double>(clients);
   }
 }
 

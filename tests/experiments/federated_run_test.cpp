@@ -1,6 +1,7 @@
 // fl.federated end to end: clients in two Gloo worker processes give exactly the in-process
-// result for the same seed (RQM's integer messages and the Gaussian's floats alike), and a worker
-// killed mid-run fails the node with a message naming it, well within the timeout, never a hang.
+// result for the same seed (RQM's integer messages and the Gaussian's floats alike); a worker
+// killed mid-run fails the node with a message naming it, well within the timeout, never a hang;
+// a killed Gloo run resumes from its round checkpoint to exactly the metrics of a run left alone.
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,11 +9,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include <boost/test/unit_test.hpp>
 #include <sys/wait.h>
 
+#include "experiments/cli/commands.h"
+#include "experiments/cli/runner.h"
 #include "tests/support/child_process.h"
 #include "tests/support/run_fixture.h"
 #include "tracking/store.h"
@@ -137,6 +141,81 @@ BOOST_AUTO_TEST_CASE(a_killed_worker_fails_the_node_with_its_name_and_never_hang
   BOOST_TEST(kill(workers[0], 0) != 0);
   Store store(ws / "runs.db");
   BOOST_TEST((store.list_runs().front().status == RunStatus::kFailed));
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_gloo_run_resumes_to_the_metrics_of_a_run_left_alone) {
+  WorkerExecutable exe;
+  const std::vector<std::string> overrides = {"nodes.fl.params.rounds=300",
+                                              "nodes.fl.params.log_every=50",
+                                              "nodes.fl.params.checkpoint_every=20"};
+  RunFixture reference;  // in process: the launcher is not part of the result
+  auto ref = reference.run("federated.yaml", overrides);
+  BOOST_REQUIRE_MESSAGE(ref.outcome.exit_code == 0, ref.err);
+
+  RunFixture killed;
+  const std::string spec =
+      (flowlab::testing::source_dir() / "tests/data/specs/federated.yaml").string();
+  std::vector<std::string> args = {FLOWLAB_BINARY,
+                                   "run",
+                                   spec,
+                                   "--workspace",
+                                   killed.workspace().string(),
+                                   "-q",
+                                   "nodes.fl.params.launcher=gloo"};
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  std::fflush(stdout);
+  flowlab::testing::ChildProcess server(fork());
+  if (server.pid() == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(FLOWLAB_BINARY, argv.data());
+    _exit(127);
+  }
+  // Kill the server at a random moment soon after its first round checkpoint (300 rounds take
+  // 2-3 s; the first checkpoint comes at round 20).
+  bool checkpointed = false;
+  for (int i = 0; i < 1500 && !checkpointed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::error_code ec;
+    checkpointed = fs::exists(killed.workspace() / "checkpoints", ec) &&
+                   !fs::is_empty(killed.workspace() / "checkpoints", ec);
+  }
+  BOOST_REQUIRE(checkpointed);
+  const auto workers = children_running(server.pid(), "fl-worker");
+  BOOST_TEST(workers.size() == 2u);
+  std::mt19937 rng(std::random_device{}());
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 150)(rng)));
+  server.send(SIGKILL);
+  BOOST_REQUIRE_MESSAGE(WIFSIGNALED(server.wait()), "the run finished before it was killed");
+  // The workers follow their server (PR_SET_PDEATHSIG); give them a moment to be reaped.
+  for (pid_t w : workers) {
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      gone = kill(w, 0) != 0 ||
+             read_file("/proc/" + std::to_string(w) + "/stat").find(") Z") != std::string::npos;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    BOOST_TEST(gone);
+  }
+
+  Store store(killed.db());
+  const int64_t id = store.list_runs(1).front().id;
+  flowlab::cli::RunOptions options;
+  options.workspace = killed.workspace();
+  options.quiet = false;
+  std::ostringstream out, err;
+  std::atomic<bool> stop{false};
+  auto resumed = flowlab::cli::resume_run(id, options, killed.registry(), out, err, stop);
+  BOOST_REQUIRE_MESSAGE(resumed.exit_code == 0, err.str());
+  // Equal metrics cannot tell a resume from a rerun: the loop says where it resumed.
+  BOOST_TEST(err.str().find("resumed from checkpoint at round") != std::string::npos, err.str());
+  const auto expected = deterministic_metrics(reference.db(), ref.outcome.run_id);
+  const auto got = deterministic_metrics(killed.db(), id);
+  BOOST_TEST(expected.count("fl.test_acc@300") == 1);
+  BOOST_TEST((got == expected));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

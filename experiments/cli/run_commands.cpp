@@ -145,8 +145,8 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
         resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
   });
 
-  // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h), or by hand on
-  // another machine; hidden from --help (an empty group).
+  // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h); hidden from --help
+  // (an empty group).
   auto job_dir = std::make_shared<std::string>();
   auto rank = std::make_shared<int>(0);
   auto* worker = app.add_subcommand("fl-worker", "a federated-learning worker process (internal)");

@@ -1,8 +1,9 @@
 #pragma once
 // `launcher: gloo`: the clients of a federated run spread over worker processes that exchange
 // through LibTorch's c10d Gloo process group. Rank 0 is the server (the flowlab process running
-// the node); ranks 1..P are workers started as `flowlab fl-worker --job DIR --rank R` (the same
-// command can be started by hand on other machines, with master_addr reachable). Each round the
+// the node); ranks 1..P are workers it starts on the same machine as `flowlab fl-worker --job DIR
+// --rank R` (the protocol is TCP, but starting workers elsewhere, with the job directory copied
+// there, is not wired up: the server always starts all P itself). Each round the
 // server broadcasts the round number and the global weights; every worker runs its share of the
 // sampled clients (position p of the sample goes to worker p mod P + 1) and writes each client's
 // message row into a [K, d + 1] buffer that is zero elsewhere (the last column: its local loss);

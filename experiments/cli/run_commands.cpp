@@ -145,17 +145,23 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
         resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
   });
 
-  // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h); hidden from --help
-  // (an empty group).
+  // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h), or by the user for
+  // `workers: external`.
   auto job_dir = std::make_shared<std::string>();
   auto rank = std::make_shared<int>(0);
-  auto* worker = app.add_subcommand("fl-worker", "a federated-learning worker process (internal)");
-  worker->group("");
+  auto* worker = app.add_subcommand(
+      "fl-worker",
+      "serve fl.federated clients for a run with launcher gloo and workers external (the node "
+      "prints this command with its job directory)");
   worker->add_option("--job", *job_dir, "the job directory the server wrote")->required();
   worker->add_option("--rank", *rank, "this worker's rank (1..processes)")->required();
-  worker->callback([job_dir, rank, &global] {
+  auto host = std::make_shared<std::string>();
+  worker->add_option("--host", *host,
+                     "the address this worker listens on (default: the job's master_addr, for a "
+                     "worker on the server's machine)");
+  worker->callback([job_dir, rank, host, &global] {
     Registry registry = make_builtin_registry();
-    global.exit_code = ops::fl::run_fl_worker(*job_dir, *rank, registry);
+    global.exit_code = ops::fl::run_fl_worker(*job_dir, *rank, registry, *host);
   });
 }
 

@@ -29,17 +29,28 @@ namespace {
 using datasets::ClassificationData;
 namespace fs = std::filesystem;
 
-// A scratch directory for the workers' copy of the data and model, removed afterwards.
-struct ScratchDir {
+// Where the workers find the data and model: a fresh temporary directory removed afterwards, or
+// the directory the spec names (job_dir, for workers started elsewhere; left in place).
+struct JobDir {
   fs::path path;
-  ScratchDir() {
+  bool remove = false;
+  explicit JobDir(const std::string& chosen) {
+    if (!chosen.empty()) {
+      path = chosen;
+      std::error_code ec;
+      fs::remove_all(path / "data", ec);  // a previous run's copy
+      fs::remove_all(path / "model", ec);
+      fs::remove(path / "job.json", ec);
+      return;
+    }
     std::string pattern = (fs::temp_directory_path() / "flowlab-fl-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw RunError("cannot create a directory for the Gloo job");
     path = pattern;
+    remove = true;
   }
-  ~ScratchDir() {
+  ~JobDir() {
     std::error_code ec;
-    fs::remove_all(path, ec);
+    if (remove) fs::remove_all(path, ec);
   }
 };
 
@@ -157,15 +168,21 @@ ArtifactPtr run_federated(OpContext& ctx) {
     job.mechanism = privacy::calibrate(job.mechanism, p.get_float("target_epsilon"), accounting);
   auto pool = std::make_shared<ClientPool>(job, data, scratch);
 
-  std::unique_ptr<ScratchDir> scratch_dir;
+  std::unique_ptr<JobDir> job_dir;
   std::unique_ptr<GlooServer> gloo;
   if (job.processes > 0) {
-    scratch_dir = std::make_unique<ScratchDir>();
-    fs::create_directories(scratch_dir->path / "data");
-    fs::create_directories(scratch_dir->path / "model");
-    data->save(scratch_dir->path / "data");
-    global->save(scratch_dir->path / "model");
-    gloo = std::make_unique<GlooServer>(job, scratch_dir->path);
+    job_dir = std::make_unique<JobDir>(p.get_string("job_dir"));
+    fs::create_directories(job_dir->path / "data");
+    fs::create_directories(job_dir->path / "model");
+    data->save(job_dir->path / "data");
+    global->save(job_dir->path / "model");
+    const bool spawn = p.get_string("workers") == "spawn";
+    if (!spawn)
+      ctx.progress(
+          0.0, fmt::format("waiting up to {} s for {} workers: flowlab fl-worker --job {} "
+                           "--rank R (R = 1..{})",
+                           job.timeout_s, job.processes, job_dir->path.string(), job.processes));
+    gloo = std::make_unique<GlooServer>(job, job_dir->path, spawn);
   }
 
   FederatedTrainer trainer(job, global, pool, data, p.get_float("server_lr"), rounds, accounting,
@@ -230,8 +247,17 @@ void register_federated(Registry& r) {
                               "result for the same seed, so not in the cache key)",
                               {"in_process", "gloo"})),
       not_in_key(int_param("processes", 2, "Gloo worker processes (launcher: gloo)", 1.0, 1024.0)),
+      not_in_key(string_param("workers", "spawn",
+                              "spawn: the node starts its `processes` workers on this machine; "
+                              "external: it waits for them to be started (`flowlab fl-worker "
+                              "--job JOB_DIR --rank R`, e.g. on other machines)",
+                              {"spawn", "external"})),
+      not_in_key(string_param("job_dir", "",
+                              "where the workers read the job, data and model (empty: a "
+                              "temporary directory; external workers need one they can read)")),
       not_in_key(string_param("master_addr", "127.0.0.1",
-                              "address the Gloo rendezvous listens on (launcher: gloo)")),
+                              "address the Gloo rendezvous listens on (launcher: gloo; for "
+                              "workers on other machines, one they reach)")),
       not_in_key(int_param("master_port", 0, "its port; 0 picks a free one", 0.0, 65535.0)),
       not_in_key(float_param("timeout_s", 120.0,
                              "longest wait for a worker in any exchange before the node fails", 0.0,

@@ -32,10 +32,12 @@ std::chrono::milliseconds millis(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
 }
 
+// `host`: the address this process's Gloo transport binds to (the server's is master_addr).
 c10::intrusive_ptr<c10d::ProcessGroupGloo> connect(const c10::intrusive_ptr<c10d::Store>& store,
-                                                   int rank, int world, const FederatedJob& job) {
+                                                   int rank, int world, const FederatedJob& job,
+                                                   const std::string& host) {
   auto options = c10d::ProcessGroupGloo::Options::create(millis(job.timeout_s));
-  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(job.master_addr));
+  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(host));
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
 }
 
@@ -103,7 +105,7 @@ struct GlooServer::Impl {
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 };
 
-GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir)
+GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir, bool spawn)
     : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   if (job.processes < 1) throw RunError("launcher gloo needs processes >= 1");
@@ -125,8 +127,8 @@ GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir)
   fs::create_directories(job_dir);
   write_text_file(job_dir / "job.json", job.to_json());
 
-  const std::string exe = executable();
-  for (int rank = 1; rank < world; ++rank) {
+  const std::string exe = spawn ? executable() : "";
+  for (int rank = 1; spawn && rank < world; ++rank) {
     std::vector<std::string> args = {exe,      "fl-worker",         "--job", job_dir.string(),
                                      "--rank", std::to_string(rank)};
     std::vector<char*> argv;
@@ -145,7 +147,7 @@ GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir)
     s.workers.push_back(pid);
   }
   try {
-    s.group = connect(s.store, 0, world, job);
+    s.group = connect(s.store, 0, world, job, job.master_addr);
   } catch (const std::exception& e) {
     s.fail("while the workers connected", e);
   }
@@ -194,7 +196,10 @@ void GlooServer::finish() {
   }
 }
 
-int run_fl_worker(const fs::path& job_dir, int rank, const Registry& registry) {
+int run_fl_worker(const fs::path& job_dir, int rank, const Registry& registry,
+                  const std::string& host) {
+  // A worker started by hand may come before its server has written the job: wait a minute.
+  for (int i = 0; i < 600 && !fs::exists(job_dir / "job.json"); ++i) usleep(100'000);
   const FederatedJob job = FederatedJob::from_json_file(job_dir / "job.json");
   const int world = static_cast<int>(job.processes) + 1;
   if (rank < 1 || rank >= world)
@@ -214,7 +219,9 @@ int run_fl_worker(const fs::path& job_dir, int rank, const Registry& registry) {
   options.numWorkers = world;
   options.timeout = millis(job.timeout_s);
   auto store = c10::make_intrusive<c10d::TCPStore>(job.master_addr, options);
-  auto group = connect(store, rank, world, job);
+  // A worker on the server's machine binds where the server does; elsewhere it names its own
+  // address (--host).
+  auto group = connect(store, rank, world, job, host.empty() ? job.master_addr : host);
   const int64_t d = pool.dimension(), processes = job.processes;
   for (;;) {
     auto header = torch::zeros({2}, torch::kInt64);

@@ -1,9 +1,9 @@
 #pragma once
 // `launcher: gloo`: the clients of a federated run spread over worker processes that exchange
 // through LibTorch's c10d Gloo process group. Rank 0 is the server (the flowlab process running
-// the node); ranks 1..P are workers it starts on the same machine as `flowlab fl-worker --job DIR
-// --rank R` (the protocol is TCP, but starting workers elsewhere, with the job directory copied
-// there, is not wired up: the server always starts all P itself). Each round the
+// the node); ranks 1..P are workers running `flowlab fl-worker --job DIR --rank R`, which the
+// server starts on its own machine (`workers: spawn`) or waits for (`workers: external`: started
+// by the user, e.g. on other machines that can read DIR and reach master_addr). Each round the
 // server broadcasts the round number and the global weights; every worker runs its share of the
 // sampled clients (position p of the sample goes to worker p mod P + 1) and writes each client's
 // message row into a [K, d + 1] buffer that is zero elsewhere (the last column: its local loss);
@@ -28,9 +28,10 @@ namespace flowlab::ops::fl {
 class GlooServer {
  public:
   /// Starts the rendezvous store, writes `job` (with the port it got) to job_dir/job.json, starts
-  /// the workers and connects the process group. The worker executable is this process's own
-  /// (/proc/self/exe) unless FLOWLAB_EXECUTABLE names another.
-  GlooServer(FederatedJob job, const std::filesystem::path& job_dir);
+  /// the workers when `spawn` (else they are started by someone else) and connects the process
+  /// group, waiting up to job.timeout_s for every worker. Spawned workers run this process's own
+  /// executable (/proc/self/exe) unless FLOWLAB_EXECUTABLE names another.
+  GlooServer(FederatedJob job, const std::filesystem::path& job_dir, bool spawn = true);
   /// Stops workers that are still running (SIGKILL) and reaps them.
   ~GlooServer();
   GlooServer(const GlooServer&) = delete;

@@ -69,6 +69,27 @@ std::vector<pid_t> children_running(pid_t parent, const std::string& word) {
   return out;
 }
 
+// A real flowlab process with `args` (after the program name), stderr to `err` (or discarded).
+flowlab::testing::ChildProcess spawn_flowlab(std::vector<std::string> args,
+                                             const std::string& err = "/dev/null") {
+  args.insert(args.begin(), FLOWLAB_BINARY);
+  std::fflush(stdout);  // or the child flushes the parent's buffered test output a second time
+  flowlab::testing::ChildProcess child(fork());
+  if (child.pid() == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(FLOWLAB_BINARY, argv.data());
+    _exit(127);
+  }
+  return child;
+}
+
+std::string federated_spec() {
+  return (flowlab::testing::source_dir() / "tests/data/specs/federated.yaml").string();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(experiments_federated)
@@ -97,20 +118,39 @@ BOOST_AUTO_TEST_CASE(gloo_workers_give_exactly_the_in_process_result) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(external_workers_started_by_hand_give_the_in_process_result) {
+  // What a cluster does: the node waits (workers: external) and the workers are started
+  // elsewhere with the job directory; here, by the test.
+  RunFixture reference;
+  auto ref = reference.run("federated.yaml");
+  BOOST_REQUIRE_MESSAGE(ref.outcome.exit_code == 0, ref.err);
+  flowlab::testing::TempDir dir;
+  const fs::path ws = dir / "ws", job = dir / "job";
+  auto server = spawn_flowlab({"run", federated_spec(), "--workspace", ws.string(), "-q",
+                               "nodes.fl.params.launcher=gloo", "nodes.fl.params.workers=external",
+                               "nodes.fl.params.job_dir=" + job.string()});
+  auto first = spawn_flowlab({"fl-worker", "--job", job.string(), "--rank", "1"});
+  auto second = spawn_flowlab({"fl-worker", "--job", job.string(), "--rank", "2"});
+  const int status = server.wait();
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_REQUIRE_EQUAL(WEXITSTATUS(status), 0);
+  for (auto* worker : {&first, &second}) {
+    const int w = worker->wait();
+    BOOST_TEST((WIFEXITED(w) && WEXITSTATUS(w) == 0));
+  }
+  Store store(ws / "runs.db");
+  const auto expected = deterministic_metrics(reference.db(), ref.outcome.run_id);
+  BOOST_TEST(expected.count("fl.test_acc@3") == 1);
+  BOOST_TEST((deterministic_metrics(ws / "runs.db", store.list_runs(1).front().id) == expected));
+}
+
 BOOST_AUTO_TEST_CASE(a_killed_worker_fails_the_node_with_its_name_and_never_hangs) {
   flowlab::testing::TempDir dir;
   const fs::path ws = dir / "ws", err = dir / "stderr.txt";
-  const std::string spec =
-      (flowlab::testing::source_dir() / "tests/data/specs/federated.yaml").string();
-  std::fflush(stdout);
-  flowlab::testing::ChildProcess server(fork());
-  if (server.pid() == 0) {
-    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
-    execl(FLOWLAB_BINARY, FLOWLAB_BINARY, "run", spec.c_str(), "--workspace", ws.c_str(), "-q",
-          "nodes.fl.params.rounds=100000", "nodes.fl.params.launcher=gloo",
-          "nodes.fl.params.timeout_s=60", (char*)nullptr);
-    _exit(127);
-  }
+  auto server = spawn_flowlab(
+      {"run", federated_spec(), "--workspace", ws.string(), "-q", "nodes.fl.params.rounds=100000",
+       "nodes.fl.params.launcher=gloo", "nodes.fl.params.timeout_s=60"},
+      err.string());
   // Wait until both workers run, let a few rounds pass, then kill one.
   std::vector<pid_t> workers;
   const auto start = std::chrono::steady_clock::now();
@@ -153,26 +193,11 @@ BOOST_AUTO_TEST_CASE(a_killed_gloo_run_resumes_to_the_metrics_of_a_run_left_alon
   BOOST_REQUIRE_MESSAGE(ref.outcome.exit_code == 0, ref.err);
 
   RunFixture killed;
-  const std::string spec =
-      (flowlab::testing::source_dir() / "tests/data/specs/federated.yaml").string();
-  std::vector<std::string> args = {FLOWLAB_BINARY,
-                                   "run",
-                                   spec,
-                                   "--workspace",
-                                   killed.workspace().string(),
-                                   "-q",
-                                   "nodes.fl.params.launcher=gloo"};
+  std::vector<std::string> args = {"run",         federated_spec(),
+                                   "--workspace", killed.workspace().string(),
+                                   "-q",          "nodes.fl.params.launcher=gloo"};
   args.insert(args.end(), overrides.begin(), overrides.end());
-  std::fflush(stdout);
-  flowlab::testing::ChildProcess server(fork());
-  if (server.pid() == 0) {
-    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(FLOWLAB_BINARY, argv.data());
-    _exit(127);
-  }
+  auto server = spawn_flowlab(args);
   // Kill the server at a random moment soon after its first round checkpoint (300 rounds take
   // 2-3 s; the first checkpoint comes at round 20).
   bool checkpointed = false;

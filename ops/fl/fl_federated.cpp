@@ -105,9 +105,12 @@ class FederatedTrainer : public training::Trainer {
     ctx.log_metric("test_loss", loss, round);
     last_accuracy_ = accuracy;
     if (job_.mechanism.name != "none") {
-      privacy::LocalAccounting so_far = accounting_;
-      so_far.rounds = round;
-      ctx.log_metric("epsilon", privacy::epsilon_of(job_.mechanism, so_far).epsilon, round);
+      // The per-coordinate curve once per run; each log only composes and converts it.
+      if (per_coordinate_.orders.empty())
+        per_coordinate_ = privacy::rdp_per_coordinate(job_.mechanism, accounting_.orders);
+      const double uses = double(accounting_.coordinates) * double(round);
+      ctx.log_metric("epsilon", privacy::epsilon_after(per_coordinate_, uses, accounting_).epsilon,
+                     round);
     }
   }
 
@@ -137,6 +140,7 @@ class FederatedTrainer : public training::Trainer {
   int64_t rounds_;
   privacy::LocalAccounting accounting_;
   GlooServer* gloo_;
+  privacy::RdpCurve per_coordinate_;
   double last_accuracy_ = 0;
 };
 

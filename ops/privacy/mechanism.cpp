@@ -123,6 +123,17 @@ MechanismSpec calibrate(MechanismSpec m, double target_epsilon, const LocalAccou
   return m;
 }
 
+RdpCurve rdp_per_coordinate(const MechanismSpec& m, const std::vector<double>& orders) {
+  if (m.name == "rqm") return rqm_rdp(m.rqm, orders);
+  if (m.name == "pbm") return pbm_rdp(m.pbm, orders);
+  if (m.name == "gaussian") return gaussian_rdp(m.clip, m.sigma, orders);
+  throw RunError("the mechanism `none` has no Renyi-DP curve (it is not private)");
+}
+
+DpGuarantee epsilon_after(const RdpCurve& per_use, double uses, const LocalAccounting& run) {
+  return rdp_to_dp(compose(per_use, uses), run.delta, run.conversion);
+}
+
 DpGuarantee epsilon_of(const MechanismSpec& m, const LocalAccounting& run) {
   if (m.name == "rqm") return rqm_epsilon(m.rqm, run);
   if (m.name == "pbm") return pbm_epsilon(m.pbm, run);

@@ -46,6 +46,14 @@ MechanismSpec read_mechanism(const Params& params);
 /// calibrated: a RunError.
 MechanismSpec calibrate(MechanismSpec mechanism, double target_epsilon, const LocalAccounting& run);
 
+/// The mechanism's Renyi-DP curve for one use on one coordinate (exact; accountant.h). A
+/// RunError for `none`.
+RdpCurve rdp_per_coordinate(const MechanismSpec& mechanism,
+                            const std::vector<double>& orders = default_orders());
+
+/// (epsilon, delta) of `uses` uses of a mechanism whose per-use curve is `per_use`.
+DpGuarantee epsilon_after(const RdpCurve& per_use, double uses, const LocalAccounting& run);
+
 /// The run's (epsilon, delta), local per client; epsilon is +infinity for `none`.
 DpGuarantee epsilon_of(const MechanismSpec& mechanism, const LocalAccounting& run);
 

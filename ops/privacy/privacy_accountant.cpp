@@ -17,12 +17,6 @@
 namespace flowlab::ops::privacy {
 namespace {
 
-RdpCurve per_coordinate_rdp(const MechanismSpec& m, const std::vector<double>& orders) {
-  if (m.name == "rqm") return rqm_rdp(m.rqm, orders);
-  if (m.name == "pbm") return pbm_rdp(m.pbm, orders);
-  return gaussian_rdp(m.clip, m.sigma, orders);
-}
-
 ArtifactPtr run_accountant(OpContext& ctx) {
   const Params& p = ctx.params();
   const auto start = std::chrono::steady_clock::now();
@@ -36,7 +30,7 @@ ArtifactPtr run_accountant(OpContext& ctx) {
   if (m.name == "none")
     throw RunError("mechanism: `none` has no privacy to account for; choose rqm, pbm or gaussian");
   if (p.get_float("target_epsilon") > 0) m = calibrate(m, p.get_float("target_epsilon"), run);
-  const RdpCurve curve = per_coordinate_rdp(m, run.orders);
+  const RdpCurve curve = rdp_per_coordinate(m, run.orders);
   const RdpCurve composed = compose(curve, double(run.coordinates) * double(run.rounds));
   const DpGuarantee dp = rdp_to_dp(composed, run.delta, run.conversion);
   const double seconds =

@@ -204,6 +204,24 @@ BOOST_AUTO_TEST_CASE(calibration_spends_the_target_and_none_cannot_be_calibrated
   BOOST_TEST(std::isinf(pv::epsilon_of(none, run).epsilon));
 }
 
+BOOST_AUTO_TEST_CASE(a_run_spends_its_per_coordinate_curve_composed_over_every_use) {
+  pv::LocalAccounting run;
+  run.coordinates = 50;
+  run.rounds = 7;
+  for (const auto& m : {rqm(16, 0.5, 0.8), pbm(15, 0.1), gaussian(3.0)}) {
+    const auto curve = pv::rdp_per_coordinate(m);
+    const auto composed = pv::compose(curve, 350.0);
+    const auto expected = pv::rdp_to_dp(composed, run.delta, run.conversion);
+    BOOST_TEST_INFO(m.name);
+    BOOST_TEST(pv::epsilon_after(curve, 350.0, run).epsilon == expected.epsilon);
+    BOOST_TEST(pv::epsilon_of(m, run).epsilon == expected.epsilon);
+    BOOST_TEST(composed.epsilons.back() == 350.0 * curve.epsilons.back(), tt::tolerance(1e-12));
+  }
+  pv::MechanismSpec none;
+  none.name = "none";
+  BOOST_CHECK_THROW(pv::rdp_per_coordinate(none), RunError);
+}
+
 BOOST_AUTO_TEST_CASE(the_accountant_op_reports_the_two_level_closed_form) {
   // m = 2 is randomized response between +-X: pure epsilon ln(1 + 2c/Delta) = ln 2 here, so the
   // per-coordinate RDP is at most ln 2 at every order, tends to it as the order grows, and 3

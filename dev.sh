@@ -16,6 +16,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # Debian's LibTorch falls back to reference BLAS (~40x slower GEMM). librsvg2-dev gives
 # `flowlab plot --png` and PNG copies of analysis figures (optional to CMake: without it only SVG).
 # clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
+# wordnet-base: the WordNet 3.0 database dataset.wordnet_kg builds its knowledge graph from.
 # libgloo-dev: the Gloo headers that LibTorch's c10d process group needs (fl.federated launcher: gloo).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
@@ -25,7 +26,7 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
   librsvg2-dev
   clang-format
-  dataset-fashion-mnist
+  dataset-fashion-mnist wordnet-base
 )
 
 log() { printf '==> %s\n' "$*" >&2; }

@@ -28,6 +28,7 @@ void register_datasets(Registry& r) {
        "and labels in {-1, +1}, with the Bayes-optimal accuracy",
        loader(&DsdData::load)});
   register_dsd(r);
+  register_knowledge_graphs(r);
 }
 
 }  // namespace flowlab::datasets

@@ -11,5 +11,7 @@ void register_fashion_mnist(Registry& registry);
 void register_as_sequence(Registry& registry);
 void register_listops(Registry& registry);
 void register_dsd(Registry& registry);
+// Knowledge graphs (torch-free: library flowlab_kg_data).
+void register_knowledge_graphs(Registry& registry);
 
 }  // namespace flowlab::datasets

@@ -80,6 +80,9 @@ const ModelDef& find_model(const Registry& registry, const std::string& family,
 std::string family_summary(const std::string& family) {
   if (family == "classifier") return "networks that give class logits (train.classifier's model)";
   if (family == "dsd") return "one-hidden-layer models of the DSD task (train.dsd's model)";
+  if (family == "kge")
+    return "knowledge-graph embeddings: a score for every (head, relation, tail) (train.kge's "
+           "model)";
   return family + " architectures";
 }
 
@@ -114,7 +117,9 @@ void ModelRecord::save(const std::filesystem::path& dir) const {
                       {"input_shape", input.shape},
                       {"outputs", input.outputs},
                       {"scale", input.scale},
-                      {"vocab_size", input.vocab_size}};
+                      {"vocab_size", input.vocab_size},
+                      {"entities", input.entities},
+                      {"relations", input.relations}};
   write_text_file(dir / "model.json", j.dump(1));
 }
 
@@ -127,6 +132,8 @@ ModelRecord ModelRecord::load(const std::filesystem::path& dir, const Registry& 
   r.input.shape = j.at("input_shape").get<std::vector<int64_t>>();
   r.input.outputs = j.at("outputs"), r.input.scale = j.at("scale");
   r.input.vocab_size = j.value("vocab_size", int64_t{0});  // absent before token inputs existed
+  r.input.entities = j.value("entities", int64_t{0});      // absent before knowledge graphs
+  r.input.relations = j.value("relations", int64_t{0});
   std::map<std::string, ParamValue> values;
   for (const auto& spec : find_model(registry, r.family, r.arch).params) {
     const auto& saved = j.at("params");

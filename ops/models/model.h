@@ -26,6 +26,8 @@ struct ModelInput {
   double scale = 1.0;
   /// Token sequences: inputs are [L] int64 ids in [0, vocab_size); 0 for real-valued features.
   int64_t vocab_size = 0;
+  /// Knowledge-graph embeddings: the entities and the relations (inverses included) embedded.
+  int64_t entities = 0, relations = 0;
 };
 
 using ModelBuilder =

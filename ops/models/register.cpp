@@ -1,4 +1,5 @@
 // Every registered architecture of this build, one line each (one file each in ops/models/).
+#include "ops/kge/kge_model.h"
 #include "ops/models/model.h"
 
 namespace flowlab::ops {
@@ -23,6 +24,9 @@ void register_models(Registry& r) {
   register_s4d(r);
   register_s4_ptd(r);
   register_s5_ptd(r);
+  kge::register_nfe(r);
+  kge::register_transe(r);
+  kge::register_distmult(r);
 }
 
 }  // namespace flowlab::ops

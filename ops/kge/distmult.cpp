@@ -17,9 +17,12 @@ class DistMult : public KgeNetwork {
   torch::Tensor entity_table() override { return entity_; }
   torch::Tensor relation_table() override { return relation_; }
 
-  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) override {
-    return (entity_.index_select(0, heads) * relation_.index_select(0, relations))
-        .matmul(entity_.t());
+  QueryFactors query_factors(const torch::Tensor& heads, const torch::Tensor& relations) override {
+    const auto q = entity_.index_select(0, heads) * relation_.index_select(0, relations);
+    return {q, torch::zeros({q.size(0)}, q.options())};
+  }
+  EntityFactors entity_factors() override {
+    return {entity_, torch::zeros({entity_.size(0)}, entity_.options())};
   }
   torch::Tensor score(const torch::Tensor& heads, const torch::Tensor& relations,
                       const torch::Tensor& tails) override {

@@ -4,8 +4,9 @@
 // from .cpp files: it pulls in <torch/torch.h>.
 //
 // Every model scores a query (head, relation) against every entity at once (1-N scoring), by
-// expanding its distance into matrix products as the NFE reference code does, and scores single
-// triples straight from the definition; tests hold the two to each other.
+// expanding its distance into one matrix product (the NFE reference code expands it into several,
+// plus elementwise passes over the [B, E] scores), and scores single triples straight from the
+// definition; tests hold the two to each other.
 #include <optional>
 
 #include "ops/models/network.h"
@@ -26,13 +27,34 @@ struct AffineFlow {
   double involution_residual() const;
 };
 
+/// Every model's score splits as score(q, e) = bias_q + bias_e + <u_q, v_e> for a query q =
+/// (head, relation) and a tail entity e. The query side and the entity side are computed once per
+/// batch, and the scores of a batch against all entities are then one matrix product
+/// [u, bias_q, 1] [v, 1, bias_e]^T, with no pass over the [B, E] scores besides writing them.
+struct QueryFactors {
+  torch::Tensor u, bias;  // [B, k], [B]
+};
+struct EntityFactors {
+  torch::Tensor v, bias;  // [E, k], [E]
+};
+
 struct KgeNetwork : Network {
   /// x: [B, 2] int64 rows (head, relation; relations >= R are the inverses) -> [B, entities].
   torch::Tensor forward(const torch::Tensor& x) override {
     return score_all(x.select(1, 0), x.select(1, 1));
   }
   /// Scores of every entity as the tail of each query: [B] heads, [B] relations -> [B, E].
-  virtual torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) = 0;
+  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) {
+    const QueryFactors q = query_factors(heads, relations);
+    const EntityFactors e = entity_factors();
+    const auto ones_q = torch::ones({q.u.size(0), 1}, q.u.options());
+    const auto ones_e = torch::ones({e.v.size(0), 1}, e.v.options());
+    return torch::cat({q.u, q.bias.unsqueeze(1), ones_q}, 1)
+        .matmul(torch::cat({e.v, ones_e, e.bias.unsqueeze(1)}, 1).t());
+  }
+  virtual QueryFactors query_factors(const torch::Tensor& heads,
+                                     const torch::Tensor& relations) = 0;
+  virtual EntityFactors entity_factors() = 0;
   /// The score of each triple (heads[i], relations[i], tails[i]) from the definition: [B].
   virtual torch::Tensor score(const torch::Tensor& heads, const torch::Tensor& relations,
                               const torch::Tensor& tails) = 0;

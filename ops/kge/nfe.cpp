@@ -32,9 +32,8 @@ namespace {
 
 enum class Variant { kNfe1, kNfe2, kNfe3, kMeanOnly, kSigmaOnly };
 
-// Sum over the last dimension, as a column [B, 1] or a row [1, E].
-torch::Tensor col(const torch::Tensor& t) { return t.sum(-1).unsqueeze(-1); }
-torch::Tensor row(const torch::Tensor& t) { return t.sum(-1).unsqueeze(0); }
+// 2 E[max(Z, 0)] = E|Z| = sqrt(2 / pi): NFE-2's cross term between means and scales.
+const double kTwoPieceMean = std::sqrt(2.0 / M_PI);
 
 class Nfe : public KgeNetwork {
  public:
@@ -60,47 +59,59 @@ class Nfe : public KgeNetwork {
     relation_[r].slice(0, d_, 2 * d_).copy_(f.a);
   }
 
-  // The reference's matrix-product expansion, term by term.
-  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) override {
+  // The distance expanded into the factors of one matrix product (kge_network.h): squares of
+  // the query side go into bias_q, squares of the entity side into bias_e, cross terms into u.v.
+  QueryFactors query_factors(const torch::Tensor& heads, const torch::Tensor& relations) override {
     const Query q = query(heads, relations);
-    const auto t = entity_.chunk(variant_ == Variant::kNfe2 ? 3 : 2, -1);
-    const torch::Tensor& mu2 = t[0];
-    torch::Tensor dist;
-    // |x - y|^2 for every query row x and entity row y: |x|^2 + |y|^2 - 2 x.y
-    auto sq = [](const torch::Tensor& x, const torch::Tensor& y, double scale) {
-      return torch::addmm(col(x * x) + row(y * y), x, y.t(), 1.0, -2.0) * scale;
-    };
+    auto sq = [](const torch::Tensor& x) { return x.pow(2).sum(-1); };
     switch (variant_) {
-      case Variant::kNfe1:
-        dist = sq(q.mu, mu2, 1.0) + sq(q.sigma, t[1].abs(), 1.0);
-        break;
+      case Variant::kNfe1:  // gamma - |m1|^2 - |s1|^2 + 2 (m1.mu_t + s1.|sigma_t|) - ...
+        return {torch::cat({2 * q.mu, 2 * q.sigma}, 1), gamma_ - sq(q.mu) - sq(q.sigma)};
       case Variant::kMeanOnly:
-        dist = sq(q.mu, mu2, 1.0);
-        break;
+        return {2 * q.mu, gamma_ - sq(q.mu)};
       case Variant::kSigmaOnly:
-        dist = sq(q.sigma, t[1].abs(), 1.0);
-        break;
+        return {2 * q.sigma, gamma_ - sq(q.sigma)};
       case Variant::kNfe2: {
-        const auto s3 = t[1].abs(), s4 = t[2].abs();
-        const double c = std::sqrt(2.0 / M_PI);
-        dist = sq(q.mu, mu2, 1.0) + sq(q.sigma, s3, 0.5) + sq(q.sigma_right, s4, 0.5);
-        // sqrt(2/pi) * <mu1 - mu_t, (s2 - s1) - (s4 - s3)>, expanded
-        const auto ds_q = q.sigma_right - q.sigma, ds_t = s3 - s4;
-        dist = dist + c * (col(q.mu * ds_q) - row(mu2 * ds_t) + q.mu.matmul(ds_t.t()) -
-                           ds_q.matmul(mu2.t()));
-        break;
+        // Cross terms 2 mu1.mu_t + s1.s3 + s2.s4 - c mu1.(s3 - s4) + c (s2 - s1).mu_t
+        const auto ds = q.sigma_right - q.sigma;
+        return {torch::cat({q.mu, q.sigma, q.sigma_right, ds}, 1),
+                gamma_ - sq(q.mu) - 0.5 * sq(q.sigma) - 0.5 * sq(q.sigma_right) -
+                    kTwoPieceMean * (q.mu * ds).sum(-1)};
+      }
+      case Variant::kNfe3:  // cross terms -(s1^2 + m1^2).w / 2 + m1.(mu_t w), w = 1 / s2^2
+        return {torch::cat({-0.5 * (q.sigma.pow(2) + q.mu.pow(2)), q.mu}, 1),
+                gamma_ + q.sigma.log().sum(-1) + 0.5 * static_cast<double>(d_)};
+    }
+    throw std::logic_error("unknown NFE variant");
+  }
+
+  EntityFactors entity_factors() override {
+    const auto t = entity_.chunk(variant_ == Variant::kNfe2 ? 3 : 2, -1);
+    const torch::Tensor& mu = t[0];
+    auto sq = [](const torch::Tensor& x) { return x.pow(2).sum(-1); };
+    switch (variant_) {
+      case Variant::kNfe1: {
+        const auto sigma = t[1].abs();
+        return {torch::cat({mu, sigma}, 1), -sq(mu) - sq(sigma)};
+      }
+      case Variant::kMeanOnly:
+        return {mu, -sq(mu)};
+      case Variant::kSigmaOnly: {
+        const auto sigma = t[1].abs();
+        return {sigma, -sq(sigma)};
+      }
+      case Variant::kNfe2: {
+        const auto s3 = t[1].abs(), s4 = t[2].abs(), ds = s3 - s4;
+        return {torch::cat({2 * mu - kTwoPieceMean * ds, s3, s4, kTwoPieceMean * mu}, 1),
+                -sq(mu) - 0.5 * sq(s3) - 0.5 * sq(s4) + kTwoPieceMean * (mu * ds).sum(-1)};
       }
       case Variant::kNfe3: {
         const auto s2 = torch::nn::functional::softplus(t[1]);
-        const auto inv_var = s2.pow(-2);  // 1 / s2^2
-        dist = 0.5 * (q.sigma * q.sigma).matmul(inv_var.t()) - col(q.sigma.log()) + row(s2.log()) -
-               0.5 * static_cast<double>(d_);
-        dist = dist - q.mu.matmul((mu2 * inv_var).t()) + 0.5 * (q.mu * q.mu).matmul(inv_var.t()) +
-               0.5 * row((mu2 / s2).pow(2));
-        break;
+        const auto w = s2.pow(-2);
+        return {torch::cat({w, mu * w}, 1), -s2.log().sum(-1) - 0.5 * (mu.pow(2) * w).sum(-1)};
       }
     }
-    return gamma_ - dist;
+    throw std::logic_error("unknown NFE variant");
   }
 
   // The definitions, triple by triple.
@@ -122,8 +133,7 @@ class Nfe : public KgeNetwork {
         break;
       case Variant::kNfe2: {
         const auto dl = q.sigma - t[1].abs(), dr = q.sigma_right - t[2].abs();
-        dist = (dmu.pow(2) + 0.5 * dl.pow(2) + 0.5 * dr.pow(2) +
-                std::sqrt(2.0 / M_PI) * dmu * (dr - dl))
+        dist = (dmu.pow(2) + 0.5 * dl.pow(2) + 0.5 * dr.pow(2) + kTwoPieceMean * dmu * (dr - dl))
                    .sum(-1);
         break;
       }

@@ -16,6 +16,7 @@
 #include "datasets/knowledge_graph.h"
 #include "ops/kge/kge_model.h"
 #include "ops/kge/kge_network.h"
+#include "ops/kge/one_to_n_loss.h"
 #include "ops/kge/ranking.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
@@ -75,14 +76,9 @@ class KgeTrainer : public training::Trainer {
           lr_ * std::pow(decay_, static_cast<double>(epoch - 1)));
     }
     const auto rows = train_.index_select(0, perm_.slice(0, b * batch_, (b + 1) * batch_));
-    const auto tails = rows.select(1, 2).unsqueeze(1);
     optimizer_.zero_grad();
     const auto scores = net_.score_all(rows.select(1, 0), rows.select(1, 1));
-    // sum_e softplus((1 - 2 [e = t]) s_e) = sum_e softplus(s_e) - s_t, since
-    // softplus(-x) = softplus(x) - x: the reference's loss without building the one-hot mask.
-    const auto loss =
-        (torch::nn::functional::softplus(scores).sum(1) - scores.gather(1, tails).squeeze(1))
-            .mean();
+    const auto loss = one_to_n_cross_entropy(scores, rows.select(1, 2).contiguous());
     const double value = loss.item<double>();
     if (std::isfinite(value)) {
       loss.backward();

@@ -18,13 +18,12 @@ class TransE : public KgeNetwork {
   torch::Tensor entity_table() override { return entity_; }
   torch::Tensor relation_table() override { return relation_; }
 
-  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) override {
+  // gamma - |q|^2 - |t|^2 + 2 q.t with q = h + r
+  QueryFactors query_factors(const torch::Tensor& heads, const torch::Tensor& relations) override {
     const auto q = entity_.index_select(0, heads) + relation_.index_select(0, relations);
-    const auto dist =
-        torch::addmm(q.pow(2).sum(-1).unsqueeze(-1) + entity_.pow(2).sum(-1).unsqueeze(0), q,
-                     entity_.t(), 1.0, -2.0);
-    return gamma_ - dist;
+    return {2 * q, gamma_ - q.pow(2).sum(-1)};
   }
+  EntityFactors entity_factors() override { return {entity_, -entity_.pow(2).sum(-1)}; }
   torch::Tensor score(const torch::Tensor& heads, const torch::Tensor& relations,
                       const torch::Tensor& tails) override {
     const auto diff = entity_.index_select(0, heads) + relation_.index_select(0, relations) -

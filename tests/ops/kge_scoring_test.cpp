@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "experiments/cli/builtin.h"
 #include "ops/kge/kge_network.h"
+#include "ops/kge/one_to_n_loss.h"
 #include "ops/kge/ranking.h"
 #include "ops/models/model.h"
 
@@ -198,6 +199,21 @@ BOOST_AUTO_TEST_CASE(composing_two_relation_flows_is_the_flow_with_the_composed_
   const auto x = torch::randn({4});
   BOOST_TEST(torch::allclose(id.apply(x), x, 1e-5, 1e-5));
   BOOST_TEST(id.involution_residual() < 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(the_one_pass_loss_and_gradient_equal_the_reference_formula) {
+  // The reference code: mean over queries of sum_e softplus((1 - 2 mask) * s), mask one-hot.
+  torch::manual_seed(5);
+  const auto s0 = (3 * torch::randn({5, 11}, torch::kFloat64)).requires_grad_(true);
+  const auto s1 = s0.detach().clone().requires_grad_(true);
+  const auto tails = torch::tensor({3, 0, 10, 3, 7}, torch::kInt64);
+  const auto mask = torch::zeros({5, 11}, torch::kFloat64).scatter(1, tails.unsqueeze(1), 1.0);
+  const auto reference = torch::nn::functional::softplus((1 - 2 * mask) * s0).sum(-1).mean();
+  const auto ours = flowlab::ops::kge::one_to_n_cross_entropy(s1, tails);
+  BOOST_TEST(std::abs(ours.item<double>() - reference.item<double>()) < 1e-12);
+  (2.5 * reference).backward();
+  (2.5 * ours).backward();  // an upstream gradient other than 1 must scale it
+  BOOST_TEST(torch::allclose(s1.grad(), s0.grad(), 1e-12, 1e-12));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -97,8 +97,9 @@ int main(int argc, char** argv) {
     values["epochs"] = epochs;
     values["lr"] = 0.03;
     values["lr_decay"] = 0.95;
-    flowlab::OpContext ctx("train", flowlab::Params(values), {{"graph", graph}}, threads, work,
-                           observer, stop, nullptr, &registry);
+    const flowlab::Params train_params(values);  // OpContext keeps a reference
+    flowlab::OpContext ctx("train", train_params, {{"graph", graph}}, threads, work, observer, stop,
+                           nullptr, &registry);
     const auto t0 = std::chrono::steady_clock::now();
     op->run(ctx);
     std::printf("%.4f\n", seconds_since(t0) / static_cast<double>(epochs));
@@ -117,8 +118,9 @@ int main(int argc, char** argv) {
         std::dynamic_pointer_cast<flowlab::ops::kge::KgeNetwork>(m->record.build(registry));
     m->network->eval();
     const flowlab::OpDef* op = registry.find("eval.link_prediction");
-    flowlab::OpContext ctx("eval", defaults(registry, *op, "", 0), {{"model", m}, {"graph", graph}},
-                           threads, work, observer, stop, nullptr, &registry);
+    const flowlab::Params eval_params = defaults(registry, *op, "", 0);
+    flowlab::OpContext ctx("eval", eval_params, {{"model", m}, {"graph", graph}}, threads, work,
+                           observer, stop, nullptr, &registry);
     op->run(ctx);  // warm-up
     const auto t0 = std::chrono::steady_clock::now();
     op->run(ctx);

@@ -104,6 +104,13 @@ def loss_of(scores, tails, formulation):
     return (F.softplus(scores).sum(-1) - scores.gather(1, tails.unsqueeze(1)).squeeze(1)).mean()
 
 
+def known_tails(*splits):
+    known = defaultdict(list)
+    for h, r, t in torch.cat(splits).tolist():
+        known[(h, r)].append(t)
+    return known
+
+
 def filtered_ranks(model, queries, known, n_ent, batch=512):
     ranks = []
     with torch.no_grad():
@@ -125,19 +132,20 @@ def main():
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     n_ent, n_rel, g = read_graph(path)
-    train, valid, test = (with_inverses(g[s], n_rel) for s in ("train", "valid", "test"))
-    known = defaultdict(list)
-    for h, r, t in torch.cat([train, valid, test]).tolist():
-        known[(h, r)].append(t)
     gamma = 1.0 if model_name == "nfe1" else 0.0
     model = Kge(model_name, n_ent, 2 * n_rel, dim, gamma, formulation)
-    if mode == "eval":
+    if mode == "eval":  # timed as the op runs: the queries and the filter built, then ranked
         model.eval()
-        filtered_ranks(model, test, known, n_ent)  # warm-up
-        t0 = time.perf_counter()
-        filtered_ranks(model, test, known, n_ent)
+        for timed in (False, True):  # a warm-up, then the timed run
+            t0 = time.perf_counter()
+            train, valid, test = (with_inverses(g[s], n_rel) for s in ("train", "valid", "test"))
+            known = known_tails(train, valid, test)
+            ranks = filtered_ranks(model, test, known, n_ent)
+            (1.0 / ranks.double()).mean().item()
         print(f"{time.perf_counter() - t0:.4f}")
         return
+    train, valid, test = (with_inverses(g[s], n_rel) for s in ("train", "valid", "test"))
+    known = known_tails(train, valid, test)
     opt = torch.optim.Adam(model.parameters(), lr=0.03)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.95)
     t0 = time.perf_counter()

@@ -34,7 +34,8 @@ for model in nfe1 nfe2; do
     done
     c=$(printf '%s\n' "${cpp[@]}" | median); r=$(printf '%s\n' "${ref[@]}" | median)
     f=$(printf '%s\n' "${fac[@]}" | median)
-    label="$model $mode (s$([ "$mode" = train ] && echo "/epoch"))"
+    label="$model $mode (s)"
+    [ "$mode" = eval ] || label="$model $mode (s/epoch)"
     printf '%-28s %9.3f %11.3f %11.3f %6.2fx %6.2fx\n' "$label" "$c" "$r" "$f" \
       "$(ratio "$r" "$c")" "$(ratio "$f" "$c")"
   done

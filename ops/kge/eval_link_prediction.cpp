@@ -40,9 +40,9 @@ double score_symmetry(KgeNetwork& net, int64_t relation, int64_t entities) {
   const auto sample =
       torch::randperm(entities, gen, torch::kInt64).slice(0, 0, std::min<int64_t>(entities, 1000));
   const int64_t n = sample.size(0);
+  const auto on_device = sample.to(device);
   const auto s =
-      net.score_all(sample.to(device), torch::full({n}, relation, torch::kInt64).to(device))
-          .index_select(1, sample.to(device))
+      net.score_all(on_device, torch::full({n}, relation, torch::kInt64).to(device), on_device)
           .to(torch::kFloat64)
           .cpu();
   const auto off = torch::ones({n, n}, torch::kBool).logical_xor(torch::eye(n, torch::kBool));

@@ -43,10 +43,13 @@ struct KgeNetwork : Network {
   torch::Tensor forward(const torch::Tensor& x) override {
     return score_all(x.select(1, 0), x.select(1, 1));
   }
-  /// Scores of every entity as the tail of each query: [B] heads, [B] relations -> [B, E].
-  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations) {
+  /// Scores of every entity as the tail of each query: [B] heads, [B] relations -> [B, E]; or
+  /// of the entities `tails` only ([B, T]) when given.
+  torch::Tensor score_all(const torch::Tensor& heads, const torch::Tensor& relations,
+                          const torch::Tensor& tails = {}) {
     const QueryFactors q = query_factors(heads, relations);
-    const EntityFactors e = entity_factors();
+    EntityFactors e = entity_factors();
+    if (tails.defined()) e = {e.v.index_select(0, tails), e.bias.index_select(0, tails)};
     const auto ones_q = torch::ones({q.u.size(0), 1}, q.u.options());
     const auto ones_e = torch::ones({e.v.size(0), 1}, e.v.options());
     return torch::cat({q.u, q.bias.unsqueeze(1), ones_q}, 1)

@@ -10,11 +10,12 @@
 
 namespace flowlab::ops::kge {
 
-std::vector<int64_t> ranks_from_scores(const at::Tensor& scores_in,
-                                       const std::vector<int32_t>& targets,
-                                       const std::vector<const std::vector<int32_t>*>& known) {
-  const int64_t rows = scores_in.size(0), entities = scores_in.size(1);
-  auto scores = scores_in.detach().clone();
+namespace {
+
+// ranks_from_scores on scores it may overwrite (the filter writes -inf into them).
+std::vector<int64_t> rank_in_place(at::Tensor scores, const std::vector<int32_t>& targets,
+                                   const std::vector<const std::vector<int32_t>*>& known) {
+  const int64_t rows = scores.size(0), entities = scores.size(1);
   auto target_index =
       torch::tensor(std::vector<int64_t>(targets.begin(), targets.end()), torch::kInt64)
           .to(scores.device());
@@ -32,6 +33,14 @@ std::vector<int64_t> ranks_from_scores(const at::Tensor& scores_in,
   auto a = above.accessor<int64_t, 1>();
   for (int64_t i = 0; i < rows; ++i) ranks[i] = 1 + a[i];
   return ranks;
+}
+
+}  // namespace
+
+std::vector<int64_t> ranks_from_scores(const at::Tensor& scores,
+                                       const std::vector<int32_t>& targets,
+                                       const std::vector<const std::vector<int32_t>*>& known) {
+  return rank_in_place(scores.detach().clone(), targets, known);
 }
 
 std::vector<int64_t> filtered_ranks(KgeNetwork& network,
@@ -53,7 +62,7 @@ std::vector<int64_t> filtered_ranks(KgeNetwork& network,
     }
     const auto scores = network.score_all(torch::tensor(h, torch::kInt64).to(device),
                                           torch::tensor(r, torch::kInt64).to(device));
-    for (int64_t rank : ranks_from_scores(scores, t, k)) ranks.push_back(rank);
+    for (int64_t rank : rank_in_place(scores, t, k)) ranks.push_back(rank);  // fresh scores
     if (progress) progress(end);
   }
   return ranks;

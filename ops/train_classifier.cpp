@@ -16,6 +16,7 @@
 #include "ops/classifier_net.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/epoch_order.h"
 #include "ops/training/loop.h"
 #include "ops/training/lr_schedule.h"
 
@@ -78,7 +79,7 @@ class ClassifierTrainer : public training::Trainer {
         schedule_(p.get_string("lr_schedule")),
         warmup_(p.get_int("warmup_steps")),
         noise_sigma_(p.get_float("noise_sigma")),
-        shuffle_gen_(at::detail::createCPUGenerator(seed(p) + 0x9e3779b97f4a7c15ULL)),
+        order_(n_, seed(p) + 0x9e3779b97f4a7c15ULL),
         noise_gen_(at::detail::createCPUGenerator(seed(p) + 0x51ed270b27a1f3c5ULL)) {
     for (const auto& group : optimizer_->param_groups())
       base_lrs_.push_back(group.options().get_lr());
@@ -89,14 +90,8 @@ class ClassifierTrainer : public training::Trainer {
 
   training::StepResult step(int64_t step) override {
     const int64_t epoch = (step - 1) / steps_per_epoch() + 1, b = (step - 1) % steps_per_epoch();
-    if (perm_epoch_ != epoch) {
-      // A new epoch (or the first after a resume, whose generator was restored to the state at
-      // that epoch's start): the same permutation an uninterrupted run drew.
-      epoch_gen_state_ = shuffle_gen_.get_state();
-      perm_ = torch::randperm(n_, shuffle_gen_, torch::kInt64).to(device_);
-      perm_epoch_ = epoch;
-    }
-    auto idx = perm_.slice(0, b * batch_, std::min(n_, (b + 1) * batch_));
+    auto idx =
+        order_.permutation(epoch, device_).slice(0, b * batch_, std::min(n_, (b + 1) * batch_));
     auto xb = train_x_.index_select(0, idx), yb = train_y_.index_select(0, idx);
     if (noise_sigma_ > 0)
       xb = xb + torch::randn(xb.sizes(), noise_gen_, torch::TensorOptions().dtype(torch::kFloat32))
@@ -136,10 +131,7 @@ class ClassifierTrainer : public training::Trainer {
     model_->net().save(archive);
     write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
     write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(*optimizer_, s); });
-    // The shuffle generator as it was when the current epoch's permutation was drawn, or now when
-    // the checkpoint falls on an epoch's end (the next epoch draws from the current state).
-    const bool at_epoch_start = perm_epoch_ < 0 || steps_done_ % steps_per_epoch() == 0;
-    const torch::Tensor generator = at_epoch_start ? shuffle_gen_.get_state() : epoch_gen_state_;
+    const torch::Tensor generator = order_.checkpoint_state(steps_done_, steps_per_epoch());
     write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(generator, s); });
     write_file_with(dir / "noise_generator.pt",
                     [&](const ByteSink& s) { torch::save(noise_gen_.get_state(), s); });
@@ -153,12 +145,11 @@ class ClassifierTrainer : public training::Trainer {
     torch::load(*optimizer_, (dir / "optimizer.pt").string());
     torch::Tensor state;
     torch::load(state, (dir / "generator.pt").string());
-    shuffle_gen_.set_state(state);
+    order_.restore(state);
     torch::load(state, (dir / "noise_generator.pt").string());
     noise_gen_.set_state(state);
     std::ifstream in(dir / "trainer.json");
     last_val_acc_ = nlohmann::json::parse(in).at("last_val_acc");
-    perm_epoch_ = -1;  // the next step redraws its epoch's permutation from the restored state
   }
 
  private:
@@ -168,15 +159,15 @@ class ClassifierTrainer : public training::Trainer {
   std::shared_ptr<const ClassificationData> data_;
   torch::Device device_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  torch::Tensor train_x_, train_y_, perm_;
+  torch::Tensor train_x_, train_y_;
   int64_t n_, batch_, epochs_;
   std::string schedule_;
   int64_t warmup_;
   std::vector<double> base_lrs_;  // each param group's rate before the schedule's factor
   double noise_sigma_;
-  at::Generator shuffle_gen_, noise_gen_;
-  torch::Tensor epoch_gen_state_;
-  int64_t perm_epoch_ = -1, steps_done_ = 0;
+  training::EpochOrder order_;
+  at::Generator noise_gen_;
+  int64_t steps_done_ = 0;
   double last_val_acc_ = 0;
 };
 

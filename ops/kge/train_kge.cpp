@@ -20,6 +20,7 @@
 #include "ops/kge/ranking.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/epoch_order.h"
 #include "ops/training/loop.h"
 
 namespace flowlab::ops::kge {
@@ -58,8 +59,7 @@ class KgeTrainer : public training::Trainer {
         batch_(p.get_int("batch_size")),
         epochs_(p.get_int("epochs")),
         eval_batch_(p.get_int("eval_batch_size")),
-        shuffle_gen_(at::detail::createCPUGenerator(static_cast<uint64_t>(p.get_int("seed")) +
-                                                    0x9e3779b97f4a7c15ULL)) {}
+        order_(n_, static_cast<uint64_t>(p.get_int("seed")) + 0x9e3779b97f4a7c15ULL) {}
 
   int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
   int64_t best_epoch() const { return best_epoch_; }
@@ -67,15 +67,11 @@ class KgeTrainer : public training::Trainer {
 
   training::StepResult step(int64_t step) override {
     const int64_t epoch = (step - 1) / steps_per_epoch() + 1, b = (step - 1) % steps_per_epoch();
-    if (perm_epoch_ != epoch) {
-      epoch_gen_state_ = shuffle_gen_.get_state();
-      perm_ = torch::randperm(n_, shuffle_gen_, torch::kInt64).to(device_);
-      perm_epoch_ = epoch;
-      // ExponentialLR stepped after every epoch: epoch e trains at lr * decay^(e - 1).
-      optimizer_.param_groups()[0].options().set_lr(
-          lr_ * std::pow(decay_, static_cast<double>(epoch - 1)));
-    }
-    const auto rows = train_.index_select(0, perm_.slice(0, b * batch_, (b + 1) * batch_));
+    // ExponentialLR stepped after every epoch: epoch e trains at lr * decay^(e - 1).
+    optimizer_.param_groups()[0].options().set_lr(lr_ *
+                                                  std::pow(decay_, static_cast<double>(epoch - 1)));
+    const auto rows = train_.index_select(
+        0, order_.permutation(epoch, device_).slice(0, b * batch_, (b + 1) * batch_));
     optimizer_.zero_grad();
     const auto scores = net_.score_all(rows.select(1, 0), rows.select(1, 1));
     const auto loss = one_to_n_cross_entropy(scores, rows.select(1, 2).contiguous());
@@ -125,8 +121,7 @@ class KgeTrainer : public training::Trainer {
     net_.save(archive);
     write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
     write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(optimizer_, s); });
-    const bool at_epoch_start = perm_epoch_ < 0 || steps_done_ % steps_per_epoch() == 0;
-    const torch::Tensor generator = at_epoch_start ? shuffle_gen_.get_state() : epoch_gen_state_;
+    const torch::Tensor generator = order_.checkpoint_state(steps_done_, steps_per_epoch());
     write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(generator, s); });
     if (best_entity_.defined())
       write_file_with(dir / "best.pt", [&](const ByteSink& s) {
@@ -143,7 +138,7 @@ class KgeTrainer : public training::Trainer {
     torch::load(optimizer_, (dir / "optimizer.pt").string());
     torch::Tensor state;
     torch::load(state, (dir / "generator.pt").string());
-    shuffle_gen_.set_state(state);
+    order_.restore(state);
     if (fs::exists(dir / "best.pt")) {
       std::vector<torch::Tensor> best;
       torch::load(best, (dir / "best.pt").string());
@@ -152,7 +147,6 @@ class KgeTrainer : public training::Trainer {
     std::ifstream in(dir / "trainer.json");
     const auto j = nlohmann::json::parse(in);
     best_mrr_ = j.at("best_mrr"), best_epoch_ = j.at("best_epoch");
-    perm_epoch_ = -1;
   }
 
  private:
@@ -166,9 +160,9 @@ class KgeTrainer : public training::Trainer {
   torch::optim::Adam optimizer_;
   double lr_, decay_;
   int64_t n_, batch_, epochs_, eval_batch_;
-  at::Generator shuffle_gen_;
-  torch::Tensor perm_, epoch_gen_state_, best_entity_, best_relation_;
-  int64_t perm_epoch_ = -1, steps_done_ = 0, best_epoch_ = 0;
+  training::EpochOrder order_;
+  torch::Tensor best_entity_, best_relation_;
+  int64_t steps_done_ = 0, best_epoch_ = 0;
   double best_mrr_ = -1;
 };
 

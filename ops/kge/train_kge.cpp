@@ -111,9 +111,7 @@ class KgeTrainer : public training::Trainer {
   }
 
   std::string position(int64_t step) const override {
-    const int64_t spe = steps_per_epoch();
-    return fmt::format("epoch {}/{} step {}/{}", (step - 1) / spe + 1, epochs_,
-                       (step - 1) % spe + 1, spe);
+    return training::epoch_position(step, steps_per_epoch(), epochs_);
   }
 
   void save(const fs::path& dir) const override {

@@ -17,6 +17,11 @@ using Clock = std::chrono::steady_clock;
 
 std::string Trainer::position(int64_t step) const { return fmt::format("step {}", step); }
 
+std::string epoch_position(int64_t step, int64_t steps_per_epoch, int64_t epochs) {
+  return fmt::format("epoch {}/{} step {}/{}", (step - 1) / steps_per_epoch + 1, epochs,
+                     (step - 1) % steps_per_epoch + 1, steps_per_epoch);
+}
+
 std::vector<ParamSpec> loop_params(int64_t log_every_default, double checkpoint_seconds_default) {
   return {
       not_in_key(int_param("log_every", log_every_default,

@@ -58,6 +58,9 @@ struct LoopResult {
   bool resumed = false;
 };
 
+/// "epoch 2/3 step 10/469": the position of 1-based `step` in training by epochs.
+std::string epoch_position(int64_t step, int64_t steps_per_epoch, int64_t epochs);
+
 /// The checkpoint params every trainer declares (checkpoint_every, checkpoint_seconds; not in
 /// the cache key) and log_every (not in the key either).
 std::vector<ParamSpec> loop_params(int64_t log_every_default, double checkpoint_seconds_default);

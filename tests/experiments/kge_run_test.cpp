@@ -145,10 +145,9 @@ BOOST_AUTO_TEST_CASE(a_model_evaluated_on_another_graph_is_a_clear_error) {
 BOOST_AUTO_TEST_CASE(users_triple_files_train_and_count_heldout_entities_unseen_in_train) {
   RunFixture f;
   const auto dir = source_dir() / "tests/data/kg";  // 4 entities; dave occurs only in test
-  const auto r = f.run("kge.yaml", {"nodes.graph.op=dataset.kg_files",
-                                    "~nodes.graph.params.max_entities",
-                                    "+nodes.graph.params.path=" + dir.string(),
-                                    "nodes.train.params.epochs=2"});
+  const auto r = f.run("kge.yaml",
+                       {"nodes.graph.op=dataset.kg_files", "~nodes.graph.params.max_entities",
+                        "+nodes.graph.params.path=" + dir.string(), "nodes.train.params.epochs=2"});
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
   const auto graph = final_of(f, r.outcome.run_id, "graph");
   BOOST_TEST(graph.at("entities") == 4);

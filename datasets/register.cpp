@@ -29,6 +29,7 @@ void register_datasets(Registry& r) {
        loader(&DsdData::load)});
   register_dsd(r);
   register_knowledge_graphs(r);
+  register_graph_datasets(r);
 }
 
 }  // namespace flowlab::datasets

@@ -13,5 +13,7 @@ void register_listops(Registry& registry);
 void register_dsd(Registry& registry);
 // Knowledge graphs (torch-free: library flowlab_kg_data).
 void register_knowledge_graphs(Registry& registry);
+// Graph classification data (torch-free: library flowlab_graph_data).
+void register_graph_datasets(Registry& registry);
 
 }  // namespace flowlab::datasets

@@ -128,7 +128,9 @@ void register_knowledge_graphs(Registry& r) {
     op.summary = "a knowledge graph from your own files: head<TAB>relation<TAB>tail per line";
     op.version = 1;
     op.params = {
-        required(string_param("path", "", "directory holding the three split files")),
+        content_keyed(required(string_param(
+            "path", "",
+            "directory holding the three split files (their contents join the cache key)"))),
         string_param("train", "train.txt", "training triples, relative to path"),
         string_param("valid", "valid.txt", "validation triples, relative to path"),
         string_param("test", "test.txt", "test triples, relative to path"),

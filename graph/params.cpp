@@ -192,6 +192,11 @@ ParamSpec not_in_key(ParamSpec spec) {
   return spec;
 }
 
+ParamSpec content_keyed(ParamSpec spec) {
+  spec.key_by_content = true;
+  return spec;
+}
+
 ParamSpec non_empty(ParamSpec spec) {
   spec.min_items = 1;
   return spec;

@@ -52,6 +52,10 @@ struct ParamSpec {
   /// False for params that cannot change a node's result (how often to log or checkpoint): they
   /// are left out of the cache key.
   bool in_cache_key = true;
+  /// A string param naming a file or directory of the user's data: its bytes join the cache key
+  /// (a file's content; a directory's regular files, names and content, not recursing), so a
+  /// node reruns when the data is edited, not only when the path changes.
+  bool key_by_content = false;
 
   /// "a number > 0", "an integer in [1, 1000]", "one of adam, sgd", "a list of numbers >= 0", ...
   /// for error messages.
@@ -85,10 +89,11 @@ ParamSpec float_map_param(std::string name, std::map<std::string, double> def, s
                           std::optional<double> max = std::nullopt);
 /// A string param selecting an option of param group `group` (see ParamSpec::group).
 ParamSpec group_param(std::string name, std::string group, std::string def, std::string doc);
-ParamSpec required(ParamSpec spec);    // drops the default
-ParamSpec inherited(ParamSpec spec);   // sets inherit_from_spec
-ParamSpec not_in_key(ParamSpec spec);  // clears in_cache_key
-ParamSpec non_empty(ParamSpec spec);   // lists and maps: at least one element
+ParamSpec required(ParamSpec spec);       // drops the default
+ParamSpec inherited(ParamSpec spec);      // sets inherit_from_spec
+ParamSpec not_in_key(ParamSpec spec);     // clears in_cache_key
+ParamSpec content_keyed(ParamSpec spec);  // sets key_by_content
+ParamSpec non_empty(ParamSpec spec);      // lists and maps: at least one element
 
 /// Validated values of one node's params (every declared param present).
 class Params {

@@ -6,10 +6,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <set>
 
 #include <fmt/format.h>
+
+#include "common/sha256.h"
 
 namespace flowlab {
 
@@ -447,12 +450,35 @@ class Planner {
 
 }  // namespace
 
+namespace {
+
+// The bytes of a content-keyed path (ParamSpec::key_by_content), digested: a file's content, or
+// the names and contents of a directory's regular files in name order. A path that cannot be read
+// digests to a marker: the node then fails at run time with the op's own clear error.
+std::string path_content_digest(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec)) return sha256_file(path);
+  if (!std::filesystem::is_directory(path, ec)) return "unreadable";
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+    if (entry.is_regular_file(ec)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::string text;
+  for (const auto& f : files) text += f.filename().string() + "=" + sha256_file(f) + "\n";
+  return sha256_hex(text);
+}
+
+}  // namespace
+
 std::string node_key(const Plan& plan, const PlannedNode& n) {
   std::string text = fmt::format("flowlab-node/1\nop={}\nversion={}\n", n.op->name, n.op->version);
   for (const auto& [name, value] : n.params.values()) {  // std::map: sorted, canonical
     const ParamSpec* spec = n.op->find_param(name);
     if (spec && !spec->in_cache_key) continue;
     text += fmt::format("param.{}={}:{}\n", name, value.index(), to_string(value));
+    if (spec && spec->key_by_content)
+      text +=
+          fmt::format("content.{}={}\n", name, path_content_digest(std::get<std::string>(value)));
   }
   // Threads change how parallel reductions round; ops that use no intra-op threads leave
   // the line out, so their keys do not depend on it.

@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/file_io.h"
 #include "graph/plan.h"
 #include "tests/support/fake_ops.h"
 #include "tests/support/temp_dir.h"
@@ -188,6 +189,31 @@ BOOST_AUTO_TEST_CASE(params_that_cannot_change_a_result_stay_out_of_the_key) {
   };
   BOOST_TEST(key("{log_every: 1}") == key("{}"));
   BOOST_TEST(key("{value: 1}") != key("{}"));
+}
+
+BOOST_AUTO_TEST_CASE(a_content_keyed_path_reruns_the_node_when_its_data_changes) {
+  flowlab::Registry reg = registry();
+  flowlab::OpDef op = *reg.find("test.const");
+  op.name = "test.reader";
+  op.params.push_back(flowlab::content_keyed(flowlab::string_param("path", "", "data")));
+  reg.add(op);
+  flowlab::testing::TempDir dir;
+  auto key = [&](const std::filesystem::path& path) {
+    return plan_text("nodes:\n  n: {op: test.reader, params: {path: '" + path.string() + "'}}\n",
+                     {}, reg)
+        .find("n")
+        ->key;
+  };
+  const auto file = dir.path() / "train.txt";
+  flowlab::write_text_file(file, "a\tr\tb\n");
+  const auto file_key = key(file), dir_key = key(dir.path());
+  BOOST_TEST(key(file) == file_key);  // the same bytes: the same key
+  flowlab::write_text_file(file, "a\tr\tc\n");
+  BOOST_TEST(key(file) != file_key);       // an edited file
+  BOOST_TEST(key(dir.path()) != dir_key);  // ... seen through its directory too
+  const auto edited = key(dir.path());
+  flowlab::write_text_file(dir.path() / "test.txt", "");
+  BOOST_TEST(key(dir.path()) != edited);  // a new file in the directory
 }
 
 BOOST_AUTO_TEST_CASE(device_auto_is_resolved_before_hashing) {

@@ -1,7 +1,9 @@
-// dataset.csl: the Circular Skip Links benchmark (datasets/csl.h) with one of its stratified
-// cross-validation folds as the test split, so cross-validation is a sweep axis
+// dataset.csl and dataset.graph_files. dataset.csl: the Circular Skip Links benchmark
+// (datasets/csl.h) with one of its stratified cross-validation folds as the test split, so
+// cross-validation is a sweep axis
 // (`fold=range(0,5)`): test = fold f, valid = fold f+1 (mod folds), train = the rest (3:1:1 with 5
-// folds, the Benchmarking-GNNs protocol).
+// folds, the Benchmarking-GNNs protocol). dataset.graph_files: users' graphs in the text format
+// of datasets/graph_dataset.h (classes and node labels are the integers used there).
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -42,6 +44,29 @@ ArtifactPtr run_csl(OpContext& ctx) {
   return d;
 }
 
+ArtifactPtr run_graph_files(OpContext& ctx) {
+  const Params& p = ctx.params();
+  const std::filesystem::path dir = p.get_string("path");
+  auto d = std::make_shared<GraphDataset>();
+  d->train = read_graphs(dir / p.get_string("train"));
+  d->valid = read_graphs(dir / p.get_string("valid"));
+  d->test = read_graphs(dir / p.get_string("test"));
+  if (d->train.empty()) throw RunError((dir / p.get_string("train")).string() + " holds no graphs");
+  int32_t classes = 0, node_labels = 0;
+  for (const auto* split : {&d->train, &d->valid, &d->test})
+    for (const auto& g : *split) {
+      classes = std::max(classes, g.label + 1);
+      for (int32_t l : g.node_labels) node_labels = std::max(node_labels, l + 1);
+    }
+  for (int32_t c = 0; c < classes; ++c) d->class_names.push_back(std::to_string(c));
+  d->node_label_count = std::max(node_labels, 1);
+  ctx.log_metric("train_graphs", static_cast<double>(d->train.size()));
+  ctx.log_metric("valid_graphs", static_cast<double>(d->valid.size()));
+  ctx.log_metric("test_graphs", static_cast<double>(d->test.size()));
+  ctx.log_metric("classes", static_cast<double>(classes));
+  return d;
+}
+
 }  // namespace
 
 void register_graph_datasets(Registry& r) {
@@ -69,6 +94,23 @@ void register_graph_datasets(Registry& r) {
   op.headline_metrics = {"train_graphs", "valid_graphs", "test_graphs", "wl_distinct_histograms"};
   op.run = run_csl;
   r.add(std::move(op));
+
+  OpDef files;
+  files.name = "dataset.graph_files";
+  files.summary = "labelled graphs from your own files (datasets/graph_dataset.h's text format)";
+  files.version = 1;
+  files.params = {
+      content_keyed(required(string_param(
+          "path", "",
+          "directory holding the three split files (their contents join the cache key)"))),
+      string_param("train", "train.txt", "training graphs, relative to path"),
+      string_param("valid", "valid.txt", "validation graphs, relative to path"),
+      string_param("test", "test.txt", "test graphs, relative to path"),
+  };
+  files.output_type = GraphDataset::kType;
+  files.headline_metrics = {"train_graphs", "valid_graphs", "test_graphs", "classes"};
+  files.run = run_graph_files;
+  r.add(std::move(files));
 }
 
 }  // namespace flowlab::datasets

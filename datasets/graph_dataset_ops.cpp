@@ -10,6 +10,7 @@
 #include "datasets/csl.h"
 #include "datasets/graph_dataset.h"
 #include "datasets/register.h"
+#include "datasets/split_files.h"
 
 namespace flowlab::datasets {
 namespace {
@@ -99,14 +100,7 @@ void register_graph_datasets(Registry& r) {
   files.name = "dataset.graph_files";
   files.summary = "labelled graphs from your own files (datasets/graph_dataset.h's text format)";
   files.version = 1;
-  files.params = {
-      content_keyed(required(string_param(
-          "path", "",
-          "directory holding the three split files (their contents join the cache key)"))),
-      string_param("train", "train.txt", "training graphs, relative to path"),
-      string_param("valid", "valid.txt", "validation graphs, relative to path"),
-      string_param("test", "test.txt", "test graphs, relative to path"),
-  };
+  files.params = split_file_params("graphs");
   files.output_type = GraphDataset::kType;
   files.headline_metrics = {"train_graphs", "valid_graphs", "test_graphs", "classes"};
   files.run = run_graph_files;

@@ -7,6 +7,7 @@
 #include "common/file_io.h"
 #include "datasets/knowledge_graph.h"
 #include "datasets/register.h"
+#include "datasets/split_files.h"
 #include "datasets/wordnet.h"
 
 namespace flowlab::datasets {
@@ -127,14 +128,7 @@ void register_knowledge_graphs(Registry& r) {
     op.name = "dataset.kg_files";
     op.summary = "a knowledge graph from your own files: head<TAB>relation<TAB>tail per line";
     op.version = 1;
-    op.params = {
-        content_keyed(required(string_param(
-            "path", "",
-            "directory holding the three split files (their contents join the cache key)"))),
-        string_param("train", "train.txt", "training triples, relative to path"),
-        string_param("valid", "valid.txt", "validation triples, relative to path"),
-        string_param("test", "test.txt", "test triples, relative to path"),
-    };
+    op.params = split_file_params("triples");
     op.output_type = KnowledgeGraph::kType;
     op.headline_metrics = {"entities", "train_triples", "valid_triples", "test_triples"};
     op.run = run_kg_files;

@@ -27,6 +27,10 @@ std::optional<int64_t> parse_int64(std::string_view text);
 /// `parts` with `separator` between each two.
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
+/// `text` as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote
+/// or a line break; as it is otherwise.
+std::string csv_field(std::string_view text);
+
 /// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
 std::string trim(std::string_view text);
 

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/text.h"
 #include "datasets/classification_data.h"
 #include "ops/classifier.h"
 #include "ops/metrics_table.h"
@@ -18,13 +19,6 @@ namespace flowlab::ops {
 namespace {
 
 using datasets::ClassificationData;
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
                      const std::vector<std::string>& names) {

@@ -52,13 +52,6 @@ std::string format_number(double value, int digits) {
   return fmt::format("{:.{}g}", value, digits);
 }
 
-static std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 void print(const Table& t, Format format, std::ostream& out) {
   auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
   switch (format) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_io.h"
+#include "common/text.h"
 #include "ops/analyze/summary.h"
 #include "ops/metrics_table.h"
 
@@ -17,14 +18,6 @@ namespace {
 // Shortest text that reads back as the same double; "" for an undefined statistic (NaN), which
 // spreadsheets and pandas read as missing.
 std::string csv_number(double v) { return std::isnan(v) ? "" : fmt::format("{}", v); }
-
-// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 ArtifactPtr run_summary(OpContext& ctx) {
   const Params& p = ctx.params();

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/text.h"
 #include "datasets/knowledge_graph.h"
 #include "ops/kge/kge_model.h"
 #include "ops/kge/kge_network.h"
@@ -23,13 +24,6 @@ namespace {
 
 using datasets::KnowledgeGraph;
 using datasets::Triple;
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 // Pearson correlation of score(h, r, t) with score(t, r, h) over all ordered pairs h != t of up
 // to 1,000 entities (a fixed seeded sample, the same for every model).

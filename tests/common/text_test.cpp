@@ -16,6 +16,15 @@ using flowlab::trim;
 
 BOOST_AUTO_TEST_SUITE(common_text)
 
+BOOST_AUTO_TEST_CASE(csv_fields_are_quoted_only_when_rfc_4180_needs_it) {
+  BOOST_TEST(flowlab::csv_field("plain text") == "plain text");
+  BOOST_TEST(flowlab::csv_field("a,b") == "\"a,b\"");
+  BOOST_TEST(flowlab::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  BOOST_TEST(flowlab::csv_field("two\nlines") == "\"two\nlines\"");
+  BOOST_TEST(flowlab::csv_field("cr\r") == "\"cr\r\"");
+  BOOST_TEST(flowlab::csv_field("").empty());
+}
+
 BOOST_AUTO_TEST_CASE(parse_double_reads_the_whole_text_in_decimal_syntax) {
   BOOST_TEST(parse_double("0.01").value() == 0.01);
   BOOST_TEST(parse_double("1e-3").value() == 0.001);

@@ -21,9 +21,4 @@ Graph circulant(int32_t nodes, int32_t skip);
 /// The 150 graphs, class by class, each relabelled by a permutation drawn from `seed`.
 std::vector<Graph> generate(uint64_t seed);
 
-/// The cross-validation fold (0 .. folds-1) of each graph, stratified: every class's graphs are
-/// shuffled (from `seed`) and dealt round-robin, so each fold holds 15 / folds of every class.
-std::vector<int32_t> stratified_folds(const std::vector<Graph>& graphs, int32_t folds,
-                                      uint64_t seed);
-
 }  // namespace flowlab::datasets::csl

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <queue>
+#include <random>
 #include <stdexcept>
 
 namespace flowlab::datasets {
@@ -85,6 +86,20 @@ std::vector<std::vector<std::pair<int64_t, int64_t>>> wl_histograms(
     out.emplace_back(counts.begin(), counts.end());
   }
   return out;
+}
+
+std::vector<int32_t> stratified_folds(const std::vector<Graph>& graphs, int32_t folds,
+                                      uint64_t seed) {
+  if (folds < 2) throw std::invalid_argument("stratified_folds: at least 2 folds");
+  std::mt19937_64 rng(seed ^ 0x5f0d5eedULL);
+  std::map<int32_t, std::vector<size_t>> by_class;
+  for (size_t i = 0; i < graphs.size(); ++i) by_class[graphs[i].label].push_back(i);
+  std::vector<int32_t> fold(graphs.size(), 0);
+  for (auto& [label, members] : by_class) {
+    for (size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);
+    for (size_t k = 0; k < members.size(); ++k) fold[members[k]] = static_cast<int32_t>(k % folds);
+  }
+  return fold;
 }
 
 }  // namespace flowlab::datasets

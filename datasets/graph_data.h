@@ -31,4 +31,10 @@ std::vector<std::vector<int32_t>> ego_networks(const Graph& graph, int hops);
 std::vector<std::vector<std::pair<int64_t, int64_t>>> wl_histograms(
     const std::vector<Graph>& graphs);
 
+/// The cross-validation fold (0 .. folds-1) of each graph, stratified: every class's graphs are
+/// shuffled (from `seed`) and dealt round-robin, so each fold holds 1 / folds of every class
+/// (within one).
+std::vector<int32_t> stratified_folds(const std::vector<Graph>& graphs, int32_t folds,
+                                      uint64_t seed);
+
 }  // namespace flowlab::datasets

@@ -1,16 +1,13 @@
 // eval.classifier: accuracy, mean cross-entropy, per-class accuracy and the confusion matrix of
 // a trained classifier on the dataset's test (or validation) split.
-#include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "common/error.h"
-#include "common/file_io.h"
-#include "common/text.h"
 #include "datasets/classification_data.h"
 #include "ops/classifier.h"
+#include "ops/confusion_matrix.h"
 #include "ops/metrics_table.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
@@ -19,26 +16,6 @@ namespace flowlab::ops {
 namespace {
 
 using datasets::ClassificationData;
-
-void write_confusion(const std::filesystem::path& dir, const torch::Tensor& cm,
-                     const std::vector<std::string>& names) {
-  auto a = cm.accessor<int64_t, 2>();
-  std::ostringstream csv;
-  csv << "true\\predicted";
-  for (const auto& n : names) csv << "," << csv_field(n);
-  csv << "\n";
-  nlohmann::json rows = nlohmann::json::array();
-  for (int64_t i = 0; i < cm.size(0); ++i) {
-    csv << csv_field(names[i]);
-    std::vector<int64_t> row;
-    for (int64_t j = 0; j < cm.size(1); ++j) csv << "," << a[i][j], row.push_back(a[i][j]);
-    csv << "\n";
-    rows.push_back(row);
-  }
-  write_text_file(dir / "confusion_matrix.csv", csv.str());
-  write_text_file(dir / "confusion_matrix.json",
-                  nlohmann::json{{"classes", names}, {"rows_true_cols_predicted", rows}}.dump(1));
-}
 
 ArtifactPtr run_eval_classifier(OpContext& ctx) {
   const Params& p = ctx.params();
@@ -55,8 +32,8 @@ ArtifactPtr run_eval_classifier(OpContext& ctx) {
   // Evaluate where the model lives: it may be shared with other nodes, so it is not moved.
   torch::Device device(model->device());
   torch::NoGradGuard no_grad;
-  const int64_t k = data->num_classes(), batch = p.get_int("batch_size");
-  auto confusion = torch::zeros({k, k}, torch::kInt64);
+  const int64_t batch = p.get_int("batch_size");
+  ConfusionMatrix confusion(data->class_names);
   double loss_sum = 0;
   for (int64_t start = 0; start < x.size(0); start += batch) {
     ctx.check_cancelled();
@@ -68,23 +45,19 @@ ArtifactPtr run_eval_classifier(OpContext& ctx) {
             logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
             .item<double>();
     auto pred = logits.argmax(1);
-    confusion.view(-1).index_add_(0, yb * k + pred, torch::ones_like(yb));
+    auto truth = yb.accessor<int64_t, 1>();
+    auto predicted = pred.accessor<int64_t, 1>();
+    for (int64_t i = 0; i < yb.size(0); ++i) confusion.add(truth[i], predicted[i]);
     ctx.progress(std::min<double>(1.0, double(start + batch) / x.size(0)),
                  fmt::format("{} / {} images", std::min(start + batch, x.size(0)), x.size(0)));
   }
   auto table = std::make_shared<MetricsTable>();
   double n = static_cast<double>(x.size(0));
-  table->values["accuracy"] = confusion.diag().sum().item<int64_t>() / n;
+  table->values = confusion.class_accuracies();
+  table->values["accuracy"] = confusion.accuracy();
   table->values["loss"] = loss_sum / n;
-  auto per_class_total = confusion.sum(1);
-  for (int64_t c = 0; c < k; ++c) {
-    int64_t total = per_class_total[c].item<int64_t>();
-    if (total > 0)
-      table->values[fmt::format("class_accuracy.{}", c)] =
-          static_cast<double>(confusion[c][c].item<int64_t>()) / total;
-  }
   for (const auto& [key, value] : table->values) ctx.log_metric(key, value);
-  write_confusion(ctx.output_dir(), confusion, data->class_names);
+  confusion.write(ctx.output_dir());
   ctx.add_file(ctx.output_dir() / "confusion_matrix.csv", "confusion_matrix");
   ctx.add_file(ctx.output_dir() / "confusion_matrix.json", "confusion_matrix");
   return table;

@@ -5,6 +5,7 @@
 #include "ops/certify/certification.h"
 #include "ops/classifier.h"
 #include "ops/dsd_models.h"
+#include "ops/graphnets/graph_models.h"
 #include "ops/kge/kge_model.h"
 #include "ops/metrics_table.h"
 #include "ops/models/model.h"
@@ -52,7 +53,8 @@ void register_ops(Registry& r) {
   analyze::register_summary(r);
   analyze::register_transfer_function(r);
   privacy::register_privacy(r);
-  kge::register_kge(r);       // the kge.model type, train.kge, eval.link_prediction
+  kge::register_kge(r);  // the kge.model type, train.kge, eval.link_prediction
+  graphnets::register_graph_classification(r);  // graph.model, train.graph_classifier, eval.*
   fl::register_federated(r);  // the mechanism group, privacy.accountant, .mean_estimation
 }
 

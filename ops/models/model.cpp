@@ -83,6 +83,8 @@ std::string family_summary(const std::string& family) {
   if (family == "kge")
     return "knowledge-graph embeddings: a score for every (head, relation, tail) (train.kge's "
            "model)";
+  if (family == "graph")
+    return "graph classifiers: class logits for a whole graph (train.graph_classifier's model)";
   return family + " architectures";
 }
 

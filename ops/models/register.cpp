@@ -1,4 +1,5 @@
 // Every registered architecture of this build, one line each (one file each in ops/models/).
+#include "ops/graphnets/graph_models.h"
 #include "ops/kge/kge_model.h"
 #include "ops/models/model.h"
 
@@ -27,6 +28,9 @@ void register_models(Registry& r) {
   kge::register_nfe(r);
   kge::register_transe(r);
   kge::register_distmult(r);
+  graphnets::register_spen(r);
+  graphnets::register_ign(r);
+  graphnets::register_gin(r);
 }
 
 }  // namespace flowlab::ops

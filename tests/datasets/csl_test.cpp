@@ -146,13 +146,13 @@ BOOST_AUTO_TEST_CASE(one_wl_gives_every_csl_graph_the_same_colour_histogram) {
 
 BOOST_AUTO_TEST_CASE(folds_are_stratified_and_seeded) {
   const auto graphs = csl::generate(0);
-  const auto folds = csl::stratified_folds(graphs, 5, 0);
+  const auto folds = flowlab::datasets::stratified_folds(graphs, 5, 0);
   std::map<std::pair<int32_t, int32_t>, int> count;  // (fold, class) -> graphs
   for (size_t i = 0; i < graphs.size(); ++i) ++count[{folds[i], graphs[i].label}];
   BOOST_TEST(count.size() == 50u);
   for (const auto& [key, n] : count) BOOST_TEST(n == 3);
-  BOOST_TEST(csl::stratified_folds(graphs, 5, 0) == folds);
-  BOOST_TEST(!(csl::stratified_folds(graphs, 5, 1) == folds));
+  BOOST_TEST(flowlab::datasets::stratified_folds(graphs, 5, 0) == folds);
+  BOOST_TEST(!(flowlab::datasets::stratified_folds(graphs, 5, 1) == folds));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

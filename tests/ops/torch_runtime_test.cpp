@@ -1,6 +1,7 @@
 // Process settings for LibTorch: the malloc setting that keeps freed activations for reuse takes
 // effect (a large block no longer comes from mmap) and steps aside when the user set a threshold.
 #include "ops/torch_runtime.h"
+#include "ops/tensor_memory.h"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include <ATen/Parallel.h>
 #include <boost/test/unit_test.hpp>
+#include <torch/torch.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -128,5 +130,23 @@ BOOST_AUTO_TEST_CASE(malloc_setting_is_glibc_only) {
   BOOST_TEST(!flowlab::ops::keep_freed_memory_for_reuse());
 }
 #endif
+
+BOOST_AUTO_TEST_CASE(the_tensor_memory_meter_sees_allocations_and_frees_in_its_scope) {
+  const auto before = torch::ones({1 << 16});  // allocated before the meter: not counted
+  flowlab::ops::TensorMemoryMeter meter;
+  {
+    const auto a = torch::empty({1 << 18}, torch::kFloat32);  // 1 MiB
+    BOOST_TEST(meter.current_bytes() == (1 << 20));
+    const auto b = torch::empty({1 << 17}, torch::kFloat32);  // 0.5 MiB
+    BOOST_TEST(meter.current_bytes() == (3 << 19));
+  }
+  BOOST_TEST(meter.current_bytes() == 0);
+  BOOST_TEST(meter.peak_bytes() == (3 << 19));
+  // Intra-op threads report to the same meter: a parallel elementwise op allocates one output.
+  const auto big = torch::ones({1 << 20});
+  const auto c = big * 2;
+  BOOST_TEST(meter.current_bytes() == 2 * (4 << 20));
+  BOOST_TEST(before.numel() == (1 << 16));
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,11 +34,12 @@ echo " python graphs/s against the reference and the factored formulation, > 1 m
 echo " faster; the Python peers run with flowlab's malloc setting)"
 echo
 printf '%-14s %-6s %16s %14s %16s\n' "graphs" "model" "entries/graph" "peak MiB" "MiB per tensor"
-for task in csl cubic:200 cubic:1000; do
+for task in csl cubic:100 cubic:200 cubic:300; do
   for arch in spen1 spen2 ign; do
     read -r entries peak tensor < <("$BIN" memory "$task" "$arch")
     printf '%-14s %-6s %16.0f %14.1f %16.2f\n' "$task" "$arch" "$entries" "$peak" "$tensor"
   done
 done
-echo "(one forward + backward pass over 10 graphs, 1 thread; entries/graph = Σ_v m_v² for SPEN,"
+echo "(one forward + backward pass over 10 graphs (cubic:N: random 3-regular graphs of N nodes), 1"
+echo " thread; entries/graph = Σ_v m_v² for SPEN,"
 echo " n² for the global 2-IGN; MiB per tensor = one [entries, 64] float activation of the batch)"

@@ -45,8 +45,8 @@ std::map<std::string, flowlab::ParamValue> model_values(const flowlab::Registry&
   std::map<std::string, flowlab::ParamValue> values;
   for (const auto& spec : registry.find_group("graph")->find(arch)->params)
     values[spec.name] = *spec.default_value;
-  values["widths"] = std::vector<int64_t>{32, 32, 32};
-  values["head"] = std::vector<int64_t>{64};
+  values["widths"] = flowlab::ParamList{{int64_t{32}, int64_t{32}, int64_t{32}}};
+  values["head"] = flowlab::ParamList{{int64_t{64}}};
   values["dropout"] = 0.0;
   return values;
 }

@@ -67,17 +67,16 @@ class GinNetwork : public GraphNetwork {
         node_graph.push_back(static_cast<int64_t>(b)), labels.push_back(g.node_labels[v]);
       nodes += g.nodes;
     }
-    auto ids = [&](const std::vector<int64_t>& v) { return torch::tensor(v).to(device); };
-    const auto src = ids(source), dst = ids(target), graph_of = ids(node_graph);
     const auto batch_size = static_cast<int64_t>(batch.size());
-    auto h = torch::one_hot(ids(labels), node_labels_).to(torch::kFloat32);
-    auto sum_pool = [&](const torch::Tensor& x) {
-      return torch::zeros({batch_size, x.size(1)}, x.options()).index_add_(0, graph_of, x);
-    };
+    // Messages flow along `source` rows into their `target` nodes; nodes pool into their graphs.
+    const SegmentIndex from(source, nodes, device), into(target, nodes, device);
+    const SegmentIndex in_graph(node_graph, batch_size, device);
+    auto h = torch::one_hot(torch::tensor(labels).to(device), node_labels_).to(torch::kFloat32);
+    auto sum_pool = [&](const torch::Tensor& x) { return segment_sum(x, in_graph); };
     std::vector<torch::Tensor> readouts = {sum_pool(h)};
     for (size_t l = 0; l < mlps_.size(); ++l) {
       // (1 + eps) h_v + the sum of the neighbours' h, then the layer's MLP.
-      const auto messages = torch::zeros_like(h).index_add(0, dst, h.index_select(0, src));
+      const auto messages = segment_sum(gather_rows(h, from), into);
       h = mlps_[l]->forward((1 + eps_[l]) * h + messages);
       readouts.push_back(sum_pool(h));
     }

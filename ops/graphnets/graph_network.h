@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "datasets/graph_data.h"
+#include "ops/graphnets/segment_sum.h"
 #include "ops/models/network.h"
 
 namespace flowlab::ops::graphnets {
@@ -43,15 +44,6 @@ inline torch::Device device_of(torch::nn::Module& module) {
   return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
 }
 
-/// Mean of `x` ([items, C]) over the items of each segment ([items] ids in [0, segments)).
-inline torch::Tensor segment_mean(const torch::Tensor& x, const torch::Tensor& segment,
-                                  int64_t segments) {
-  auto sums = torch::zeros({segments, x.size(1)}, x.options()).index_add_(0, segment, x);
-  auto counts = torch::zeros({segments}, x.options())
-                    .index_add_(0, segment, torch::ones({x.size(0)}, x.options()));
-  return sums / counts.clamp_min(1).unsqueeze(1);
-}
-
 /// GraphNorm (Cai et al. 2021), as SPEN's layers use it: per graph, x - alpha * mean, divided by
 /// the standard deviation of that, then scaled and shifted (alpha, gamma, beta learned per
 /// channel).
@@ -60,9 +52,10 @@ struct GraphNormImpl : torch::nn::Module {
       : alpha(register_parameter("alpha", torch::ones({channels}))),
         gamma(register_parameter("gamma", torch::ones({channels}))),
         beta(register_parameter("beta", torch::zeros({channels}))) {}
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& segment, int64_t segments) {
-    const auto centred = x - alpha * segment_mean(x, segment, segments).index_select(0, segment);
-    const auto var = segment_mean(centred * centred, segment, segments).index_select(0, segment);
+  /// x: [items, C]; graph: which graph each item belongs to.
+  torch::Tensor forward(const torch::Tensor& x, const SegmentIndex& graph) {
+    const auto centred = x - alpha * gather_rows(segment_mean(x, graph), graph);
+    const auto var = gather_rows(segment_mean(centred * centred, graph), graph);
     return gamma * centred / torch::sqrt(var + 1e-5) + beta;
   }
   torch::Tensor alpha, gamma, beta;

@@ -130,52 +130,58 @@ torch::Tensor SpenNetwork::forward_graphs(const std::vector<const EncodedGraph*>
     }
     nodes += s.nodes, pairs += static_cast<int64_t>(s.pairs.size());
   }
-  auto to_device = [&](const auto& v, torch::Dtype t) {
-    return torch::tensor(v, torch::TensorOptions().dtype(t)).to(device);
-  };
-  const auto pair_graph_t = to_device(pair_graph, torch::kInt64);
-  const auto node_graph_t = to_device(node_graph, torch::kInt64);
-  const auto pair_cover_t = to_device(pair_cover, torch::kFloat32).unsqueeze(1);
-  const auto node_cover_t = to_device(node_cover, torch::kFloat32).unsqueeze(1);
+  // Every group's entries (and members, and graphs) one after another: one gather and one merge
+  // per layer serve all sizes, each group a contiguous slice.
   struct Group {
-    int64_t m, set, count;
-    torch::Tensor entry_pairs, nodes, graph;
+    int64_t m, set, count, entry_offset, node_offset;
   };
   std::vector<Group> dense;
-  for (const auto& [m, g] : groups)
+  std::vector<int64_t> entry_pairs, entry_nodes, subgraph_graph;
+  for (const auto& [m, g] : groups) {
     dense.push_back({m, std::min(m, options_.size_weights) - 1, g.count,
-                     to_device(g.entry_pairs, torch::kInt64), to_device(g.nodes, torch::kInt64),
-                     to_device(g.graph, torch::kInt64)});
+                     static_cast<int64_t>(entry_pairs.size()),
+                     static_cast<int64_t>(entry_nodes.size())});
+    entry_pairs.insert(entry_pairs.end(), g.entry_pairs.begin(), g.entry_pairs.end());
+    entry_nodes.insert(entry_nodes.end(), g.nodes.begin(), g.nodes.end());
+    subgraph_graph.insert(subgraph_graph.end(), g.graph.begin(), g.graph.end());
+  }
+  const SegmentIndex by_pair(entry_pairs, pairs, device), by_node(entry_nodes, nodes, device);
+  const SegmentIndex pair_in_graph(pair_graph, batch_size, device);
+  const SegmentIndex node_in_graph(node_graph, batch_size, device);
+  const SegmentIndex subgraph_in_graph(subgraph_graph, batch_size, device);
+  const auto pair_cover_t = torch::tensor(pair_cover).unsqueeze(1).to(device);
+  const auto node_cover_t = torch::tensor(node_cover).unsqueeze(1).to(device);
+  auto entries_of = [](const torch::Tensor& all, const Group& g) {  // [N, m, m, C]
+    return all.narrow(0, g.entry_offset, g.count * g.m * g.m).view({g.count, g.m, g.m, -1});
+  };
+  auto members_of = [](const torch::Tensor& all, const Group& g) {  // [N, m, C]
+    return all.defined() ? all.narrow(0, g.node_offset, g.count * g.m).view({g.count, g.m, -1})
+                         : all;
+  };
 
-  torch::Tensor t2 = to_device(input, torch::kFloat32).view({pairs, in_channels}), t1;
+  torch::Tensor t2 = torch::tensor(input).view({pairs, in_channels}).to(device), t1;
   for (size_t l = 0; l + 1 < layers_.size(); ++l) {
-    torch::Tensor sum2, sum1;
+    const auto x2 = gather_rows(t2, by_pair);
+    const auto x1 = t1.defined() ? gather_rows(t1, by_node) : t1;
+    std::vector<torch::Tensor> out2, out1;
     for (const auto& g : dense) {
-      const auto x2 = t2.index_select(0, g.entry_pairs).view({g.count, g.m, g.m, t2.size(1)});
-      const auto x1 =
-          t1.defined() ? t1.index_select(0, g.nodes).view({g.count, g.m, t1.size(1)}) : t1;
-      auto [o2, o1] = layers_[l]->forward(g.set, x2, x1);
-      if (!sum2.defined()) {
-        sum2 = torch::zeros({pairs, o2.size(-1)}, o2.options());
-        sum1 = torch::zeros({nodes, o1.size(-1)}, o1.options());
-      }
-      sum2 = sum2.index_add(0, g.entry_pairs, o2.reshape({-1, o2.size(-1)}));
-      sum1 = sum1.index_add(0, g.nodes, o1.reshape({-1, o1.size(-1)}));
+      auto [o2, o1] = layers_[l]->forward(g.set, entries_of(x2, g), members_of(x1, g));
+      out2.push_back(o2.reshape({-1, o2.size(-1)}));
+      out1.push_back(o1.reshape({-1, o1.size(-1)}));
     }
     // Merge back: each pair's (node's) mean over the subgraphs that hold it; then ELU, GraphNorm.
-    t2 = norms_2_[l]->forward(torch::elu(sum2 / pair_cover_t), pair_graph_t, batch_size);
-    t1 = norms_1_[l]->forward(torch::elu(sum1 / node_cover_t), node_graph_t, batch_size);
+    t2 = norms_2_[l]->forward(torch::elu(segment_sum(torch::cat(out2), by_pair) / pair_cover_t),
+                              pair_in_graph);
+    t1 = norms_1_[l]->forward(torch::elu(segment_sum(torch::cat(out1), by_node) / node_cover_t),
+                              node_in_graph);
   }
   // Invariant readout per subgraph, ELU, mean over each graph's subgraphs, then the MLP head.
-  std::vector<torch::Tensor> readouts, graphs;
-  for (const auto& g : dense) {
-    const auto x2 = t2.index_select(0, g.entry_pairs).view({g.count, g.m, g.m, t2.size(1)});
-    const auto x1 = t1.index_select(0, g.nodes).view({g.count, g.m, t1.size(1)});
-    readouts.push_back(torch::elu(layers_.back()->invariant(g.set, x2, x1)));
-    graphs.push_back(g.graph);
-  }
-  return head_->forward(segment_mean(torch::cat(readouts), torch::cat(graphs), batch_size),
-                        dropout_generator_);
+  const auto x2 = gather_rows(t2, by_pair), x1 = gather_rows(t1, by_node);
+  std::vector<torch::Tensor> readouts;
+  for (const auto& g : dense)
+    readouts.push_back(
+        torch::elu(layers_.back()->invariant(g.set, entries_of(x2, g), members_of(x1, g))));
+  return head_->forward(segment_mean(torch::cat(readouts), subgraph_in_graph), dropout_generator_);
 }
 
 }  // namespace flowlab::ops::graphnets

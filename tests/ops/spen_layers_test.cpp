@@ -11,6 +11,7 @@
 
 #include "datasets/csl.h"
 #include "datasets/graph_data.h"
+#include "ops/graphnets/segment_sum.h"
 #include "ops/graphnets/spen_network.h"
 #include "ops/models/model.h"
 #include "ops/spen/basis.h"
@@ -234,6 +235,31 @@ BOOST_AUTO_TEST_CASE(gin_gives_every_csl_graph_one_answer_and_spen_separates_ski
   BOOST_TEST(spen1->layer_entries(*spen1->encode(graphs[0])) == 41 * 25);
   auto ign = build_graph_net("ign", registry, {}, 1, 10);
   BOOST_TEST(ign->layer_entries(*ign->encode(graphs[0])) == 41 * 41);
+}
+
+BOOST_AUTO_TEST_CASE(segment_sums_and_gathers_equal_index_add_and_index_select_with_gradients) {
+  torch::manual_seed(1);
+  std::vector<int64_t> target;
+  for (int i = 0; i < 40; ++i) target.push_back((i * 7) % 9);  // 9 segments, one left empty below
+  target[3] = 2;
+  for (auto& t : target)
+    if (t == 5) t = 6;
+  const gn::SegmentIndex index(target, 9, torch::kCPU);
+  const auto ids = torch::tensor(target);
+  const auto x = torch::randn({40, 3}, torch::kFloat64).requires_grad_();
+  const auto t = torch::randn({9, 3}, torch::kFloat64).requires_grad_();
+  const auto expected = torch::zeros({9, 3}, torch::kFloat64).index_add(0, ids, x);
+  BOOST_TEST(largest_gap(gn::segment_sum(x, index), expected) < 1e-12);
+  BOOST_TEST(largest_gap(gn::gather_rows(t, index), t.index_select(0, ids)) < 1e-12);
+  BOOST_TEST(largest_gap(gn::segment_mean(x, index)[5], torch::zeros({3}, torch::kFloat64)) == 0);
+  // Gradients: a random linear functional through each, against the same through index ops.
+  const auto w = torch::randn({9, 3}, torch::kFloat64), v = torch::randn({40, 3}, torch::kFloat64);
+  const auto gx = torch::autograd::grad({(gn::segment_sum(x, index) * w).sum()}, {x})[0];
+  const auto gx_ref = torch::autograd::grad({(expected * w).sum()}, {x})[0];
+  BOOST_TEST(largest_gap(gx, gx_ref) < 1e-12);
+  const auto gt = torch::autograd::grad({(gn::gather_rows(t, index) * v).sum()}, {t})[0];
+  const auto gt_ref = torch::autograd::grad({(t.index_select(0, ids) * v).sum()}, {t})[0];
+  BOOST_TEST(largest_gap(gt, gt_ref) < 1e-12);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

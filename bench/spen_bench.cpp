@@ -75,8 +75,8 @@ int train(const fs::path& file, int64_t hops, int64_t epochs, int threads) {
   std::atomic<bool> stop{false};
   const auto work = fs::temp_directory_path() / "flowlab-spen-bench";
   fs::create_directories(work);
-  flowlab::OpContext ctx("train", params, {{"data", data}}, threads, work, observer, stop,
-                         nullptr, &registry);
+  flowlab::OpContext ctx("train", params, {{"data", data}}, threads, work, observer, stop, nullptr,
+                         &registry);
   op->run(ctx);
   fs::remove_all(work);
   std::printf("%.3f\n", static_cast<double>(data->train.size() * epochs) / observer.train_seconds);

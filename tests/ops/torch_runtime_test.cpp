@@ -1,7 +1,6 @@
 // Process settings for LibTorch: the malloc setting that keeps freed activations for reuse takes
 // effect (a large block no longer comes from mmap) and steps aside when the user set a threshold.
 #include "ops/torch_runtime.h"
-#include "ops/tensor_memory.h"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -14,6 +13,8 @@
 #include <ATen/Parallel.h>
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
+
+#include "ops/tensor_memory.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

@@ -16,6 +16,7 @@
 #include "ops/classifier_net.h"
 #include "ops/register.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/checkpoint_files.h"
 #include "ops/training/epoch_order.h"
 #include "ops/training/loop.h"
 #include "ops/training/lr_schedule.h"
@@ -125,27 +126,19 @@ class ClassifierTrainer : public training::Trainer {
   }
 
   void save(const fs::path& dir) const override {
-    torch::serialize::OutputArchive archive;
-    model_->net().save(archive);
-    write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
-    write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(*optimizer_, s); });
-    const torch::Tensor generator = order_.checkpoint_state(steps_done_, steps_per_epoch());
-    write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(generator, s); });
-    write_file_with(dir / "noise_generator.pt",
-                    [&](const ByteSink& s) { torch::save(noise_gen_.get_state(), s); });
+    training::save_module(dir / "model.pt", model_->net());
+    training::save_optimizer(dir / "optimizer.pt", *optimizer_);
+    training::save_tensor(dir / "generator.pt",
+                          order_.checkpoint_state(steps_done_, steps_per_epoch()));
+    training::save_tensor(dir / "noise_generator.pt", noise_gen_.get_state());
     write_text_file(dir / "trainer.json", nlohmann::json{{"last_val_acc", last_val_acc_}}.dump());
   }
 
   void load(const fs::path& dir) override {
-    torch::serialize::InputArchive archive;
-    archive.load_from((dir / "model.pt").string());
-    model_->net().load(archive);
-    torch::load(*optimizer_, (dir / "optimizer.pt").string());
-    torch::Tensor state;
-    torch::load(state, (dir / "generator.pt").string());
-    order_.restore(state);
-    torch::load(state, (dir / "noise_generator.pt").string());
-    noise_gen_.set_state(state);
+    training::load_module(dir / "model.pt", model_->net());
+    training::load_optimizer(dir / "optimizer.pt", *optimizer_);
+    order_.restore(training::load_tensor(dir / "generator.pt"));
+    noise_gen_.set_state(training::load_tensor(dir / "noise_generator.pt"));
     std::ifstream in(dir / "trainer.json");
     last_val_acc_ = nlohmann::json::parse(in).at("last_val_acc");
   }

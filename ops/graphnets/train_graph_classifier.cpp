@@ -6,19 +6,18 @@
 // progress, the NaN check); shuffling and dropout draw from generators of their own, so a resumed
 // training ends exactly where an uninterrupted one does.
 #include <cmath>
-#include <fstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "common/error.h"
-#include "common/file_io.h"
 #include "datasets/graph_dataset.h"
 #include "ops/graphnets/graph_models.h"
 #include "ops/graphnets/graph_network.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/best_epoch.h"
+#include "ops/training/checkpoint_files.h"
 #include "ops/training/epoch_order.h"
 #include "ops/training/loop.h"
 
@@ -58,8 +57,7 @@ class GraphTrainer : public training::Trainer {
   }
 
   int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
-  int64_t best_epoch() const { return best_epoch_; }
-  double best_acc() const { return best_acc_; }
+  const training::BestEpoch& best() const { return best_; }
   const std::vector<std::shared_ptr<const EncodedGraph>>& train_graphs() const { return train_; }
 
   training::StepResult step(int64_t step) override {
@@ -89,10 +87,7 @@ class GraphTrainer : public training::Trainer {
   }
 
   void on_epoch_end(OpContext& ctx, int64_t epoch) override {
-    if (valid_.empty()) {
-      best_epoch_ = epoch;  // nothing to choose by: the last epoch's weights
-      return;
-    }
+    if (valid_.empty()) return best_.take_last(epoch);
     net_.eval();
     int64_t correct = 0;
     double loss = 0;
@@ -116,59 +111,31 @@ class GraphTrainer : public training::Trainer {
     const double acc = static_cast<double>(correct) / static_cast<double>(valid_.size());
     ctx.log_metric("val_acc", acc, epoch);
     ctx.log_metric("val_loss", loss / static_cast<double>(valid_.size()), epoch);
-    if (acc > best_acc_) {  // ties keep the earlier epoch
-      best_acc_ = acc, best_epoch_ = epoch;
-      torch::NoGradGuard no_grad;
-      best_.clear();
-      for (const auto& t : net_.parameters()) best_.push_back(t.detach().clone());
-    }
+    best_.offer(acc, epoch, net_.parameters());
   }
 
   /// Puts the best validation epoch's weights into the network.
-  void restore_best() {
-    if (best_.empty()) return;
-    torch::NoGradGuard no_grad;
-    const auto params = net_.parameters();
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_[i]);
-  }
+  void restore_best() { best_.restore(net_.parameters()); }
 
   std::string position(int64_t step) const override {
     return training::epoch_position(step, steps_per_epoch(), epochs_);
   }
 
   void save(const fs::path& dir) const override {
-    torch::serialize::OutputArchive archive;
-    net_.save(archive);
-    write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
-    write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(optimizer_, s); });
-    const torch::Tensor order = order_.checkpoint_state(steps_done_, steps_per_epoch());
-    write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(order, s); });
-    write_file_with(dir / "dropout_generator.pt",
-                    [&](const ByteSink& s) { torch::save(dropout_.get_state(), s); });
-    if (!best_.empty())
-      write_file_with(dir / "best.pt", [&](const ByteSink& s) { torch::save(best_, s); });
-    write_text_file(dir / "trainer.json",
-                    nlohmann::json{{"best_acc", best_acc_}, {"best_epoch", best_epoch_}}.dump());
+    training::save_module(dir / "model.pt", net_);
+    training::save_optimizer(dir / "optimizer.pt", optimizer_);
+    training::save_tensor(dir / "generator.pt",
+                          order_.checkpoint_state(steps_done_, steps_per_epoch()));
+    training::save_tensor(dir / "dropout_generator.pt", dropout_.get_state());
+    best_.save(dir);
   }
 
   void load(const fs::path& dir) override {
-    torch::serialize::InputArchive archive;
-    archive.load_from((dir / "model.pt").string());
-    net_.load(archive);
-    torch::load(optimizer_, (dir / "optimizer.pt").string());
-    torch::Tensor state;
-    torch::load(state, (dir / "generator.pt").string());
-    order_.restore(state);
-    torch::load(state, (dir / "dropout_generator.pt").string());
-    dropout_.set_state(state);
-    best_.clear();
-    if (fs::exists(dir / "best.pt")) {
-      torch::load(best_, (dir / "best.pt").string());
-      for (auto& t : best_) t = t.to(device_);
-    }
-    std::ifstream in(dir / "trainer.json");
-    const auto j = nlohmann::json::parse(in);
-    best_acc_ = j.at("best_acc"), best_epoch_ = j.at("best_epoch");
+    training::load_module(dir / "model.pt", net_);
+    training::load_optimizer(dir / "optimizer.pt", optimizer_);
+    order_.restore(training::load_tensor(dir / "generator.pt"));
+    dropout_.set_state(training::load_tensor(dir / "dropout_generator.pt"));
+    best_.load(dir, device_);
   }
 
  private:
@@ -180,9 +147,8 @@ class GraphTrainer : public training::Trainer {
   int64_t decay_every_, n_, batch_, epochs_;
   training::EpochOrder order_;
   at::Generator dropout_;
-  std::vector<torch::Tensor> best_;
-  int64_t steps_done_ = 0, best_epoch_ = 0;
-  double best_acc_ = -1;
+  training::BestEpoch best_;
+  int64_t steps_done_ = 0;
 };
 
 ArtifactPtr run_train_graph_classifier(OpContext& ctx) {
@@ -229,10 +195,10 @@ ArtifactPtr run_train_graph_classifier(OpContext& ctx) {
   ctx.log_metric("dense_entries_per_graph", dense / n);
   trainer.restore_best();
   model->network->eval();
-  model->best_epoch = trainer.best_epoch();
+  model->best_epoch = trainer.best().epoch();
   ctx.log_metric("train_time_s", result.train_seconds);
-  ctx.log_metric("best_epoch", static_cast<double>(trainer.best_epoch()));
-  if (trainer.best_acc() >= 0) ctx.log_metric("best_val_acc", trainer.best_acc());
+  ctx.log_metric("best_epoch", static_cast<double>(trainer.best().epoch()));
+  if (trainer.best().scored()) ctx.log_metric("best_val_acc", trainer.best().score());
   return model;
 }
 

@@ -5,14 +5,11 @@
 // epoch, and the weights of the best validation epoch as the result. Runs through the shared
 // training loop, so a killed training resumes from its last checkpoint.
 #include <cmath>
-#include <fstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "common/error.h"
-#include "common/file_io.h"
 #include "datasets/knowledge_graph.h"
 #include "ops/kge/kge_model.h"
 #include "ops/kge/kge_network.h"
@@ -20,6 +17,8 @@
 #include "ops/kge/ranking.h"
 #include "ops/models/saved_model.h"
 #include "ops/torch_runtime.h"
+#include "ops/training/best_epoch.h"
+#include "ops/training/checkpoint_files.h"
 #include "ops/training/epoch_order.h"
 #include "ops/training/loop.h"
 
@@ -62,8 +61,7 @@ class KgeTrainer : public training::Trainer {
         order_(n_, static_cast<uint64_t>(p.get_int("seed")) + 0x9e3779b97f4a7c15ULL) {}
 
   int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
-  int64_t best_epoch() const { return best_epoch_; }
-  double best_mrr() const { return best_mrr_; }
+  const training::BestEpoch& best() const { return best_; }
 
   training::StepResult step(int64_t step) override {
     const int64_t epoch = (step - 1) / steps_per_epoch() + 1, b = (step - 1) % steps_per_epoch();
@@ -85,66 +83,35 @@ class KgeTrainer : public training::Trainer {
   }
 
   void on_epoch_end(OpContext& ctx, int64_t epoch) override {
-    if (valid_.empty()) {
-      best_epoch_ = epoch;  // nothing to choose by: the last epoch's weights
-      return;
-    }
+    if (valid_.empty()) return best_.take_last(epoch);
     net_.eval();
     const auto s = summarize(filtered_ranks(net_, valid_, known_, eval_batch_));
     net_.train();
     ctx.log_metric("val_mrr", s.mrr, epoch);
     ctx.log_metric("val_hits@10", s.hits10, epoch);
-    if (s.mrr > best_mrr_) {
-      best_mrr_ = s.mrr, best_epoch_ = epoch;
-      torch::NoGradGuard no_grad;
-      best_entity_ = net_.entity_table().detach().clone();
-      best_relation_ = net_.relation_table().detach().clone();
-    }
+    best_.offer(s.mrr, epoch, {net_.entity_table(), net_.relation_table()});
   }
 
   /// Puts the best validation epoch's weights into the network.
-  void restore_best() {
-    if (!best_entity_.defined()) return;
-    torch::NoGradGuard no_grad;
-    net_.entity_table().copy_(best_entity_);
-    net_.relation_table().copy_(best_relation_);
-  }
+  void restore_best() { best_.restore({net_.entity_table(), net_.relation_table()}); }
 
   std::string position(int64_t step) const override {
     return training::epoch_position(step, steps_per_epoch(), epochs_);
   }
 
   void save(const fs::path& dir) const override {
-    torch::serialize::OutputArchive archive;
-    net_.save(archive);
-    write_file_with(dir / "model.pt", [&](const ByteSink& s) { archive.save_to(s); });
-    write_file_with(dir / "optimizer.pt", [&](const ByteSink& s) { torch::save(optimizer_, s); });
-    const torch::Tensor generator = order_.checkpoint_state(steps_done_, steps_per_epoch());
-    write_file_with(dir / "generator.pt", [&](const ByteSink& s) { torch::save(generator, s); });
-    if (best_entity_.defined())
-      write_file_with(dir / "best.pt", [&](const ByteSink& s) {
-        torch::save(std::vector<torch::Tensor>{best_entity_, best_relation_}, s);
-      });
-    write_text_file(dir / "trainer.json",
-                    nlohmann::json{{"best_mrr", best_mrr_}, {"best_epoch", best_epoch_}}.dump());
+    training::save_module(dir / "model.pt", net_);
+    training::save_optimizer(dir / "optimizer.pt", optimizer_);
+    training::save_tensor(dir / "generator.pt",
+                          order_.checkpoint_state(steps_done_, steps_per_epoch()));
+    best_.save(dir);
   }
 
   void load(const fs::path& dir) override {
-    torch::serialize::InputArchive archive;
-    archive.load_from((dir / "model.pt").string());
-    net_.load(archive);
-    torch::load(optimizer_, (dir / "optimizer.pt").string());
-    torch::Tensor state;
-    torch::load(state, (dir / "generator.pt").string());
-    order_.restore(state);
-    if (fs::exists(dir / "best.pt")) {
-      std::vector<torch::Tensor> best;
-      torch::load(best, (dir / "best.pt").string());
-      best_entity_ = best.at(0).to(device_), best_relation_ = best.at(1).to(device_);
-    }
-    std::ifstream in(dir / "trainer.json");
-    const auto j = nlohmann::json::parse(in);
-    best_mrr_ = j.at("best_mrr"), best_epoch_ = j.at("best_epoch");
+    training::load_module(dir / "model.pt", net_);
+    training::load_optimizer(dir / "optimizer.pt", optimizer_);
+    order_.restore(training::load_tensor(dir / "generator.pt"));
+    best_.load(dir, device_);
   }
 
  private:
@@ -159,9 +126,8 @@ class KgeTrainer : public training::Trainer {
   double lr_, decay_;
   int64_t n_, batch_, epochs_, eval_batch_;
   training::EpochOrder order_;
-  torch::Tensor best_entity_, best_relation_;
-  int64_t steps_done_ = 0, best_epoch_ = 0;
-  double best_mrr_ = -1;
+  training::BestEpoch best_;
+  int64_t steps_done_ = 0;
 };
 
 ArtifactPtr run_train_kge(OpContext& ctx) {
@@ -197,10 +163,10 @@ ArtifactPtr run_train_kge(OpContext& ctx) {
   const auto result = training::run_training(ctx, trainer, o);
   trainer.restore_best();
   model->network->eval();
-  model->best_epoch = trainer.best_epoch();
+  model->best_epoch = trainer.best().epoch();
   ctx.log_metric("train_time_s", result.train_seconds);
-  ctx.log_metric("best_epoch", static_cast<double>(trainer.best_epoch()));
-  if (trainer.best_mrr() >= 0) ctx.log_metric("best_val_mrr", trainer.best_mrr());
+  ctx.log_metric("best_epoch", static_cast<double>(trainer.best().epoch()));
+  if (trainer.best().scored()) ctx.log_metric("best_val_mrr", trainer.best().score());
   return model;
 }
 

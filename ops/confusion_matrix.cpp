@@ -7,6 +7,7 @@
 
 #include "common/file_io.h"
 #include "common/text.h"
+#include "ops/metrics_table.h"
 
 namespace flowlab::ops {
 
@@ -54,6 +55,19 @@ void ConfusionMatrix::write(const std::filesystem::path& dir) const {
   write_text_file(
       dir / "confusion_matrix.json",
       nlohmann::json{{"classes", class_names}, {"rows_true_cols_predicted", counts}}.dump(1));
+}
+
+ArtifactPtr report_classification(OpContext& ctx, const ConfusionMatrix& confusion,
+                                  double mean_loss) {
+  auto table = std::make_shared<MetricsTable>();
+  table->values = confusion.class_accuracies();
+  table->values["accuracy"] = confusion.accuracy();
+  table->values["loss"] = mean_loss;
+  for (const auto& [key, value] : table->values) ctx.log_metric(key, value);
+  confusion.write(ctx.output_dir());
+  ctx.add_file(ctx.output_dir() / "confusion_matrix.csv", "confusion_matrix");
+  ctx.add_file(ctx.output_dir() / "confusion_matrix.json", "confusion_matrix");
+  return table;
 }
 
 }  // namespace flowlab::ops

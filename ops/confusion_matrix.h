@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "graph/artifact.h"
+#include "graph/op.h"
+
 namespace flowlab::ops {
 
 struct ConfusionMatrix {
@@ -22,5 +25,11 @@ struct ConfusionMatrix {
   std::vector<std::string> class_names;
   std::vector<std::vector<int64_t>> counts;
 };
+
+/// What a classification eval op returns: a metrics table of accuracy, `loss` (the mean loss the
+/// op measured) and class_accuracy.<c>, each logged, with the confusion matrix's files written to
+/// the node's output and recorded as its artifacts.
+ArtifactPtr report_classification(OpContext& ctx, const ConfusionMatrix& confusion,
+                                  double mean_loss);
 
 }  // namespace flowlab::ops

@@ -51,16 +51,7 @@ ArtifactPtr run_eval_classifier(OpContext& ctx) {
     ctx.progress(std::min<double>(1.0, double(start + batch) / x.size(0)),
                  fmt::format("{} / {} images", std::min(start + batch, x.size(0)), x.size(0)));
   }
-  auto table = std::make_shared<MetricsTable>();
-  double n = static_cast<double>(x.size(0));
-  table->values = confusion.class_accuracies();
-  table->values["accuracy"] = confusion.accuracy();
-  table->values["loss"] = loss_sum / n;
-  for (const auto& [key, value] : table->values) ctx.log_metric(key, value);
-  confusion.write(ctx.output_dir());
-  ctx.add_file(ctx.output_dir() / "confusion_matrix.csv", "confusion_matrix");
-  ctx.add_file(ctx.output_dir() / "confusion_matrix.json", "confusion_matrix");
-  return table;
+  return report_classification(ctx, confusion, loss_sum / static_cast<double>(x.size(0)));
 }
 
 }  // namespace

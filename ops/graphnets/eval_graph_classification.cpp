@@ -51,15 +51,7 @@ ArtifactPtr run_eval_graph_classification(OpContext& ctx) {
     ctx.progress(static_cast<double>(done) / static_cast<double>(graphs.size()),
                  fmt::format("{} / {} graphs", done, graphs.size()));
   }
-  auto table = std::make_shared<MetricsTable>();
-  table->values = confusion.class_accuracies();
-  table->values["accuracy"] = confusion.accuracy();
-  table->values["loss"] = loss_sum / static_cast<double>(graphs.size());
-  for (const auto& [key, value] : table->values) ctx.log_metric(key, value);
-  confusion.write(ctx.output_dir());
-  ctx.add_file(ctx.output_dir() / "confusion_matrix.csv", "confusion_matrix");
-  ctx.add_file(ctx.output_dir() / "confusion_matrix.json", "confusion_matrix");
-  return table;
+  return report_classification(ctx, confusion, loss_sum / static_cast<double>(graphs.size()));
 }
 
 }  // namespace

@@ -3,22 +3,15 @@
 // cycles task SPEN with k = 2 separates what 1-WL cannot; an interrupted training (with dropout)
 // resumes to exactly the metrics of a run left alone; users' graph files train, and bad input
 // fails with a message naming what is wrong.
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
-#include <tuple>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
-#include "experiments/cli/builtin.h"
-#include "graph/compose.h"
-#include "graph/executor.h"
-#include "graph/plan.h"
+#include "tests/support/resume_check.h"
 #include "tests/support/run_fixture.h"
-#include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
@@ -35,27 +28,6 @@ std::map<std::string, double> node_metrics(const RunFixture& f, int64_t run,
     if (row.node == node) m[row.key] = row.value;
   return m;
 }
-
-using MetricRow = std::tuple<std::string, int64_t, double>;  // key, step, value
-
-// Keeps the training node's metrics; sets `stop` once it logs its loss at `stop_step`.
-struct TrainRecorder : flowlab::ExecutionListener {
-  std::mutex mutex;
-  std::vector<MetricRow> rows;
-  std::atomic<bool>* stop = nullptr;
-  int64_t stop_step = -1;
-  void node_started(const flowlab::PlannedNode&) override {}
-  void node_finished(const flowlab::PlannedNode&, const flowlab::NodeOutcome&) override {}
-  void progress(const flowlab::PlannedNode&, double, const std::string&) override {}
-  void artifact_file(const flowlab::PlannedNode&, const fs::path&, const std::string&) override {}
-  void metric(const flowlab::PlannedNode& node, const std::string& key, int64_t step,
-              double value) override {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (node.name != "train" || key == "train_time_s" || key == "samples_per_s") return;
-    rows.emplace_back(key, step, value);
-    if (stop && key == "loss" && step == stop_step) stop->store(true);
-  }
-};
 
 }  // namespace
 
@@ -102,39 +74,13 @@ BOOST_AUTO_TEST_CASE(spen_k2_separates_one_cycle_from_two_which_1wl_cannot) {
 }
 
 BOOST_AUTO_TEST_CASE(an_interrupted_training_with_dropout_resumes_to_the_same_metrics) {
-  const flowlab::Registry registry = flowlab::cli::make_builtin_registry();
-  flowlab::ComposeOptions compose;
-  compose.spec_file = source_dir() / "tests/data/specs/spen.yaml";
-  compose.overrides = {"nodes.train.params.dropout=0.3", "nodes.train.params.checkpoint_every=10"};
-  const flowlab::Plan plan = flowlab::make_plan(flowlab::compose(compose), registry);
-  auto run = [&](const fs::path& ws, TrainRecorder& recorder, std::atomic<bool>& stop) {
-    flowlab::ExecuteOptions o;
-    o.threads = 1;
-    o.cache_dir = ws / "cache";
-    o.checkpoint_dir = ws / "checkpoints";
-    o.stop = &stop;
-    return flowlab::execute(plan, registry, recorder, o);
-  };
-  flowlab::testing::TempDir whole_ws, killed_ws;
-  TrainRecorder whole;
-  std::atomic<bool> no_stop{false};
-  BOOST_REQUIRE(!run(whole_ws.path(), whole, no_stop).failed);
-
-  // 9 steps per epoch; stop once step 15 is logged: the last checkpoint is step 10's (epoch 2).
-  TrainRecorder first;
-  std::atomic<bool> stop{false};
-  first.stop = &stop, first.stop_step = 15;
-  BOOST_REQUIRE(run(killed_ws.path(), first, stop).killed);
-  TrainRecorder resumed;
-  std::atomic<bool> go{false};
-  BOOST_REQUIRE(!run(killed_ws.path(), resumed, go).failed);
-  BOOST_REQUIRE_EQUAL(resumed.rows.size(), whole.rows.size());
-  for (size_t i = 0; i < whole.rows.size(); ++i) {
-    BOOST_TEST(std::get<0>(resumed.rows[i]) == std::get<0>(whole.rows[i]));
-    BOOST_TEST(std::get<1>(resumed.rows[i]) == std::get<1>(whole.rows[i]));
-    BOOST_TEST(std::get<2>(resumed.rows[i]) == std::get<2>(whole.rows[i]),
-               std::get<0>(whole.rows[i]) << " at step " << std::get<1>(whole.rows[i]));
-  }
+  // 9 steps per epoch; stopped once step 15 is logged: the last checkpoint is step 10's.
+  const auto r = flowlab::testing::run_whole_and_resumed(
+      "spen.yaml", {"nodes.train.params.dropout=0.3", "nodes.train.params.checkpoint_every=10"},
+      15);
+  BOOST_REQUIRE(r.stopped);
+  BOOST_REQUIRE(!r.whole.empty());
+  BOOST_TEST((r.resumed == r.whole));
 }
 
 BOOST_AUTO_TEST_CASE(users_graph_files_train_with_node_labels_and_bad_ones_name_the_line) {

@@ -2,20 +2,13 @@
 // random-scoring floor, an interrupted training resumes to exactly the metrics of a run left
 // alone, and bad input (a malformed triple file, a model evaluated on another graph) fails with
 // a message naming what is wrong.
-#include <atomic>
 #include <filesystem>
 #include <map>
-#include <mutex>
-#include <tuple>
 
 #include <boost/test/unit_test.hpp>
 
-#include "experiments/cli/builtin.h"
-#include "graph/compose.h"
-#include "graph/executor.h"
-#include "graph/plan.h"
+#include "tests/support/resume_check.h"
 #include "tests/support/run_fixture.h"
-#include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
@@ -33,27 +26,6 @@ std::map<std::string, double> final_of(const RunFixture& f, int64_t run, const s
     if (row.node == node) m[row.key] = row.value;
   return m;
 }
-
-using Row = std::tuple<std::string, int64_t, double>;  // key, step, value
-
-// Keeps the training node's metrics; sets `stop` once it logs its loss at `stop_step`.
-struct Recorder : flowlab::ExecutionListener {
-  std::mutex mutex;
-  std::vector<Row> rows;
-  std::atomic<bool>* stop = nullptr;
-  int64_t stop_step = -1;
-  void node_started(const flowlab::PlannedNode&) override {}
-  void node_finished(const flowlab::PlannedNode&, const flowlab::NodeOutcome&) override {}
-  void progress(const flowlab::PlannedNode&, double, const std::string&) override {}
-  void artifact_file(const flowlab::PlannedNode&, const fs::path&, const std::string&) override {}
-  void metric(const flowlab::PlannedNode& node, const std::string& key, int64_t step,
-              double value) override {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (node.name != "train" || key == "train_time_s" || key == "samples_per_s") return;
-    rows.emplace_back(key, step, value);
-    if (stop && key == "loss" && step == stop_step) stop->store(true);
-  }
-};
 
 }  // namespace
 
@@ -82,39 +54,11 @@ BOOST_AUTO_TEST_CASE(a_small_wordnet_graph_trains_far_above_the_random_floor) {
 }
 
 BOOST_AUTO_TEST_CASE(an_interrupted_training_resumes_to_the_same_metrics) {
-  const flowlab::Registry registry = flowlab::cli::make_builtin_registry();
-  const auto spec = source_dir() / "tests/data/specs/kge.yaml";
-  flowlab::ComposeOptions compose;
-  compose.spec_file = spec;
-  const flowlab::Plan plan = flowlab::make_plan(flowlab::compose(compose), registry);
-  auto run = [&](const fs::path& ws, Recorder& recorder, std::atomic<bool>& stop) {
-    flowlab::ExecuteOptions o;
-    o.threads = 1;
-    o.cache_dir = ws / "cache";
-    o.checkpoint_dir = ws / "checkpoints";
-    o.stop = &stop;
-    return flowlab::execute(plan, registry, recorder, o);
-  };
-  flowlab::testing::TempDir whole_ws, killed_ws;
-  Recorder whole;
-  std::atomic<bool> no_stop{false};
-  BOOST_REQUIRE(!run(whole_ws.path(), whole, no_stop).failed);
-
-  // Stop once step 250 is logged (within epoch 10 of 30): the last checkpoint is step 200's.
-  Recorder first;
-  std::atomic<bool> stop{false};
-  first.stop = &stop, first.stop_step = 250;
-  BOOST_REQUIRE(run(killed_ws.path(), first, stop).killed);
-  Recorder resumed;
-  std::atomic<bool> go{false};
-  BOOST_REQUIRE(!run(killed_ws.path(), resumed, go).failed);
-  BOOST_REQUIRE_EQUAL(resumed.rows.size(), whole.rows.size());
-  for (size_t i = 0; i < whole.rows.size(); ++i) {
-    BOOST_TEST(std::get<0>(resumed.rows[i]) == std::get<0>(whole.rows[i]));
-    BOOST_TEST(std::get<1>(resumed.rows[i]) == std::get<1>(whole.rows[i]));
-    BOOST_TEST(std::get<2>(resumed.rows[i]) == std::get<2>(whole.rows[i]),
-               std::get<0>(whole.rows[i]) << " at step " << std::get<1>(whole.rows[i]));
-  }
+  // Stopped once step 250 is logged (within epoch 10 of 30): the last checkpoint is step 200's.
+  const auto r = flowlab::testing::run_whole_and_resumed("kge.yaml", {}, 250);
+  BOOST_REQUIRE(r.stopped);
+  BOOST_REQUIRE(!r.whole.empty());
+  BOOST_TEST((r.resumed == r.whole));
 }
 
 BOOST_AUTO_TEST_CASE(distmult_scores_every_relation_symmetrically_and_nfe_does_not) {

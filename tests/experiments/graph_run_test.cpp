@@ -18,19 +18,6 @@ namespace fs = std::filesystem;
 using flowlab::testing::RunFixture;
 using flowlab::testing::source_dir;
 
-namespace {
-
-std::map<std::string, double> node_metrics(const RunFixture& f, int64_t run,
-                                           const std::string& node) {
-  flowlab::tracking::Store store(f.db());
-  std::map<std::string, double> m;
-  for (const auto& row : store.final_metrics(run))
-    if (row.node == node) m[row.key] = row.value;
-  return m;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(experiments_graph)
 
 BOOST_AUTO_TEST_CASE(gin_is_exactly_at_chance_on_csl_and_spen_reports_its_memory) {
@@ -39,12 +26,12 @@ BOOST_AUTO_TEST_CASE(gin_is_exactly_at_chance_on_csl_and_spen_reports_its_memory
   BOOST_TEST_MESSAGE(gin.err);
   BOOST_REQUIRE_EQUAL(gin.outcome.exit_code, 0);
   // One answer for all 30 test graphs, 3 of each class: accuracy 3 / 30 whatever was learned.
-  BOOST_TEST(node_metrics(f, gin.outcome.run_id, "eval").at("accuracy") == 0.1);
-  BOOST_TEST(node_metrics(f, gin.outcome.run_id, "data").at("wl_distinct_histograms") == 1);
+  BOOST_TEST(f.final_metrics(gin.outcome.run_id, "eval").at("accuracy") == 0.1);
+  BOOST_TEST(f.final_metrics(gin.outcome.run_id, "data").at("wl_distinct_histograms") == 1);
 
   const auto spen = f.run("spen.yaml");
   BOOST_REQUIRE_EQUAL(spen.outcome.exit_code, 0);
-  const auto train = node_metrics(f, spen.outcome.run_id, "train");
+  const auto train = f.final_metrics(spen.outcome.run_id, "train");
   BOOST_TEST(train.at("layer_entries_per_graph") == 41 * 25);  // 41 ego-networks of 5 nodes
   BOOST_TEST(train.at("dense_entries_per_graph") == 41 * 41);
   // The confusion matrix counts every test graph once.
@@ -70,7 +57,7 @@ BOOST_AUTO_TEST_CASE(spen_k2_separates_one_cycle_from_two_which_1wl_cannot) {
                         "nodes.train.params.epochs=15"});
   BOOST_TEST_MESSAGE(r.err);
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
-  BOOST_TEST(node_metrics(f, r.outcome.run_id, "eval").at("accuracy") >= 0.9);
+  BOOST_TEST(f.final_metrics(r.outcome.run_id, "eval").at("accuracy") >= 0.9);
 }
 
 BOOST_AUTO_TEST_CASE(an_interrupted_training_with_dropout_resumes_to_the_same_metrics) {
@@ -92,9 +79,9 @@ BOOST_AUTO_TEST_CASE(users_graph_files_train_with_node_labels_and_bad_ones_name_
                           "nodes.train.params.batch_size=2"});
   BOOST_TEST_MESSAGE(r.err);
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
-  BOOST_TEST(node_metrics(f, r.outcome.run_id, "data").at("classes") == 2);
-  BOOST_TEST(node_metrics(f, r.outcome.run_id, "data").at("train_graphs") == 4);
-  const auto eval = node_metrics(f, r.outcome.run_id, "eval");
+  BOOST_TEST(f.final_metrics(r.outcome.run_id, "data").at("classes") == 2);
+  BOOST_TEST(f.final_metrics(r.outcome.run_id, "data").at("train_graphs") == 4);
+  const auto eval = f.final_metrics(r.outcome.run_id, "eval");
   BOOST_TEST(eval.at("accuracy") >= 0.0);
   BOOST_TEST(eval.count("class_accuracy.1") == 1u);
 

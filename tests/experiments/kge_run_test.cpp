@@ -19,14 +19,6 @@ namespace {
 
 bool has_wordnet() { return fs::exists("/usr/share/wordnet/data.noun"); }
 
-std::map<std::string, double> final_of(const RunFixture& f, int64_t run, const std::string& node) {
-  flowlab::tracking::Store store(f.db());
-  std::map<std::string, double> m;
-  for (const auto& row : store.final_metrics(run))
-    if (row.node == node) m[row.key] = row.value;
-  return m;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(experiments_kge,
@@ -39,16 +31,16 @@ BOOST_AUTO_TEST_CASE(a_small_wordnet_graph_trains_far_above_the_random_floor) {
   const auto r = f.run("kge.yaml");
   BOOST_TEST_MESSAGE(r.err);
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
-  const auto graph = final_of(f, r.outcome.run_id, "graph");
+  const auto graph = f.final_metrics(r.outcome.run_id, "graph");
   BOOST_TEST(graph.at("entities") <= 1000);
   BOOST_TEST(graph.at("test_triples") > 20);
-  const auto eval = final_of(f, r.outcome.run_id, "eval");
+  const auto eval = f.final_metrics(r.outcome.run_id, "eval");
   BOOST_TEST(eval.at("random_mrr") < 0.02);
   BOOST_TEST(eval.at("mrr") > 5 * eval.at("random_mrr"),
              "mrr " << eval.at("mrr") << " random " << eval.at("random_mrr"));
   BOOST_TEST(eval.count("mrr/_hypernym") == 1u);
   BOOST_TEST(eval.count("involution/_hypernym") == 1u);
-  const auto train = final_of(f, r.outcome.run_id, "train");
+  const auto train = f.final_metrics(r.outcome.run_id, "train");
   BOOST_TEST(train.at("best_epoch") >= 1);
   BOOST_TEST(train.at("best_val_mrr") > 5 * eval.at("random_mrr"));
 }
@@ -68,12 +60,12 @@ BOOST_AUTO_TEST_CASE(distmult_scores_every_relation_symmetrically_and_nfe_does_n
   const auto d =
       f.run("kge.yaml", {"nodes.train.params.model=distmult", "nodes.train.params.epochs=1"});
   BOOST_REQUIRE_EQUAL(d.outcome.exit_code, 0);
-  const auto eval = final_of(f, d.outcome.run_id, "eval");
+  const auto eval = f.final_metrics(d.outcome.run_id, "eval");
   BOOST_TEST(std::abs(eval.at("symmetry/_hypernym") - 1) < 1e-6);
   BOOST_TEST(eval.count("involution/_hypernym") == 0u);  // no relation flows
   const auto n = f.run("kge.yaml", {"nodes.train.params.epochs=1"});
   BOOST_REQUIRE_EQUAL(n.outcome.exit_code, 0);
-  BOOST_TEST(final_of(f, n.outcome.run_id, "eval").at("symmetry/_hypernym") < 0.9);
+  BOOST_TEST(f.final_metrics(n.outcome.run_id, "eval").at("symmetry/_hypernym") < 0.9);
 }
 
 BOOST_AUTO_TEST_CASE(a_model_evaluated_on_another_graph_is_a_clear_error) {
@@ -93,11 +85,12 @@ BOOST_AUTO_TEST_CASE(users_triple_files_train_and_count_heldout_entities_unseen_
                        {"nodes.graph.op=dataset.kg_files", "~nodes.graph.params.max_entities",
                         "+nodes.graph.params.path=" + dir.string(), "nodes.train.params.epochs=2"});
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
-  const auto graph = final_of(f, r.outcome.run_id, "graph");
+  const auto graph = f.final_metrics(r.outcome.run_id, "graph");
   BOOST_TEST(graph.at("entities") == 4);
   BOOST_TEST(graph.at("relations") == 2);
   BOOST_TEST(graph.at("heldout_triples_with_unseen_entities") == 1);
-  BOOST_TEST(final_of(f, r.outcome.run_id, "eval").at("queries") == 2);  // one triple, both ways
+  BOOST_TEST(f.final_metrics(r.outcome.run_id, "eval").at("queries") ==
+             2);  // one triple, both ways
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_triple_file_names_its_line) {

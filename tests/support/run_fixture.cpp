@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "experiments/cli/builtin.h"
+#include "tracking/store.h"
 
 namespace flowlab::testing {
 
@@ -53,6 +54,15 @@ RunResult RunFixture::sweep(const std::string& spec, const std::vector<std::stri
   return timed([&](std::ostream& out, std::ostream& err) {
     return cli::run_sweep(o, registry_, out, err, stop_);
   });
+}
+
+std::map<std::string, double> RunFixture::final_metrics(int64_t run,
+                                                        const std::string& node) const {
+  tracking::Store store(db());
+  std::map<std::string, double> m;
+  for (const auto& row : store.final_metrics(run))
+    if (row.node == node) m[row.key] = row.value;
+  return m;
 }
 
 }  // namespace flowlab::testing

@@ -2,6 +2,7 @@
 // Runs specs end to end through the same code path as `flowlab run`, in a throwaway workspace.
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ class RunFixture {
                   SweepFlags flags);
   std::filesystem::path workspace() const { return dir_.path() / "ws"; }
   std::filesystem::path db() const { return workspace() / "runs.db"; }
+  /// The final metrics node `node` of run `run` recorded in this workspace, by key.
+  std::map<std::string, double> final_metrics(int64_t run, const std::string& node) const;
   const Registry& registry() const { return registry_; }
   /// For tests that register a throwaway op or architecture before running.
   Registry& registry() { return registry_; }

@@ -1,0 +1,278 @@
+#include "ops/pc/hclt.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+namespace flowlab::ops::pc {
+namespace {
+
+// Divides v by its sum and returns the sum (the scale taken out).
+double normalize(double* v, int32_t n) {
+  double s = 0;
+  for (int32_t i = 0; i < n; ++i) s += v[i];
+  if (s > 0)
+    for (int32_t i = 0; i < n; ++i) v[i] /= s;
+  return s;
+}
+
+// message[a] = Σ_b T[a][b] up[b] for the transition T of a non-root variable.
+void to_parent(const double* t, const double* up, int32_t m, double* message) {
+  for (int32_t a = 0; a < m; ++a) {
+    double s = 0;
+    for (int32_t b = 0; b < m; ++b) s += t[a * m + b] * up[b];
+    message[a] = s;
+  }
+}
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> Hclt::children() const {
+  std::vector<std::vector<int32_t>> c(variables);
+  for (int32_t v = 0; v < variables; ++v)
+    if (parent[v] >= 0) c[parent[v]].push_back(v);
+  return c;
+}
+
+size_t Hclt::edges() const {
+  size_t e = 0;
+  for (int32_t v = 0; v < variables; ++v)
+    e += static_cast<size_t>(states) * (parent[v] >= 0 ? states : 1) + states;
+  return e;
+}
+
+Hclt Hclt::random(const std::vector<int32_t>& parent, int32_t states, int32_t values,
+                  uint64_t seed) {
+  Hclt c;
+  c.variables = static_cast<int32_t>(parent.size());
+  c.values = values;
+  c.states = states;
+  c.parent = parent;
+  // Parents before children: breadth-first from the roots.
+  const auto kids = c.children();
+  for (int32_t v = 0; v < c.variables; ++v)
+    if (parent[v] < 0) c.order.push_back(v);
+  for (size_t k = 0; k < c.order.size(); ++k)
+    for (int32_t w : kids[c.order[k]]) c.order.push_back(w);
+  if (static_cast<int32_t>(c.order.size()) != c.variables)
+    throw std::invalid_argument("Hclt: the parents do not form a forest");
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  auto fill = [&](std::vector<double>& p, size_t rows, int32_t width) {
+    p.resize(rows * width);
+    for (auto& x : p) x = u(rng);
+    for (size_t r = 0; r < rows; ++r) normalize(&p[r * width], width);
+  };
+  fill(c.prior, c.variables, states);
+  fill(c.transition, static_cast<size_t>(c.variables) * states, states);
+  fill(c.emission, static_cast<size_t>(c.variables) * states, values);
+  return c;
+}
+
+double Hclt::log_likelihood(const uint8_t* x) const {
+  return log_marginal(x, std::vector<bool>(variables, true));
+}
+
+double Hclt::log_marginal(const uint8_t* x, const std::vector<bool>& observed) const {
+  const int32_t m = states;
+  const auto kids = children();
+  std::vector<double> message(static_cast<size_t>(variables) * m), up(m);
+  double log_p = 0;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const int32_t v = *it;
+    for (int32_t z = 0; z < m; ++z) {
+      double e = observed[v] ? emission[(static_cast<size_t>(v) * m + z) * values + x[v]] : 1.0;
+      for (int32_t c : kids[v]) e *= message[static_cast<size_t>(c) * m + z];
+      up[z] = e;
+    }
+    if (parent[v] >= 0) {
+      double* msg = &message[static_cast<size_t>(v) * m];
+      to_parent(&transition[static_cast<size_t>(v) * m * m], up.data(), m, msg);
+      log_p += std::log(normalize(msg, m));
+    } else {
+      double s = 0;
+      for (int32_t z = 0; z < m; ++z) s += prior[static_cast<size_t>(v) * m + z] * up[z];
+      log_p += std::log(s);
+    }
+  }
+  return log_p;
+}
+
+EmCounts::EmCounts(const Hclt& c)
+    : prior(c.prior.size(), 0.0),
+      transition(c.transition.size(), 0.0),
+      emission(c.emission.size(), 0.0) {}
+
+void EmCounts::add(const EmCounts& o) {
+  for (size_t i = 0; i < prior.size(); ++i) prior[i] += o.prior[i];
+  for (size_t i = 0; i < transition.size(); ++i) transition[i] += o.transition[i];
+  for (size_t i = 0; i < emission.size(); ++i) emission[i] += o.emission[i];
+  log_likelihood += o.log_likelihood;
+  samples += o.samples;
+}
+
+void accumulate_counts(const Hclt& c, const uint8_t* data, int64_t begin, int64_t end,
+                       EmCounts& counts) {
+  const int32_t m = c.states, d = c.variables;
+  const auto kids = c.children();
+  std::vector<double> message(static_cast<size_t>(d) * m), up(static_cast<size_t>(d) * m),
+      down(static_cast<size_t>(d) * m), outside(m), post(m), pair(static_cast<size_t>(m) * m);
+  for (int64_t s = begin; s < end; ++s) {
+    const uint8_t* x = data + s * d;
+    auto ev = [&](int32_t v, int32_t z) {
+      return c.emission[(static_cast<size_t>(v) * m + z) * c.values + x[v]];
+    };
+    // Upward: up[v] = p(x in v's subtree | z_v) up to scale; messages to parents.
+    double log_p = 0;
+    for (auto it = c.order.rbegin(); it != c.order.rend(); ++it) {
+      const int32_t v = *it;
+      double* u = &up[static_cast<size_t>(v) * m];
+      for (int32_t z = 0; z < m; ++z) {
+        double e = ev(v, z);
+        for (int32_t k : kids[v]) e *= message[static_cast<size_t>(k) * m + z];
+        u[z] = e;
+      }
+      log_p += std::log(normalize(u, m));
+      if (c.parent[v] >= 0) {
+        double* msg = &message[static_cast<size_t>(v) * m];
+        to_parent(&c.transition[static_cast<size_t>(v) * m * m], u, m, msg);
+        log_p += std::log(normalize(msg, m));
+      } else {
+        double t = 0;
+        for (int32_t z = 0; z < m; ++z) t += c.prior[static_cast<size_t>(v) * m + z] * u[z];
+        log_p += std::log(t);
+      }
+    }
+    counts.log_likelihood += log_p;
+    ++counts.samples;
+    // Downward, parents first: down[v] = p(z_v, x outside v's subtree) up to scale.
+    for (int32_t v : c.order) {
+      double* dv = &down[static_cast<size_t>(v) * m];
+      const double* uv = &up[static_cast<size_t>(v) * m];
+      if (c.parent[v] < 0) {
+        for (int32_t z = 0; z < m; ++z) dv[z] = c.prior[static_cast<size_t>(v) * m + z];
+      } else {
+        const int32_t p = c.parent[v];
+        const double* dp = &down[static_cast<size_t>(p) * m];
+        for (int32_t a = 0; a < m; ++a) {
+          double o = dp[a] * ev(p, a);
+          for (int32_t k : kids[p])
+            if (k != v) o *= message[static_cast<size_t>(k) * m + a];
+          outside[a] = o;
+        }
+        const double* t = &c.transition[static_cast<size_t>(v) * m * m];
+        // The edge's posterior p(z_p = a, z_v = b | x) ∝ outside(a) T[a][b] up_v(b).
+        double total = 0;
+        for (int32_t a = 0; a < m; ++a)
+          for (int32_t b = 0; b < m; ++b)
+            total += pair[a * m + b] = outside[a] * t[a * m + b] * uv[b];
+        double* tc = &counts.transition[static_cast<size_t>(v) * m * m];
+        for (int32_t i = 0; i < m * m; ++i) tc[i] += pair[i] / total;
+        for (int32_t b = 0; b < m; ++b) {
+          double s = 0;
+          for (int32_t a = 0; a < m; ++a) s += outside[a] * t[a * m + b];
+          dv[b] = s;
+        }
+      }
+      normalize(dv, m);
+      for (int32_t z = 0; z < m; ++z) post[z] = dv[z] * uv[z];
+      normalize(post.data(), m);
+      for (int32_t z = 0; z < m; ++z) {
+        counts.emission[(static_cast<size_t>(v) * m + z) * c.values + x[v]] += post[z];
+        if (c.parent[v] < 0) counts.prior[static_cast<size_t>(v) * m + z] += post[z];
+      }
+    }
+  }
+}
+
+void em_update(Hclt& c, const EmCounts& counts, double step, double pseudocount) {
+  auto update = [&](std::vector<double>& p, const std::vector<double>& n, int32_t width) {
+    std::vector<double> row(width);
+    for (size_t r = 0; r < p.size() / width; ++r) {
+      double s = 0;
+      for (int32_t i = 0; i < width; ++i) s += row[i] = n[r * width + i] + pseudocount;
+      if (!(s > 0)) continue;  // no evidence and no pseudocount: keep the old distribution
+      for (int32_t i = 0; i < width; ++i)
+        p[r * width + i] = (1 - step) * p[r * width + i] + step * row[i] / s;
+    }
+  };
+  update(c.prior, counts.prior, c.states);
+  update(c.transition, counts.transition, c.states);
+  update(c.emission, counts.emission, c.values);
+}
+
+PrefixConditionals::PrefixConditionals(const Hclt& c, bool incremental)
+    : c_(c),
+      incremental_(incremental),
+      children_(c.children()),
+      evidence_(static_cast<size_t>(c.variables) * c.states, 1.0),
+      message_(static_cast<size_t>(c.variables) * c.states, 1.0),
+      pmf_(c.values),
+      down_(c.states),
+      scratch_(c.states) {
+  for (auto it = c.order.rbegin(); it != c.order.rend(); ++it)
+    if (c.parent[*it] >= 0) update_message(*it);
+}
+
+void PrefixConditionals::update_message(int32_t v) {
+  const int32_t m = c_.states;
+  for (int32_t z = 0; z < m; ++z) {
+    double e = evidence_[static_cast<size_t>(v) * m + z];
+    for (int32_t k : children_[v]) e *= message_[static_cast<size_t>(k) * m + z];
+    scratch_[z] = e;
+  }
+  double* msg = &message_[static_cast<size_t>(v) * m];
+  to_parent(&c_.transition[static_cast<size_t>(v) * m * m], scratch_.data(), m, msg);
+  normalize(msg, m);
+}
+
+const std::vector<double>& PrefixConditionals::next() {
+  if (position_ >= c_.variables) throw std::out_of_range("every variable was observed");
+  const int32_t m = c_.states, v = c_.order[position_];
+  if (!incremental_)  // the reference: every message afresh from the evidence so far
+    for (auto it = c_.order.rbegin(); it != c_.order.rend(); ++it)
+      if (c_.parent[*it] >= 0) update_message(*it);
+  // The path from v's root down to v, then p(z, evidence outside v's subtree) along it.
+  std::vector<int32_t> path;
+  for (int32_t w = v; w >= 0; w = c_.parent[w]) path.push_back(w);
+  const int32_t root = path.back();
+  for (int32_t z = 0; z < m; ++z) down_[z] = c_.prior[static_cast<size_t>(root) * m + z];
+  for (size_t k = path.size() - 1; k > 0; --k) {
+    const int32_t p = path[k], w = path[k - 1];
+    for (int32_t a = 0; a < m; ++a) {
+      double o = down_[a] * evidence_[static_cast<size_t>(p) * m + a];
+      for (int32_t s : children_[p])
+        if (s != w) o *= message_[static_cast<size_t>(s) * m + a];
+      scratch_[a] = o;
+    }
+    const double* t = &c_.transition[static_cast<size_t>(w) * m * m];
+    for (int32_t b = 0; b < m; ++b) {
+      double s = 0;
+      for (int32_t a = 0; a < m; ++a) s += scratch_[a] * t[a * m + b];
+      down_[b] = s;
+    }
+    normalize(down_.data(), m);
+  }
+  for (int32_t z = 0; z < m; ++z)
+    for (int32_t s : children_[v]) down_[z] *= message_[static_cast<size_t>(s) * m + z];
+  std::fill(pmf_.begin(), pmf_.end(), 0.0);
+  for (int32_t z = 0; z < m; ++z) {
+    const double* e = &c_.emission[(static_cast<size_t>(v) * m + z) * c_.values];
+    for (int32_t x = 0; x < c_.values; ++x) pmf_[x] += down_[z] * e[x];
+  }
+  normalize(pmf_.data(), c_.values);
+  return pmf_;
+}
+
+void PrefixConditionals::observe(uint8_t value) {
+  const int32_t m = c_.states, v = c_.order[position_];
+  for (int32_t z = 0; z < m; ++z)
+    evidence_[static_cast<size_t>(v) * m + z] =
+        c_.emission[(static_cast<size_t>(v) * m + z) * c_.values + value];
+  if (incremental_)
+    for (int32_t w = v; c_.parent[w] >= 0; w = c_.parent[w]) update_message(w);
+  ++position_;
+}
+
+}  // namespace flowlab::ops::pc

@@ -9,6 +9,7 @@
 #include "ops/kge/kge_model.h"
 #include "ops/metrics_table.h"
 #include "ops/models/model.h"
+#include "ops/pc/circuit_model.h"
 #include "ops/privacy/privacy_ops.h"
 #include "ops/torch_runtime.h"
 
@@ -54,7 +55,9 @@ void register_ops(Registry& r) {
   analyze::register_transfer_function(r);
   privacy::register_privacy(r);
   kge::register_kge(r);  // the kge.model type, train.kge, eval.link_prediction
-  graphnets::register_graph_classification(r);  // graph.model, train.graph_classifier, eval.*
+  graphnets::register_graph_classification(r);
+  pc::register_train_pc(
+      r);  // the pc.circuit type and train.pc  // graph.model, train.graph_classifier, eval.*
   fl::register_federated(r);  // the mechanism group, privacy.accountant, .mean_estimation
 }
 

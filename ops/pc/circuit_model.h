@@ -1,0 +1,29 @@
+#pragma once
+// The `pc.circuit` artifact: a trained probabilistic circuit over an image's pixels (its
+// structure name, the image shape and the hidden Chow-Liu tree with its parameters), what the
+// codec ops and `flowlab compress` load. Saved as circuit.json (shape, tree, coding order) and
+// params.bin (the parameters as little-endian doubles). Torch-free.
+#include <filesystem>
+#include <string>
+
+#include "graph/artifact.h"
+#include "ops/pc/hclt.h"
+
+namespace flowlab::ops::pc {
+
+struct CircuitModel : Artifact {
+  std::string structure;  // "independent", "hclt"
+  int32_t height = 0, width = 0;
+  Hclt circuit;
+
+  static constexpr const char* kType = "pc.circuit";
+  std::string type() const override { return kType; }
+  void save(const std::filesystem::path& dir) const override;
+  /// Throws RunError naming the file when it is missing, malformed or inconsistent.
+  static ArtifactPtr load(const std::filesystem::path& dir);
+};
+
+/// Registers the pc.circuit type and train.pc (ops/pc/train_pc.cpp).
+void register_train_pc(Registry& registry);
+
+}  // namespace flowlab::ops::pc

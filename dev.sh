@@ -17,6 +17,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # `flowlab plot --png` and PNG copies of analysis figures (optional to CMake: without it only SVG).
 # clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
 # wordnet-base: the WordNet 3.0 database dataset.wordnet_kg builds its knowledge graph from.
+# libbz2-dev, liblzma-dev: bzip2 and xz, the general-purpose coders codec.pc_rans measures beside its own.
 # libgloo-dev: the Gloo headers that LibTorch's c10d process group needs (fl.federated launcher: gloo).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
@@ -24,6 +25,7 @@ PACKAGES=(
   libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
+  libbz2-dev liblzma-dev
   librsvg2-dev
   clang-format
   dataset-fashion-mnist wordnet-base

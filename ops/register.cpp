@@ -55,9 +55,9 @@ void register_ops(Registry& r) {
   analyze::register_transfer_function(r);
   privacy::register_privacy(r);
   kge::register_kge(r);  // the kge.model type, train.kge, eval.link_prediction
-  graphnets::register_graph_classification(r);
-  pc::register_train_pc(
-      r);  // the pc.circuit type and train.pc  // graph.model, train.graph_classifier, eval.*
+  graphnets::register_graph_classification(r);  // graph.model, train.graph_classifier, eval.*
+  pc::register_train_pc(r);                     // the pc.circuit type and train.pc
+  pc::register_codec_pc_rans(r);
   fl::register_federated(r);  // the mechanism group, privacy.accountant, .mean_estimation
 }
 

@@ -25,5 +25,7 @@ struct CircuitModel : Artifact {
 
 /// Registers the pc.circuit type and train.pc (ops/pc/train_pc.cpp).
 void register_train_pc(Registry& registry);
+/// Registers codec.pc_rans (ops/pc/codec_pc_rans.cpp).
+void register_codec_pc_rans(Registry& registry);
 
 }  // namespace flowlab::ops::pc

@@ -72,6 +72,25 @@ BOOST_AUTO_TEST_CASE(independent_pixels_are_smoothed_frequencies_and_a_tree_beat
              independent << " vs " << -scored.item<double>());
 }
 
+BOOST_AUTO_TEST_CASE(the_codec_round_trips_every_image_within_the_state_overhead) {
+  RunFixture f;
+  const auto r = f.run("pc.yaml", {"+nodes.codec={op: codec.pc_rans, inputs: {circuit: train, "
+                                   "data: data}, params: {limit: 100, naive_images: 5}}"});
+  BOOST_TEST_MESSAGE(r.err);
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);  // the op fails if any image decodes otherwise
+  const auto m = f.final_metrics(r.outcome.run_id, "codec");
+  BOOST_TEST(m.at("images") == 100);
+  // Per image: at least the information plus 32 bits of final state, at most plus 96 bits and
+  // the quantization of 784 distributions (2^-24 of each share: < 0.01 bits per image).
+  BOOST_TEST(m.at("bpd_gap") >= 32.0 / 784);
+  BOOST_TEST(m.at("bpd_gap") <= 96.0 / 784 + 1e-4);
+  BOOST_TEST(m.at("incremental_speedup") > 1.0);
+  for (const char* coder : {"zlib_bpd", "bzip2_bpd", "xz_bpd"}) {
+    BOOST_TEST(m.at(coder) > 1.0);
+    BOOST_TEST(m.at(coder) < 8.0);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(an_interrupted_em_training_resumes_to_the_same_metrics) {
   // 8 mini-batches per epoch, 2 epochs and the full-batch step: stopped after step 10 is
   // logged (steps 4 and 8 were checkpoints).

@@ -3,11 +3,15 @@
 // most the rANS state (64 bits), a word, and the quantization of each distribution; a truncated
 // or altered message is an error, not a wrong image.
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/error.h"
+#include "ops/pc/circuit_model.h"
 #include "ops/pc/codec.h"
+#include "tests/support/temp_dir.h"
 
 namespace pc = flowlab::ops::pc;
 
@@ -85,6 +89,26 @@ BOOST_AUTO_TEST_CASE(a_truncated_or_altered_message_is_an_error) {
     }
   }
   BOOST_TEST(caught == cases);
+}
+
+BOOST_AUTO_TEST_CASE(a_saved_circuit_loads_back_and_a_damaged_one_is_a_clear_error) {
+  flowlab::testing::TempDir dir;
+  pc::CircuitModel m;
+  m.structure = "hclt", m.height = 8, m.width = 8;
+  m.circuit = model(64, 3, 256, 5);
+  m.save(dir.path());
+  const auto back =
+      std::dynamic_pointer_cast<const pc::CircuitModel>(pc::CircuitModel::load(dir.path()));
+  BOOST_TEST((back->circuit.emission == m.circuit.emission));
+  BOOST_TEST((back->circuit.order == m.circuit.order));
+  std::filesystem::resize_file(dir.path() / "params.bin", 1000);
+  try {
+    pc::CircuitModel::load(dir.path());
+    BOOST_FAIL("a truncated params.bin loaded");
+  } catch (const flowlab::RunError& e) {
+    BOOST_TEST(std::string(e.what()).find("params.bin does not hold the") != std::string::npos,
+               e.what());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

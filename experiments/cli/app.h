@@ -18,10 +18,11 @@ struct GlobalOptions {
 
 // Installers, one per command family. Callbacks throw ConfigError for bad input (exit 2) and
 // other exceptions for failures (exit 1); main() reports them.
-void add_run_commands(CLI::App& app, GlobalOptions& global);     // run, sweep, resume
-void add_report_commands(CLI::App& app, GlobalOptions& global);  // runs, show, ops
-void add_query_commands(CLI::App& app, GlobalOptions& global);   // query, sql, compare
-void add_plot_command(CLI::App& app, GlobalOptions& global);     // plot
+void add_run_commands(CLI::App& app, GlobalOptions& global);       // run, sweep, resume
+void add_report_commands(CLI::App& app, GlobalOptions& global);    // runs, show, ops
+void add_query_commands(CLI::App& app, GlobalOptions& global);     // query, sql, compare
+void add_plot_command(CLI::App& app, GlobalOptions& global);       // plot
+void add_compress_commands(CLI::App& app, GlobalOptions& global);  // compress, decompress
 // cache du|gc, delete, restore, tag
 void add_housekeeping_commands(CLI::App& app, GlobalOptions& global);
 

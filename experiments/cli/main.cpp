@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   cli::add_report_commands(app, global);
   cli::add_query_commands(app, global);
   cli::add_plot_command(app, global);
+  cli::add_compress_commands(app, global);
   cli::add_housekeeping_commands(app, global);
 
   try {

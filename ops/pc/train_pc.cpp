@@ -83,6 +83,7 @@ class EmTrainer : public training::Trainer {
         order_(n_, static_cast<uint64_t>(p.get_int("seed")) + 0x2545f4914f6cdd1dULL) {}
 
   int64_t steps_per_epoch() const { return (n_ + batch_ - 1) / batch_; }
+  const std::vector<uint8_t>& valid() const { return valid_; }
   int64_t steps() const { return epochs_ * steps_per_epoch() + 1; }  // + the full-batch step
 
   training::StepResult step(int64_t step) override {
@@ -187,9 +188,9 @@ ArtifactPtr run_train_pc(OpContext& ctx) {
   o.hint = "the circuit's likelihood is not finite";
   const auto result = training::run_training(ctx, trainer, o);
   // After the full-batch step: one more point of the validation curve (its final value).
-  const auto valid = pixels_of(data->val_x);
-  if (!valid.empty())
-    ctx.log_metric("val_bpd", bits_per_dim(model->circuit, valid), p.get_int("epochs") + 1);
+  if (!trainer.valid().empty())
+    ctx.log_metric("val_bpd", bits_per_dim(model->circuit, trainer.valid()),
+                   p.get_int("epochs") + 1);
   ctx.log_metric("train_time_s", result.train_seconds);
   ctx.log_metric("edges", static_cast<double>(model->circuit.edges()));
   ctx.log_metric("train_images", static_cast<double>(n));

@@ -67,7 +67,7 @@ void add_compress_commands(CLI::App& app, GlobalOptions& global) {
     codec.precision = o->precision;
     codec.incremental = !o->naive;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto bytes = ops::pc::compress_images(model->circuit, images, codec);
+    const auto bytes = ops::pc::compress_images(model->model(), images, codec);
     const double seconds = seconds_since(t0);
     write_text_file(o->output, bytes);
     const double dims = static_cast<double>(images.pixels.size());
@@ -91,7 +91,7 @@ void add_compress_commands(CLI::App& app, GlobalOptions& global) {
     const auto model = load_circuit(d->circuit);
     const auto bytes = read_file(d->input);
     const auto t0 = std::chrono::steady_clock::now();
-    const auto images = ops::pc::decompress_images(model->circuit, bytes, d->input);
+    const auto images = ops::pc::decompress_images(model->model(), bytes, d->input);
     const double seconds = seconds_since(t0);
     if (fs::path(d->output).extension() == ".idx")
       ops::pc::write_idx(d->output, images);

@@ -91,25 +91,27 @@ std::vector<int32_t> max_spanning_tree(const std::vector<double>& weight, int32_
   return parent;
 }
 
-std::vector<int32_t> topological_order(const std::vector<int32_t>& parent) {
+std::vector<int32_t> depth_first_order(const std::vector<int32_t>& parent) {
   const auto d = static_cast<int32_t>(parent.size());
   std::vector<std::vector<int32_t>> children(d);
-  std::vector<int32_t> order;
-  std::queue<int32_t> q;
-  for (int32_t v = 0; v < d; ++v) {
+  std::vector<int32_t> order, stack;
+  for (int32_t v = d; v-- > 0;) {  // reversed, so the stack pops lower indices first
+    if (parent[v] < -1 || parent[v] >= d)
+      throw std::invalid_argument("depth_first_order: a parent is not a node");
     if (parent[v] < 0)
-      q.push(v);
+      stack.push_back(v);
     else
       children[parent[v]].push_back(v);
   }
-  while (!q.empty()) {
-    const int32_t u = q.front();
-    q.pop();
+  while (!stack.empty()) {
+    const int32_t u = stack.back();
+    stack.pop_back();
     order.push_back(u);
-    for (int32_t c : children[u]) q.push(c);
+    stack.insert(stack.end(), children[u].begin(), children[u].end());
+    if (static_cast<int32_t>(order.size()) > d) break;  // a cycle: caught below
   }
   if (static_cast<int32_t>(order.size()) != d)
-    throw std::invalid_argument("topological_order: the parents do not form a forest");
+    throw std::invalid_argument("depth_first_order: the parents do not form a forest");
   return order;
 }
 

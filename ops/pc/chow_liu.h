@@ -21,7 +21,11 @@ std::vector<double> mutual_information(const uint8_t* data, int64_t n, int32_t d
 /// node is nearest. Returns each node's parent (-1 for the root).
 std::vector<int32_t> max_spanning_tree(const std::vector<double>& weight, int32_t d);
 
-/// The nodes of a tree given by parents, each after its parent (breadth-first from the root).
-std::vector<int32_t> topological_order(const std::vector<int32_t>& parent);
+/// The nodes of a forest given by parents in depth-first preorder (each node, then its subtrees
+/// one after another, children by increasing index): each node comes after its parent, and a
+/// subtree is finished before its next sibling starts, which is what lets the codec's conditionals
+/// be computed in one pass over the circuit (ops/pc/hclt.h). Throws when the parents contain a
+/// cycle.
+std::vector<int32_t> depth_first_order(const std::vector<int32_t>& parent);
 
 }  // namespace flowlab::ops::pc

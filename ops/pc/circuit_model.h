@@ -1,20 +1,26 @@
 #pragma once
 // The `pc.circuit` artifact: a trained probabilistic circuit over an image's pixels (its
-// structure name, the image shape and the hidden Chow-Liu tree with its parameters), what the
-// codec ops and `flowlab compress` load. Saved as circuit.json (shape, tree, coding order) and
-// params.bin (the parameters as little-endian doubles). Torch-free.
+// structure name, the image shape and the model with its parameters), what the codec ops and
+// `flowlab compress` load. `independent` and `hclt` are hidden Chow-Liu trees (ops/pc/hclt.h),
+// `chow_liu` a tree over the pixels themselves (ops/pc/chow_liu_tree.h). Saved as circuit.json
+// (shape, tree, coding order, sizes) and params.bin (the parameters, little-endian). Torch-free.
 #include <filesystem>
 #include <string>
 
 #include "graph/artifact.h"
+#include "ops/pc/chow_liu_tree.h"
 #include "ops/pc/hclt.h"
 
 namespace flowlab::ops::pc {
 
 struct CircuitModel : Artifact {
-  std::string structure;  // "independent", "hclt"
+  std::string structure;  // "independent", "chow_liu", "hclt"
   int32_t height = 0, width = 0;
-  Hclt circuit;
+  Hclt hclt;         // independent, hclt
+  ChowLiuTree tree;  // chow_liu
+
+  /// The model the codec codes with, whichever the structure.
+  const PixelModel& model() const;
 
   static constexpr const char* kType = "pc.circuit";
   std::string type() const override { return kType; }

@@ -33,9 +33,9 @@ struct Timing {
 };
 
 // Encodes then decodes images [0, n) in parallel (images are independent).
-Timing code_images(OpContext& ctx, const Hclt& c, const std::vector<uint8_t>& pixels, int64_t n,
-                   const CodecOptions& o) {
-  const int32_t d = c.variables;
+Timing code_images(OpContext& ctx, const PixelModel& c, const std::vector<uint8_t>& pixels,
+                   int64_t n, const CodecOptions& o) {
+  const int32_t d = c.pixel_count();
   std::vector<std::vector<uint32_t>> messages(n);
   Timing t;
   auto t0 = std::chrono::steady_clock::now();
@@ -63,22 +63,23 @@ ArtifactPtr run_codec(OpContext& ctx) {
   auto model = ctx.input<CircuitModel>("circuit");
   auto data = ctx.input<datasets::ClassificationData>("data");
   const auto& x = p.get_string("split") == "test" ? data->test_x : data->val_x;
-  const Hclt& c = model->circuit;
+  const PixelModel& c = model->model();
+  const int32_t d = c.pixel_count();
   if (x.size(0) == 0) throw RunError("the " + p.get_string("split") + " split is empty");
-  if (x[0].numel() != c.variables)
-    throw RunError(fmt::format("the circuit models {} pixels but the images have {}", c.variables,
-                               x[0].numel()));
+  if (x[0].numel() != d)
+    throw RunError(
+        fmt::format("the circuit models {} pixels but the images have {}", d, x[0].numel()));
   int64_t n = x.size(0);
   if (p.get_int("limit") > 0) n = std::min(n, p.get_int("limit"));
   const auto bytes =
       x.slice(0, 0, n).reshape({n, -1}).mul(255.0).round().to(torch::kUInt8).contiguous();
   const std::vector<uint8_t> pixels(bytes.data_ptr<uint8_t>(),
                                     bytes.data_ptr<uint8_t>() + bytes.numel());
-  const double dims = static_cast<double>(n) * c.variables;
+  const double dims = static_cast<double>(n) * d;
 
   auto table = std::make_shared<MetricsTable>();
   double log_p = 0;
-  for (int64_t i = 0; i < n; ++i) log_p += c.log_likelihood(&pixels[i * c.variables]);
+  for (int64_t i = 0; i < n; ++i) log_p += c.log_likelihood(&pixels[i * d]);
   table->values["theoretical_bpd"] = -log_p / (dims * std::log(2.0));
 
   CodecOptions o;
@@ -93,7 +94,9 @@ ArtifactPtr run_codec(OpContext& ctx) {
   table->values["decode_images_per_s"] = static_cast<double>(n) / fast.decode_s;
   table->values["images"] = static_cast<double>(n);
 
-  const int64_t naive_n = std::min(n, p.get_int("naive_images"));
+  // A Chow-Liu tree's conditional is one row of its parent's table, incremental or not.
+  const int64_t naive_n =
+      model->structure == "chow_liu" ? 0 : std::min(n, p.get_int("naive_images"));
   if (naive_n > 0) {
     ctx.progress(0.5, fmt::format("coding {} images (naive reference)", naive_n));
     o.incremental = false;

@@ -45,46 +45,32 @@ uint32_t pixels_hash(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-uint64_t circuit_fingerprint(const Hclt& c) {
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_64bits_reset(state);
-  const int32_t dims[3] = {c.variables, c.values, c.states};
-  XXH3_64bits_update(state, dims, sizeof(dims));
-  XXH3_64bits_update(state, c.parent.data(), c.parent.size() * sizeof(int32_t));
-  XXH3_64bits_update(state, c.order.data(), c.order.size() * sizeof(int32_t));
-  for (const auto* p : {&c.prior, &c.transition, &c.emission})
-    XXH3_64bits_update(state, p->data(), p->size() * sizeof(double));
-  const uint64_t h = XXH3_64bits_digest(state);
-  XXH3_freeState(state);
-  return h;
-}
-
-std::string compress_images(const Hclt& c, const ImageSet& images, const CodecOptions& o) {
-  if (static_cast<int64_t>(images.height) * images.width != c.variables)
-    throw RunError(fmt::format("the circuit models {} pixels, the images have {} x {}", c.variables,
-                               images.height, images.width));
+std::string compress_images(const PixelModel& c, const ImageSet& images, const CodecOptions& o) {
+  if (static_cast<int64_t>(images.height) * images.width != c.pixel_count())
+    throw RunError(fmt::format("the circuit models {} pixels, the images have {} x {}",
+                               c.pixel_count(), images.height, images.width));
   std::string out(kMagic, 4);
   put<uint32_t>(out, kVersion);
   put<uint32_t>(out, static_cast<uint32_t>(o.precision));
   put<uint32_t>(out, o.incremental ? 1 : 0);
-  put<uint64_t>(out, circuit_fingerprint(c));
+  put<uint64_t>(out, c.fingerprint());
   put<uint32_t>(out, static_cast<uint32_t>(images.height));
   put<uint32_t>(out, static_cast<uint32_t>(images.width));
   put<uint64_t>(out, static_cast<uint64_t>(images.count()));
   // Images are independent: encode them in parallel, write them in order.
   std::vector<std::vector<uint32_t>> messages(images.count());
   tbb::parallel_for(int64_t{0}, images.count(), [&](int64_t i) {
-    messages[i] = encode_image(c, &images.pixels[i * c.variables], o);
+    messages[i] = encode_image(c, &images.pixels[i * c.pixel_count()], o);
   });
   for (int64_t i = 0; i < images.count(); ++i) {
     put<uint32_t>(out, static_cast<uint32_t>(messages[i].size()));
-    put<uint32_t>(out, pixels_hash(&images.pixels[i * c.variables], c.variables));
+    put<uint32_t>(out, pixels_hash(&images.pixels[i * c.pixel_count()], c.pixel_count()));
     for (uint32_t w : messages[i]) put<uint32_t>(out, w);
   }
   return out;
 }
 
-ImageSet decompress_images(const Hclt& c, const std::string& bytes, const std::string& name) {
+ImageSet decompress_images(const PixelModel& c, const std::string& bytes, const std::string& name) {
   if (bytes.size() < 4 || std::memcmp(bytes.data(), kMagic, 4) != 0)
     throw RunError(name + ": not a flowlab compressed file (no FLPC header)");
   Reader r{bytes, name, 4};
@@ -95,15 +81,15 @@ ImageSet decompress_images(const Hclt& c, const std::string& bytes, const std::s
   o.incremental = r.get<uint32_t>("the header") != 0;
   if (o.precision < 12 || o.precision > 28)
     throw RunError(fmt::format("{}: precision {} is not one flowlab writes", name, o.precision));
-  if (r.get<uint64_t>("the header") != circuit_fingerprint(c))
+  if (r.get<uint64_t>("the header") != c.fingerprint())
     throw RunError(name + ": it was compressed with another circuit than the one given");
   ImageSet images;
   images.height = static_cast<int32_t>(r.get<uint32_t>("the header"));
   images.width = static_cast<int32_t>(r.get<uint32_t>("the header"));
   const auto count = r.get<uint64_t>("the header");
-  if (static_cast<int64_t>(images.height) * images.width != c.variables)
+  if (static_cast<int64_t>(images.height) * images.width != c.pixel_count())
     throw RunError(fmt::format("{}: images of {} x {} do not fit the circuit's {} pixels", name,
-                               images.height, images.width, c.variables));
+                               images.height, images.width, c.pixel_count()));
   if (count > (bytes.size() - r.pos) / 8)  // each image needs at least its 8-byte record head
     throw RunError(fmt::format("{}: the file is too short for its {} images", name, count));
   // Read every record first (the file's structure), then decode the images in parallel.
@@ -123,13 +109,13 @@ ImageSet decompress_images(const Hclt& c, const std::string& bytes, const std::s
   }
   if (r.pos != bytes.size())
     throw RunError(fmt::format("{}: {} bytes follow the last image", name, bytes.size() - r.pos));
-  images.pixels.resize(count * c.variables);
+  images.pixels.resize(count * c.pixel_count());
   std::vector<std::string> errors(count);
   tbb::parallel_for(uint64_t{0}, count, [&](uint64_t i) {
-    uint8_t* x = &images.pixels[i * c.variables];
+    uint8_t* x = &images.pixels[i * c.pixel_count()];
     try {
       decode_image(c, records[i].words.data(), records[i].words.size(), x, o);
-      if (pixels_hash(x, c.variables) != records[i].hash)
+      if (pixels_hash(x, c.pixel_count()) != records[i].hash)
         errors[i] = "decodes to other pixels than were compressed (the file is corrupted)";
     } catch (const std::runtime_error& e) {
       errors[i] = std::string("cannot be decoded: ") + e.what();

@@ -12,12 +12,10 @@
 
 namespace flowlab::ops::pc {
 
-/// A 64-bit hash of the circuit's tree, order and parameters.
-uint64_t circuit_fingerprint(const Hclt& c);
-
-std::string compress_images(const Hclt& c, const ImageSet& images, const CodecOptions& options);
+std::string compress_images(const PixelModel& c, const ImageSet& images,
+                            const CodecOptions& options);
 
 /// `name` (the file's) starts every error message.
-ImageSet decompress_images(const Hclt& c, const std::string& bytes, const std::string& name);
+ImageSet decompress_images(const PixelModel& c, const std::string& bytes, const std::string& name);
 
 }  // namespace flowlab::ops::pc

@@ -1,9 +1,13 @@
 #include "ops/pc/hclt.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
+
+#include "ops/pc/chow_liu.h"
 
 namespace flowlab::ops::pc {
 namespace {
@@ -21,8 +25,20 @@ double normalize(double* v, int32_t n) {
 void to_parent(const double* t, const double* up, int32_t m, double* message) {
   for (int32_t a = 0; a < m; ++a) {
     double s = 0;
+#pragma omp simd reduction(+ : s)
     for (int32_t b = 0; b < m; ++b) s += t[a * m + b] * up[b];
     message[a] = s;
+  }
+}
+
+// down[b] = Σ_a outside[a] T[a][b]: rows scaled and added, so the inner loop vectorizes.
+void to_child(const double* t, const double* outside, int32_t m, double* down) {
+  std::fill(down, down + m, 0.0);
+  for (int32_t a = 0; a < m; ++a) {
+    const double w = outside[a];
+    const double* row = t + static_cast<size_t>(a) * m;
+#pragma omp simd
+    for (int32_t b = 0; b < m; ++b) down[b] += w * row[b];
   }
 }
 
@@ -49,14 +65,7 @@ Hclt Hclt::random(const std::vector<int32_t>& parent, int32_t states, int32_t va
   c.values = values;
   c.states = states;
   c.parent = parent;
-  // Parents before children: breadth-first from the roots.
-  const auto kids = c.children();
-  for (int32_t v = 0; v < c.variables; ++v)
-    if (parent[v] < 0) c.order.push_back(v);
-  for (size_t k = 0; k < c.order.size(); ++k)
-    for (int32_t w : kids[c.order[k]]) c.order.push_back(w);
-  if (static_cast<int32_t>(c.order.size()) != c.variables)
-    throw std::invalid_argument("Hclt: the parents do not form a forest");
+  c.order = depth_first_order(parent);  // throws unless the parents form a forest
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.5, 1.5);
   auto fill = [&](std::vector<double>& p, size_t rows, int32_t width) {
@@ -164,16 +173,18 @@ void accumulate_counts(const Hclt& c, const uint8_t* data, int64_t begin, int64_
         const double* t = &c.transition[static_cast<size_t>(v) * m * m];
         // The edge's posterior p(z_p = a, z_v = b | x) ∝ outside(a) T[a][b] up_v(b).
         double total = 0;
-        for (int32_t a = 0; a < m; ++a)
-          for (int32_t b = 0; b < m; ++b)
-            total += pair[a * m + b] = outside[a] * t[a * m + b] * uv[b];
-        double* tc = &counts.transition[static_cast<size_t>(v) * m * m];
-        for (int32_t i = 0; i < m * m; ++i) tc[i] += pair[i] / total;
-        for (int32_t b = 0; b < m; ++b) {
-          double s = 0;
-          for (int32_t a = 0; a < m; ++a) s += outside[a] * t[a * m + b];
-          dv[b] = s;
+        for (int32_t a = 0; a < m; ++a) {
+          const double o = outside[a];
+          const double* row = t + static_cast<size_t>(a) * m;
+          double* out = &pair[static_cast<size_t>(a) * m];
+#pragma omp simd reduction(+ : total)
+          for (int32_t b = 0; b < m; ++b) total += out[b] = o * row[b] * uv[b];
         }
+        double* tc = &counts.transition[static_cast<size_t>(v) * m * m];
+        const double scale = 1.0 / total;
+#pragma omp simd
+        for (int32_t i = 0; i < m * m; ++i) tc[i] += pair[i] * scale;
+        to_child(t, outside.data(), m, dv);
       }
       normalize(dv, m);
       for (int32_t z = 0; z < m; ++z) post[z] = dv[z] * uv[z];
@@ -202,76 +213,136 @@ void em_update(Hclt& c, const EmCounts& counts, double step, double pseudocount)
   update(c.emission, counts.emission, c.values);
 }
 
+std::unique_ptr<Conditionals> Hclt::conditionals(bool incremental) const {
+  return std::make_unique<PrefixConditionals>(*this, incremental);
+}
+
+uint64_t Hclt::fingerprint() const {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  const int32_t dims[3] = {variables, values, states};
+  XXH3_64bits_update(state, dims, sizeof(dims));
+  XXH3_64bits_update(state, parent.data(), parent.size() * sizeof(int32_t));
+  XXH3_64bits_update(state, order.data(), order.size() * sizeof(int32_t));
+  for (const auto* p : {&prior, &transition, &emission})
+    XXH3_64bits_update(state, p->data(), p->size() * sizeof(double));
+  const uint64_t h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return h;
+}
+
 PrefixConditionals::PrefixConditionals(const Hclt& c, bool incremental)
     : c_(c),
       incremental_(incremental),
       children_(c.children()),
       evidence_(static_cast<size_t>(c.variables) * c.states, 1.0),
       message_(static_cast<size_t>(c.variables) * c.states, 1.0),
+      down_(static_cast<size_t>(c.variables) * c.states, 0.0),
+      acc_(incremental ? static_cast<size_t>(c.variables) * c.states : 0, 1.0),
       pmf_(c.values),
-      down_(c.states),
-      scratch_(c.states) {
-  for (auto it = c.order.rbegin(); it != c.order.rend(); ++it)
-    if (c.parent[*it] >= 0) update_message(*it);
-}
+      scratch_(c.states) {}
 
-void PrefixConditionals::update_message(int32_t v) {
+void PrefixConditionals::message_to_parent(int32_t v, const double* up, double* message) {
   const int32_t m = c_.states;
-  for (int32_t z = 0; z < m; ++z) {
-    double e = evidence_[static_cast<size_t>(v) * m + z];
-    for (int32_t k : children_[v]) e *= message_[static_cast<size_t>(k) * m + z];
-    scratch_[z] = e;
-  }
-  double* msg = &message_[static_cast<size_t>(v) * m];
-  to_parent(&c_.transition[static_cast<size_t>(v) * m * m], scratch_.data(), m, msg);
-  normalize(msg, m);
+  to_parent(&c_.transition[static_cast<size_t>(v) * m * m], up, m, message);
+  normalize(message, m);
 }
 
-const std::vector<double>& PrefixConditionals::next() {
-  if (position_ >= c_.variables) throw std::out_of_range("every variable was observed");
-  const int32_t m = c_.states, v = c_.order[position_];
-  if (!incremental_)  // the reference: every message afresh from the evidence so far
-    for (auto it = c_.order.rbegin(); it != c_.order.rend(); ++it)
-      if (c_.parent[*it] >= 0) update_message(*it);
-  // The path from v's root down to v, then p(z, evidence outside v's subtree) along it.
+void PrefixConditionals::finish_subtrees_before(int32_t v) {
+  const int32_t m = c_.states, p = c_.parent[v];
+  while (!open_.empty() && open_.back() != p) {
+    const int32_t w = open_.back(), q = c_.parent[w];
+    open_.pop_back();
+    if (q < 0) continue;  // a finished tree of the forest
+    message_to_parent(w, &acc_[static_cast<size_t>(w) * m], scratch_.data());
+    double* acc = &acc_[static_cast<size_t>(q) * m];
+    for (int32_t a = 0; a < m; ++a) acc[a] *= scratch_[a];
+    normalize(acc, m);
+  }
+  if (p >= 0 && open_.empty())
+    throw std::logic_error(
+        "PrefixConditionals: the circuit's coding order is not a depth-first order of its tree");
+}
+
+// The reference: every message afresh from the evidence so far, then p(z, evidence outside v's
+// subtree) down the path from v's root.
+void PrefixConditionals::naive_down(int32_t v) {
+  const int32_t m = c_.states;
+  for (auto it = c_.order.rbegin(); it != c_.order.rend(); ++it) {
+    const int32_t w = *it;
+    if (c_.parent[w] < 0) continue;
+    for (int32_t z = 0; z < m; ++z) {
+      double e = evidence_[static_cast<size_t>(w) * m + z];
+      for (int32_t k : children_[w]) e *= message_[static_cast<size_t>(k) * m + z];
+      scratch_[z] = e;
+    }
+    message_to_parent(w, scratch_.data(), &message_[static_cast<size_t>(w) * m]);
+  }
   std::vector<int32_t> path;
   for (int32_t w = v; w >= 0; w = c_.parent[w]) path.push_back(w);
   const int32_t root = path.back();
-  for (int32_t z = 0; z < m; ++z) down_[z] = c_.prior[static_cast<size_t>(root) * m + z];
+  std::copy_n(&c_.prior[static_cast<size_t>(root) * m], m, &down_[static_cast<size_t>(root) * m]);
   for (size_t k = path.size() - 1; k > 0; --k) {
     const int32_t p = path[k], w = path[k - 1];
     for (int32_t a = 0; a < m; ++a) {
-      double o = down_[a] * evidence_[static_cast<size_t>(p) * m + a];
+      double o = down_[static_cast<size_t>(p) * m + a] * evidence_[static_cast<size_t>(p) * m + a];
       for (int32_t s : children_[p])
         if (s != w) o *= message_[static_cast<size_t>(s) * m + a];
       scratch_[a] = o;
     }
-    const double* t = &c_.transition[static_cast<size_t>(w) * m * m];
-    for (int32_t b = 0; b < m; ++b) {
-      double s = 0;
-      for (int32_t a = 0; a < m; ++a) s += scratch_[a] * t[a * m + b];
-      down_[b] = s;
-    }
-    normalize(down_.data(), m);
+    double* dw = &down_[static_cast<size_t>(w) * m];
+    to_child(&c_.transition[static_cast<size_t>(w) * m * m], scratch_.data(), m, dw);
+    normalize(dw, m);
   }
-  for (int32_t z = 0; z < m; ++z)
-    for (int32_t s : children_[v]) down_[z] *= message_[static_cast<size_t>(s) * m + z];
+  for (int32_t s : children_[v])
+    for (int32_t z = 0; z < m; ++z)
+      down_[static_cast<size_t>(v) * m + z] *= message_[static_cast<size_t>(s) * m + z];
+}
+
+const std::vector<double>& PrefixConditionals::next() {
+  if (position_ >= c_.variables) throw std::out_of_range("every variable was observed");
+  const int32_t m = c_.states, v = c_.order[position_], p = c_.parent[v];
+  double* dv = &down_[static_cast<size_t>(v) * m];
+  if (!incremental_) {
+    naive_down(v);
+  } else {
+    finish_subtrees_before(v);
+    if (p < 0) {
+      std::copy_n(&c_.prior[static_cast<size_t>(v) * m], m, dv);
+    } else {
+      for (int32_t a = 0; a < m; ++a)
+        scratch_[a] = down_[static_cast<size_t>(p) * m + a] * acc_[static_cast<size_t>(p) * m + a];
+      to_child(&c_.transition[static_cast<size_t>(v) * m * m], scratch_.data(), m, dv);
+      normalize(dv, m);
+    }
+    // v's children are unobserved: their messages are constant.
+  }
   std::fill(pmf_.begin(), pmf_.end(), 0.0);
   for (int32_t z = 0; z < m; ++z) {
+    const double w = dv[z];
     const double* e = &c_.emission[(static_cast<size_t>(v) * m + z) * c_.values];
-    for (int32_t x = 0; x < c_.values; ++x) pmf_[x] += down_[z] * e[x];
+#pragma omp simd
+    for (int32_t x = 0; x < c_.values; ++x) pmf_[x] += w * e[x];
   }
   normalize(pmf_.data(), c_.values);
+  prepared_ = position_;
   return pmf_;
 }
 
 void PrefixConditionals::observe(uint8_t value) {
+  if (position_ >= c_.variables) throw std::out_of_range("every variable was observed");
   const int32_t m = c_.states, v = c_.order[position_];
+  if (incremental_) {
+    if (prepared_ != position_) next();  // v's down message, which its children start from
+    double* acc = &acc_[static_cast<size_t>(v) * m];
+    for (int32_t z = 0; z < m; ++z)
+      acc[z] = c_.emission[(static_cast<size_t>(v) * m + z) * c_.values + value];
+    normalize(acc, m);
+    open_.push_back(v);
+  }
   for (int32_t z = 0; z < m; ++z)
     evidence_[static_cast<size_t>(v) * m + z] =
         c_.emission[(static_cast<size_t>(v) * m + z) * c_.values + value];
-  if (incremental_)
-    for (int32_t w = v; c_.parent[w] >= 0; w = c_.parent[w]) update_message(w);
   ++position_;
 }
 

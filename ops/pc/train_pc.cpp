@@ -1,13 +1,15 @@
 // train.pc: learns a probabilistic circuit over the 8-bit pixels of an image dataset (research
 // notes §6.1): `independent` pixels (a categorical per pixel: one full EM step is the smoothed
-// frequency count) or a hidden Chow-Liu tree (`hclt`): mutual information between binned pixels
-// on a sample of the training images, the Chow-Liu tree rooted at a centre, M latent states per
-// pixel, then mini-batch EM with a step size decaying linearly from step_start to step_end and a
-// pseudocount, and a last full-batch EM step, as pyjuice's HCLT recipe. Runs through the shared
-// training loop (progress, the NaN check, checkpoints and resume): one step per mini-batch, the
-// full-batch step last. Logs the training log-likelihood per step (nats per pixel, before the
-// step's update) and the validation bits per dimension after every epoch and at the end (step
-// epochs + 1).
+// frequency count), a plain Chow-Liu tree over the pixels (`chow_liu`: fitted in closed form by
+// counting, ops/pc/chow_liu_tree.h) or a hidden Chow-Liu tree (`hclt`): mutual information
+// between binned pixels on a sample of the training images, the Chow-Liu tree rooted at a centre
+// (both trees), M latent states per pixel, then mini-batch EM with a step size decaying linearly
+// from step_start to step_end and a pseudocount, and a last full-batch EM step, as pyjuice's HCLT
+// recipe. Runs through the shared training loop (progress, the NaN check, checkpoints and resume):
+// one step per mini-batch, the full-batch step last. Logs the training log-likelihood per step
+// (nats per pixel, before the step's update) and the validation bits per dimension after every
+// epoch and at the end (step epochs + 1).
+#include <chrono>
 #include <cmath>
 
 #include <ATen/Parallel.h>
@@ -56,15 +58,30 @@ EmCounts counts_of(const Hclt& c, const std::vector<uint8_t>& data, const std::v
   return std::move(parts[0]);
 }
 
-double bits_per_dim(const Hclt& c, const std::vector<uint8_t>& data) {
-  const auto n = static_cast<int64_t>(data.size() / c.variables);
+double bits_per_dim(const PixelModel& c, const std::vector<uint8_t>& data) {
+  const int32_t d = c.pixel_count();
+  const auto n = static_cast<int64_t>(data.size() / d);
   std::vector<double> ll(n);
   at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) ll[s] = c.log_likelihood(&data[s * c.variables]);
+    for (int64_t s = begin; s < end; ++s) ll[s] = c.log_likelihood(&data[s * d]);
   });
   double sum = 0;
   for (double x : ll) sum += x;
-  return -sum / (static_cast<double>(n) * c.variables * std::log(2.0));
+  return -sum / (static_cast<double>(n) * d * std::log(2.0));
+}
+
+// The Chow-Liu tree of the first mi_samples training images (binned mutual information).
+std::vector<int32_t> chow_liu_tree_of(OpContext& ctx, const Params& p,
+                                      const std::vector<uint8_t>& train, int64_t n, int32_t d) {
+  if (256 % p.get_int("mi_bins") != 0)
+    throw RunError(
+        fmt::format("mi_bins {} does not divide the 256 pixel values", p.get_int("mi_bins")));
+  const int64_t sample = std::min<int64_t>(n, p.get_int("mi_samples"));
+  ctx.progress(0.0, fmt::format("mutual information of {} pixel pairs on {} images",
+                                static_cast<int64_t>(d) * (d - 1) / 2, sample));
+  const auto mi = mutual_information(train.data(), sample, d, 256,
+                                     static_cast<int32_t>(p.get_int("mi_bins")), 0.0);
+  return max_spanning_tree(mi, d);
 }
 
 class EmTrainer : public training::Trainer {
@@ -165,21 +182,25 @@ ArtifactPtr run_train_pc(OpContext& ctx) {
   model->height = static_cast<int32_t>(data->train_x.size(2));
   model->width = static_cast<int32_t>(data->train_x.size(3));
   const auto seed = static_cast<uint64_t>(p.get_int("seed"));
-  if (model->structure == "independent") {
-    model->circuit = Hclt::random(std::vector<int32_t>(d, -1), 1, 256, seed);
-  } else {
-    if (256 % p.get_int("mi_bins") != 0)
-      throw RunError(
-          fmt::format("mi_bins {} does not divide the 256 pixel values", p.get_int("mi_bins")));
-    const int64_t sample = std::min<int64_t>(n, p.get_int("mi_samples"));
-    ctx.progress(0.0, fmt::format("mutual information of {} pixel pairs on {} images",
-                                  static_cast<int64_t>(d) * (d - 1) / 2, sample));
-    const auto mi = mutual_information(train.data(), sample, d, 256,
-                                       static_cast<int32_t>(p.get_int("mi_bins")), 0.0);
-    model->circuit = Hclt::random(max_spanning_tree(mi, d),
-                                  static_cast<int32_t>(p.get_int("states")), 256, seed);
+  const auto valid = pixels_of(data->val_x);
+  if (model->structure == "chow_liu") {  // closed form: one counting pass, nothing to iterate
+    const auto parent = chow_liu_tree_of(ctx, p, train, n, d);
+    const auto t0 = std::chrono::steady_clock::now();
+    ctx.progress(0.5, fmt::format("counting pixel pairs on {} images", n));
+    model->tree = ChowLiuTree::fit(parent, train.data(), n, 256, p.get_float("smoothing"));
+    ctx.log_metric("train_time_s",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!valid.empty()) ctx.log_metric("val_bpd", bits_per_dim(model->tree, valid));
+    ctx.log_metric("stored_pairs", static_cast<double>(model->tree.pair_value.size()));
+    ctx.log_metric("train_images", static_cast<double>(n));
+    return model;
   }
-  EmTrainer trainer(p, model->circuit, std::move(train), pixels_of(data->val_x));
+  if (model->structure == "independent")
+    model->hclt = Hclt::random(std::vector<int32_t>(d, -1), 1, 256, seed);
+  else
+    model->hclt = Hclt::random(chow_liu_tree_of(ctx, p, train, n, d),
+                               static_cast<int32_t>(p.get_int("states")), 256, seed);
+  EmTrainer trainer(p, model->hclt, std::move(train), valid);
   training::LoopOptions o;
   training::read_loop_params(p, o);
   o.steps_per_epoch = trainer.steps_per_epoch();
@@ -189,10 +210,9 @@ ArtifactPtr run_train_pc(OpContext& ctx) {
   const auto result = training::run_training(ctx, trainer, o);
   // After the full-batch step: one more point of the validation curve (its final value).
   if (!trainer.valid().empty())
-    ctx.log_metric("val_bpd", bits_per_dim(model->circuit, trainer.valid()),
-                   p.get_int("epochs") + 1);
+    ctx.log_metric("val_bpd", bits_per_dim(model->hclt, trainer.valid()), p.get_int("epochs") + 1);
   ctx.log_metric("train_time_s", result.train_seconds);
-  ctx.log_metric("edges", static_cast<double>(model->circuit.edges()));
+  ctx.log_metric("edges", static_cast<double>(model->hclt.edges()));
   ctx.log_metric("train_images", static_cast<double>(n));
   return model;
 }
@@ -210,11 +230,12 @@ void register_train_pc(Registry& r) {
       "tree trained by mini-batch EM";
   op.version = 1;
   op.threads = 2;
-  op.headline_metrics = {"val_bpd", "train_time_s", "edges"};
+  op.headline_metrics = {"val_bpd", "train_time_s", "edges", "stored_pairs"};
   op.params = {
       string_param("structure", "hclt",
-                   "independent: a categorical per pixel; hclt: latent states on a Chow-Liu tree",
-                   {"independent", "hclt"}),
+                   "independent: a categorical per pixel; chow_liu: a tree over the pixels, "
+                   "counted in closed form; hclt: latent states on a Chow-Liu tree, by EM",
+                   {"independent", "chow_liu", "hclt"}),
       int_param("states", 16, "latent states M per pixel (hclt)", 1.0, 256.0),
       int_param("epochs", 5, "passes of mini-batch EM over the training images", 0.0, 100000.0),
       int_param("batch_size", 512, "images per EM step", 1.0, 10'000'000.0),
@@ -223,6 +244,10 @@ void register_train_pc(Registry& r) {
                   1.0),
       float_param("pseudocount", 0.1, "added to every count of a mini-batch step", 0.0),
       float_param("final_pseudocount", 0.01, "added to every count of the full-batch step", 0.0),
+      float_param("smoothing", 4.0,
+                  "chow_liu: weight of the prior pulling each conditional toward the pixel's "
+                  "marginal (pseudo-images)",
+                  1e-9),
       int_param("mi_samples", 10000, "training images the mutual information is estimated on", 1.0),
       int_param("mi_bins", 16, "bins of pixel values for the mutual information", 1.0, 256.0),
       int_param("limit_train", 0, "use the first N training images (0: all)", 0.0),

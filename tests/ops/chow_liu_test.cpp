@@ -80,8 +80,11 @@ BOOST_AUTO_TEST_CASE(the_root_is_a_centre_and_the_order_puts_parents_first) {
   for (int32_t v = 0; v + 1 < d; ++v) w[v * d + v + 1] = w[(v + 1) * d + v] = 1.0;
   const auto parent = pc::max_spanning_tree(w, d);
   BOOST_TEST(parent == (std::vector<int32_t>{1, 2, -1, 2, 3}));
-  const auto order = pc::topological_order(parent);
+  const auto order = pc::depth_first_order(parent);
   BOOST_TEST(order.front() == 2);
+  // Depth first: the subtree of 1 (1, 0) is finished before 3 starts.
+  BOOST_TEST(order == (std::vector<int32_t>{2, 1, 0, 3, 4}));
+  BOOST_CHECK_THROW(pc::depth_first_order({1, 0, -1}), std::invalid_argument);  // a cycle
   std::vector<int32_t> position(d);
   for (int32_t k = 0; k < d; ++k) position[order[k]] = k;
   for (int32_t v = 0; v < d; ++v)

@@ -101,6 +101,16 @@ BOOST_AUTO_TEST_CASE(prefix_conditionals_are_ratios_of_marginals_incremental_or_
   }
 }
 
+BOOST_AUTO_TEST_CASE(the_incremental_conditionals_refuse_an_order_that_is_not_depth_first) {
+  // 0 -> {1, 2}, 1 -> 3: breadth first (0 1 2 3) leaves 1's subtree before it is finished.
+  auto c = pc::Hclt::random({-1, 0, 0, 1}, 2, 2, 3);
+  BOOST_TEST((c.order == std::vector<int32_t>{0, 1, 3, 2}));
+  c.order = {0, 1, 2, 3};
+  pc::PrefixConditionals cond(c, true);
+  for (int k = 0; k < 3; ++k) cond.next(), cond.observe(0);
+  BOOST_CHECK_THROW(cond.next(), std::logic_error);
+}
+
 BOOST_AUTO_TEST_CASE(em_counts_equal_an_enumeration_of_every_latent_configuration) {
   const int32_t d = 5, m = 3, values = 3;
   const auto c = pc::Hclt::random(random_tree(d, 4), m, values, 10);

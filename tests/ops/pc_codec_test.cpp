@@ -95,12 +95,12 @@ BOOST_AUTO_TEST_CASE(a_saved_circuit_loads_back_and_a_damaged_one_is_a_clear_err
   flowlab::testing::TempDir dir;
   pc::CircuitModel m;
   m.structure = "hclt", m.height = 8, m.width = 8;
-  m.circuit = model(64, 3, 256, 5);
+  m.hclt = model(64, 3, 256, 5);
   m.save(dir.path());
   const auto back =
       std::dynamic_pointer_cast<const pc::CircuitModel>(pc::CircuitModel::load(dir.path()));
-  BOOST_TEST((back->circuit.emission == m.circuit.emission));
-  BOOST_TEST((back->circuit.order == m.circuit.order));
+  BOOST_TEST((back->hclt.emission == m.hclt.emission));
+  BOOST_TEST((back->hclt.order == m.hclt.order));
   std::filesystem::resize_file(dir.path() / "params.bin", 1000);
   try {
     pc::CircuitModel::load(dir.path());

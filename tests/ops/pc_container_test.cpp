@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "ops/pc/container.h"
+#include "ops/pc/hclt.h"
 #include "ops/pc/image_files.h"
 #include "tests/support/temp_dir.h"
 

@@ -79,6 +79,62 @@ Hclt Hclt::random(const std::vector<int32_t>& parent, int32_t states, int32_t va
   return c;
 }
 
+Hclt Hclt::quantized(const std::vector<int32_t>& parent, int32_t states, int32_t values,
+                     const uint8_t* data, int64_t n, uint64_t seed) {
+  Hclt c = random(parent, states, values, seed);  // sizes and order; every table refilled below
+  const int32_t d = c.variables, m = states;
+  std::vector<double> hist(static_cast<size_t>(d) * values, 0.0);
+  for (int64_t s = 0; s < n; ++s)
+    for (int32_t v = 0; v < d; ++v) hist[static_cast<size_t>(v) * values + data[s * d + v]] += 1;
+  // level[v][x]: the level whose mass interval holds the middle of x's cumulative frequency.
+  std::vector<int32_t> level(static_cast<size_t>(d) * values);
+  for (int32_t v = 0; v < d; ++v) {
+    double below = 0;
+    for (int32_t x = 0; x < values; ++x) {
+      const double h = hist[static_cast<size_t>(v) * values + x];
+      const double middle = n > 0 ? (below + h / 2) / static_cast<double>(n) : 0.0;
+      level[static_cast<size_t>(v) * values + x] =
+          std::min(m - 1, static_cast<int32_t>(middle * m));
+      below += h;
+    }
+  }
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::uniform_real_distribution<double> jitter(0.95, 1.05);
+  const auto finish = [&](double* row, int32_t width) {
+    for (int32_t i = 0; i < width; ++i) row[i] *= jitter(rng);
+    normalize(row, width);
+  };
+  for (int32_t v = 0; v < d; ++v) {
+    const double* h = &hist[static_cast<size_t>(v) * values];
+    const int32_t* lv = &level[static_cast<size_t>(v) * values];
+    for (int32_t z = 0; z < m; ++z) {
+      double* e = &c.emission[(static_cast<size_t>(v) * m + z) * values];
+      double mass = 0;
+      for (int32_t x = 0; x < values; ++x) mass += e[x] = lv[x] == z ? h[x] : 0.0;
+      for (int32_t x = 0; x < values; ++x)  // the marginal, Laplace-smoothed
+        e[x] = (mass > 0 ? 0.9 * e[x] / mass : 0.0) +
+               (mass > 0 ? 0.1 : 1.0) * (h[x] + 1) / (static_cast<double>(n) + values);
+      finish(e, values);
+    }
+  }
+  std::fill(c.transition.begin(), c.transition.end(), 1.0);
+  std::fill(c.prior.begin(), c.prior.end(), 1.0);
+  for (int64_t s = 0; s < n; ++s)
+    for (int32_t v = 0; v < d; ++v) {
+      const int32_t b = level[static_cast<size_t>(v) * values + data[s * d + v]];
+      if (parent[v] < 0) {
+        c.prior[static_cast<size_t>(v) * m + b] += 1;
+      } else {
+        const int32_t p = parent[v];
+        const int32_t a = level[static_cast<size_t>(p) * values + data[s * d + p]];
+        c.transition[(static_cast<size_t>(v) * m + a) * m + b] += 1;
+      }
+    }
+  for (size_t r = 0; r < c.transition.size() / m; ++r) finish(&c.transition[r * m], m);
+  for (int32_t v = 0; v < d; ++v) finish(&c.prior[static_cast<size_t>(v) * m], m);
+  return c;
+}
+
 double Hclt::log_likelihood(const uint8_t* x) const {
   return log_marginal(x, std::vector<bool>(variables, true));
 }

@@ -197,6 +197,10 @@ ArtifactPtr run_train_pc(OpContext& ctx) {
   }
   if (model->structure == "independent")
     model->hclt = Hclt::random(std::vector<int32_t>(d, -1), 1, 256, seed);
+  else if (p.get_string("init") == "quantized")
+    model->hclt = Hclt::quantized(chow_liu_tree_of(ctx, p, train, n, d),
+                                  static_cast<int32_t>(p.get_int("states")), 256, train.data(), n,
+                                  seed);
   else
     model->hclt = Hclt::random(chow_liu_tree_of(ctx, p, train, n, d),
                                static_cast<int32_t>(p.get_int("states")), 256, seed);
@@ -237,6 +241,11 @@ void register_train_pc(Registry& r) {
                    "counted in closed form; hclt: latent states on a Chow-Liu tree, by EM",
                    {"independent", "chow_liu", "hclt"}),
       int_param("states", 16, "latent states M per pixel (hclt)", 1.0, 256.0),
+      string_param("init", "quantized",
+                   "hclt's starting parameters: quantized (each latent first the pixel quantized "
+                   "to M levels of equal mass, counted on the training images) or random "
+                   "(uniform(0.5, 1.5) rows, as pyjuice)",
+                   {"quantized", "random"}),
       int_param("epochs", 5, "passes of mini-batch EM over the training images", 0.0, 100000.0),
       int_param("batch_size", 512, "images per EM step", 1.0, 10'000'000.0),
       float_param("step_start", 0.9, "EM step size of the first mini-batch", 0.0, 1.0),

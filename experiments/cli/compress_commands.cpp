@@ -1,6 +1,9 @@
 // `flowlab compress` and `flowlab decompress`: your own images through a trained circuit
-// (a pc.circuit artifact, e.g. the output folder of a train.pc node) and the rANS codec of
-// ops/pc/. Reads IDX (gzipped or not) or PGM; writes a .flpc file, and back IDX or PGMs.
+// (a pc.circuit artifact: a run's train.pc node, found through the results database, or any
+// folder holding circuit.json and params.bin) and the rANS codec of ops/pc/. Reads IDX (gzipped
+// or not) or PGM; writes a .flpc file, and back IDX or PGMs.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -12,6 +15,8 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "experiments/cli/app.h"
+#include "experiments/cli/commands.h"
+#include "graph/cache.h"
 #include "ops/pc/circuit_model.h"
 #include "ops/pc/container.h"
 
@@ -26,12 +31,54 @@ struct CompressOptions {
   bool naive = false;
 };
 
-std::shared_ptr<const ops::pc::CircuitModel> load_circuit(const std::string& dir) {
+// CIRCUIT is a folder with circuit.json, or RUN[:NODE] (a run id or "last"; NODE defaults to the
+// run's train.pc node): the node's entry in the workspace's cache.
+fs::path locate_circuit(const std::string& circuit, const fs::path& workspace) {
+  if (fs::is_directory(circuit)) return circuit;
+  const SourceLocation where{"command line"};
+  const auto colon = circuit.find(':');
+  const std::string run = circuit.substr(0, colon);
+  const std::string node = colon == std::string::npos ? "" : circuit.substr(colon + 1);
+  const bool run_like =
+      run == "last" || (!run.empty() && std::all_of(run.begin(), run.end(), [](char ch) {
+        return std::isdigit(static_cast<unsigned char>(ch));
+      }));
+  if (!run_like)
+    throw ConfigError(where, "--circuit",
+                      fmt::format("\"{}\" is not a folder (with circuit.json and params.bin) nor "
+                                  "RUN[:NODE]",
+                                  circuit));
+  if (!fs::exists(workspace / "runs.db"))
+    throw ConfigError(where, "--circuit",
+                      fmt::format("\"{}\" is neither a circuit folder nor a run of {} (no results "
+                                  "database there; pass --workspace)",
+                                  circuit, workspace.string()));
+  const tracking::Store store(workspace / "runs.db", tracking::Store::Access::kReadOnly);
+  const int64_t id = resolve_run(store, run);
+  std::vector<tracking::NodeExecution> found;
+  for (auto& e : store.node_executions(id))
+    if ((node.empty() ? e.op == "train.pc" : e.node == node) && e.status == "FINISHED")
+      found.push_back(std::move(e));
+  if (found.empty())
+    throw ConfigError(where, "--circuit",
+                      fmt::format("run {} has no finished {} (a sweep's circuits are in its "
+                                  "children: `flowlab runs`)",
+                                  id, node.empty() ? "train.pc node" : "node \"" + node + "\""));
+  if (found.size() > 1)
+    throw ConfigError(where, "--circuit",
+                      fmt::format("run {} has {} train.pc nodes: name one, as {}:{}", id,
+                                  found.size(), id, found.front().node));
+  const auto dir = NodeCache(workspace / "cache").entry(found.front().cache_key) / "output";
   if (!fs::is_directory(dir))
-    throw RunError(dir +
-                   ": not a circuit folder (a train.pc node's output: circuit.json, "
-                   "params.bin)");
-  return std::dynamic_pointer_cast<const ops::pc::CircuitModel>(ops::pc::CircuitModel::load(dir));
+    throw RunError(fmt::format("run {}'s circuit ({}) is no longer in the cache ({}): run it again",
+                               id, found.front().node, dir.string()));
+  return dir;
+}
+
+std::shared_ptr<const ops::pc::CircuitModel> load_circuit(const std::string& circuit,
+                                                          const fs::path& workspace) {
+  return std::dynamic_pointer_cast<const ops::pc::CircuitModel>(
+      ops::pc::CircuitModel::load(locate_circuit(circuit, workspace)));
 }
 
 std::string read_file(const std::string& path) {
@@ -53,7 +100,9 @@ void add_compress_commands(CLI::App& app, GlobalOptions& global) {
   auto* c = app.add_subcommand(
       "compress", "losslessly compress 8-bit images (IDX or PGM) with a trained circuit and rANS");
   c->add_option("input", o->input, "an IDX file of images (.gz too) or a PGM image")->required();
-  c->add_option("--circuit", o->circuit, "the circuit: a train.pc node's output folder")
+  c->add_option("--circuit", o->circuit,
+                "the circuit: RUN[:NODE] (a run id or 'last'; NODE: its train.pc node by "
+                "default) or a folder with circuit.json and params.bin")
       ->required();
   c->add_option("-o,--output", o->output, "the compressed file to write (.flpc)")->required();
   c->add_option("--precision", o->precision, "bits of the quantized distributions")
@@ -61,7 +110,7 @@ void add_compress_commands(CLI::App& app, GlobalOptions& global) {
       ->capture_default_str();
   c->add_flag("--naive", o->naive, "naive conditionals (the slow reference; same size)");
   c->callback([o, &global] {
-    const auto model = load_circuit(o->circuit);
+    const auto model = load_circuit(o->circuit, global.workspace());
     const auto images = ops::pc::read_images(o->input);
     ops::pc::CodecOptions codec;
     codec.precision = o->precision;
@@ -83,12 +132,14 @@ void add_compress_commands(CLI::App& app, GlobalOptions& global) {
   auto* x = app.add_subcommand("decompress",
                                "decompress a .flpc file back to exactly the images compressed");
   x->add_option("input", d->input, "the compressed file (.flpc)")->required();
-  x->add_option("--circuit", d->circuit, "the circuit it was compressed with")->required();
+  x->add_option("--circuit", d->circuit,
+                "the circuit it was compressed with (RUN[:NODE] or a folder, as for compress)")
+      ->required();
   x->add_option("-o,--output", d->output,
                 "an .idx file to write, or a folder for one PGM per image")
       ->required();
   x->callback([d, &global] {
-    const auto model = load_circuit(d->circuit);
+    const auto model = load_circuit(d->circuit, global.workspace());
     const auto bytes = read_file(d->input);
     const auto t0 = std::chrono::steady_clock::now();
     const auto images = ops::pc::decompress_images(model->model(), bytes, d->input);

@@ -256,9 +256,10 @@ void accumulate_counts(const Hclt& c, const uint8_t* data, int64_t begin, int64_
 void em_update(Hclt& c, const EmCounts& counts, double step, double pseudocount) {
   auto update = [&](std::vector<double>& p, const std::vector<double>& n, int32_t width) {
     std::vector<double> row(width);
+    const double share = pseudocount / width;  // the distribution's pseudocount, spread evenly
     for (size_t r = 0; r < p.size() / width; ++r) {
       double s = 0;
-      for (int32_t i = 0; i < width; ++i) s += row[i] = n[r * width + i] + pseudocount;
+      for (int32_t i = 0; i < width; ++i) s += row[i] = n[r * width + i] + share;
       if (!(s > 0)) continue;  // no evidence and no pseudocount: keep the old distribution
       for (int32_t i = 0; i < width; ++i)
         p[r * width + i] = (1 - step) * p[r * width + i] + step * row[i] / s;

@@ -232,7 +232,7 @@ void register_train_pc(Registry& r) {
   op.summary =
       "learn a probabilistic circuit over 8-bit pixels: independent pixels or a hidden Chow-Liu "
       "tree trained by mini-batch EM";
-  op.version = 1;
+  op.version = 2;  // 2: pseudocounts spread over a distribution's entries; chow_liu; init
   op.threads = 2;
   op.headline_metrics = {"val_bpd", "train_time_s", "edges", "stored_pairs"};
   op.params = {
@@ -251,8 +251,13 @@ void register_train_pc(Registry& r) {
       float_param("step_start", 0.9, "EM step size of the first mini-batch", 0.0, 1.0),
       float_param("step_end", 0.05, "EM step size of the last mini-batch (linear in between)", 0.0,
                   1.0),
-      float_param("pseudocount", 0.1, "added to every count of a mini-batch step", 0.0),
-      float_param("final_pseudocount", 0.01, "added to every count of the full-batch step", 0.0),
+      float_param("pseudocount", 0.1,
+                  "added to each distribution's counts in a mini-batch step, spread over its "
+                  "entries (as pyjuice: a pixel's 256 values get pseudocount / 256 each)",
+                  0.0),
+      float_param("final_pseudocount", 0.01,
+                  "the same for the full-batch step (256 on independent pixels: Laplace's +1)",
+                  0.0),
       float_param("smoothing", 4.0,
                   "chow_liu: weight of the prior pulling each conditional toward the pixel's "
                   "marginal (pseudo-images)",

@@ -178,4 +178,52 @@ BOOST_AUTO_TEST_CASE(full_batch_em_never_lowers_the_likelihood) {
   BOOST_TEST((model.emission == before));
 }
 
+BOOST_AUTO_TEST_CASE(the_pseudocount_is_spread_over_a_distributions_entries_as_pyjuice_does) {
+  // One independent variable with 4 values (M = 1): a full step is (n_x + c / 4) / (N + c).
+  auto model = pc::Hclt::random({-1}, 1, 4, 1);
+  pc::EmCounts counts(model);
+  counts.emission = {5, 0, 2, 1};
+  counts.prior = {8};
+  pc::em_update(model, counts, 1.0, 2.0);
+  const std::vector<double> expected = {5.5 / 10, 0.5 / 10, 2.5 / 10, 1.5 / 10};
+  for (int x = 0; x < 4; ++x) BOOST_TEST(std::abs(model.emission[x] - expected[x]) < 1e-15);
+  // A half step moves halfway from the old distribution.
+  auto half = pc::Hclt::random({-1}, 1, 4, 1);
+  const auto old = half.emission;
+  pc::em_update(half, counts, 0.5, 2.0);
+  for (int x = 0; x < 4; ++x)
+    BOOST_TEST(std::abs(half.emission[x] - (old[x] + expected[x]) / 2) < 1e-15);
+}
+
+BOOST_AUTO_TEST_CASE(the_quantized_start_gives_each_state_a_band_of_equal_mass) {
+  // Two variables, 0 -> 1, 4 values each, x_1 = x_0: with 2 states, values {0, 1} start as
+  // state 0 and {2, 3} as state 1 (each value a quarter of the mass), the transition follows the
+  // copy, and every distribution is normalized.
+  std::vector<uint8_t> data;
+  for (int s = 0; s < 400; ++s) data.push_back(s % 4), data.push_back(s % 4);
+  const auto c = pc::Hclt::quantized({-1, 0}, 2, 4, data.data(), 400, 5);
+  const auto e = [&](int v, int z, int x) { return c.emission[(v * 2 + z) * 4 + x]; };
+  for (int v = 0; v < 2; ++v) {
+    // 90% on the band's values, 10% on the marginal (a quarter each, Laplace on 400 samples).
+    BOOST_TEST(e(v, 0, 0) + e(v, 0, 1) > 0.9);
+    BOOST_TEST(e(v, 0, 0) + e(v, 0, 1) < 0.97);
+    BOOST_TEST(e(v, 1, 2) + e(v, 1, 3) > 0.9);
+    for (int z = 0; z < 2; ++z)
+      BOOST_TEST(std::abs(e(v, z, 0) + e(v, z, 1) + e(v, z, 2) + e(v, z, 3) - 1) < 1e-12);
+  }
+  // 200 samples in each band, copied: T[a][a] = (200 + 1) / (200 + 2) before the +-5% noise.
+  for (int a = 0; a < 2; ++a) BOOST_TEST(c.transition[2 * 2 + a * 2 + a] > 0.98);
+  BOOST_TEST(std::abs(c.prior[0] + c.prior[1] - 1) < 1e-12);
+  // And it is a far better start than noise on data from a tree.
+  const auto truth = pc::Hclt::random(random_tree(10, 7), 3, 8, 8);
+  const auto sampled = sample(truth, 2000, 9);
+  const auto start = pc::Hclt::quantized(truth.parent, 3, 8, sampled.data(), 2000, 1);
+  const auto noise = pc::Hclt::random(truth.parent, 3, 8, 1);
+  double quantized_ll = 0, random_ll = 0;
+  for (int s = 0; s < 2000; ++s)
+    quantized_ll += start.log_likelihood(&sampled[s * 10]),
+        random_ll += noise.log_likelihood(&sampled[s * 10]);
+  BOOST_TEST(quantized_ll > random_ll + 2000 * 0.1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

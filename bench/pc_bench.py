@@ -33,18 +33,21 @@ def log_likelihood(parent, order, prior, trans, emis, x):
     m = prior.shape[1]
     # p(x_v | z_v) for every image, node and state: [D, B, M]
     ev = torch.gather(emis, 2, x.t().unsqueeze(1).expand(d, m, b)).transpose(1, 2)
+    # unbind, not ev[v]: indexing a node out of a big tensor costs a full-size zero gradient per
+    # node in backward; unbind's backward stacks the nodes' gradients once.
+    evs, ts, ps = ev.unbind(0), trans.unbind(0), prior.unbind(0)
     incoming = [None] * d
     total = torch.zeros(b, dtype=torch.float64)
     for v in reversed(order):
-        up = ev[v] if incoming[v] is None else ev[v] * incoming[v]
+        up = evs[v] if incoming[v] is None else evs[v] * incoming[v]
         scale = up.sum(1, keepdim=True)
         total = total + scale.squeeze(1).log()
         up = up / scale
         p = parent[v]
         if p < 0:
-            total = total + (up @ prior[v]).log()
+            total = total + (up @ ps[v]).log()
         else:
-            msg = up @ trans[v].t()  # msg[b, a] = Σ_z T[a][z] up[b, z]
+            msg = up @ ts[v].t()  # msg[b, a] = Σ_z T[a][z] up[b, z]
             incoming[p] = msg if incoming[p] is None else incoming[p] * msg
     return total.sum()
 

@@ -69,9 +69,8 @@ int log_likelihood(const fs::path& dir, int threads) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   std::vector<double> ll(n);
   const auto t0 = std::chrono::steady_clock::now();
-  tbb::parallel_for(int64_t{0}, n, [&](int64_t i) {
-    ll[i] = c.log_likelihood(&pixels[i * c.variables]);
-  });
+  tbb::parallel_for(int64_t{0}, n,
+                    [&](int64_t i) { ll[i] = c.log_likelihood(&pixels[i * c.variables]); });
   const double s = seconds_since(t0);
   double sum = 0;
   for (double x : ll) sum += x;
@@ -123,10 +122,13 @@ int codec(const fs::path& dir) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 2 ? argv[1] : "";
-  if (mode == "export" && argc == 5) return export_circuit(argv[2], std::stoi(argv[3]), std::stoll(argv[4]));
+  if (mode == "export" && argc == 5)
+    return export_circuit(argv[2], std::stoi(argv[3]), std::stoll(argv[4]));
   if (mode == "ll" && argc == 4) return log_likelihood(argv[2], std::stoi(argv[3]));
   if (mode == "em" && argc == 4) return em_counts(argv[2], std::stoi(argv[3]));
   if (mode == "codec" && argc == 3) return codec(argv[2]);
-  std::fprintf(stderr, "usage: pc_bench export DIR STATES IMAGES | ll DIR THREADS | em DIR THREADS | codec DIR\n");
+  std::fprintf(
+      stderr,
+      "usage: pc_bench export DIR STATES IMAGES | ll DIR THREADS | em DIR THREADS | codec DIR\n");
   return 2;
 }

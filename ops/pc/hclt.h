@@ -74,8 +74,8 @@ void accumulate_counts(const Hclt& c, const uint8_t* data, int64_t begin, int64_
 
 /// One EM update: each distribution becomes (1 - step) * old + step * normalize(counts +
 /// pseudocount / entries), the pseudocount spread over the distribution's entries as pyjuice
-/// spreads it (a categorical over 256 values gets pseudocount / 256 per value). step 1 with pseudocount 0 is a full EM step, which never lowers the likelihood
-/// of the samples counted.
+/// spreads it (a categorical over 256 values gets pseudocount / 256 per value). step 1 with
+/// pseudocount 0 is a full EM step, which never lowers the likelihood of the samples counted.
 void em_update(Hclt& c, const EmCounts& counts, double step, double pseudocount);
 
 /// The conditionals of a codec: P(X_v = . | x_u for u before v in c.order), v in order.

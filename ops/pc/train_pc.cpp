@@ -198,9 +198,9 @@ ArtifactPtr run_train_pc(OpContext& ctx) {
   if (model->structure == "independent")
     model->hclt = Hclt::random(std::vector<int32_t>(d, -1), 1, 256, seed);
   else if (p.get_string("init") == "quantized")
-    model->hclt = Hclt::quantized(chow_liu_tree_of(ctx, p, train, n, d),
-                                  static_cast<int32_t>(p.get_int("states")), 256, train.data(), n,
-                                  seed);
+    model->hclt =
+        Hclt::quantized(chow_liu_tree_of(ctx, p, train, n, d),
+                        static_cast<int32_t>(p.get_int("states")), 256, train.data(), n, seed);
   else
     model->hclt = Hclt::random(chow_liu_tree_of(ctx, p, train, n, d),
                                static_cast<int32_t>(p.get_int("states")), 256, seed);

@@ -1,6 +1,6 @@
-// Circuits end to end on Fashion-MNIST: independent pixels with a pseudocount of 256 (1 per value) are the
-// Laplace-smoothed pixel frequencies and a Chow-Liu tree's bits are its smoothed pair counts
-// (both computed here independently from the same images); a hidden Chow-Liu tree beats
+// Circuits end to end on Fashion-MNIST: independent pixels with a pseudocount of 256 (1 per value)
+// are the Laplace-smoothed pixel frequencies and a Chow-Liu tree's bits are its smoothed pair
+// counts (both computed here independently from the same images); a hidden Chow-Liu tree beats
 // independent pixels; an interrupted EM training resumes to exactly the metrics of one left
 // alone; a misconfigured one says what is wrong; a user compresses and decompresses images with
 // the `flowlab` binary, and a damaged file or an unknown circuit is a clear error.
@@ -12,19 +12,18 @@
 #include <map>
 #include <sstream>
 
-#include <sys/wait.h>
-
 #include <boost/test/unit_test.hpp>
+#include <sys/wait.h>
 #include <torch/torch.h>
 
 #include "datasets/classification_data.h"
 #include "graph/cache.h"
 #include "ops/pc/circuit_model.h"
 #include "ops/pc/image_files.h"
-#include "tracking/store.h"
 #include "tests/support/resume_check.h"
 #include "tests/support/run_fixture.h"
 #include "tests/support/temp_dir.h"
+#include "tracking/store.h"
 
 using flowlab::testing::RunFixture;
 
@@ -139,8 +138,8 @@ BOOST_AUTO_TEST_CASE(the_codec_round_trips_every_image_within_the_state_overhead
 
 BOOST_AUTO_TEST_CASE(a_chow_liu_trees_bits_are_its_smoothed_pair_counts) {
   RunFixture f;
-  const auto r = f.run("pc.yaml", {"nodes.train.params.structure=chow_liu",
-                                   "+nodes.train.params.smoothing=16"});
+  const auto r = f.run(
+      "pc.yaml", {"nodes.train.params.structure=chow_liu", "+nodes.train.params.smoothing=16"});
   BOOST_TEST_MESSAGE(r.err);
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
   const double val_bpd = f.final_metrics(r.outcome.run_id, "train").at("val_bpd");
@@ -157,8 +156,7 @@ BOOST_AUTO_TEST_CASE(a_chow_liu_trees_bits_are_its_smoothed_pair_counts) {
   const double n = static_cast<double>(train.size(0));
   double bits = 0;
   for (int64_t v = 0; v < 784; ++v) {
-    const auto marginal =
-        (train.select(1, v).bincount({}, 256).to(torch::kDouble) + 1) / (n + 256);
+    const auto marginal = (train.select(1, v).bincount({}, 256).to(torch::kDouble) + 1) / (n + 256);
     if (parent[v] < 0) {
       bits -= marginal.index_select(0, valid.select(1, v)).log2().sum().item<double>();
       continue;
@@ -188,9 +186,9 @@ BOOST_AUTO_TEST_CASE(a_user_compresses_and_decompresses_images_with_the_binary) 
   const auto in = dir.path() / "in.idx", packed = dir.path() / "in.flpc";
   flowlab::ops::pc::write_idx(in, images);
   const std::string ws = " --workspace " + f.workspace().string();
-  const auto c = run_flowlab_command("compress " + in.string() + " --circuit " +
-                                     std::to_string(r.outcome.run_id) + " -o " + packed.string() +
-                                     ws);
+  const auto c =
+      run_flowlab_command("compress " + in.string() + " --circuit " +
+                          std::to_string(r.outcome.run_id) + " -o " + packed.string() + ws);
   BOOST_TEST(c.code == 0, c.output);
   BOOST_TEST(c.output.find("20 images of 28 x 28") != std::string::npos, c.output);
   // About 4.1 bits per pixel from this small circuit: well under the 8 of the raw bytes.
@@ -206,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_user_compresses_and_decompresses_images_with_the_binary) 
   BOOST_TEST(g.code == 0, g.output);
   const auto seventh = flowlab::ops::pc::read_images(dir.path() / "pgms" / "image_00007.pgm");
   BOOST_TEST((seventh.pixels == std::vector<uint8_t>(images.pixels.begin() + 7 * 784,
-                                                      images.pixels.begin() + 8 * 784)));
+                                                     images.pixels.begin() + 8 * 784)));
   // A truncated file, and a circuit that does not exist: errors, not images.
   std::filesystem::resize_file(packed, std::filesystem::file_size(packed) - 3);
   const auto t = run_flowlab_command("decompress " + packed.string() + " --circuit last -o " +

@@ -2,12 +2,14 @@
 // (R_l + R_r) / sqrt(2) and alpha / 2 per branch; see ops/certify/dual.h for the derivation.
 #include <chrono>
 #include <cmath>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "datasets/classification_data.h"
 #include "ops/certify/common.h"
 #include "ops/certify/dual.h"
@@ -44,6 +46,14 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
   result->method = "dual";
   result->sigma = o.sigma;
   int64_t samples = 0, both_positive = 0;
+  // Each branch's votes and bound, so every radius can be recomputed from the file:
+  // radius = (sigma Phi^-1(p_lower_l) + sigma Phi^-1(p_lower_r)) / sqrt(2), p_lower_i the
+  // Clopper-Pearson lower bound of count_i / n at alpha / 2.
+  const auto branches_csv = ctx.output_dir() / "dual_branches.csv";
+  std::ostringstream branches;
+  branches << fmt::format("# sigma={} n={} alpha={}\n", o.sigma, o.n, o.alpha)
+           << "index,label,prediction,radius,count_l,count_r,p_lower_l,p_lower_r,radius_l,"
+              "radius_r\n";
   const auto start = std::chrono::steady_clock::now();
   for (size_t j = 0; j < setup.indices.size(); ++j) {
     ctx.check_cancelled();
@@ -61,6 +71,9 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
     row.p_lower = std::min(c.p_lower_l, c.p_lower_r);
     row.seconds = seconds_since(t0);
     result->images.push_back(row);
+    branches << fmt::format("{},{},{},{:.17g},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", idx,
+                            row.label, c.prediction, c.radius, c.count_l, c.count_r, c.p_lower_l,
+                            c.p_lower_r, c.radius_l, c.radius_r);
     both_positive += c.radius_l > 0 && c.radius_r > 0;
     samples += 2 * (o.n0 + o.n);  // two forward passes per noise draw
     ctx.progress(double(j + 1) / setup.indices.size(),
@@ -75,6 +88,8 @@ ArtifactPtr run_certify_dual(OpContext& ctx) {
   // With both branches at their cap the radius is sqrt(2) * sigma * Phi^{-1}((alpha/2)^(1/n)).
   ctx.log_metric("max_radius", std::sqrt(2.0) * max_certifiable_radius(o.sigma, o.n, o.alpha / 2));
   write_certification_file(ctx, *result);
+  write_text_file(branches_csv, branches.str());
+  ctx.add_file(branches_csv, "dual_branches");
   return result;
 }
 
@@ -86,7 +101,7 @@ void register_certify_dual(Registry& r) {
   op.summary =
       "dual randomized smoothing (Xia et al. 2024): two checkerboard halves, summed votes, "
       "sound radius (R_l + R_r)/sqrt(2)";
-  op.version = 1;
+  op.version = 2;  // 2: dual_branches.csv (each branch's votes and bound)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

@@ -130,6 +130,8 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   log_certification_metrics(ctx, *lvm, setup.radii);
   log_certification_metrics(ctx, cohen, setup.radii, "cohen.");
   ctx.log_metric("cohen.max_radius", max_certifiable_radius(o.sigma, o.n, o.alpha));
+  // LVM is capped too, lower than Cohen (alpha / K per class).
+  ctx.log_metric("max_radius", lvm_max_radius(maps, o.n, data->num_classes(), o.alpha, o.sigma));
   for (auto m : maps)
     ctx.log_metric("selected." + to_string(m), double(selected[m]) / setup.indices.size());
   ctx.log_metric("samples_per_s", samples / seconds);
@@ -148,7 +150,7 @@ void register_certify_lvm(Registry& r) {
       "LVM randomized smoothing (Delattre et al. 2024), two-stage: simplex map and temperature "
       "chosen on n0 samples, certified on n fresh ones (the reference code's max over candidates "
       "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside";
-  op.version = 1;
+  op.version = 2;  // 2: the max_radius metric (LVM's own cap)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

@@ -153,6 +153,19 @@ double lvm_radius(const ClassBounds& b, int64_t a, double sigma) {
   return std::isnan(r) ? -std::numeric_limits<double>::infinity() : r;
 }
 
+double lvm_max_radius(const std::vector<SimplexMap>& maps, int64_t n, int64_t k, double alpha,
+                      double sigma) {
+  ClassMoments certain;
+  certain.n = n;
+  certain.mean.assign(size_t(k), 0.0);
+  certain.mean[0] = 1.0;
+  certain.variance.assign(size_t(k), 0.0);
+  double best = -std::numeric_limits<double>::infinity();
+  for (auto map : maps)
+    best = std::max(best, lvm_radius(class_bounds(map, certain, n, alpha), 0, sigma));
+  return best;
+}
+
 std::vector<LvmCandidate> lvm_candidates(const std::vector<SimplexMap>& maps,
                                          const std::vector<double>& temperatures) {
   std::vector<LvmCandidate> out;

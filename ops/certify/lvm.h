@@ -65,6 +65,14 @@ ClassBounds class_bounds(SimplexMap map, const ClassMoments& moments, int64_t n,
 /// lower[a] = 0. Needs K >= 2. A certificate abstains when this is <= 0.
 double lvm_radius(const ClassBounds& bounds, int64_t a, double sigma);
 
+/// The largest radius any certificate can reach with n samples, K classes and these maps: every
+/// sample mapped to one class with no variance (mean 1 for A, 0 for the others), bounded as
+/// certification bounds them. Clopper-Pearson at alpha/K gives sigma Phi^-1((alpha/K)^(1/n)),
+/// empirical Bernstein sigma Phi^-1(1 - 7 ln(2K/alpha) / (3(n - 1))); the larger of the maps'
+/// caps. Below Cohen's sigma Phi^-1(alpha^(1/n)): the per-class alpha / K costs radius.
+double lvm_max_radius(const std::vector<SimplexMap>& maps, int64_t n, int64_t k, double alpha,
+                      double sigma);
+
 /// A candidate smoothing: a map and a temperature (+inf for hardmax).
 struct LvmCandidate {
   SimplexMap map = SimplexMap::hardmax;

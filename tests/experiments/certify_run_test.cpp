@@ -118,6 +118,34 @@ BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {
       std::sqrt(2.0) * flowlab::ops::certify::max_certifiable_radius(0.25, 1000, 0.0005);
   BOOST_TEST(m["dual"]["max_radius"] == dual_cap, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(m["dual"]["acr"] <= dual_cap);
+  // Every dual radius recomputed from its row of dual_branches.csv: the counts alone determine
+  // it (Clopper-Pearson at alpha / 2 per branch, then (R_l + R_r) / sqrt(2)).
+  std::string branches;
+  for (const auto& a : store.artifacts(r.outcome.run_id))
+    if (a.node == "dual" && a.kind == "dual_branches") branches = a.path;
+  BOOST_REQUIRE(!branches.empty());
+  std::ifstream in(branches);
+  std::string line;
+  std::getline(in, line), std::getline(in, line);  // "# sigma=...", header
+  int rows = 0, certified = 0;
+  namespace cs = flowlab::ops::certify;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    BOOST_REQUIRE_EQUAL(f.size(), 10u);
+    ++rows;
+    if (f[2] == "-1") continue;  // abstained
+    ++certified;
+    const double r_l =
+        0.25 * cs::normal_quantile(cs::clopper_pearson_lower(std::stoll(f[4]), 1000, 0.0005));
+    const double r_r =
+        0.25 * cs::normal_quantile(cs::clopper_pearson_lower(std::stoll(f[5]), 1000, 0.0005));
+    BOOST_TEST(std::stod(f[3]) == (r_l + r_r) / std::sqrt(2.0),
+               boost::test_tools::tolerance(1e-12));
+  }
+  BOOST_TEST(rows == 20);
+  BOOST_TEST(certified > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -239,6 +239,25 @@ BOOST_AUTO_TEST_CASE(hardmax_bounds_are_clopper_pearson_at_alpha_over_k) {
   BOOST_TEST(lvm::lvm_radius(b, 3, 0.5) == expected, tt::tolerance(1e-9));
 }
 
+BOOST_AUTO_TEST_CASE(the_lvm_cap_is_the_closed_form_and_below_cohens) {
+  // K = 10, n = 1,000, alpha = 0.001, sigma = 0.25: Clopper-Pearson (alpha/K)^(1/n) for hardmax,
+  // 1 - 7 ln(2K/alpha) / (3(n - 1)) for the empirical-Bernstein maps, sigma Phi^-1 of each.
+  const double sigma = 0.25, alpha = 0.001;
+  const double cp = sigma * lvm::normal_quantile(std::pow(alpha / 10, 1.0 / 1000));
+  const double eb = sigma * lvm::normal_quantile(1 - 7 * std::log(2 * 10 / alpha) / (3.0 * 999));
+  using M = lvm::SimplexMap;
+  BOOST_TEST(lvm::lvm_max_radius({M::hardmax}, 1000, 10, alpha, sigma) == cp, tt::tolerance(1e-9));
+  BOOST_TEST(lvm::lvm_max_radius({M::softmax, M::sparsemax}, 1000, 10, alpha, sigma) == eb,
+             tt::tolerance(1e-9));
+  BOOST_TEST(
+      lvm::lvm_max_radius({M::hardmax, M::softmax}, 1000, 10, alpha, sigma) == std::max(cp, eb),
+      tt::tolerance(1e-9));
+  // Cohen's cap sigma Phi^-1(alpha^(1/n)) = 0.616 here; LVM pays alpha / K per class.
+  const double cohen = sigma * lvm::normal_quantile(std::pow(alpha, 1.0 / 1000));
+  BOOST_TEST(std::abs(cohen - 0.616) < 5e-4);
+  BOOST_TEST(std::max(cp, eb) < cohen);
+}
+
 BOOST_AUTO_TEST_CASE(radius_takes_the_largest_other_upper_bound_never_a_own) {
   lvm::ClassBounds b{{0.9, 0.01, 0.0}, {0.97, 0.05, 0.02}};
   // (0.5/2)(Phi^-1(0.9) - Phi^-1(0.05)) = 0.7316012981240183 (python3 statistics.NormalDist).
@@ -519,6 +538,13 @@ BOOST_AUTO_TEST_CASE(quick_lvm_run_is_consistent) {
   BOOST_TEST(m.at("cohen.abstain_rate") == plain.at("abstain_rate"));
   BOOST_TEST(m.at("certified_accuracy@0") > 0.3);  // a noise-trained model, far above chance
   BOOST_TEST(m.at("certified_accuracy@0") + m.at("abstain_rate") <= 1.0 + 1e-12);
+  // Both capped, LVM below Cohen (alpha / K per class), as the spec's comment says.
+  BOOST_TEST(
+      m.at("max_radius") == lvm::lvm_max_radius({lvm::SimplexMap::hardmax, lvm::SimplexMap::softmax,
+                                                 lvm::SimplexMap::sparsemax},
+                                                1000, 10, 0.001, 0.25),
+      tt::tolerance(1e-12));
+  BOOST_TEST(m.at("max_radius") < m.at("cohen.max_radius"));
 
   std::string certification, selection;
   for (const auto& a : store.artifacts(r.outcome.run_id)) {
@@ -554,6 +580,7 @@ BOOST_AUTO_TEST_CASE(quick_lvm_run_is_consistent) {
     // index,label,map,temperature,class,predicted_radius,prediction,radius,...,cohen_prediction,cohen_radius,...
     BOOST_TEST(cert[i][0] == sel[i][0]);
     BOOST_TEST(std::stod(cert[i][3]) == std::stod(sel[i][7]));
+    BOOST_TEST(std::stod(cert[i][3]) <= m.at("max_radius") + 1e-12);
     acr += cert[i][4] == "1" ? std::stod(cert[i][3]) : 0.0;
     cohen_acr += sel[i][11] == sel[i][1] ? std::stod(sel[i][12]) : 0.0;
     const std::string& map = sel[i][2];

@@ -11,6 +11,7 @@
 #include "ops/certify/dual.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
+#include "ops/register.h"
 
 namespace cs = flowlab::ops::certify;
 namespace tt = boost::test_tools;
@@ -94,6 +95,30 @@ BOOST_AUTO_TEST_CASE(certified_radius_never_exceeds_the_exact_dual_radius) {
       BOOST_TEST((root_sum_squares > true_radius || clamped > true_radius),
                  "d_l=" << dl << " d_r=" << dr);
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_half_model_ignores_the_other_half_of_its_input) {
+  // Dual smoothing's independence of the two branches rests on this: a model trained on the odd
+  // squares gives the same logits whatever the even squares hold, and vice versa.
+  flowlab::Registry registry;
+  flowlab::ops::register_ops(registry);
+  flowlab::ops::ModelRecord record;
+  record.family = "classifier";
+  record.arch = "linear";
+  record.input.shape = {1, 6, 6};
+  record.input.outputs = 3;
+  torch::manual_seed(3);
+  const auto x = torch::rand({5, 1, 6, 6});
+  for (const char* half : {"odd", "even"}) {
+    flowlab::ops::Standardization s;
+    s.mean = 0.3, s.std = 0.4, s.input_mask = half;
+    flowlab::ops::Classifier model(record, s, registry);
+    const auto other = 1 - flowlab::ops::checkerboard_mask(half, 6, 6).view({1, 1, 6, 6});
+    const auto changed = x + other * torch::randn({5, 1, 6, 6});  // only the other half
+    BOOST_TEST(torch::equal(model.forward(x), model.forward(changed)), half);
+    const auto own = x + (1 - other) * 0.5;  // and its own half does matter
+    BOOST_TEST(!torch::equal(model.forward(x), model.forward(own)), half);
   }
 }
 

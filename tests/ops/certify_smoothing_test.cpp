@@ -9,6 +9,7 @@
 
 #include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
+#include "ops/classifier.h"
 
 namespace cs = flowlab::ops::certify;
 namespace tt = boost::test_tools;
@@ -110,6 +111,34 @@ BOOST_AUTO_TEST_CASE(far_side_of_the_hyperplane_certifies_the_other_class) {
   // p_A = Phi(4) is so close to 1 that all votes agree: the certificate hits the cap.
   BOOST_TEST(c.radius == cs::max_certifiable_radius(0.25, 20000, 0.001), tt::tolerance(1e-10));
   BOOST_TEST(c.radius < 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_sampler_folds_standardization_into_exactly_pixel_space_noise) {
+  // The sampler hands the model standardized inputs with the noise already divided by the std.
+  // Against the definition on the same random numbers: pixel-space noise N(0, sigma^2) added to
+  // the (masked) image, then (x - mean) / std. Fashion-MNIST's std 0.353 means a sampler that
+  // drew std sigma instead of sigma / std would be 2.8x off here.
+  auto x = torch::rand({1, 4, 4});
+  for (const char* half : {"all", "odd"}) {
+    cs::InputStandardization input;
+    input.shift = 0.286, input.scale = 0.353;
+    const bool masked = std::string(half) != "all";
+    if (masked) input.mask = flowlab::ops::checkerboard_mask(half, 4, 4).view({1, 4, 4});
+    std::vector<torch::Tensor> batches;
+    auto gen = at::detail::createCPUGenerator(21);
+    cs::for_each_noisy_batch(
+        x, 10, 0.5, 4, gen, [&](const torch::Tensor& b) { batches.push_back(b.clone()); }, input);
+    const auto folded = torch::cat(batches);
+    auto reference_gen = at::detail::createCPUGenerator(21);
+    std::vector<torch::Tensor> noise;
+    for (int64_t done = 0; done < 10; done += 4)  // the same draws, batch by batch
+      noise.push_back(torch::empty({std::min<int64_t>(4, 10 - done), 1, 4, 4})
+                          .normal_(0.0, 1.0, reference_gen));
+    auto pixels = x.unsqueeze(0) + 0.5 * torch::cat(noise);
+    if (masked) pixels = pixels * input.mask;
+    const auto expected = (pixels - 0.286) / 0.353;
+    BOOST_TEST((folded - expected).abs().max().item<double>() < 1e-5, half);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(same_seed_gives_the_same_certificate) {

@@ -18,6 +18,7 @@
 #include "ops/torch_runtime.h"
 #include "ops/training/checkpoint_files.h"
 #include "ops/training/epoch_order.h"
+#include "ops/training/gaussian_augmentation.h"
 #include "ops/training/loop.h"
 #include "ops/training/lr_schedule.h"
 
@@ -94,10 +95,7 @@ class ClassifierTrainer : public training::Trainer {
     auto idx =
         order_.permutation(epoch, device_).slice(0, b * batch_, std::min(n_, (b + 1) * batch_));
     auto xb = train_x_.index_select(0, idx), yb = train_y_.index_select(0, idx);
-    if (noise_sigma_ > 0)
-      xb = xb + torch::randn(xb.sizes(), noise_gen_, torch::TensorOptions().dtype(torch::kFloat32))
-                    .to(device_)
-                    .mul_(noise_sigma_);
+    if (noise_sigma_ > 0) xb = training::add_gaussian_noise(xb, noise_sigma_, noise_gen_);
     const double factor =
         training::lr_factor(schedule_, step, epochs_ * steps_per_epoch(), warmup_);
     auto& groups = optimizer_->param_groups();

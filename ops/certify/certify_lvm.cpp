@@ -149,7 +149,11 @@ void register_certify_lvm(Registry& r) {
   op.summary =
       "LVM randomized smoothing (Delattre et al. 2024), two-stage: simplex map and temperature "
       "chosen on n0 samples, certified on n fresh ones (the reference code's max over candidates "
-      "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside";
+      "on one sample is not alpha-controlled); Cohen's CERTIFY from the same samples alongside. "
+      "Per input: each image's certificate is about the smoothed classifier its own selection "
+      "chose, so two certificates (even for points inside one ball) can be about different "
+      "classifiers and contradict each other; none certifies one deployed classifier as Cohen's "
+      "do";
   op.version = 2;  // 2: the max_radius metric (LVM's own cap)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};

@@ -10,6 +10,13 @@
 // A soft map lowers the variance of the Monte-Carlo estimate (tighter empirical-Bernstein bounds)
 // at the cost of a smaller margin; the best (map, t) depends on the input.
 //
+// What it certifies: the map, temperature and class are chosen per input, so each certificate is
+// about the smoothed classifier chosen for that input. Two certificates can therefore contradict
+// each other (an audit's example: sigma = 1, logits (0, 0.01) if u_1 > 0 else (0, -10); at
+// x = Phi^-1(0.55) softmax is chosen and certifies class 0 with R ~ 0.558, at x + 0.5, inside that
+// ball, hardmax is chosen and certifies class 1 with R ~ 0.579). This is the paper's per-input
+// procedure; it is not a certificate of one deployed classifier as Cohen's are.
+//
 // Soundness needs two independent samples: n0 selection samples choose (map, t, A), and n fresh
 // samples bound that one choice. Taking the best radius over many candidates on the same samples
 // (what the public reference code does) is a multiple-testing search that is not alpha-controlled.

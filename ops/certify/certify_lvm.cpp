@@ -70,6 +70,34 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   o.batch_size = setup.smoothing.batch_size;
   o.input = setup.smoothing.input;
   o.candidates = lvm_candidates(maps, p.get_float_list("temperatures"));
+  int64_t samples = 0;
+  // Fixed mode: one (map, t) for every test image, chosen on held-out validation images, so the
+  // certificates are all about one smoothed classifier (lvm.h, calibrate_lvm_candidate).
+  const bool fixed = p.get_string("selection") == "fixed";
+  if (fixed) {
+    if (!test)
+      throw RunError(
+          "selection: fixed calibrates on the validation split, so it certifies the test split "
+          "(set split: test)");
+    const int64_t m = std::min<int64_t>(p.get_int("calibration_images"), data->val_x.size(0));
+    if (m == 0)
+      throw RunError(
+          "selection: fixed needs validation images to calibrate on; this dataset has none");
+    std::vector<at::Tensor> logits;
+    for (int64_t i = 0; i < m; ++i) {
+      ctx.check_cancelled();
+      auto gen = image_generator(setup.seed ^ 0x6c62272e07bb0142ULL, i);  // not the test streams
+      logits.push_back(sample_logits(f, data->val_x[i], o.n0, o.sigma, o.batch_size, gen, o.input));
+    }
+    const auto calibration = calibrate_lvm_candidate(logits, o.candidates, o.n, o.sigma, o.alpha);
+    o.candidates = {calibration.candidate};
+    samples += m * o.n0;
+    ctx.log_metric("calibration.images", double(m));
+    ctx.log_metric("calibration.mean_predicted_radius", calibration.mean_predicted_radius);
+    ctx.log_metric("fixed.map", double(static_cast<int>(calibration.candidate.map)));
+    if (std::isfinite(calibration.candidate.temperature))
+      ctx.log_metric("fixed.temperature", calibration.candidate.temperature);
+  }
 
   auto lvm = std::make_shared<Certification>();
   lvm->method = "lvm";
@@ -82,7 +110,6 @@ ArtifactPtr run_certify_lvm(OpContext& ctx) {
   std::ostringstream sel_out;
   sel_out << "index,label,map,temperature,class,predicted_radius,prediction,radius,p_lower,p_upper,"
              "votes,cohen_prediction,cohen_radius,cohen_count,cohen_p_lower\n";
-  int64_t samples = 0;
   const auto start = std::chrono::steady_clock::now();
   for (size_t j = 0; j < setup.indices.size(); ++j) {
     ctx.check_cancelled();
@@ -153,8 +180,10 @@ void register_certify_lvm(Registry& r) {
       "Per input: each image's certificate is about the smoothed classifier its own selection "
       "chose, so two certificates (even for points inside one ball) can be about different "
       "classifiers and contradict each other; none certifies one deployed classifier as Cohen's "
-      "do";
-  op.version = 2;  // 2: the max_radius metric (LVM's own cap)
+      "do (selection: per_input, the paper's); selection: fixed chooses one map and temperature "
+      "on calibration_images validation images and certifies every test image with it: "
+      "certificates of one smoothed classifier";
+  op.version = 2;  // 2: the max_radius metric (LVM's own cap), selection: fixed
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();
@@ -162,6 +191,15 @@ void register_certify_lvm(Registry& r) {
       non_empty(string_list_param("maps", {"hardmax", "softmax", "sparsemax"},
                                   "simplex maps to choose from, each once (hardmax = Cohen's vote)",
                                   {"hardmax", "softmax", "sparsemax"})));
+  op.params.push_back(string_param(
+      "selection", "per_input",
+      "per_input: map, temperature and class chosen per image (the paper's; certificates of "
+      "different classifiers); fixed: one map and temperature chosen on validation images, then "
+      "only the class per image (certificates of one classifier)",
+      {"per_input", "fixed"}));
+  op.params.push_back(int_param("calibration_images", 100,
+                                "fixed: validation images the map and temperature are chosen on",
+                                1.0));
   op.params.push_back(non_empty(float_list_param(
       "temperatures", kLvmTemperatures,
       "temperatures t of the soft maps S(t z) (default: 20 log-spaced from 0.01 to 50)", 0.0,

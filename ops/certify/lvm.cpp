@@ -201,6 +201,20 @@ LvmSelection select_lvm_candidate(const at::Tensor& selection_logits,
   return best;
 }
 
+LvmCalibration calibrate_lvm_candidate(const std::vector<at::Tensor>& selection_logits,
+                                       const std::vector<LvmCandidate>& candidates, int64_t n,
+                                       double sigma, double alpha) {
+  if (candidates.empty() || selection_logits.empty())
+    throw std::invalid_argument("LVM calibration needs candidates and calibration images");
+  std::vector<double> total(candidates.size(), 0.0);
+  for (const auto& logits : selection_logits)
+    for (size_t i = 0; i < candidates.size(); ++i)  // each candidate alone: its own class A
+      total[i] += std::max(
+          0.0, select_lvm_candidate(logits, {candidates[i]}, n, sigma, alpha).predicted_radius);
+  const size_t best = size_t(std::max_element(total.begin(), total.end()) - total.begin());
+  return {candidates[best], total[best] / double(selection_logits.size())};
+}
+
 LvmCertificate certify_lvm(const at::Tensor& selection_logits, const at::Tensor& estimation_logits,
                            const std::vector<LvmCandidate>& candidates, double sigma,
                            double alpha) {

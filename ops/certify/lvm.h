@@ -106,6 +106,20 @@ LvmSelection select_lvm_candidate(const at::Tensor& selection_logits,
                                   const std::vector<LvmCandidate>& candidates, int64_t n,
                                   double sigma, double alpha);
 
+/// The fixed mode's choice: the one candidate used for every test image, chosen on held-out
+/// calibration images (their n0 selection logits, one [n0, K] tensor per image) as the one with
+/// the largest mean predicted radius (the selection predictor above, abstentions counted as 0;
+/// the first on ties). Every test certificate is then about one smoothed classifier,
+/// argmax_c E[S(t z(x + eps))_c] with that (map, t), like Cohen's for hardmax, so certificates
+/// cannot contradict each other.
+struct LvmCalibration {
+  LvmCandidate candidate;
+  double mean_predicted_radius = 0;
+};
+LvmCalibration calibrate_lvm_candidate(const std::vector<at::Tensor>& selection_logits,
+                                       const std::vector<LvmCandidate>& candidates, int64_t n,
+                                       double sigma, double alpha);
+
 /// The outcome of the estimation step for one selected candidate.
 struct LvmCertificate {
   LvmSelection selection;

@@ -105,14 +105,17 @@ BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {
   flowlab::tracking::Store store(f.db());
   std::map<std::string, std::map<std::string, double>> m;  // node -> key -> value
   for (const auto& row : store.final_metrics(r.outcome.run_id)) m[row.node][row.key] = row.value;
-  for (const char* node : {"cohen", "lvm", "dual"}) {
+  for (const char* node : {"cohen", "lvm", "lvm_fixed", "dual"}) {
     BOOST_TEST(m[node]["images"] == 20, node);
     BOOST_TEST(m[node].count("certified_accuracy@0.5") == 1u, node);
   }
   // LVM reports Cohen's certificate from its own samples; the seed and images are the same as the
   // cohen node's, so the samples are too, and so are the numbers.
-  for (const char* key : {"acr", "abstain_rate", "certified_accuracy@0", "certified_accuracy@0.5"})
+  for (const char* key : {"acr", "abstain_rate", "certified_accuracy@0", "certified_accuracy@0.5"}) {
     BOOST_TEST(m["lvm"][std::string("cohen.") + key] == m["cohen"][key], key);
+    BOOST_TEST(m["lvm_fixed"][std::string("cohen.") + key] == m["cohen"][key], key);
+  }
+  BOOST_TEST(m["lvm_fixed"]["calibration.images"] == 20);
   // Dual smoothing's cap: both branches at alpha/2 with all n votes.
   const double dual_cap =
       std::sqrt(2.0) * flowlab::ops::certify::max_certifiable_radius(0.25, 1000, 0.0005);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -256,6 +257,37 @@ BOOST_AUTO_TEST_CASE(the_lvm_cap_is_the_closed_form_and_below_cohens) {
   const double cohen = sigma * lvm::normal_quantile(std::pow(alpha, 1.0 / 1000));
   BOOST_TEST(std::abs(cohen - 0.616) < 5e-4);
   BOOST_TEST(std::max(cp, eb) < cohen);
+}
+
+BOOST_AUTO_TEST_CASE(calibration_picks_the_best_mean_predicted_radius_not_one_images_best) {
+  // Three calibration images, two candidates. Image 0 has two near-tied classes, where a soft map
+  // predicts nothing and hardmax little; images 1 and 2 are confident, where the candidates
+  // differ. The calibrated choice is the candidate with the largest mean of max(0, predicted
+  // radius) over the three, computed here candidate by candidate.
+  torch::manual_seed(4);
+  std::vector<torch::Tensor> images = {torch::randn({100, 3}) * 0.1,
+                                       torch::randn({100, 3}) + torch::tensor({4.0, 0.0, 0.0}),
+                                       torch::randn({100, 3}) + torch::tensor({0.0, 2.5, 0.0})};
+  const std::vector<lvm::LvmCandidate> candidates = {
+      {lvm::SimplexMap::hardmax, std::numeric_limits<double>::infinity()},
+      {lvm::SimplexMap::softmax, 0.5},
+      {lvm::SimplexMap::sparsemax, 2.0}};
+  std::vector<double> mean(candidates.size(), 0.0);
+  for (size_t c = 0; c < candidates.size(); ++c)
+    for (const auto& z : images)
+      mean[c] +=
+          std::max(
+              0.0,
+              lvm::select_lvm_candidate(z, {candidates[c]}, 1000, 0.5, 0.001).predicted_radius) /
+          3;
+  const auto best = size_t(std::max_element(mean.begin(), mean.end()) - mean.begin());
+  const auto chosen = lvm::calibrate_lvm_candidate(images, candidates, 1000, 0.5, 0.001);
+  BOOST_TEST(int(chosen.candidate.map) == int(candidates[best].map));
+  BOOST_TEST(chosen.candidate.temperature == candidates[best].temperature);
+  BOOST_TEST(chosen.mean_predicted_radius == mean[best], tt::tolerance(1e-12));
+  for (double m : mean) BOOST_TEST(chosen.mean_predicted_radius >= m - 1e-12);
+  BOOST_CHECK_THROW(lvm::calibrate_lvm_candidate({}, candidates, 1000, 0.5, 0.001),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(radius_takes_the_largest_other_upper_bound_never_a_own) {
@@ -589,6 +621,57 @@ BOOST_AUTO_TEST_CASE(quick_lvm_run_is_consistent) {
   }
   BOOST_TEST(m.at("acr") == acr / 20, tt::tolerance(1e-9));
   BOOST_TEST(m.at("cohen.acr") == cohen_acr / 20, tt::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(fixed_selection_certifies_every_image_with_one_calibrated_candidate) {
+  flowlab::testing::RunFixture fixture;
+  const auto spec =
+      (flowlab::testing::source_dir() / "experiments/certify_lvm_quick.yaml").string();
+  auto per_input = fixture.run(spec);
+  auto fixed = fixture.run(spec, {"nodes.certify.params.selection=fixed",
+                                  "+nodes.certify.params.calibration_images=10"});
+  BOOST_TEST_MESSAGE(fixed.err);
+  BOOST_REQUIRE_EQUAL(per_input.outcome.exit_code, 0);
+  BOOST_REQUIRE_EQUAL(fixed.outcome.exit_code, 0);
+  flowlab::tracking::Store store(fixture.db());
+  std::map<std::string, double> m, p;
+  for (const auto& row : store.final_metrics(fixed.outcome.run_id))
+    if (row.node == "certify") m[row.key] = row.value;
+  for (const auto& row : store.final_metrics(per_input.outcome.run_id))
+    if (row.node == "certify") p[row.key] = row.value;
+  BOOST_TEST(m.at("calibration.images") == 10);
+  BOOST_TEST(m.at("images") == 20);
+  // The test images' noise is the same in both modes: Cohen's certificates are identical.
+  BOOST_TEST(m.at("cohen.acr") == p.at("cohen.acr"), tt::tolerance(1e-12));
+  // One map for all: its share is 1, and every row of the selection file names it.
+  std::string selection;
+  for (const auto& a : store.artifacts(fixed.outcome.run_id))
+    if (a.node == "certify" && a.kind == "lvm_selection") selection = a.path;
+  BOOST_REQUIRE(!selection.empty());
+  std::ifstream in(selection);
+  std::string line;
+  std::getline(in, line);
+  std::set<std::string> chosen;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    chosen.insert(f.at(2) + "/" + f.at(3));
+    ++rows;
+  }
+  BOOST_TEST(rows == 20);
+  BOOST_TEST(chosen.size() == 1u);
+  const auto map = lvm::to_string(static_cast<lvm::SimplexMap>(int(m.at("fixed.map"))));
+  BOOST_TEST(chosen.begin()->rfind(map + "/", 0) == 0u, *chosen.begin() << " vs " << map);
+  BOOST_TEST(m.at("selected." + map) == 1.0);
+  // And it refuses to calibrate and certify on the same split.
+  auto val =
+      fixture.run(spec, {"nodes.certify.params.selection=fixed", "nodes.certify.params.split=val"});
+  BOOST_TEST(val.outcome.exit_code == 1);
+  BOOST_TEST(
+      val.err.find("selection: fixed calibrates on the validation split") != std::string::npos,
+      val.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

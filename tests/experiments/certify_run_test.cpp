@@ -111,7 +111,8 @@ BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {
   }
   // LVM reports Cohen's certificate from its own samples; the seed and images are the same as the
   // cohen node's, so the samples are too, and so are the numbers.
-  for (const char* key : {"acr", "abstain_rate", "certified_accuracy@0", "certified_accuracy@0.5"}) {
+  for (const char* key :
+       {"acr", "abstain_rate", "certified_accuracy@0", "certified_accuracy@0.5"}) {
     BOOST_TEST(m["lvm"][std::string("cohen.") + key] == m["cohen"][key], key);
     BOOST_TEST(m["lvm_fixed"][std::string("cohen.") + key] == m["cohen"][key], key);
   }

@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
 
+#include "common/error.h"
 #include "ops/models/model.h"
 #include "ops/models/network.h"
 #include "ops/ssm/backbone.h"

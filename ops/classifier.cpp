@@ -78,6 +78,9 @@ ModelRecord classifier_record(const Registry& registry, const Params& params,
   record.input.shape = data.train_x.sizes().slice(1).vec();
   record.input.outputs = data.num_classes();
   record.input.vocab_size = data.vocab_size;
+  // Images: the pixel std the input layer divides by, so an architecture can state noise levels
+  // in pixel units (rrcm's condition_sigma).
+  if (data.vocab_size == 0) record.input.scale = data.std;
   return record;
 }
 

@@ -46,6 +46,8 @@ void register_ops(Registry& r) {
   register_eval_classifier(r);
   register_eval_fourier_robustness(r);
   register_train_dsd(r);
+  rrcm::register_train_rrcm_pretrain(r);  // rRCM: pre-training, then fine-tuning at a sigma
+  rrcm::register_train_rrcm(r);
   certify::register_certify_smoothing(r);
   certify::register_certify_lvm(r);
   certify::register_certify_dual(r);

@@ -18,6 +18,10 @@ void register_transfer_function(Registry& registry);
 namespace fl {
 void register_federated(Registry& registry);
 }  // namespace fl
+namespace rrcm {
+void register_train_rrcm_pretrain(Registry& registry);
+void register_train_rrcm(Registry& registry);
+}  // namespace rrcm
 namespace certify {
 void register_certify_smoothing(Registry& registry);
 void register_certify_lvm(Registry& registry);

@@ -14,6 +14,9 @@ void register_dsd_fcn(Registry& r);
 void register_s4d(Registry& r);
 void register_s4_ptd(Registry& r);
 void register_s5_ptd(Registry& r);
+namespace rrcm {
+void register_rrcm_model(Registry& r);
+}
 
 void register_models(Registry& r) {
   register_cnn(r);
@@ -31,6 +34,7 @@ void register_models(Registry& r) {
   graphnets::register_spen(r);
   graphnets::register_ign(r);
   graphnets::register_gin(r);
+  rrcm::register_rrcm_model(r);
 }
 
 }  // namespace flowlab::ops

@@ -1,7 +1,7 @@
 // Certification throughput (noisy samples per second) of flowlab's CERTIFY loop, for the same
 // model, batch size and thread count as bench/certify_bench.py (Cohen et al.'s loop in Debian's
 // python3-torch, the same LibTorch 1.13.1). bench/run_certify_bench.sh runs both side by side.
-//   usage: certify_bench [cnn|mlp] [images] [n] [batch] [threads]
+//   usage: certify_bench [cnn|mlp|rrcm] [images] [n] [batch] [threads]
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -28,8 +28,19 @@ int main(int argc, char** argv) {
   flowlab::ops::register_models(registry);
   flowlab::ops::ModelRecord record;
   record.family = "classifier", record.arch = arch;
-  record.params = flowlab::Params({{"width", int64_t{arch == "cnn" ? 16 : 256}}});
-  record.input.shape = {1, 28, 28}, record.input.outputs = 10;
+  if (arch == "rrcm")  // configs/model/rrcm.yaml, classifying at sigma = 0.25
+    record.params = flowlab::Params({{"width", int64_t{16}},
+                                     {"dim", int64_t{128}},
+                                     {"projection_dim", int64_t{64}},
+                                     {"condition_sigma", 0.25},
+                                     {"grid_points", int64_t{40}},
+                                     {"t_min", 0.002},
+                                     {"t_max", 10.0},
+                                     {"rho", 7.0},
+                                     {"level_frequencies", int64_t{16}}});
+  else
+    record.params = flowlab::Params({{"width", int64_t{arch == "cnn" ? 16 : 256}}});
+  record.input.shape = {1, 28, 28}, record.input.outputs = 10, record.input.scale = 0.353;
   flowlab::ops::Classifier model(record, {0.286, 0.353, "all"}, registry);
   model.net().eval();
   flowlab::ops::certify::SmoothingOptions o;

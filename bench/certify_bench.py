@@ -2,7 +2,7 @@
 draw randn_like noise, scale, add, classify, bincount) in Debian's python3-torch, for the model of
 bench/certify_bench.cpp. Prints noisy samples per second.
 
-usage: certify_bench.py [cnn|mlp] [images] [n] [batch] [threads]
+usage: certify_bench.py [cnn|mlp|rrcm] [images] [n] [batch] [threads]
 """
 import sys
 import time
@@ -13,6 +13,7 @@ from scipy.stats import beta, norm
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from train_step_bench import Net  # the same architecture as flowlab's classifier
+from rrcm_encoder import RrcmEncoder  # flowlab's rrcm architecture, written again in Python
 
 
 def sample_noise(model, x, num, batch_size, sigma):
@@ -45,7 +46,10 @@ def main():
     threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = Net(arch, 16 if arch == "cnn" else 256).eval()
+    if arch == "rrcm":
+        model = RrcmEncoder(condition_sigma=0.25).eval()
+    else:
+        model = Net(arch, 16 if arch == "cnn" else 256).eval()
     x = torch.rand(images, 1, 28, 28)
     certify(model, x[0:1], 100, n, 0.001, batch, 0.25)  # warm-up
     t0 = time.perf_counter()

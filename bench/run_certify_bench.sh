@@ -8,7 +8,7 @@ peer_setup certify_bench "torch scipy"
 REPEATS="${1:-3}"
 
 printf '%-34s %12s %12s %8s %14s %8s\n' "model (n=10,000, batch 1000, 2 thr)" "flowlab/s" "python/s" "ratio" "python+tuned/s" "ratio"
-for config in "mlp 10" "cnn 3"; do
+for config in "mlp 10" "cnn 3" "rrcm 3"; do
   set -- $config
   cpp=(); py=(); pyt=()
   for _ in $(seq "$REPEATS"); do

@@ -3,8 +3,9 @@
 // suggests): a small CNN whose every block is modulated (FiLM) by an embedding of the noise level
 // t it is told its input carries, with the EDM preconditioning c_in(t) = 1 / sqrt(t^2 + 1) (the
 // network's inputs are standardized, so the data's std is 1 where the paper's is 0.5 on [-1, 1]
-// pixels). Its representation h feeds a linear classification head, and in pre-training a
-// projector (two layers with batch norm) whose outputs the InfoNCE losses compare.
+// pixels). Its representation h feeds a linear classification head; in pre-training,
+// instance discrimination compares the outputs of a projector (two layers with batch norm; the
+// reference's has three and serves a ViT-B) and trajectory consistency compares h itself.
 //
 // As a registered classifier architecture (`rrcm`, family classifier) its forward(x) classifies
 // at one fixed level: the point of its Karras grid nearest to condition_sigma / pixel std, the

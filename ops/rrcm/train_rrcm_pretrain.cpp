@@ -3,13 +3,15 @@
 // clean images x, one shared noise draw eps ~ N(0, I) (in the network's standardized input units):
 //   instance discrimination at the clean end: the online projection of view 1 + t_min eps against
 //     the EMA target's projection of view 2 + t_min eps (two random resized crops and flips),
-//     InfoNCE, symmetrized by swapping the views;
-//   trajectory consistency: one grid index k for the batch, the online projection of
-//     x + t_k eps (conditioned on t_k) against the stop-gradient online projection of the adjacent,
-//     less noisy point x + t_(k+1) eps of the same trajectory, InfoNCE.
+//     InfoNCE;
+//   trajectory consistency: one grid index k for the batch, the online representation h of
+//     x + t_k eps (conditioned on t_k) against the stop-gradient online representation of the
+//     adjacent, less noisy point x + t_(k+1) eps of the same trajectory, InfoNCE.
+// (Both as the reference's rRCMloss: the projector serves only the first.)
 // `objective` picks both (rrcm), or one of them for the ablations. The Karras grid grows from
-// grid_start points to the model's grid_points by doublings over the run, as the reference's
-// schedule; the EMA rate rises from ema_start to ema_end on a cosine.
+// grid_start points to the model's grid_points by doublings over the run, and the EMA rate rises
+// from ema_start to ema_end as sqrt(s (end^2 - start^2) + start^2), both as the reference's
+// schedules.
 #include <cmath>
 #include <fstream>
 
@@ -156,30 +158,30 @@ class PretrainTrainer : public training::Trainer {
  private:
   static uint64_t seed(const Params& p) { return static_cast<uint64_t>(p.get_int("seed")); }
 
+  // The reference's ramp: sqrt(s (end^2 - start^2) + start^2) at the fraction s of the run.
   double ema_rate(int64_t step) const {
     const double s = double(step) / double(total_steps());
-    return ema_end_ - (ema_end_ - ema_start_) * 0.5 * (1 + std::cos(M_PI * s));
+    return std::sqrt(s * (ema_end_ * ema_end_ - ema_start_ * ema_start_) + ema_start_ * ema_start_);
   }
 
   torch::Tensor levels(double t, int64_t n) const {
     return torch::full({n}, t, torch::TensorOptions().dtype(torch::kFloat).device(device_));
   }
 
-  // Instance discrimination at t_min between two strong views, the keys from the EMA target.
+  // Instance discrimination at t_min: the online projection of view 1 against the EMA target's
+  // projection of view 2 (one direction per step, as the reference's rRCMloss).
   torch::Tensor instance_loss(const torch::Tensor& x, const torch::Tensor& eps) {
     auto& net = online_->net();
     auto v1 = net.standardize(random_resized_crop_flip(x, view_gen_)) + t_min_ * eps;
     auto v2 = net.standardize(random_resized_crop_flip(x, view_gen_)) + t_min_ * eps;
     const auto t = levels(t_min_, x.size(0));
-    auto q1 = encoder_.project(encoder_.represent(v1, t));
-    auto q2 = encoder_.project(encoder_.represent(v2, t));
-    torch::Tensor k1, k2;
+    auto query = encoder_.project(encoder_.represent(v1, t));
+    torch::Tensor key;
     {
       torch::NoGradGuard no_grad;
-      k1 = target_encoder_.project(target_encoder_.represent(v1, t));
-      k2 = target_encoder_.project(target_encoder_.represent(v2, t));
+      key = target_encoder_.project(target_encoder_.represent(v2, t));
     }
-    return info_nce(q1, k2, temperature_) + info_nce(q2, k1, temperature_);
+    return info_nce(query, key, temperature_);
   }
 
   // Consistency of adjacent points x + t_k eps, x + t_(k+1) eps on one trajectory (flipped view).
@@ -281,7 +283,7 @@ void register_train_rrcm_pretrain(Registry& r) {
       float_param("temperature", 0.2, "InfoNCE temperature (the reference: 0.2)", 0.0, 100.0,
                   /*min_exclusive=*/true),
       float_param("ema_start", 0.99, "EMA rate of the target network at the start", 0.0, 1.0),
-      float_param("ema_end", 0.999, "EMA rate at the end (cosine ramp between)", 0.0, 1.0),
+      float_param("ema_end", 0.999, "EMA rate at the end of the run", 0.0, 1.0),
       int_param("grid_start", 10,
                 "Karras grid points at the start; doubled in equal stages up to the model's "
                 "grid_points",

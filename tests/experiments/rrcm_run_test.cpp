@@ -29,6 +29,23 @@ BOOST_AUTO_TEST_CASE(pretrain_finetune_and_certify_run_end_to_end) {
   BOOST_TEST(certify.at("certified_accuracy@0") > 0.2);
 }
 
+BOOST_AUTO_TEST_CASE(the_shipped_quick_experiment_certifies_both_models_within_the_cap) {
+  RunFixture f;
+  const auto r = f.run((flowlab::testing::source_dir() / "experiments/rrcm_quick.yaml").string());
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  // sigma Phi^-1(alpha^(1/n)) at sigma 0.25, alpha 0.001, n 1,000: Python's
+  // statistics.NormalDist().inv_cdf(exp(ln(0.001) / 1000)) * 0.25.
+  const double cap = 0.6158156536952025;
+  for (const char* node : {"certify_rrcm", "certify_gaussian"}) {
+    const auto m = f.final_metrics(r.outcome.run_id, node);
+    BOOST_TEST(m.at("images") == 20, node);
+    BOOST_TEST(m.at("max_radius") == cap, boost::test_tools::tolerance(1e-9));
+    BOOST_TEST(m.at("certified_accuracy@0") > 0.3, node);  // far above chance (0.1)
+    BOOST_TEST(m.at("certified_accuracy@1") == 0.0, node);  // beyond the cap
+    BOOST_TEST(m.at("acr") <= cap * m.at("certified_accuracy@0") + 1e-12, node);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_instance_ablation_logs_only_its_loss) {
   RunFixture f;
   const auto r = f.run("rrcm.yaml", {"nodes.pretrain.params.objective=instance", "~nodes.certify",

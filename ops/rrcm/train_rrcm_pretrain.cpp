@@ -243,6 +243,11 @@ ArtifactPtr run_pretrain(OpContext& ctx) {
   }
   online->to_device(device.str());
   target->to_device(device.str());
+  if (p.get_string("objective") == "none") {  // the ablation without pre-training
+    online->net().eval();
+    ctx.log_metric("train_time_s", 0.0);
+    return online;
+  }
   training::copy_state(online->net(), target->net());
   online->net().train();
   target->net().train();  // batch norm in the projector: batch statistics, as the online network
@@ -278,8 +283,9 @@ void register_train_rrcm_pretrain(Registry& r) {
       group_param("model", "classifier", "rrcm", "architecture: rrcm (its params set beside it)"),
       string_param("objective", "rrcm",
                    "rrcm: both InfoNCE losses; instance: instance discrimination only (the "
-                   "ablation); trajectory: trajectory consistency only",
-                   {"rrcm", "instance", "trajectory"}),
+                   "ablation); trajectory: trajectory consistency only; none: no pre-training "
+                   "(the freshly initialized encoder, for fine-tuning from scratch)",
+                   {"rrcm", "instance", "trajectory", "none"}),
       float_param("temperature", 0.2, "InfoNCE temperature (the reference: 0.2)", 0.0, 100.0,
                   /*min_exclusive=*/true),
       float_param("ema_start", 0.99, "EMA rate of the target network at the start", 0.0, 1.0),

@@ -46,14 +46,22 @@ BOOST_AUTO_TEST_CASE(the_shipped_quick_experiment_certifies_both_models_within_t
   }
 }
 
-BOOST_AUTO_TEST_CASE(the_instance_ablation_logs_only_its_loss) {
+BOOST_AUTO_TEST_CASE(the_ablations_log_only_their_losses) {
   RunFixture f;
-  const auto r = f.run("rrcm.yaml", {"nodes.pretrain.params.objective=instance", "~nodes.certify",
-                                     "nodes.train.params.epochs=1"});
+  auto r = f.run("rrcm.yaml", {"nodes.pretrain.params.objective=instance", "~nodes.certify",
+                               "nodes.train.params.epochs=1"});
   BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
-  const auto pretrain = f.final_metrics(r.outcome.run_id, "pretrain");
+  auto pretrain = f.final_metrics(r.outcome.run_id, "pretrain");
   BOOST_TEST(pretrain.count("loss_instance") == 1u);
   BOOST_TEST(pretrain.count("loss_trajectory") == 0u);
+  // No pre-training: the initialized encoder, fine-tuned from scratch.
+  r = f.run("rrcm.yaml", {"nodes.pretrain.params.objective=none", "~nodes.certify",
+                          "nodes.train.params.epochs=1"});
+  BOOST_REQUIRE_EQUAL(r.outcome.exit_code, 0);
+  pretrain = f.final_metrics(r.outcome.run_id, "pretrain");
+  BOOST_TEST(pretrain.count("loss") == 0u);
+  BOOST_TEST(pretrain.at("train_time_s") == 0.0);
+  BOOST_TEST(f.final_metrics(r.outcome.run_id, "train").count("final_val_acc") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(killed_pretraining_and_finetuning_resume_to_the_same_metrics) {

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(an_unknown_architecture_or_its_param_is_a_located_error) {
     std::string what = e.what();
     BOOST_TEST(what.find("certify_any_model.yaml:15:") != std::string::npos, what);
     BOOST_TEST(what.find("nodes.train.params.model: unknown classifier 'test_linear' (expected one "
-                         "of cnn, linear, mlp, s4_ptd, s4d, s5_ptd)") != std::string::npos,
+                         "of cnn, linear, mlp, rrcm, s4_ptd, s4d, s5_ptd)") != std::string::npos,
                what);
   }
 }

@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(the_shipped_quick_experiment_certifies_both_models_within_t
     const auto m = f.final_metrics(r.outcome.run_id, node);
     BOOST_TEST(m.at("images") == 20, node);
     BOOST_TEST(m.at("max_radius") == cap, boost::test_tools::tolerance(1e-9));
-    BOOST_TEST(m.at("certified_accuracy@0") > 0.3, node);  // far above chance (0.1)
+    BOOST_TEST(m.at("certified_accuracy@0") > 0.3, node);   // far above chance (0.1)
     BOOST_TEST(m.at("certified_accuracy@1") == 0.0, node);  // beyond the cap
     BOOST_TEST(m.at("acr") <= cap * m.at("certified_accuracy@0") + 1e-12, node);
   }

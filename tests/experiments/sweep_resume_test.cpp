@@ -184,9 +184,10 @@ BOOST_AUTO_TEST_CASE(each_child_ends_when_its_own_nodes_do) {
 
 BOOST_AUTO_TEST_CASE(dry_run_records_nothing) {
   RunFixture f;
-  // The image models only: the sequence models (s4d, s4_ptd, s5_ptd) do not take tiny's width.
-  auto r =
-      f.sweep("tiny.yaml", {"seed=range(0,3)", "model=glob(*,exclude=s*)"}, {0, /*dry_run=*/true});
+  // cnn and mlp only: the sequence models (s4d, s4_ptd, s5_ptd) do not take tiny's width, and
+  // rrcm's noise conditioning is not what this test is about.
+  auto r = f.sweep("tiny.yaml", {"seed=range(0,3)", "model=glob(*,exclude=[s*,rrcm])"},
+                   {0, /*dry_run=*/true});
   BOOST_TEST(r.out.find("6 children") != std::string::npos);  // 3 seeds x {cnn, mlp}
   BOOST_TEST(!fs::exists(f.db()));
 }

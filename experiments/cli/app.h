@@ -19,11 +19,20 @@ struct GlobalOptions {
 // Installers, one per command family. Callbacks throw ConfigError for bad input (exit 2) and
 // other exceptions for failures (exit 1); main() reports them.
 void add_run_commands(CLI::App& app, GlobalOptions& global);       // run, sweep, resume
-void add_report_commands(CLI::App& app, GlobalOptions& global);    // runs, show, ops
+void add_report_commands(CLI::App& app, GlobalOptions& global);    // runs, show
 void add_query_commands(CLI::App& app, GlobalOptions& global);     // query, sql, compare
 void add_plot_command(CLI::App& app, GlobalOptions& global);       // plot
 void add_compress_commands(CLI::App& app, GlobalOptions& global);  // compress, decompress
 // cache du|gc, delete, restore, tag
 void add_housekeeping_commands(CLI::App& app, GlobalOptions& global);
+// The torch-free commands above, all of them (what both programs answer).
+void add_database_commands(CLI::App& app, GlobalOptions& global);
+void add_registry_commands(CLI::App& app);  // ops, models (flowlab-engine only: they load ops)
+
+// What both programs share around their commands: the description, examples, version flag and
+// --workspace; then parsing, and every exception mapped to its exit code (main()'s only
+// catch-all: configuration and usage errors exit 2, results-database failures 3, run failures 1).
+void configure_app(CLI::App& app, GlobalOptions& global);
+int run_app(CLI::App& app, GlobalOptions& global, int argc, char** argv);
 
 }  // namespace flowlab::cli

@@ -1,11 +1,10 @@
-// `flowlab runs`, `show` and `ops`: reading what is recorded and what is registered.
+// `flowlab runs` and `show`: reading what is recorded (torch-free).
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
-#include "experiments/cli/builtin.h"
 #include "experiments/cli/commands.h"
 
 namespace flowlab::cli {
@@ -36,24 +35,6 @@ void add_report_commands(CLI::App& app, GlobalOptions& global) {
   show->callback([=, &global] {
     show_run(global.workspace(), *run_ref, parse_format(*format), std::cout, *by_node);
   });
-
-  auto op_name = std::make_shared<std::string>();
-  auto* ops = app.add_subcommand("ops", "list the ops, or show one op's params and docs");
-  ops->add_option("name", *op_name, "op name, e.g. train.classifier");
-  ops->add_option("--format", *format, "table, csv or json");
-  ops->callback(
-      [=] { show_ops(make_builtin_registry(), *op_name, parse_format(*format), std::cout); });
-
-  auto model_name = std::make_shared<std::string>();
-  auto* models = app.add_subcommand(
-      "models",
-      "list the registered model architectures (what a trainer's `model` param picks), "
-      "or show one's params");
-  models->add_option("name", *model_name,
-                     "a family (classifier, dsd), FAMILY/NAME or a model name");
-  models->add_option("--format", *format, "table, csv or json");
-  models->callback(
-      [=] { show_models(make_builtin_registry(), *model_name, parse_format(*format), std::cout); });
 }
 
 }  // namespace flowlab::cli

@@ -14,6 +14,7 @@
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/builtin.h"
+#include "experiments/cli/engine_dispatch.h"
 #include "experiments/cli/record.h"
 #include "experiments/cli/runner.h"
 #include "ops/fl/fl_worker.h"
@@ -70,7 +71,7 @@ void install_interrupt_handlers(const std::filesystem::path& workspace) {
 void add_run_commands(CLI::App& app, GlobalOptions& global) {
   auto run = std::make_shared<RunOptions>();
   auto config_dir = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("run", "compose a spec, run its graph, record everything");
+  auto* cmd = app.add_subcommand("run", std::string(engine_command_description("run")));
   cmd->add_option("spec", run->spec, "experiment spec (YAML)")->required();
   cmd->add_option("overrides", run->overrides,
                   "Hydra-style overrides: a.b=1, +new.key=x, ~a.b, group=option");
@@ -97,8 +98,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
 
   auto sweep = std::make_shared<RunOptions>();
   auto sweep_config_dir = std::make_shared<std::string>();
-  auto* sw = app.add_subcommand(
-      "sweep", "run every combination of the given values as child runs of one parent run");
+  auto* sw = app.add_subcommand("sweep", std::string(engine_command_description("sweep")));
   sw->footer(R"(
 Sweep values (Hydra's grammar): a=1,2,3   a=range(0,10,2)   model=glob(*,exclude=fcn)   a='x,y' (one value).
 Plain overrides apply to every child. A `sweep: {params: {key: values}}` block in the spec adds axes;
@@ -127,10 +127,7 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
 
   auto resume = std::make_shared<RunOptions>();
   auto run_id = std::make_shared<int64_t>(0);
-  auto* rs = app.add_subcommand(
-      "resume",
-      "finish a killed or failed run or sweep: cached nodes are reused, trainers restart "
-      "from their last checkpoint, finished sweep children are left alone");
+  auto* rs = app.add_subcommand("resume", std::string(engine_command_description("resume")));
   rs->add_option("run", *run_id, "run id (a run, or a sweep's parent run)")->required();
   rs->add_option("--threads", resume->threads, "thread budget (default: the recorded spec's)")
       ->check(CLI::Range(1, 1024));
@@ -149,10 +146,8 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   // `workers: external`.
   auto job_dir = std::make_shared<std::string>();
   auto rank = std::make_shared<int>(0);
-  auto* worker = app.add_subcommand(
-      "fl-worker",
-      "serve fl.federated clients for a run with launcher gloo and workers external (the node "
-      "prints this command with its job directory)");
+  auto* worker =
+      app.add_subcommand("fl-worker", std::string(engine_command_description("fl-worker")));
   worker->add_option("--job", *job_dir, "the job directory the server wrote")->required();
   worker->add_option("--rank", *rank, "this worker's rank (1..processes)")->required();
   auto host = std::make_shared<std::string>();

@@ -22,6 +22,7 @@
 #include "ops/pc/image_files.h"
 #include "tests/support/resume_check.h"
 #include "tests/support/run_fixture.h"
+#include "tests/support/shell_command.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
@@ -60,22 +61,9 @@ std::filesystem::path circuit_folder(const RunFixture& f, int64_t run) {
   throw std::runtime_error("no train node");
 }
 
-struct CommandResult {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
 // The real `flowlab` binary with `args` (already quoted where needed).
-CommandResult run_flowlab_command(const std::string& args) {
-  const std::string command = std::string(FLOWLAB_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("popen failed");
-  CommandResult r;
-  char buffer[4096];
-  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) r.output.append(buffer, n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+flowlab::testing::CommandResult run_flowlab_command(const std::string& args) {
+  return flowlab::testing::run_shell_command(std::string(FLOWLAB_BINARY) + " " + args);
 }
 
 std::string file_bytes(const std::filesystem::path& p) {

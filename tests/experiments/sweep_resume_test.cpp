@@ -276,14 +276,14 @@ BOOST_AUTO_TEST_CASE(flowlab_runs_with_passive_openmp_waits_unless_the_user_chos
                           setenv("OMP_WAIT_POLICY", preset.c_str(), 1);
                       });
     // The re-executed program keeps the pid; its environment is in /proc/PID/environ. Until the
-    // fork has executed flowlab that file still holds this test's own environment, so only
-    // readings taken while /proc/PID/exe is flowlab count.
+    // fork has executed flowlab and flowlab flowlab-engine, that file holds an earlier
+    // environment, so only readings taken while /proc/PID/exe is flowlab-engine count.
     const std::string expected = preset.empty() ? "PASSIVE" : preset;
     const std::string proc = "/proc/" + std::to_string(process.pid());
     std::string policy;
     for (int i = 0; i < 500 && policy != expected; ++i) {
       std::error_code ec;
-      if (fs::equivalent(fs::read_symlink(proc + "/exe", ec), FLOWLAB_BINARY, ec)) {
+      if (fs::equivalent(fs::read_symlink(proc + "/exe", ec), FLOWLAB_ENGINE_BINARY, ec)) {
         std::ifstream in(proc + "/environ");
         std::string entry;
         policy.clear();

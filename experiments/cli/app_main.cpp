@@ -1,0 +1,76 @@
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/error.h"
+#include "experiments/cli/app.h"
+#include "tracking/store.h"
+
+#ifndef FLOWLAB_VERSION
+#define FLOWLAB_VERSION "0.0.0"
+#endif
+
+namespace flowlab::cli {
+namespace {
+
+constexpr const char* kFooter = R"(
+Examples:
+  flowlab run experiments/quickstart.yaml                 train and evaluate, record in .flowlab/
+  flowlab run experiments/quickstart.yaml nodes.train.params.epochs=1 model=mlp
+  flowlab run experiments/quickstart.yaml --cfg           print the composed spec only
+  flowlab sweep experiments/quickstart.yaml train.lr=0.01,0.001 seed='range(0,3)'
+  flowlab resume 12                                       finish a killed run or sweep
+  flowlab runs                                            recent runs as a table
+  flowlab show last --format json                         one run: config, metrics, timings
+  flowlab query "metrics.eval.accuracy > 0.85" --sort=-metrics.eval.accuracy
+  flowlab plot --y eval.accuracy --x data.limit_train --group train.model --png
+  flowlab ops train.classifier                            an op's params and docs
+  flowlab cache du                                        cache size by op and age
+  flowlab cache gc --dry-run                              what cleaning the cache would remove
+  flowlab delete 12 / restore 12 / tag 12 owner=ana       runs housekeeping
+
+Workspace: --workspace DIR, else $FLOWLAB_HOME, else ./.flowlab (runs.db, cache/).
+Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results database unusable
+(read-only workspace for run/sweep/resume, corrupt, locked past the timeout), 130 interrupted.)";
+
+}  // namespace
+
+void add_database_commands(CLI::App& app, GlobalOptions& global) {
+  add_report_commands(app, global);
+  add_query_commands(app, global);
+  add_plot_command(app, global);
+  add_compress_commands(app, global);
+  add_housekeeping_commands(app, global);
+}
+
+void configure_app(CLI::App& app, GlobalOptions& global) {
+  app.description("flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite");
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run
+                      // SPEC`
+  app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
+  app.add_option("--workspace", global.workspace_flag, "results database and cache directory")
+      ->envname("FLOWLAB_HOME");
+}
+
+int run_app(CLI::App& app, GlobalOptions& global, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return global.exit_code;
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const tracking::StoreError& e) {
+    std::cerr << "flowlab: error: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "flowlab: error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace flowlab::cli

@@ -37,7 +37,31 @@ at::Tensor Classifier::forward_standardized(const at::Tensor& x) const {
   return net_->layers->forward(x);
 }
 
-void Classifier::to_device(const std::string& device) { net_->to(torch::Device(device)); }
+const InferenceFn& Classifier::inference() const {
+  std::lock_guard<std::mutex> lock(inference_mutex_);
+  if (!inference_prepared_) {
+    inference_ = prepare_inference(*net_->layers);
+    inference_prepared_ = true;
+  }
+  return inference_;
+}
+
+at::Tensor Classifier::infer_standardized(const at::Tensor& x) const {
+  torch::NoGradGuard no_grad;
+  const auto& fast = inference();
+  return fast ? fast(x) : net_->layers->forward(x);
+}
+
+at::Tensor Classifier::infer(const at::Tensor& x) const {
+  return infer_standardized(net_->standardize(x));
+}
+
+void Classifier::to_device(const std::string& device) {
+  net_->to(torch::Device(device));
+  std::lock_guard<std::mutex> lock(inference_mutex_);
+  inference_prepared_ = false;  // prepared again, for the new device, on the next call
+  inference_ = nullptr;
+}
 
 std::string Classifier::device() const {
   auto params = net_->parameters();

@@ -6,6 +6,7 @@
 // `classifier.network` artifact: a registered architecture (ops/models/) behind a fixed input
 // layer that masks and standardizes, so weights and robustness radii refer to raw inputs.
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "graph/artifact.h"
+#include "ops/models/inference_plan.h"
 #include "ops/models/model.h"
 
 namespace flowlab::datasets {
@@ -46,6 +48,13 @@ class ClassifierModel : public Artifact {
   virtual at::Tensor forward_standardized(const at::Tensor& x) const = 0;
   /// "cpu" or "cuda:0": where inputs must be sent.
   virtual std::string device() const = 0;
+  /// forward() and forward_standardized() for a model that no longer trains (evaluation,
+  /// certification): the same logits up to floating-point reassociation, through a path an
+  /// implementation may prepare on first use (Classifier: ops/models/inference_plan.h).
+  virtual at::Tensor infer(const at::Tensor& x) const { return forward(x); }
+  virtual at::Tensor infer_standardized(const at::Tensor& x) const {
+    return forward_standardized(x);
+  }
 };
 
 class Classifier : public ClassifierModel {
@@ -67,6 +76,10 @@ class Classifier : public ClassifierModel {
   at::Tensor forward(const at::Tensor& x) const override;
   at::Tensor forward_standardized(const at::Tensor& x) const override;
   std::string device() const override;
+  /// Prepares the inference path on the first call, from the weights as they are then: call
+  /// these only once training is over (trainers validate through forward()).
+  at::Tensor infer(const at::Tensor& x) const override;
+  at::Tensor infer_standardized(const at::Tensor& x) const override;
 
   /// The torch::nn::Module (for optimizers and train/eval switches); ops/classifier_net.h.
   struct Net;
@@ -77,6 +90,10 @@ class Classifier : public ClassifierModel {
   ModelRecord record_;
   Standardization standardization_;
   std::shared_ptr<Net> net_;
+  const InferenceFn& inference() const;  // empty: no prepared path, the eager forward serves
+  mutable std::mutex inference_mutex_;
+  mutable bool inference_prepared_ = false;
+  mutable InferenceFn inference_;
 };
 
 /// The classifier architecture a trainer node's `model` param selects (with its params from the

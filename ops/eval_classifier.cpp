@@ -39,7 +39,7 @@ ArtifactPtr run_eval_classifier(OpContext& ctx) {
     ctx.check_cancelled();
     auto xb = x.slice(0, start, start + batch).to(device);
     auto yb = y.slice(0, start, start + batch);
-    auto logits = model->forward(xb).to(torch::kCPU);
+    auto logits = model->infer(xb).to(torch::kCPU);
     loss_sum +=
         torch::nn::functional::cross_entropy(
             logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
@@ -60,7 +60,7 @@ void register_eval_classifier(Registry& r) {
   OpDef op;
   op.name = "eval.classifier";
   op.summary = "accuracy, loss, per-class accuracy and confusion matrix of a classifier on a split";
-  op.version = 1;
+  op.version = 2;  // 2: logits through the prepared inference path (ops/models/inference_plan.h)
   op.threads = 2;
   op.headline_metrics = {"accuracy", "loss"};
   op.params = {

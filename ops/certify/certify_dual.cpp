@@ -101,7 +101,10 @@ void register_certify_dual(Registry& r) {
   op.summary =
       "dual randomized smoothing (Xia et al. 2024): two checkerboard halves, summed votes, "
       "sound radius (R_l + R_r)/sqrt(2)";
-  op.version = 2;  // 2: dual_branches.csv (each branch's votes and bound)
+  // 2: dual_branches.csv (each branch's votes and bound); 3: logits through the prepared
+  // inference path (ops/models/inference_plan.h; equal up to floating-point reassociation)
+  op.version = 3;
+  // 3: logits through the prepared inference path (equal up to reassociation)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

@@ -183,7 +183,9 @@ void register_certify_lvm(Registry& r) {
       "do (selection: per_input, the paper's); selection: fixed chooses one map and temperature "
       "on calibration_images validation images and certifies every test image with it: "
       "certificates of one smoothed classifier";
-  op.version = 2;  // 2: the max_radius metric (LVM's own cap), selection: fixed
+  // 2: the max_radius metric (LVM's own cap), selection: fixed; 3: logits through the prepared
+  // inference path (ops/models/inference_plan.h; equal up to floating-point reassociation)
+  op.version = 3;
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

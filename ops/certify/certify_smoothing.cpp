@@ -81,7 +81,7 @@ void register_certify_smoothing(Registry& r) {
   OpDef op;
   op.name = "certify.smoothing";
   op.summary = "randomized smoothing (Cohen et al. 2019): CERTIFY radii and PREDICT on a split";
-  op.version = 1;
+  op.version = 2;  // 2: logits through the prepared inference path (ops/models/inference_plan.h)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

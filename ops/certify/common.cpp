@@ -57,7 +57,7 @@ LogitsFn standardized_logits(const ClassifierModel& model, SmoothingOptions& o) 
                                        : checkerboard_mask(s.input_mask, shape.at(1), shape.at(2));
   torch::Device device(model.device());
   return [&model, device](const at::Tensor& batch) {
-    return model.forward_standardized(batch.to(device));
+    return model.infer_standardized(batch.to(device));
   };
 }
 

@@ -23,10 +23,9 @@ void register_cnn(Registry& r) {
     const int64_t w = p.get_int("width"), c = in.shape[0], h = in.shape[1], wd = in.shape[2];
     const int64_t flat = 2 * w * (h / 4) * (wd / 4);
     return std::make_shared<SequentialNetwork>(nn::Sequential(
-        nn::Conv2d(nn::Conv2dOptions(c, w, 3).padding(1)), nn::Functional(torch::relu),
-        nn::MaxPool2d(2), nn::Conv2d(nn::Conv2dOptions(w, 2 * w, 3).padding(1)),
-        nn::Functional(torch::relu), nn::MaxPool2d(2), nn::Flatten(), nn::Linear(flat, 128),
-        nn::Functional(torch::relu), nn::Linear(128, in.outputs)));
+        nn::Conv2d(nn::Conv2dOptions(c, w, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
+        nn::Conv2d(nn::Conv2dOptions(w, 2 * w, 3).padding(1)), nn::ReLU(), nn::MaxPool2d(2),
+        nn::Flatten(), nn::Linear(flat, 128), nn::ReLU(), nn::Linear(128, in.outputs)));
   };
   add_model(r, std::move(m));
 }

@@ -16,8 +16,8 @@ void register_mlp(Registry& r) {
     for (int64_t s : in.shape) inputs *= s;
     const int64_t w = p.get_int("width");
     return std::make_shared<SequentialNetwork>(
-        nn::Sequential(nn::Flatten(), nn::Linear(inputs, w), nn::Functional(torch::relu),
-                       nn::Linear(w, w), nn::Functional(torch::relu), nn::Linear(w, in.outputs)));
+        nn::Sequential(nn::Flatten(), nn::Linear(inputs, w), nn::ReLU(), nn::Linear(w, w),
+                       nn::ReLU(), nn::Linear(w, in.outputs)));
   };
   add_model(r, std::move(m));
 }

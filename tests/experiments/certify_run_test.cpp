@@ -1,6 +1,7 @@
 // The shipped quick certification experiment end to end: its recorded metrics agree with the
 // per-image certificates it wrote, and with what randomized smoothing allows.
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -95,6 +96,37 @@ BOOST_AUTO_TEST_CASE(certificates_do_not_depend_on_the_batch_size) {
   const auto b = certificates(store, odd.outcome.run_id);
   BOOST_TEST(a.size() == 22u);  // two header lines and 20 images
   BOOST_TEST(a == b, boost::test_tools::per_element());
+}
+
+// The prepared inference path (ops/models/inference_plan.h) against the eager forward on the
+// shipped quick experiment: the same predictions and votes, radii within 1e-4 (votes near the
+// boundary could differ by reassociation; a count that differs by one moves p_lower only a bit).
+BOOST_AUTO_TEST_CASE(the_prepared_inference_path_certifies_what_the_eager_forward_does) {
+  const std::string spec =
+      (flowlab::testing::source_dir() / "experiments/certify_quick.yaml").string();
+  flowlab::testing::RunFixture fast_run, eager_run;
+  auto fast = fast_run.run(spec);
+  setenv("FLOWLAB_EAGER_INFERENCE", "1", 1);
+  auto eager = eager_run.run(spec);
+  unsetenv("FLOWLAB_EAGER_INFERENCE");
+  BOOST_REQUIRE_EQUAL(fast.outcome.exit_code, 0);
+  BOOST_REQUIRE_EQUAL(eager.outcome.exit_code, 0);
+  const auto a = certificates(flowlab::tracking::Store(fast_run.db()), fast.outcome.run_id);
+  const auto b = certificates(flowlab::tracking::Store(eager_run.db()), eager.outcome.run_id);
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  BOOST_REQUIRE_EQUAL(a.size(), 22u);
+  for (size_t i = 2; i < a.size(); ++i) {
+    std::vector<std::string> x, y;
+    std::stringstream sa(a[i]), sb(b[i]);
+    for (std::string field; std::getline(sa, field, ',');) x.push_back(field);
+    for (std::string field; std::getline(sb, field, ',');) y.push_back(field);
+    BOOST_REQUIRE_EQUAL(x.size(), 7u);  // index,label,prediction,radius,correct,count,p_lower
+    BOOST_TEST(x[0] == y[0]);
+    BOOST_TEST(x[2] == y[2], "image " << x[0] << ": the same prediction");
+    BOOST_TEST(x[4] == y[4]);
+    BOOST_TEST(std::abs(std::stoi(x[5]) - std::stoi(y[5])) <= 2, "image " << x[0] << " votes");
+    BOOST_TEST(std::abs(std::stod(x[3]) - std::stod(y[3])) <= 1e-4, "image " << x[0] << " radius");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(cohen_lvm_and_dual_certify_the_same_images_side_by_side) {

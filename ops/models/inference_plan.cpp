@@ -6,7 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "ops/models/sequential.h"
+#include "ops/models/network.h"
 
 namespace flowlab::ops {
 namespace {
@@ -37,12 +37,15 @@ bool on_cpu_float(const torch::nn::Module& m) {
 InferenceFn prepare_inference(Network& net) {
   const char* eager = std::getenv("FLOWLAB_EAGER_INFERENCE");
   if (eager != nullptr && std::strcmp(eager, "1") == 0) return {};
-  auto* sequential = dynamic_cast<SequentialNetwork*>(&net);
-  if (sequential == nullptr || !on_cpu_float(net)) return {};
+  return net.prepare_inference();
+}
+
+InferenceFn prepare_sequential_inference(const torch::nn::Sequential& layers) {
+  if (!on_cpu_float(*layers)) return {};
   torch::NoGradGuard no_grad;
   std::vector<Step> steps;
   bool fresh = false;  // whether the current tensor was made by a step (safe to modify in place)
-  for (const auto& child : sequential->layers->children()) {
+  for (const auto& child : layers->children()) {
     if (auto* conv = child->as<torch::nn::Conv2d>()) {
       const auto& o = conv->options;
       const auto* explicit_padding = get_if<torch::ExpandingArray<2>>(&o.padding());

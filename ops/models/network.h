@@ -3,6 +3,8 @@
 // <torch/torch.h>.
 #include <torch/torch.h>
 
+#include "ops/models/inference_plan.h"
+
 namespace flowlab::ops {
 
 /// Parameters that train with settings of their own: a state-space model's A, B and step size
@@ -23,6 +25,9 @@ struct Network : torch::nn::Module {
   /// Numbers about how the network was initialized (a perturbation's condition number), logged
   /// by the trainer as init/<name>.
   virtual std::vector<std::pair<std::string, double>> init_metrics() { return {}; }
+  /// forward() prepared for inference from the weights as they are now
+  /// (ops/models/inference_plan.h); none by default: the eager forward serves.
+  virtual InferenceFn prepare_inference() { return {}; }
 };
 
 }  // namespace flowlab::ops

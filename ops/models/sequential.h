@@ -9,6 +9,7 @@ struct SequentialNetwork : Network {
     layers = register_module("layers", std::move(seq));
   }
   torch::Tensor forward(const torch::Tensor& x) override { return layers->forward(x); }
+  InferenceFn prepare_inference() override { return prepare_sequential_inference(layers); }
   torch::nn::Sequential layers{nullptr};
 };
 

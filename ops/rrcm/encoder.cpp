@@ -78,6 +78,39 @@ torch::Tensor Encoder::forward(const torch::Tensor& x) {
   return classify(represent(x, torch::full({1}, level_, x.options())));
 }
 
+InferenceFn Encoder::prepare_inference() {
+  torch::NoGradGuard no_grad;
+  const auto& reference = convs.front()->weight;
+  if (!reference.device().is_cpu()) return {};  // the prepared path is the CPU's
+  auto level = torch::full({1}, level_, reference.options());
+  auto film = embedding->forward(level_features(level)).squeeze(0);
+  const double c_in = 1.0 / std::sqrt(level_ * level_ + 1.0);
+  nn::Sequential folded;
+  int64_t offset = 0;
+  for (size_t l = 0; l < convs.size(); ++l) {
+    const auto& conv = convs[l];
+    const int64_t c = conv->options.out_channels();
+    auto gain = film.slice(0, offset, offset + c) + 1.0;  // z (1 + scale) + shift
+    auto shift = film.slice(0, offset + c, offset + 2 * c);
+    offset += 2 * c;
+    nn::Conv2d copy(nn::Conv2dOptions(conv->options.in_channels(), c, 3).padding(1));
+    copy->weight.copy_(conv->weight * gain.view({-1, 1, 1, 1}) * (l == 0 ? c_in : 1.0));
+    copy->bias.copy_(conv->bias * gain + shift);
+    folded->push_back(copy);
+    folded->push_back(nn::ReLU());
+    if (l < 2) folded->push_back(nn::MaxPool2d(2));
+  }
+  folded->push_back(nn::Flatten());
+  folded->push_back(to_representation);
+  folded->push_back(head);
+  InferenceFn fast = prepare_sequential_inference(folded);
+  if (!fast) return {};
+  return [this, fast = std::move(fast)](const at::Tensor& x) {
+    images_classified_ += x.size(0);
+    return fast(x);
+  };
+}
+
 Encoder& encoder_of(const Classifier& model, const std::string& what) {
   auto* encoder = dynamic_cast<Encoder*>(model.net().layers.get());
   if (!encoder)

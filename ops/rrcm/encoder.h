@@ -31,6 +31,9 @@ struct Encoder : Network {
   /// The representation h [N, dim] of x standardized, told it carries noise of std t (t [N] or
   /// [1], in the network's input units).
   torch::Tensor represent(const torch::Tensor& x, const torch::Tensor& t);
+  /// forward() as one plain conv stack: at the fixed level, the FiLM scales and shifts and
+  /// c_in are constants, folded into the conv weights and biases; counted like forward().
+  InferenceFn prepare_inference() override;
   /// The pre-training projection of a representation.
   torch::Tensor project(const torch::Tensor& h) { return projector->forward(h); }
   /// The classification head on a representation.

@@ -4,6 +4,7 @@
 #include "ops/models/inference_plan.h"
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "ops/classifier_net.h"
 #include "ops/models/model.h"
 #include "ops/models/sequential.h"
+#include "ops/rrcm/encoder.h"
 
 namespace {
 
@@ -21,16 +23,18 @@ namespace nn = torch::nn;
 using flowlab::ops::prepare_inference;
 
 // A registered classifier architecture with drawn weights (and biases moved off zero).
-std::shared_ptr<flowlab::ops::Classifier> plan_test_classifier(const std::string& arch,
-                                                               int64_t width) {
+std::shared_ptr<flowlab::ops::Classifier> plan_test_classifier(
+    const std::string& arch, int64_t width, std::map<std::string, flowlab::ParamValue> extra = {}) {
   flowlab::Registry registry;
   flowlab::ops::register_models(registry);
   flowlab::ops::ModelRecord record;
   record.family = "classifier";
   record.arch = arch;
-  record.params = flowlab::Params({{"width", width}});
+  extra["width"] = width;
+  record.params = flowlab::Params(std::move(extra));
   record.input.shape = {1, 28, 28};
   record.input.outputs = 10;
+  record.input.scale = 0.35;
   torch::manual_seed(5);
   auto model = std::make_shared<flowlab::ops::Classifier>(
       record, flowlab::ops::Standardization{0.29, 0.35, "all"}, registry);
@@ -68,6 +72,37 @@ BOOST_AUTO_TEST_CASE(prepared_cnn_and_mlp_give_the_eager_logits) {
       BOOST_TEST(relative_gap(model->infer(raw), model->forward(raw)) < 1e-5);
     }
   }
+}
+
+// rrcm: FiLM scales and shifts and c_in folded into the conv weights at the classification level.
+// All weights drawn (FiLM starts at zero), so a wrong fold shows.
+BOOST_AUTO_TEST_CASE(prepared_rrcm_folds_its_conditioning_and_counts_its_forwards) {
+  std::map<std::string, flowlab::ParamValue> p({{"dim", int64_t{16}},
+                                                {"projection_dim", int64_t{8}},
+                                                {"condition_sigma", 0.5},
+                                                {"grid_points", int64_t{12}},
+                                                {"t_min", 0.002},
+                                                {"t_max", 10.0},
+                                                {"rho", 7.0},
+                                                {"level_frequencies", int64_t{8}}});
+  auto model = plan_test_classifier("rrcm", 4, p);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& w : model->net().parameters()) w.copy_(torch::randn_like(w) * 0.3);
+  }
+  auto& encoder = flowlab::ops::rrcm::encoder_of(*model, "the test model");
+  auto fast = prepare_inference(encoder);
+  BOOST_REQUIRE(static_cast<bool>(fast));
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({9, 1, 28, 28});
+  auto eager = encoder.forward(x);
+  const int64_t before = encoder.images_classified();
+  auto prepared = fast(x);
+  BOOST_TEST(encoder.images_classified() - before == 9);
+  BOOST_TEST(relative_gap(prepared, eager) < 1e-5);
+  // The fold is at the classification level: another level's representation differs.
+  auto other = encoder.classify(encoder.represent(x, torch::full({1}, encoder.grid().front())));
+  BOOST_TEST(relative_gap(other, eager) > 1e-2);
 }
 
 BOOST_AUTO_TEST_CASE(the_callers_input_is_never_modified) {

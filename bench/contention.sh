@@ -18,7 +18,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 one() {  # one quickstart run in a fresh workspace; prints its wall seconds
   local ws="$WORK/ws.$RANDOM$RANDOM" t0 t1
   t0=$(date +%s.%N)
-  "$F" run "$ROOT/experiments/quickstart.yaml" --workspace "$ws" -q "$@" > /dev/null
+  "$F" run "$ROOT/experiments/quickstart.yaml" --workspace "$ws" -q "$@" > /dev/null 2> "$ws.err" ||
+    { cat "$ws.err" >&2; return 1; }
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }

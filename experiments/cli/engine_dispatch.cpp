@@ -41,6 +41,8 @@ std::string_view engine_command_description(std::string_view name) {
   throw std::out_of_range(fmt::format("'{}' is not a flowlab-engine command", name));
 }
 
+bool engine_command_computes(std::string_view name) { return name != "ops" && name != "models"; }
+
 std::optional<std::string> engine_command_in(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -65,8 +67,7 @@ std::string engine_path() {
 }
 
 void exec_engine(const std::string& command, char** argv) {
-  const bool computes = command != "ops" && command != "models";
-  if (computes) setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
+  if (engine_command_computes(command)) setenv("OMP_WAIT_POLICY", "PASSIVE", /*overwrite=*/0);
   const std::string path = engine_path();
   // argv[0] stays the user's `flowlab`: usage lines and messages name the command they typed.
   if (path.find('/') == std::string::npos)

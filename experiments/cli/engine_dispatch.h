@@ -30,6 +30,10 @@ std::string_view engine_command_description(std::string_view name);
 /// of --workspace) when it is one flowlab-engine runs; nullopt for the others and for none.
 std::optional<std::string> engine_command_in(int argc, const char* const* argv);
 
+/// Whether an engine command computes (run, sweep, resume, fl-worker: LibTorch's threads work
+/// and should sleep when idle) rather than list what is registered (ops, models).
+bool engine_command_computes(std::string_view name);
+
 /// Where flowlab-engine is: $FLOWLAB_ENGINE when set, else next to the running program.
 std::string engine_path();
 

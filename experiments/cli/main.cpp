@@ -1,21 +1,17 @@
 // `flowlab-engine`: every flowlab command, with the ops linked in. Users type `flowlab`, which
 // answers the database commands itself and execs this program for the rest (engine_dispatch.h).
-#include <algorithm>
-#include <cstring>
-
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
+#include "experiments/cli/engine_dispatch.h"
 #include "ops/torch_runtime.h"
 
 int main(int argc, char** argv) {
   using namespace flowlab;
   // Commands that compute re-execute once with passive OpenMP waits (before anything else),
   // unless `flowlab` set the policy already when it handed them over.
-  const bool computes = std::any_of(argv + 1, argv + argc, [](const char* arg) {
-    return std::strcmp(arg, "run") == 0 || std::strcmp(arg, "sweep") == 0 ||
-           std::strcmp(arg, "resume") == 0;
-  });
+  const auto command = cli::engine_command_in(argc, argv);
+  const bool computes = command && cli::engine_command_computes(*command);
   if (computes) ops::use_passive_openmp_waits(argv);
   ops::keep_freed_memory_for_reuse();  // before the first tensor: batches reuse freed activations
   CLI::App app;

@@ -104,7 +104,6 @@ void register_certify_dual(Registry& r) {
   // 2: dual_branches.csv (each branch's votes and bound); 3: logits through the prepared
   // inference path (ops/models/inference_plan.h; equal up to floating-point reassociation)
   op.version = 3;
-  // 3: logits through the prepared inference path (equal up to reassociation)
   op.threads = 2;
   op.headline_metrics = {"certified_accuracy@0.5", "certified_accuracy@1", "acr", "abstain_rate"};
   op.params = certification_params();

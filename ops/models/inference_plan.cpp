@@ -11,8 +11,8 @@
 namespace flowlab::ops {
 namespace {
 
-// One step of the prepared forward. Steps marked in_place may overwrite their input: every
-// tensor they see was made by an earlier step, never the caller's.
+// One step of the prepared forward. A step works in place only on a tensor an earlier step made
+// (`fresh` below), never on the caller's input.
 using Step = std::function<at::Tensor(const at::Tensor&)>;
 
 // Conv options hold variants: c10::variant in LibTorch 1.13, std::variant in 2.x. Declaring some

@@ -40,6 +40,13 @@ BOOST_AUTO_TEST_CASE(the_command_is_the_first_word_that_is_not_an_option_or_the_
   BOOST_TEST(engine_command_of({"run", "show"}).value_or("") == "run");
 }
 
+BOOST_AUTO_TEST_CASE(only_the_listing_commands_do_not_compute) {
+  for (const char* name : {"run", "sweep", "resume", "fl-worker"})
+    BOOST_TEST(flowlab::cli::engine_command_computes(name), name);
+  BOOST_TEST(!flowlab::cli::engine_command_computes("ops"));
+  BOOST_TEST(!flowlab::cli::engine_command_computes("models"));
+}
+
 BOOST_AUTO_TEST_CASE(every_engine_command_has_its_help_line) {
   for (const auto& c : flowlab::cli::engine_commands()) {
     BOOST_TEST(!c.description.empty());

@@ -1,6 +1,7 @@
 #include "ops/certify/dual.h"
 
 #include <cmath>
+#include <mutex>
 
 #include <torch/torch.h>
 
@@ -15,10 +16,14 @@ at::Tensor branch_counts(const LogitsFn& f_l, const LogitsFn& f_r, const at::Ten
                          int64_t k, const SmoothingOptions& o, at::Generator& gen) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   auto counts = torch::zeros({2, k}, torch::kInt64);
-  for_each_noisy_batch(x, num, o.sigma, o.batch_size, gen, [&](const at::Tensor& batch) {
+  std::mutex counts_mutex;
+  for_each_noisy_batch(x, num, o.sigma, o.batch_size, gen, [&](int64_t, const at::Tensor& batch) {
     auto on_device = batch.to(x.device());
-    counts[0] += torch::bincount(f_l(on_device).argmax(1).to(torch::kCPU), {}, k);
-    counts[1] += torch::bincount(f_r(on_device).argmax(1).to(torch::kCPU), {}, k);
+    auto left = torch::bincount(f_l(on_device).argmax(1).to(torch::kCPU), {}, k);
+    auto right = torch::bincount(f_r(on_device).argmax(1).to(torch::kCPU), {}, k);
+    std::lock_guard<std::mutex> lock(counts_mutex);  // integer sums: any order, same counts
+    counts[0] += left;
+    counts[1] += right;
   });
   return counts;
 }

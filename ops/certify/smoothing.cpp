@@ -1,18 +1,24 @@
 #include "ops/certify/smoothing.h"
 
+#include <exception>
+#include <future>
+#include <mutex>
+#include <vector>
+
 #include <torch/torch.h>
 
 #include "ops/certify/stats.h"
+#include "ops/torch_runtime.h"
 
 namespace flowlab::ops::certify {
 
 void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
-                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit,
+                          at::Generator& gen, const NoisyBatchVisitor& visit,
                           const InputStandardization& input) {
-  // One buffer for all batches, filled in place: noise drawn and the image added in place, so a
-  // batch costs one pass of random numbers and no allocations (the Python reference allocates a
-  // repeated image, the noise, the scaled noise and their sum for every batch). All noise comes
-  // from the image's one generator, in order: every sample is an independent draw, as the
+  // Each worker's buffer is filled in place: noise drawn and the image added in place, so a batch
+  // costs one pass of random numbers and no allocations (the Python reference allocates a repeated
+  // image, the noise, the scaled noise and their sum for every batch). All noise comes from the
+  // image's one generator, in batch order: every sample is an independent draw, as the
   // Clopper-Pearson bound requires (per-chunk generators with derived seeds could repeat a stream).
   std::vector<int64_t> shape{std::min(batch_size, num)};
   for (auto s : x.sizes()) shape.push_back(s);
@@ -24,15 +30,69 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
   if (masked) image = image * mask;
   image = (image - input.shift) / input.scale;
   const double noise_std = sigma / input.scale;
-  auto buffer = torch::empty(shape, torch::kFloat32);
-  for (int64_t done = 0; done < num; done += batch_size) {
-    int64_t b = std::min(batch_size, num - done);  // the last batch is cut to exactly num
-    auto batch = buffer.narrow(0, 0, b);
-    batch.normal_(0.0, noise_std, gen);
-    if (masked) batch.mul_(mask);
-    batch.add_(image);
-    visit(batch);
+  const int64_t batches = (num + batch_size - 1) / batch_size;
+
+  // Drawing is sequential (mt19937; LibTorch fills a float tensor in one thread, ~2.5 ns a number:
+  // as long as an MLP's forward on the batch), and a forward split over threads runs at the pace
+  // of its slowest thread. So a node given T > 1 threads runs T workers of one thread each (this
+  // thread and T - 1 helpers); each takes the next batch, draws its noise (one worker at a time,
+  // in batch order) and visits it while the others draw or visit theirs. Batch k holds the same
+  // numbers whatever the thread count, and every forward runs on one thread.
+  const int workers = int(std::min<int64_t>(std::max(1, at::get_num_threads()), batches));
+  std::mutex draw_mutex;
+  int64_t next = 0;
+  bool failed = false;
+  auto work = [&](const at::Tensor& buffer) {
+    try {
+      for (;;) {
+        int64_t k = 0;
+        at::Tensor batch;
+        {
+          std::lock_guard<std::mutex> lock(draw_mutex);
+          if (failed || next == batches) return;
+          k = next++;
+          // The last batch is cut to exactly num.
+          batch = buffer.narrow(0, 0, std::min(batch_size, num - k * batch_size));
+          batch.normal_(0.0, noise_std, gen);
+        }
+        if (masked) batch.mul_(mask);
+        batch.add_(image);
+        visit(k, batch);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(draw_mutex);
+      failed = true;  // the other workers stop at their next batch
+      throw;
+    }
+  };
+  if (workers == 1) {
+    work(torch::empty(shape, torch::kFloat32));
+    return;
   }
+  const bool grad = at::GradMode::is_enabled();
+  std::vector<std::future<void>> helpers;
+  for (int w = 1; w < workers; ++w)
+    helpers.push_back(
+        std::async(std::launch::async, [&, buffer = torch::empty(shape, torch::kFloat32)] {
+          at::AutoGradMode same_grad_mode(grad);
+          set_torch_threads(1);
+          work(buffer);
+        }));
+  std::exception_ptr error;
+  const int threads = at::get_num_threads();
+  set_torch_threads(1);
+  try {
+    work(torch::empty(shape, torch::kFloat32));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  set_torch_threads(threads);
+  for (auto& helper : helpers) try {
+      helper.get();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+  if (error) std::rethrow_exception(error);
 }
 
 at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, double sigma,
@@ -40,11 +100,14 @@ at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          const InputStandardization& input) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
   auto counts = torch::zeros({num_classes}, torch::kInt64);
+  std::mutex counts_mutex;
   for_each_noisy_batch(
       x, num, sigma, batch_size, gen,
-      [&](const at::Tensor& batch) {
+      [&](int64_t, const at::Tensor& batch) {
         auto predictions = f(batch.to(x.device())).argmax(1).to(torch::kCPU);
-        counts += torch::bincount(predictions, /*weights=*/{}, num_classes);
+        auto batch_counts = torch::bincount(predictions, /*weights=*/{}, num_classes);
+        std::lock_guard<std::mutex> lock(counts_mutex);  // integer sums: any order, same counts
+        counts += batch_counts;
       },
       input);
   return counts;
@@ -54,11 +117,11 @@ at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          int64_t batch_size, at::Generator& gen,
                          const InputStandardization& input) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
-  std::vector<at::Tensor> parts;
+  std::vector<at::Tensor> parts(size_t((num + batch_size - 1) / batch_size));
   for_each_noisy_batch(
       x, num, sigma, batch_size, gen,
-      [&](const at::Tensor& batch) {
-        parts.push_back(f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32));
+      [&](int64_t k, const at::Tensor& batch) {
+        parts[size_t(k)] = f(batch.to(x.device())).to(torch::kCPU, torch::kFloat32);
       },
       input);
   return torch::cat(parts, 0);

@@ -12,7 +12,9 @@ class Generator;
 
 namespace flowlab::ops::certify {
 
-/// Base classifier: a batch [B, ...] -> logits [B, K]. Called from one thread at a time.
+/// Base classifier: a batch [B, ...] -> logits [B, K]. The samplers below call it from several
+/// threads at once (on different batches) when the node has more than one thread: it must be
+/// safe for that (a model in eval mode without autograd is).
 using LogitsFn = std::function<at::Tensor(const at::Tensor& batch)>;
 
 /// What the logits function expects of its input: (mask * (x + noise) - shift) / scale. A model
@@ -47,10 +49,18 @@ at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          int64_t num_classes, int64_t batch_size, at::Generator& gen,
                          const InputStandardization& input = {});
 
-/// Calls `visit` with batches of noisy copies x + N(0, sigma^2 I) ([b, ...], b <= batch_size),
-/// num copies in all. The batch tensor is reused between calls: copy what you keep.
+/// Visits batch k (0, 1, ...) of noisy copies: [b, ...], b <= batch_size.
+using NoisyBatchVisitor = std::function<void(int64_t k, const at::Tensor& batch)>;
+
+/// Calls `visit` with the batches of noisy copies x + N(0, sigma^2 I), num copies in all. Batch
+/// k's noise is drawn from `gen` in batch order, so it holds the same numbers whatever the
+/// threads. With more than one intra-op thread (at::get_num_threads()), that many workers of one
+/// thread each visit batches side by side: `visit` must be safe to call from several threads at
+/// once on different k, and must not depend on the order of k. A batch tensor is reused by its
+/// worker for a later batch: copy what you keep. The first exception stops every worker and is
+/// rethrown.
 void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
-                          at::Generator& gen, const std::function<void(const at::Tensor&)>& visit,
+                          at::Generator& gen, const NoisyBatchVisitor& visit,
                           const InputStandardization& input = {});
 
 /// The base classifier's logits on `num` noisy copies of x: [num, K] float32 on the CPU.

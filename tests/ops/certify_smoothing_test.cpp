@@ -2,7 +2,14 @@
 // possible radius; on a linear classifier (whose smoothed version is known in closed form) the
 // certified radius stays below the true distance to the hyperplane in at least 1 - alpha of the
 // trials and approaches it for large n.
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 #include <torch/torch.h>
@@ -10,6 +17,7 @@
 #include "ops/certify/smoothing.h"
 #include "ops/certify/stats.h"
 #include "ops/classifier.h"
+#include "ops/torch_runtime.h"
 
 namespace cs = flowlab::ops::certify;
 namespace tt = boost::test_tools;
@@ -124,10 +132,11 @@ BOOST_AUTO_TEST_CASE(the_sampler_folds_standardization_into_exactly_pixel_space_
     input.shift = 0.286, input.scale = 0.353;
     const bool masked = std::string(half) != "all";
     if (masked) input.mask = flowlab::ops::checkerboard_mask(half, 4, 4).view({1, 4, 4});
-    std::vector<torch::Tensor> batches;
+    std::vector<torch::Tensor> batches(3);
     auto gen = at::detail::createCPUGenerator(21);
     cs::for_each_noisy_batch(
-        x, 10, 0.5, 4, gen, [&](const torch::Tensor& b) { batches.push_back(b.clone()); }, input);
+        x, 10, 0.5, 4, gen,
+        [&](int64_t k, const torch::Tensor& b) { batches.at(size_t(k)) = b.clone(); }, input);
     const auto folded = torch::cat(batches);
     auto reference_gen = at::detail::createCPUGenerator(21);
     std::vector<torch::Tensor> noise;
@@ -139,6 +148,80 @@ BOOST_AUTO_TEST_CASE(the_sampler_folds_standardization_into_exactly_pixel_space_
     const auto expected = (pixels - 0.286) / 0.353;
     BOOST_TEST((folded - expected).abs().max().item<double>() < 1e-5, half);
   }
+}
+
+BOOST_AUTO_TEST_CASE(workers_draw_exactly_the_one_thread_noise) {
+  // With two threads two workers draw and visit batches side by side; batch k's noise must be the
+  // one-thread sampler's bit for bit (same generator, batch order), the short last batch included,
+  // and both workers must really have visited batches (else this tests nothing).
+  auto x = torch::rand({1, 28, 28});
+  cs::InputStandardization input;
+  input.shift = 0.286, input.scale = 0.353;
+  input.mask = flowlab::ops::checkerboard_mask("odd", 28, 28).view({1, 28, 28});
+  auto sample = [&](int threads, std::set<std::thread::id>& visitors) {
+    flowlab::ops::set_torch_threads(threads);
+    auto gen = at::detail::createCPUGenerator(5);
+    std::vector<torch::Tensor> batches(6);
+    std::mutex mutex;
+    cs::for_each_noisy_batch(
+        x, 5500, 0.25, 1000, gen,
+        [&](int64_t k, const torch::Tensor& b) {
+          auto copy = b.clone();
+          // A slow first batch: the other worker must take batches meanwhile.
+          if (k == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          std::lock_guard<std::mutex> lock(mutex);
+          visitors.insert(std::this_thread::get_id());
+          batches.at(size_t(k)) = copy;
+        },
+        input);
+    return torch::cat(batches);
+  };
+  const int before = at::get_num_threads();
+  std::set<std::thread::id> serial_visitors, parallel_visitors;
+  const auto serial = sample(1, serial_visitors);
+  const auto parallel = sample(2, parallel_visitors);
+  const int after = at::get_num_threads();
+  flowlab::ops::set_torch_threads(before);
+  BOOST_TEST(serial_visitors.size() == 1u);
+  BOOST_TEST(parallel_visitors.size() == 2u);
+  BOOST_TEST(after == 2);  // the caller's thread count is given back
+  BOOST_TEST(serial.size(0) == 5500);
+  BOOST_TEST(torch::equal(serial, parallel));
+}
+
+BOOST_AUTO_TEST_CASE(sampled_counts_do_not_depend_on_the_thread_count) {
+  auto w = torch::randn({6});
+  auto x = torch::randn({6}) * 0.1;
+  const int before = at::get_num_threads();
+  std::vector<torch::Tensor> counts;
+  for (int threads : {1, 2, 3}) {
+    flowlab::ops::set_torch_threads(threads);
+    auto gen = at::detail::createCPUGenerator(8);
+    counts.push_back(cs::sample_counts(linear_classifier(w, 0.1), x, 2500, 0.5, 2, 300, gen));
+  }
+  flowlab::ops::set_torch_threads(before);
+  BOOST_TEST(counts[0].sum().item<int64_t>() == 2500);
+  BOOST_TEST(torch::equal(counts[0], counts[1]));
+  BOOST_TEST(torch::equal(counts[0], counts[2]));
+}
+
+BOOST_AUTO_TEST_CASE(a_visitor_error_stops_every_worker_and_is_rethrown) {
+  const int before = at::get_num_threads();
+  flowlab::ops::set_torch_threads(2);
+  auto gen = at::detail::createCPUGenerator(5);
+  std::atomic<int> visited{0};
+  BOOST_CHECK_THROW(
+      cs::for_each_noisy_batch(torch::rand({1, 8, 8}), 50000, 0.25, 1000, gen,
+                               [&](int64_t k, const torch::Tensor&) {
+                                 ++visited;
+                                 if (k == 1) throw std::runtime_error("x");
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                               }),
+      std::runtime_error);
+  const int after = at::get_num_threads();
+  flowlab::ops::set_torch_threads(before);
+  BOOST_TEST(visited.load() < 50);  // stopped early, not after all 50 batches
+  BOOST_TEST(after == 2);
 }
 
 BOOST_AUTO_TEST_CASE(same_seed_gives_the_same_certificate) {

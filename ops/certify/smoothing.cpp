@@ -1,8 +1,11 @@
 #include "ops/certify/smoothing.h"
 
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <torch/torch.h>
@@ -11,6 +14,54 @@
 #include "ops/torch_runtime.h"
 
 namespace flowlab::ops::certify {
+namespace {
+
+// Long-lived helper threads for the samplers' workers. A thread's first GEMM or convolution sets
+// up per-thread state (OpenBLAS and oneDNN buffers): measured, a fresh helper per call made the
+// MLP's estimation ~1.7x slower. The pool grows to the most helpers ever asked for at once and
+// lives until exit (never destroyed: idle threads wait on a condition, and exit-time destruction
+// order against LibTorch's own statics is then no concern).
+class HelperThreads {
+ public:
+  static HelperThreads& instance() {
+    static auto* pool = new HelperThreads;
+    return *pool;
+  }
+
+  /// Runs `task` on an idle helper (a new one when none is idle); the future holds its end.
+  std::future<void> run(std::function<void()> task) {
+    std::packaged_task<void()> packaged(std::move(task));
+    auto done = packaged.get_future();
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(packaged));
+    if (queue_.size() > idle_) std::thread([this] { serve(); }).detach();
+    ready_.notify_one();
+    return done;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      std::packaged_task<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ++idle_;
+        ready_.wait(lock, [this] { return !queue_.empty(); });
+        --idle_;
+        task = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      task();  // an exception lands in the task's future
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<void()>> queue_;
+  size_t idle_ = 0;
+};
+
+}  // namespace
 
 void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_t batch_size,
                           at::Generator& gen, const NoisyBatchVisitor& visit,
@@ -73,7 +124,7 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
   std::vector<std::future<void>> helpers;
   for (int w = 1; w < workers; ++w)
     helpers.push_back(
-        std::async(std::launch::async, [&, buffer = torch::empty(shape, torch::kFloat32)] {
+        HelperThreads::instance().run([&, buffer = torch::empty(shape, torch::kFloat32)] {
           at::AutoGradMode same_grad_mode(grad);
           set_torch_threads(1);
           work(buffer);

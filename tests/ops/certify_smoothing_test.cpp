@@ -205,6 +205,29 @@ BOOST_AUTO_TEST_CASE(sampled_counts_do_not_depend_on_the_thread_count) {
   BOOST_TEST(torch::equal(counts[0], counts[2]));
 }
 
+BOOST_AUTO_TEST_CASE(workers_classify_exactly_as_one_thread_does) {
+  // Two workers run a conv and GEMMs of real sizes at once (BLAS and oneDNN called from two
+  // threads): every logit must equal the one-thread sampler's bit for bit.
+  torch::manual_seed(3);
+  auto conv = torch::randn({8, 1, 3, 3}), w1 = torch::randn({8 * 28 * 28, 256}) * 0.01,
+       w2 = torch::randn({256, 10}) * 0.1;
+  cs::LogitsFn f = [&](const at::Tensor& batch) {
+    auto h = torch::conv2d(batch, conv, {}, 1, 1).relu_().flatten(1);
+    return torch::mm(torch::mm(h, w1).relu_(), w2);
+  };
+  auto x = torch::rand({1, 28, 28});
+  const int before = at::get_num_threads();
+  std::vector<torch::Tensor> logits;
+  for (int threads : {1, 2}) {
+    flowlab::ops::set_torch_threads(threads);
+    auto gen = at::detail::createCPUGenerator(4);
+    logits.push_back(cs::sample_logits(f, x, 4000, 0.25, 250, gen));
+  }
+  flowlab::ops::set_torch_threads(before);
+  BOOST_TEST(logits[0].size(0) == 4000);
+  BOOST_TEST(torch::equal(logits[0], logits[1]));
+}
+
 BOOST_AUTO_TEST_CASE(a_visitor_error_stops_every_worker_and_is_rethrown) {
   const int before = at::get_num_threads();
   flowlab::ops::set_torch_threads(2);

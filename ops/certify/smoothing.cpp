@@ -81,7 +81,7 @@ void for_each_noisy_batch(const at::Tensor& x, int64_t num, double sigma, int64_
   if (masked) image = image * mask;
   image = (image - input.shift) / input.scale;
   const double noise_std = sigma / input.scale;
-  const int64_t batches = (num + batch_size - 1) / batch_size;
+  const int64_t batches = noisy_batch_count(num, batch_size);
 
   // Drawing is sequential (mt19937; LibTorch fills a float tensor in one thread, ~2.5 ns a number:
   // as long as an MLP's forward on the batch), and a forward split over threads runs at the pace
@@ -168,7 +168,7 @@ at::Tensor sample_logits(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          int64_t batch_size, at::Generator& gen,
                          const InputStandardization& input) {
   torch::NoGradGuard no_grad;  // measured faster than InferenceMode for convolutions here
-  std::vector<at::Tensor> parts(size_t((num + batch_size - 1) / batch_size));
+  std::vector<at::Tensor> parts(size_t(noisy_batch_count(num, batch_size)));
   for_each_noisy_batch(
       x, num, sigma, batch_size, gen,
       [&](int64_t k, const at::Tensor& batch) {

@@ -49,7 +49,12 @@ at::Tensor sample_counts(const LogitsFn& f, const at::Tensor& x, int64_t num, do
                          int64_t num_classes, int64_t batch_size, at::Generator& gen,
                          const InputStandardization& input = {});
 
-/// Visits batch k (0, 1, ...) of noisy copies: [b, ...], b <= batch_size.
+/// How many batches num noisy copies take: the last one is cut to exactly num.
+inline int64_t noisy_batch_count(int64_t num, int64_t batch_size) {
+  return (num + batch_size - 1) / batch_size;
+}
+
+/// Visits batch k (0, 1, ..., noisy_batch_count - 1) of noisy copies: [b, ...], b <= batch_size.
 using NoisyBatchVisitor = std::function<void(int64_t k, const at::Tensor& batch)>;
 
 /// Calls `visit` with the batches of noisy copies x + N(0, sigma^2 I), num copies in all. Batch

@@ -24,6 +24,16 @@ namespace tt = boost::test_tools;
 
 namespace {
 
+// Sets this thread's LibTorch thread count for a test and gives the old one back at scope end.
+struct TorchThreads {
+  explicit TorchThreads(int threads) : before(at::get_num_threads()) {
+    flowlab::ops::set_torch_threads(threads);
+  }
+  ~TorchThreads() { flowlab::ops::set_torch_threads(before); }
+  void set(int threads) const { flowlab::ops::set_torch_threads(threads); }
+  const int before;
+};
+
 cs::LogitsFn constant_classifier(int64_t cls, int64_t k) {
   return [=](const at::Tensor& batch) {
     auto logits = torch::zeros({batch.size(0), k});
@@ -158,8 +168,9 @@ BOOST_AUTO_TEST_CASE(workers_draw_exactly_the_one_thread_noise) {
   cs::InputStandardization input;
   input.shift = 0.286, input.scale = 0.353;
   input.mask = flowlab::ops::checkerboard_mask("odd", 28, 28).view({1, 28, 28});
+  const TorchThreads scope(1);
   auto sample = [&](int threads, std::set<std::thread::id>& visitors) {
-    flowlab::ops::set_torch_threads(threads);
+    scope.set(threads);
     auto gen = at::detail::createCPUGenerator(5);
     std::vector<torch::Tensor> batches(6);
     std::mutex mutex;
@@ -176,12 +187,10 @@ BOOST_AUTO_TEST_CASE(workers_draw_exactly_the_one_thread_noise) {
         input);
     return torch::cat(batches);
   };
-  const int before = at::get_num_threads();
   std::set<std::thread::id> serial_visitors, parallel_visitors;
   const auto serial = sample(1, serial_visitors);
   const auto parallel = sample(2, parallel_visitors);
   const int after = at::get_num_threads();
-  flowlab::ops::set_torch_threads(before);
   BOOST_TEST(serial_visitors.size() == 1u);
   BOOST_TEST(parallel_visitors.size() == 2u);
   BOOST_TEST(after == 2);  // the caller's thread count is given back
@@ -192,14 +201,13 @@ BOOST_AUTO_TEST_CASE(workers_draw_exactly_the_one_thread_noise) {
 BOOST_AUTO_TEST_CASE(sampled_counts_do_not_depend_on_the_thread_count) {
   auto w = torch::randn({6});
   auto x = torch::randn({6}) * 0.1;
-  const int before = at::get_num_threads();
+  const TorchThreads scope(1);
   std::vector<torch::Tensor> counts;
   for (int threads : {1, 2, 3}) {
-    flowlab::ops::set_torch_threads(threads);
+    scope.set(threads);
     auto gen = at::detail::createCPUGenerator(8);
     counts.push_back(cs::sample_counts(linear_classifier(w, 0.1), x, 2500, 0.5, 2, 300, gen));
   }
-  flowlab::ops::set_torch_threads(before);
   BOOST_TEST(counts[0].sum().item<int64_t>() == 2500);
   BOOST_TEST(torch::equal(counts[0], counts[1]));
   BOOST_TEST(torch::equal(counts[0], counts[2]));
@@ -216,21 +224,19 @@ BOOST_AUTO_TEST_CASE(workers_classify_exactly_as_one_thread_does) {
     return torch::mm(torch::mm(h, w1).relu_(), w2);
   };
   auto x = torch::rand({1, 28, 28});
-  const int before = at::get_num_threads();
+  const TorchThreads scope(1);
   std::vector<torch::Tensor> logits;
   for (int threads : {1, 2}) {
-    flowlab::ops::set_torch_threads(threads);
+    scope.set(threads);
     auto gen = at::detail::createCPUGenerator(4);
     logits.push_back(cs::sample_logits(f, x, 4000, 0.25, 250, gen));
   }
-  flowlab::ops::set_torch_threads(before);
   BOOST_TEST(logits[0].size(0) == 4000);
   BOOST_TEST(torch::equal(logits[0], logits[1]));
 }
 
 BOOST_AUTO_TEST_CASE(a_visitor_error_stops_every_worker_and_is_rethrown) {
-  const int before = at::get_num_threads();
-  flowlab::ops::set_torch_threads(2);
+  const TorchThreads scope(2);
   auto gen = at::detail::createCPUGenerator(5);
   std::atomic<int> visited{0};
   BOOST_CHECK_THROW(
@@ -242,7 +248,6 @@ BOOST_AUTO_TEST_CASE(a_visitor_error_stops_every_worker_and_is_rethrown) {
                                }),
       std::runtime_error);
   const int after = at::get_num_threads();
-  flowlab::ops::set_torch_threads(before);
   BOOST_TEST(visited.load() < 50);  // stopped early, not after all 50 batches
   BOOST_TEST(after == 2);
 }

@@ -22,6 +22,7 @@
 
 #include <sqlite3.h>
 
+#include "tracking/metric_writer.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;

@@ -114,7 +114,9 @@ struct CompiledQuery {
 };
 /// `schema_version`: the database's (before 5 there is no deleted_at column, and no run is
 /// deleted).
-CompiledQuery compile_query(const RunQuery& query, int schema_version = latest_schema_version());
+/// `dialect`: the SQL both stores share, but for LIKE (SQLite's GLOB) and ILIKE.
+CompiledQuery compile_query(const RunQuery& query, int schema_version = latest_schema_version(),
+                            Dialect dialect = Dialect::kSqlite);
 
 struct QueryResult {
   std::vector<Field> fields;  // one per column; headings are fields[i].display()

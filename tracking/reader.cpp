@@ -10,10 +10,15 @@ namespace {
 
 constexpr const char* kSweepParentSuffix = " (sweep)";
 
-// Whether run `a` (a row of run_attributes) is a sweep parent; binds one value, sweep_glob().
-constexpr const char* kIsSweepParent =
-    "(EXISTS (SELECT 1 FROM run_attributes c WHERE c.parent_id = a.run_id) OR a.name GLOB ?)";
-std::string sweep_glob() { return std::string("*") + kSweepParentSuffix; }  // no GLOB metachars
+// Whether run `a` (a row of run_attributes) is a sweep parent; binds one value,
+// sweep_pattern(). The name test is case-sensitive in both dialects (SQLite's LIKE is not).
+std::string is_sweep_parent_sql(Dialect d) {
+  return std::string("(EXISTS (SELECT 1 FROM run_attributes c WHERE c.parent_id = a.run_id) OR ") +
+         (d == Dialect::kSqlite ? "a.name GLOB ?)" : "a.name LIKE ?)");
+}
+std::string sweep_pattern(Dialect d) {  // the suffix has no GLOB or LIKE metacharacters
+  return (d == Dialect::kSqlite ? "*" : "%") + std::string(kSweepParentSuffix);
+}
 
 constexpr const char* kRunColumns =
     "SELECT a.run_id, a.uuid, a.experiment, a.name, a.status, a.parent_id, a.start_time, "
@@ -22,33 +27,6 @@ constexpr const char* kRunColumns =
 
 // Enough ids per statement to keep round trips few, well under SQLite's limit on bound values.
 constexpr size_t kIdsPerQuery = 500;
-
-int64_t as_int(const SqlValue& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) return *i;
-  if (const auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
-  return 0;
-}
-
-std::optional<int64_t> as_opt_int(const SqlValue& v) {
-  if (std::holds_alternative<std::monostate>(v)) return std::nullopt;
-  return as_int(v);
-}
-
-std::optional<double> as_opt_real(const SqlValue& v) {
-  if (const auto* d = std::get_if<double>(&v)) return *d;
-  if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
-  return std::nullopt;
-}
-
-double as_real(const SqlValue& v) {  // the store writes NaN as NULL
-  return as_opt_real(v).value_or(std::numeric_limits<double>::quiet_NaN());
-}
-
-std::string as_text(const SqlValue& v) {  // NULL reads as ""
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  return "";
-}
 
 std::vector<RunInfo> read_runs(const ResultSet& rs) {  // rows selected with kRunColumns
   std::vector<RunInfo> out;
@@ -96,22 +74,22 @@ void for_each_row_of(const ReadOnlyDb& db, const std::vector<int64_t>& ids,
 
 // The file brought up to the current schema first, as every flowlab command that opens the store
 // does (a read-only connection cannot migrate).
-const std::filesystem::path& migrated(const std::filesystem::path& db_path) {
-  ensure_current_schema(db_path);
-  return db_path;
+const StoreLocation& migrated(const StoreLocation& where) {
+  ensure_current_schema(where);
+  return where;
 }
 
 }  // namespace
 
-void ensure_current_schema(const std::filesystem::path& db_path) {
+void ensure_current_schema(const StoreLocation& where) {
   int version = 0;
   {
-    const ReadOnlyDb probe(db_path);  // throws StoreError when there is no file
+    const ReadOnlyDb probe(where);  // throws StoreError when there is no file
     version = probe.schema_version();
   }
   if (version >= latest_schema_version()) return;
   try {
-    Store migrate(db_path);  // in a read-only workspace: a StoreError that says so
+    Store migrate(where);  // in a read-only workspace: a StoreError that says so
   } catch (const StoreError&) {
     // Version 3 has every table and view readers use (later versions change how runs are
     // written), so a file that cannot be migrated now (a read-only workspace) is read as it is.
@@ -123,7 +101,7 @@ std::string sweep_parent_name(const std::string& spec_stem) {
   return spec_stem + kSweepParentSuffix;
 }
 
-RunReader::RunReader(const std::filesystem::path& db_path) : db_(migrated(db_path)) {}
+RunReader::RunReader(const StoreLocation& where) : db_(migrated(where)) {}
 
 std::optional<RunInfo> RunReader::run(int64_t id) const {
   auto runs = read_runs(db_.execute(std::string(kRunColumns) + "WHERE a.run_id = ?", {id}));
@@ -138,8 +116,8 @@ std::vector<RunInfo> RunReader::children(int64_t parent_id) const {
 
 bool RunReader::is_sweep_parent(int64_t id) const {
   const std::string sql =
-      std::string("SELECT 1 FROM run_attributes a WHERE a.run_id = ? AND ") + kIsSweepParent;
-  return !db_.execute(sql, {id, sweep_glob()}).rows.empty();
+      "SELECT 1 FROM run_attributes a WHERE a.run_id = ? AND " + is_sweep_parent_sql(db_.dialect());
+  return !db_.execute(sql, {id, sweep_pattern(db_.dialect())}).rows.empty();
 }
 
 // " AND a.deleted_at IS NULL" where the view has that column (schema 5 on): deleted runs are
@@ -149,8 +127,9 @@ static std::string active_only(const ReadOnlyDb& db) {
 }
 
 std::vector<RunInfo> RunReader::runs_except_sweep_parents(const std::string& experiment) const {
-  std::string sql = std::string(kRunColumns) + "WHERE NOT " + kIsSweepParent + active_only(db_);
-  std::vector<SqlValue> binds{sweep_glob()};
+  std::string sql = std::string(kRunColumns) + "WHERE NOT " + is_sweep_parent_sql(db_.dialect()) +
+                    active_only(db_);
+  std::vector<SqlValue> binds{sweep_pattern(db_.dialect())};
   if (!experiment.empty()) {
     sql += " AND a.experiment = ?";
     binds.emplace_back(experiment);
@@ -160,7 +139,7 @@ std::vector<RunInfo> RunReader::runs_except_sweep_parents(const std::string& exp
 
 std::vector<std::string> RunReader::experiments() const {
   std::vector<std::string> out;
-  for (const auto& row : db_.execute("SELECT DISTINCT experiment FROM run_attributes a WHERE 1" +
+  for (const auto& row : db_.execute("SELECT DISTINCT experiment FROM run_attributes a WHERE TRUE" +
                                      active_only(db_) + " ORDER BY experiment")
                              .rows)
     out.push_back(as_text(row[0]));
@@ -169,7 +148,7 @@ std::vector<std::string> RunReader::experiments() const {
 
 std::string RunReader::newest_experiment() const {
   const ResultSet rs =
-      db_.execute("SELECT experiment FROM run_attributes a WHERE 1" + active_only(db_) +
+      db_.execute("SELECT experiment FROM run_attributes a WHERE TRUE" + active_only(db_) +
                   " ORDER BY start_time DESC, run_id DESC LIMIT 1");
   return rs.rows.empty() ? "" : as_text(rs.rows[0][0]);
 }

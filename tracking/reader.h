@@ -48,7 +48,7 @@ struct MetricPoint {
 /// is only opened read-only, so reading a current database works in a read-only workspace, and so
 /// does one at version 3 or later that cannot be migrated (it has every view readers use). Throws
 /// StoreError when there is no file, it cannot be read, or one older than 3 cannot be written.
-void ensure_current_schema(const std::filesystem::path& db_path);
+void ensure_current_schema(const StoreLocation& where);
 
 /// The name `flowlab sweep` gives the parent run of a sweep of `spec_stem`: "<stem> (sweep)".
 /// RunReader::is_sweep_parent recognises it, so a parent is known as one before any child is
@@ -60,7 +60,7 @@ class RunReader {
   /// Opens the database read-only, after bringing an older file up to the current schema (the
   /// views came with version 3) through a short-lived Store. Throws StoreError when the file does
   /// not exist or cannot be opened.
-  explicit RunReader(const std::filesystem::path& db_path);
+  explicit RunReader(const StoreLocation& where);
 
   /// The connection, for run_query (filters) and anything else read-only.
   const ReadOnlyDb& db() const { return db_; }

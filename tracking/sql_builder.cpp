@@ -72,8 +72,9 @@ const char* op_sql(Op op) {
 
 class SqlBuilder {
  public:
-  explicit SqlBuilder(int schema_version) : version(schema_version) {}
-  const int version;  // the database's schema version: which attribute SQL applies
+  SqlBuilder(int schema_version, Dialect d) : version(schema_version), dialect(d) {}
+  const int version;      // the database's schema version: which attribute SQL applies
+  const Dialect dialect;  // SQLite's GLOB is PostgreSQL's LIKE
 
   template <size_t N>
   SqlBuilder& add(const char (&fixed)[N]) {
@@ -135,10 +136,22 @@ void emit_text_predicate(SqlBuilder& b, const char* column, const Comparison& c,
                          bool numeric_aware) {
   if (c.op == Op::kLike || c.op == Op::kILike) {
     b.add("(").add_fixed(column);
+    const std::string& pattern = c.values.front().text;
+    if (b.dialect == Dialect::kPostgres) {
+      // PostgreSQL's LIKE is case-sensitive and its ILIKE folds case by the column's collation
+      // ("C": ASCII only, as SQLite's LIKE). ESCAPE '' turns off the backslash escape that SQLite
+      // does not have.
+      if (c.op == Op::kLike)
+        b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ");
+      else
+        b.add_fixed(c.negated ? " NOT ILIKE " : " ILIKE ");
+      b.bind(pattern).add(" ESCAPE '')");
+      return;
+    }
     if (c.op == Op::kLike) {
-      b.add_fixed(c.negated ? " NOT GLOB " : " GLOB ").bind(like_to_glob(c.values.front().text));
+      b.add_fixed(c.negated ? " NOT GLOB " : " GLOB ").bind(like_to_glob(pattern));
     } else {
-      b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ").bind(c.values.front().text);
+      b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ").bind(pattern);
     }
     b.add(")");
     return;
@@ -254,7 +267,7 @@ void emit_value(SqlBuilder& b, const Field& f) {
 
 }  // namespace
 
-CompiledQuery compile_query(const RunQuery& query, int schema_version) {
+CompiledQuery compile_query(const RunQuery& query, int schema_version, Dialect dialect) {
   // Parse everything first: a mistake anywhere is reported before any SQL exists.
   const std::optional<Expr> where = filter::parse(query.filter);
   std::vector<SortKey> sort;
@@ -279,7 +292,7 @@ CompiledQuery compile_query(const RunQuery& query, int schema_version) {
 
   // The inner query computes every column and sort key once per matching run; the outer one
   // orders by the sort keys (runs missing a key last) and keeps the requested columns.
-  SqlBuilder b(schema_version);
+  SqlBuilder b(schema_version, dialect);
   b.add("SELECT ");
   for (size_t i = 0; i < columns.size(); ++i) {
     if (i) b.add(", ");
@@ -301,20 +314,20 @@ CompiledQuery compile_query(const RunQuery& query, int schema_version) {
   const bool lifecycle = schema_version >= 5;
   switch (query.view) {
     case RunView::kActiveOnly:
-      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NULL" : " WHERE 1");
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NULL" : " WHERE TRUE");
       break;
     case RunView::kDeletedOnly:
-      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NOT NULL" : " WHERE 0");
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NOT NULL" : " WHERE FALSE");
       break;
     case RunView::kAll:
-      b.add(" WHERE 1");
+      b.add(" WHERE TRUE");
       break;
   }
   if (where) {
     b.add(" AND ");
     emit_expr(b, *where);
   }
-  b.add(") ORDER BY ");
+  b.add(") AS q ORDER BY ");
   for (size_t i = 0; i < sort.size(); ++i) {
     const char* dir = sort[i].descending ? " DESC, " : " ASC, ";
     b.name('s', i).add(" IS NULL, ");
@@ -325,12 +338,13 @@ CompiledQuery compile_query(const RunQuery& query, int schema_version) {
     }
     b.name('s', i).add_fixed(dir);
   }
-  b.add("start_ DESC, id_ DESC LIMIT ").bind(int64_t{query.limit > 0 ? query.limit : -1});
+  b.add("start_ DESC, id_ DESC");
+  if (query.limit > 0) b.add(" LIMIT ").bind(int64_t{query.limit});
   return b.finish(std::move(columns));
 }
 
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query) {
-  CompiledQuery q = compile_query(query, db.schema_version());
+  CompiledQuery q = compile_query(query, db.schema_version(), db.dialect());
   if (db.schema_version() < 3)
     throw StoreError(
         fmt::format("the database is at schema version {}; queries need version 3 "

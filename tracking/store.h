@@ -1,11 +1,14 @@
 #pragma once
-// The results database: experiments, runs, params, metrics, node executions and artifacts in
-// one SQLite file. No LibTorch here (the target does not link it).
+// The results store: experiments, runs, params, metrics, node executions and artifacts, in a
+// SQLite file (the default) or a PostgreSQL database (a group's shared store), with the same
+// schema and the same answers (connection.h has the two backends). No LibTorch here (the target
+// does not link it).
 //
-// Concurrency: one Store per thread (it owns one sqlite3 connection). The database is opened in
-// WAL mode with a busy timeout and every write transaction starts with BEGIN IMMEDIATE, so
-// several processes can share one file. Metrics go through MetricWriter, which batches rows on a
-// background thread so that logging never blocks a training loop on disk I/O.
+// Concurrency: one Store per thread (it owns one connection). A SQLite file is opened in WAL mode
+// with a busy timeout and every write transaction starts with BEGIN IMMEDIATE, so several
+// processes can share one file; PostgreSQL takes many writers on many machines as it is. Metrics
+// go through MetricWriter (metric_writer.h), which batches rows on a background thread so that
+// logging never blocks a training loop on I/O.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -15,13 +18,11 @@
 #include <string>
 #include <vector>
 
-namespace flowlab::tracking {
+#include "tracking/connection.h"
+#include "tracking/schema.h"
+#include "tracking/store_errors.h"
 
-/// Thrown for any SQLite failure (a corrupt file, a read-only workspace, a lock held past the busy
-/// timeout, ...); what() names the statement and SQLite's message. The flowlab command exits 3.
-struct StoreError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace flowlab::tracking {
 
 enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
 std::string to_string(RunStatus s);                      // "RUNNING", "FINISHED", ...
@@ -92,33 +93,52 @@ struct ArtifactRow {
   int64_t size = 0;
 };
 
-/// The schema version this build writes; migrations bring older files up to it.
-int latest_schema_version();
+/// Everything a store holds about one run, for moving it to another store (flowlab store copy).
+struct RunRecord {
+  RunRow run;
+  std::map<std::string, std::string> params, tags;
+  std::vector<MetricRow> metrics;         // every row, in insert order
+  std::vector<MetricRow> latest_metrics;  // the summary (final_metrics)
+  std::vector<NodeExecution> nodes;
+  std::vector<ArtifactRow> artifacts;
+};
 
 class Store {
  public:
   enum class Access { kReadWrite, kReadOnly };
 
-  /// Opens (creating if needed) the database and migrates it to `schema_version`
-  /// (default: latest). Migrations run in one exclusive transaction. A database that cannot be
-  /// written (a read-only workspace) throws a StoreError that says so.
-  explicit Store(const std::filesystem::path& db_path, int schema_version = -1);
-  /// Access::kReadOnly: opens an existing database for reading only (open_sqlite_read_only in
-  /// read_only_db.h), at whatever schema version it has (1 to latest; nothing is migrated), so
-  /// that it works in a read-only workspace and never takes a write lock. Every method that writes
-  /// throws StoreError. Access::kReadWrite is Store(db_path).
-  Store(const std::filesystem::path& db_path, Access access);
+  /// Opens (creating if needed) the store and migrates it to `schema_version` (default: latest;
+  /// a PostgreSQL store only has the latest). Migrations run in one exclusive transaction. A
+  /// database that cannot be written (a read-only workspace) throws a StoreError that says so; a
+  /// server that cannot be reached throws StoreUnavailable.
+  explicit Store(const StoreLocation& where, int schema_version = -1);
+  /// Access::kReadOnly: opens an existing store for reading only (a SQLite file read-only, see
+  /// open_sqlite_read_only in read_only_db.h; a PostgreSQL session READ ONLY), at whatever schema
+  /// version it has (1 to latest; nothing is migrated), so that it works in a read-only workspace
+  /// and never takes a write lock. Every method that writes throws StoreError.
+  /// Access::kReadWrite is Store(where).
+  Store(const StoreLocation& where, Access access);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   int schema_version() const;
-  const std::filesystem::path& path() const;
+  const std::filesystem::path& path() const;  // a SQLite store's file; empty for PostgreSQL
+  const StoreLocation& location() const;
+  Dialect dialect() const;
+  /// After StoreUnavailable: connects again; false when the server still cannot be reached.
+  bool reconnect();
 
   int64_t begin_run(const RunStart& run);
   void log_params(int64_t run_id, const std::map<std::string, std::string>& params);
-  /// Writes rows in one transaction (MetricWriter calls this; also usable directly).
+  /// Writes rows in one transaction.
   void log_metrics(int64_t run_id, const std::vector<MetricRow>& rows);
+  /// The same, at most once per (writer, seq) whatever happens to the connection: the batch's
+  /// token is committed with its rows, and a batch whose token is already there is not written
+  /// again (returns false). MetricWriter sends every batch this way, so that resending one whose
+  /// commit was acknowledged by a server that then vanished adds nothing. Needs schema 6.
+  bool log_metric_batch(int64_t run_id, const std::vector<MetricRow>& rows,
+                        const std::string& writer, int64_t seq);
   /// Sets (or replaces) a run's tag. Needs schema version 3.
   void set_tag(int64_t run_id, const std::string& key, const std::string& value);
   /// Sets (or replaces) several tags in one transaction.
@@ -141,6 +161,8 @@ class Store {
   std::vector<RunRow> list_runs(int limit = 20, RunView view = RunView::kActiveOnly) const;
   std::vector<RunRow> children(int64_t parent_id) const;  // a sweep's child runs, by id
   std::optional<RunRow> get_run(int64_t id) const;
+  /// The id the run with `uuid` has in this store.
+  std::optional<int64_t> find_run(const std::string& uuid) const;
   std::map<std::string, std::string> params(int64_t run_id) const;
   std::map<std::string, std::string> tags(int64_t run_id) const;
   std::vector<MetricRow> metrics(int64_t run_id) const;        // every row, in insert order
@@ -161,27 +183,12 @@ class Store {
   /// Every (cache key, run) pair node_executions records, by key then run.
   std::vector<CacheReference> cache_references() const;
 
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-/// Batches metric rows for one run and writes them from a background thread (every
-/// `flush_interval_ms` or `max_batch` rows, whichever first) through its own connection.
-/// log() never touches the disk. flush() waits until everything logged so far is written;
-/// the destructor flushes. Thread-safe: several node threads may log at once.
-class MetricWriter {
- public:
-  MetricWriter(const std::filesystem::path& db_path, int64_t run_id, int flush_interval_ms = 200,
-               size_t max_batch = 2000);
-  ~MetricWriter();
-  void log(const std::string& node, const std::string& key, int64_t step, double value);
-  /// The same for another run: one writer (one thread, one connection) can serve every child
-  /// of a sweep.
-  void log_for(int64_t run_id, const std::string& node, const std::string& key, int64_t step,
-               double value);
-  void flush();
-  int64_t rows_written() const;
+  /// Everything about run `run_id` (throws StoreError when there is none).
+  RunRecord export_run(int64_t run_id) const;
+  /// Adds a run recorded in another store, in one transaction: its uuid, status, times and
+  /// rows as they are, under a new id, with `parent_id` (an id in this store). Returns the new id,
+  /// or nullopt when a run with that uuid is already here (copying twice adds nothing).
+  std::optional<int64_t> import_run(const RunRecord& record, std::optional<int64_t> parent_id);
 
  private:
   struct Impl;

@@ -44,7 +44,7 @@ namespace {
 
 // Every child's status, overrides, params and final metrics, in a few queries however large the
 // sweep (through the documented views).
-std::shared_ptr<SweepResults> collect_children(const std::filesystem::path& db, int64_t parent) {
+std::shared_ptr<SweepResults> collect_children(const tracking::StoreLocation& db, int64_t parent) {
   tracking::RunReader reader(db);
   auto results = std::make_shared<SweepResults>();
   results->parent_run_id = parent;
@@ -83,7 +83,7 @@ std::string run_aggregates(const Plan& aggregates, int64_t parent, const RunOpti
                            const std::atomic<bool>& stop) {
   if (aggregates.nodes.empty()) return "";
   try {
-    auto results = collect_children(options.workspace / "runs.db", parent);
+    auto results = collect_children(store_of(options), parent);
     Plan plan = aggregates;
     const size_t source = plan.find(kChildrenNode)->index;
     // Keyed by what they read: unchanged children (a resume that found nothing to redo) are

@@ -27,11 +27,7 @@ namespace {
 // The results database for reading: read-only, so that `runs` and `show` work in a read-only
 // workspace and never wait for a run's write lock (an older file is read as it is).
 tracking::Store open_existing(const fs::path& workspace) {
-  fs::path db = workspace / "runs.db";
-  if (!fs::exists(db))
-    throw ConfigError(SourceLocation{db.string()}, "",
-                      "no results database here yet; run a spec first or pass --workspace");
-  return tracking::Store(db, tracking::Store::Access::kReadOnly);
+  return tracking::Store(existing_results_store(workspace), tracking::Store::Access::kReadOnly);
 }
 
 // The most telling final number of each run: an evaluator's accuracy if there is one, else a test
@@ -39,7 +35,7 @@ tracking::Store open_existing(const fs::path& workspace) {
 std::map<int64_t, std::string> headlines(const fs::path& workspace,
                                          const std::vector<int64_t>& ids) {
   std::map<int64_t, std::string> out;
-  const tracking::RunReader reader(workspace / "runs.db");
+  const tracking::RunReader reader(results_store(workspace));
   for (const auto& [id, metrics] : reader.final_metrics(ids)) {
     std::string accuracy, test_accuracy;
     for (const auto& m : metrics) {
@@ -57,6 +53,21 @@ fs::path resolve_workspace(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* home = std::getenv("FLOWLAB_HOME"); home && *home) return home;
   return fs::current_path() / ".flowlab";
+}
+
+tracking::StoreLocation results_store(const fs::path& workspace) {
+  if (const char* uri = std::getenv("FLOWLAB_STORE"); uri && *uri)
+    return tracking::StoreLocation::parse(uri);
+  return workspace / "runs.db";
+}
+
+tracking::StoreLocation existing_results_store(const fs::path& workspace) {
+  tracking::StoreLocation where = results_store(workspace);
+  if (where.is_sqlite() && !fs::exists(where.sqlite_path))
+    throw ConfigError(SourceLocation{where.sqlite_path.string()}, "",
+                      "no results database here yet; run a spec first or pass --workspace "
+                      "(or --store)");
+  return where;
 }
 
 fs::path GlobalOptions::workspace() const { return resolve_workspace(workspace_flag); }

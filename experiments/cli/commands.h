@@ -13,6 +13,12 @@ namespace flowlab::cli {
 /// --workspace, else $FLOWLAB_HOME, else ./.flowlab.
 std::filesystem::path resolve_workspace(const std::string& flag);
 
+/// The results store: $FLOWLAB_STORE when set (--store sets it, so that the engine and the jobs a
+/// launcher starts inherit it), else WORKSPACE/runs.db. Throws StoreError for a malformed URI.
+tracking::StoreLocation results_store(const std::filesystem::path& workspace);
+/// The same for commands that only read: throws ConfigError when a SQLite store has no file yet.
+tracking::StoreLocation existing_results_store(const std::filesystem::path& workspace);
+
 /// Whether a RUNNING run's process is still there: on this host, its pid exists; elsewhere, its
 /// heartbeat is less than a minute old. A RUNNING run whose process died shows as STALE.
 bool run_process_alive(const tracking::RunRow& run);

@@ -48,12 +48,13 @@ fs::path locate_circuit(const std::string& circuit, const fs::path& workspace) {
                       fmt::format("\"{}\" is not a folder (with circuit.json and params.bin) nor "
                                   "RUN[:NODE]",
                                   circuit));
-  if (!fs::exists(workspace / "runs.db"))
+  const tracking::StoreLocation db = results_store(workspace);
+  if (db.is_sqlite() && !fs::exists(db.sqlite_path))
     throw ConfigError(where, "--circuit",
                       fmt::format("\"{}\" is neither a circuit folder nor a run of {} (no results "
                                   "database there; pass --workspace)",
                                   circuit, workspace.string()));
-  const tracking::Store store(workspace / "runs.db", tracking::Store::Access::kReadOnly);
+  const tracking::Store store(db, tracking::Store::Access::kReadOnly);
   const int64_t id = resolve_run(store, run);
   std::vector<tracking::NodeExecution> found;
   for (auto& e : store.node_executions(id))

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "experiments/cli/progress.h"
+#include "tracking/metric_writer.h"
 
 namespace flowlab::cli {
 namespace fs = std::filesystem;
@@ -153,7 +154,7 @@ class RunsListener : public ExecutionListener {
 // run from one whose process died (a trainer may log nothing for minutes).
 class Heartbeat {
  public:
-  Heartbeat(fs::path db, std::vector<int64_t> run_ids)
+  Heartbeat(tracking::StoreLocation db, std::vector<int64_t> run_ids)
       : db_(std::move(db)), ids_(std::move(run_ids)) {
     thread_ = std::thread([this] { loop(); });
   }
@@ -182,7 +183,7 @@ class Heartbeat {
       lock.lock();
     }
   }
-  fs::path db_;
+  tracking::StoreLocation db_;
   std::vector<int64_t> ids_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -217,9 +218,11 @@ GraphRun run_graph(const std::vector<const Plan*>& plans, const std::vector<int6
   const double t0 = unix_now();
   {
     // One writer for every run: a thread and a connection, however large the sweep.
-    tracking::MetricWriter writer(options.workspace / "runs.db", run_ids.front());
+    tracking::MetricWriterOptions writer_options;
+    writer_options.spool_dir = options.workspace / "spool";
+    tracking::MetricWriter writer(store_of(options), run_ids.front(), writer_options);
     for (int64_t id : run_ids) heartbeat_ids.push_back(id);
-    Heartbeat heartbeat(options.workspace / "runs.db", heartbeat_ids);
+    Heartbeat heartbeat(store_of(options), heartbeat_ids);
     // Supplied nodes are not run, so they are not counted.
     ProgressPrinter printer(err, options.quiet,
                             run.merged.plan.nodes.size() - exec.supplied.size());

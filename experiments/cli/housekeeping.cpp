@@ -78,10 +78,7 @@ namespace {
 const SourceLocation kCommandLine{"command line"};
 
 Store open_store(const fs::path& workspace, bool write) {
-  const fs::path db = workspace / "runs.db";
-  if (!fs::exists(db))
-    throw ConfigError(SourceLocation{db.string()}, "",
-                      "no results database here yet; run a spec first or pass --workspace");
+  const tracking::StoreLocation db = existing_results_store(workspace);
   return write ? Store(db) : Store(db, Store::Access::kReadOnly);
 }
 

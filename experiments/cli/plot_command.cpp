@@ -16,6 +16,7 @@
 #include "common/file_io.h"
 #include "common/text.h"
 #include "experiments/cli/app.h"
+#include "experiments/cli/commands.h"
 #include "experiments/cli/plot_data.h"
 #include "plot/plot.h"
 #include "plot/svg_png.h"
@@ -91,7 +92,7 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
                       "when CMake ran)",
                       {"install librsvg2-dev and rebuild, or convert the SVG with any browser"});
 
-  const PlotData data = load_plot_data(global.workspace() / "runs.db", q);
+  const PlotData data = load_plot_data(results_store(global.workspace()), q);
   PlotSpec spec = make_plot_spec(data, q);
   spec.x_scale = o.log_x ? Scale::kLog : Scale::kLinear;
   spec.y_scale = o.log_y ? Scale::kLog : Scale::kLinear;

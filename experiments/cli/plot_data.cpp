@@ -420,9 +420,9 @@ std::vector<int64_t> parse_run_ids(const std::string& text) {
   return ids;
 }
 
-PlotData load_plot_data(const fs::path& db_path, const PlotQuery& q) {
-  if (!fs::exists(db_path))
-    throw ConfigError(SourceLocation{db_path.string()}, "",
+PlotData load_plot_data(const tracking::StoreLocation& db_path, const PlotQuery& q) {
+  if (db_path.is_sqlite() && !fs::exists(db_path.sqlite_path))
+    throw ConfigError(SourceLocation{db_path.sqlite_path.string()}, "",
                       "no results database here yet; run a spec first or pass --workspace");
   const tracking::RunReader reader(db_path);  // migrates an older file first
   Selection sel = select_runs(reader, q);

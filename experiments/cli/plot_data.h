@@ -11,6 +11,7 @@
 
 #include "experiments/cli/table.h"
 #include "plot/plot.h"
+#include "tracking/connection.h"
 
 namespace flowlab::cli {
 
@@ -76,12 +77,12 @@ struct PlotData {
   std::vector<int64_t> runs_skipped;      // selected but lacking the metric or the x param
 };
 
-/// Reads the database at `db` (workspace/runs.db) and builds the plot's data.
+/// Reads the results store `db` and builds the plot's data.
 /// Throws ConfigError (exit 2) for a missing database, an unknown experiment or run, a malformed
 /// filter, a name or metric family that no selected run recorded (with a did-you-mean note and the
 /// names that exist), a family with --x or beside a single metric, a y given twice, and when no
 /// run has both x and y.
-PlotData load_plot_data(const std::filesystem::path& db, const PlotQuery& query);
+PlotData load_plot_data(const tracking::StoreLocation& db, const PlotQuery& query);
 
 /// True when `text` is a list of run ids and ranges rather than a filter.
 bool is_run_id_list(const std::string& text);

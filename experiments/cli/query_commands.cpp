@@ -84,11 +84,8 @@ namespace {
 // The results database, which must exist, brought up to the current schema first (as every
 // flowlab command does) so that the tags table and the views are there. A current database is not
 // opened for writing, so this works in a read-only workspace.
-fs::path prepared_database(const fs::path& workspace) {
-  const fs::path db = workspace / "runs.db";
-  if (!fs::exists(db))
-    throw ConfigError(SourceLocation{db.string()}, "",
-                      "no results database here yet; run a spec first or pass --workspace");
+tracking::StoreLocation prepared_database(const fs::path& workspace) {
+  tracking::StoreLocation db = existing_results_store(workspace);
   tracking::ensure_current_schema(db);
   return db;
 }

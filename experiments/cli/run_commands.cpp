@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
+#include "experiments/cli/commands.h"
 #include "experiments/cli/builtin.h"
 #include "experiments/cli/engine_dispatch.h"
 #include "experiments/cli/record.h"
@@ -26,7 +27,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_interrupts{0};
 sem_t g_quit;                // posted by the second Ctrl-C (sem_post is async-signal-safe)
-std::filesystem::path g_db;  // the workspace's database, for the quitting thread
+tracking::StoreLocation g_db;  // the results store, for the quitting thread
 
 extern "C" void on_interrupt(int) {
   // First Ctrl-C: stop cleanly (nodes see the flag, the run is marked KILLED). Second: quit now,
@@ -47,13 +48,13 @@ extern "C" void on_interrupt(int) {
 void install_interrupt_handlers(const std::filesystem::path& workspace) {
   static std::once_flag once;
   std::call_once(once, [&] {
-    g_db = workspace / "runs.db";
+    g_db = results_store(workspace);
     sem_init(&g_quit, 0, 0);
     std::thread([] {
       while (sem_wait(&g_quit) != 0) {
       }
       try {
-        if (std::filesystem::exists(g_db))
+        if (!g_db.is_sqlite() || std::filesystem::exists(g_db.sqlite_path))
           tracking::Store(g_db).kill_runs_of_process(host_name(), getpid(),
                                                      "interrupted (Ctrl-C twice)");
       } catch (const std::exception&) {

@@ -54,6 +54,10 @@ Child child_from_record(const tracking::RunRow& run, const Registry& registry) {
   return c;
 }
 
+tracking::StoreLocation store_of(const RunOptions& options) {
+  return options.store ? *options.store : results_store(options.workspace);
+}
+
 RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::ostream& out,
                     std::ostream& err, const std::atomic<bool>& stop) {
   std::vector<Child> children;
@@ -64,7 +68,7 @@ RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::os
   }
   // Everything above can fail on user input; nothing below runs until it has all passed.
   fs::create_directories(options.workspace);
-  tracking::Store store(options.workspace / "runs.db");
+  tracking::Store store(store_of(options));
   Child& child = children.front();
   record_child(store, options, child, std::nullopt, options.spec.stem().string(),
                git_commit_of(options.spec));
@@ -127,7 +131,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   }
 
   fs::create_directories(options.workspace);
-  tracking::Store store(options.workspace / "runs.db");
+  tracking::Store store(store_of(options));
   // The parent run records the sweep itself: its axes, fixed overrides and size.
   tracking::RunStart start = run_start(options, git_commit_of(options.spec));
   start.experiment = children.front().plan.experiment;
@@ -181,10 +185,10 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
 
 RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
                       std::ostream& out, std::ostream& err, const std::atomic<bool>& stop) {
-  fs::path db = options.workspace / "runs.db";
-  if (!fs::exists(db))
-    throw ConfigError(SourceLocation{db.string()}, "",
-                      "no results database here; pass --workspace");
+  const tracking::StoreLocation db = store_of(options);
+  if (db.is_sqlite() && !fs::exists(db.sqlite_path))
+    throw ConfigError(SourceLocation{db.sqlite_path.string()}, "",
+                      "no results database here; pass --workspace (or --store)");
   tracking::Store store(db);
   auto run = store.get_run(run_id);
   if (!run)

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/sha256.h"
 #include "graph/op.h"
+#include "tracking/connection.h"
 
 namespace flowlab::cli {
 
@@ -19,6 +21,8 @@ struct RunOptions {
   std::vector<std::string>
       overrides;  // for sweeps: may hold sweep axes (a=1,2  range(..)  glob(..))
   std::filesystem::path workspace;
+  /// The results store; unset: results_store(workspace) ($FLOWLAB_STORE, else runs.db there).
+  std::optional<tracking::StoreLocation> store;
   std::filesystem::path config_dir;  // empty: search upward from the spec
   bool print_config = false;         // run --cfg: print the composed spec and stop
   bool dry_run = false;              // sweep --dry-run: list the children and stop
@@ -47,6 +51,9 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
 /// Uses options.workspace, threads, jobs and quiet.
 RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
                       std::ostream& out, std::ostream& err, const std::atomic<bool>& stop);
+
+/// Where options' runs are recorded.
+tracking::StoreLocation store_of(const RunOptions& options);
 
 /// Hex SHA-256 of a file's bytes (common/sha256.h).
 using ::flowlab::sha256_file;

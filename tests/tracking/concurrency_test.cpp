@@ -14,6 +14,7 @@
 #include "tests/support/raw_db.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/query.h"
+#include "tracking/metric_writer.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;

@@ -2,6 +2,7 @@
 // background MetricWriter, and multi-process behaviour (a writer killed mid-stream, two writers
 // sharing one file). Process tests fork(); every SQLite connection the parent uses after a fork
 // is opened after it (connections must not cross fork()).
+#include "tracking/metric_writer.h"
 #include "tracking/store.h"
 
 #include <signal.h>

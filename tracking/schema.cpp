@@ -365,9 +365,14 @@ int latest_schema_version() { return static_cast<int>(sqlite_migrations().size()
 int read_schema_version(Connection& db) {
   if (db.dialect() == Dialect::kSqlite) return static_cast<int>(
       as_int(db.query("PRAGMA user_version").rows.at(0).at(0)));
-  // to_regclass follows search_path, so a store may live in a schema of its own.
-  if (std::holds_alternative<std::monostate>(
-          db.query("SELECT to_regclass('flowlab_schema')").rows.at(0).at(0)))
+  // The catalog read as a table, under the statement's snapshot: a name lookup (to_regclass)
+  // goes through a cache that can still say "no such table" after another session's migration
+  // committed while this one waited for the migration lock. current_schema() follows
+  // search_path, so a store may live in a schema of its own.
+  if (as_int(db.query("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = "
+                      "current_schema() AND tablename = 'flowlab_schema'")
+                 .rows.at(0)
+                 .at(0)) == 0)
     return 0;
   const ResultSet rs = db.query("SELECT version FROM flowlab_schema");
   return rs.rows.empty() ? 0 : static_cast<int>(as_int(rs.rows[0][0]));

@@ -5,9 +5,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/raw_db.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/query.h"
 #include "tracking/reader.h"
@@ -16,6 +19,10 @@
 namespace fs = std::filesystem;
 using flowlab::testing::RawDb;
 using flowlab::testing::TempDir;
+using flowlab::testing::fresh_store;
+using flowlab::testing::RawStore;
+using flowlab::testing::store_backends;
+namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
 namespace {
@@ -34,7 +41,7 @@ std::vector<int64_t> ids_of(const std::vector<RunRow>& runs) {
   return out;
 }
 
-std::vector<int64_t> query_ids(const fs::path& db, const std::string& filter, RunView view) {
+std::vector<int64_t> query_ids(const StoreLocation& db, const std::string& filter, RunView view) {
   const ReadOnlyDb ro(db);
   RunQuery q;
   q.filter = filter;
@@ -67,9 +74,10 @@ BOOST_AUTO_TEST_CASE(migration_5_adds_deleted_at_and_keeps_every_run_active) {
   BOOST_TEST(raw.text("SELECT COUNT(*) FROM run_attributes WHERE deleted_at IS NULL") == "2");
 }
 
-BOOST_AUTO_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_brings_them_back) {
+BOOST_DATA_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_brings_them_back, data::make(store_backends()), backend) {
   TempDir dir;
-  Store s(dir / "runs.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store s(db);
   const int64_t a = begin(s, "a"), b = begin(s, "b"), c = begin(s, "c");
   BOOST_TEST(s.set_deleted({b}, true) == 1);
   BOOST_TEST(s.set_deleted({b}, true) == 0);  // already deleted: nothing changes
@@ -82,9 +90,10 @@ BOOST_AUTO_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_br
   BOOST_TEST(!s.get_run(b)->deleted_at.has_value());
 }
 
-BOOST_AUTO_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent) {
+BOOST_DATA_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent, data::make(store_backends()), backend) {
   TempDir dir;
-  Store s(dir / "runs.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store s(db);
   const int64_t other = begin(s, "other");
   const int64_t p = begin(s, "sweep (sweep)");
   const int64_t c1 = begin(s, "c1", p), c2 = begin(s, "c2", p);
@@ -94,9 +103,9 @@ BOOST_AUTO_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent) {
   BOOST_TEST((s.with_descendants({other}) == std::vector<int64_t>{other}));
 }
 
-BOOST_AUTO_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else) {
+BOOST_DATA_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
   const int64_t keep = begin(s, "keep");
   const int64_t p = begin(s, "sweep (sweep)");
@@ -110,7 +119,7 @@ BOOST_AUTO_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else) {
   }
   BOOST_TEST(s.purge_runs({p}) == 2);  // the parent and its child
   BOOST_TEST((ids_of(s.list_runs(0, RunView::kAll)) == std::vector<int64_t>{keep}));
-  RawDb raw(db);
+  RawStore raw(db);
   for (const char* table :
        {"params", "metrics", "latest_metrics", "tags", "node_executions", "artifacts"}) {
     BOOST_TEST(raw.integer(std::string("SELECT COUNT(*) FROM ") + table) == 1, table);
@@ -120,9 +129,10 @@ BOOST_AUTO_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else) {
   BOOST_TEST(begin(s, "next") == c + 1);
 }
 
-BOOST_AUTO_TEST_CASE(tags_are_set_together_replaced_and_deleted) {
+BOOST_DATA_TEST_CASE(tags_are_set_together_replaced_and_deleted, data::make(store_backends()), backend) {
   TempDir dir;
-  Store s(dir / "runs.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store s(db);
   const int64_t a = begin(s, "a");
   s.set_tags(a, {{"owner", "ana"}, {"purpose", "baseline"}});
   s.set_tags(a, {{"owner", "bo"}});
@@ -133,9 +143,9 @@ BOOST_AUTO_TEST_CASE(tags_are_set_together_replaced_and_deleted) {
   BOOST_TEST((s.tags(a) == std::map<std::string, std::string>{{"owner", "bo"}}));
 }
 
-BOOST_AUTO_TEST_CASE(queries_hide_deleted_runs_unless_the_view_asks) {
+BOOST_DATA_TEST_CASE(queries_hide_deleted_runs_unless_the_view_asks, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
   const int64_t a = begin(s, "a"), b = begin(s, "b"), c = begin(s, "c");
   for (int64_t id : {a, b}) s.set_tag(id, "owner", "ana");
@@ -173,9 +183,9 @@ BOOST_AUTO_TEST_CASE(queries_work_on_a_version_4_file_that_is_not_migrated) {
   BOOST_TEST(ro.list_runs(0, RunView::kDeletedOnly).empty());
 }
 
-BOOST_AUTO_TEST_CASE(readers_leave_deleted_runs_out_of_results) {
+BOOST_DATA_TEST_CASE(readers_leave_deleted_runs_out_of_results, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
   RunStart r;
   r.experiment = "old";
@@ -192,9 +202,10 @@ BOOST_AUTO_TEST_CASE(readers_leave_deleted_runs_out_of_results) {
   BOOST_TEST((reader.experiments() == std::vector<std::string>{"old"}));
 }
 
-BOOST_AUTO_TEST_CASE(cache_references_give_each_key_and_run_once_with_the_last_use) {
+BOOST_DATA_TEST_CASE(cache_references_give_each_key_and_run_once_with_the_last_use, data::make(store_backends()), backend) {
   TempDir dir;
-  Store s(dir / "runs.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store s(db);
   const int64_t a = begin(s, "a"), b = begin(s, "b");
   s.record_node(a, NodeExecution{"n1", "op", "k1", "FINISHED", false, 10, 20});
   s.record_node(a, NodeExecution{"n2", "op", "k1", "FINISHED", true, 30, 40});

@@ -12,16 +12,23 @@
 #include <string>
 #include <vector>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "tests/support/raw_db.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
 namespace tt = boost::test_tools;
 using flowlab::ConfigError;
+using flowlab::testing::fresh_store;
 using flowlab::testing::RawDb;
+using flowlab::testing::RawStore;
+using flowlab::testing::store_backends;
+namespace data = boost::unit_test::data;
 using flowlab::testing::TempDir;
 using namespace flowlab::tracking;
 
@@ -45,8 +52,8 @@ RunStart start(const std::string& experiment, const std::string& name) {
 //   4 it's   mnist KILLED    nothing logged
 struct SmallDb {
   TempDir dir;
-  fs::path db = dir / "runs.db";
-  SmallDb() {
+  StoreLocation db;
+  explicit SmallDb(const std::string& backend) : db(fresh_store(backend, dir)) {
     Store s(db);
     const int64_t a = s.begin_run(start("mnist", "alpha"));
     s.log_params(a, {{"train.lr", "0.1"},
@@ -133,8 +140,8 @@ bool fails_at(const std::string& filter, size_t pos, const std::string& needle) 
 
 BOOST_AUTO_TEST_SUITE(tracking_query)
 
-BOOST_AUTO_TEST_CASE(metric_operators) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(metric_operators, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   BOOST_TEST(t.match("metrics.eval.accuracy > 0.85") == "1");
   BOOST_TEST(t.match("metrics.eval.accuracy >= 0.85") == "1,2");
   BOOST_TEST(t.match("metrics.eval.accuracy < 0.91") == "2");
@@ -151,8 +158,8 @@ BOOST_AUTO_TEST_CASE(metric_operators) {
   BOOST_TEST(t.match("metric.train.loss = '0.3'") == "1");  // numeric string, singular prefix
 }
 
-BOOST_AUTO_TEST_CASE(bare_metric_key_matches_any_node) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(bare_metric_key_matches_any_node, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   // accuracy: run 1 eval 0.91 / train 0.95, run 2 eval 0.85 / train 0.80, run 3 NaN / 0.99.
   BOOST_TEST(t.match("metrics.accuracy > 0.9") == "1,3");
   BOOST_TEST(t.match("metrics.accuracy < 0.82") == "2");
@@ -171,8 +178,8 @@ BOOST_AUTO_TEST_CASE(bare_metric_key_matches_any_node) {
   BOOST_TEST(std::holds_alternative<std::monostate>(r.rows[3][1]));
 }
 
-BOOST_AUTO_TEST_CASE(param_operators_and_numeric_rule) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(param_operators_and_numeric_rule, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   BOOST_TEST(t.match("params.train.optimizer = 'adam'") == "1,3");
   BOOST_TEST(t.match("params.train.optimizer != 'adam'") == "2");  // run 4 has no such param
   BOOST_TEST(t.match("params.train.optimizer = \"sgd\"") == "2");
@@ -200,10 +207,11 @@ BOOST_AUTO_TEST_CASE(param_operators_and_numeric_rule) {
   BOOST_TEST(t.match("params.x LIKE 'a'' %'") == "2");
 }
 
-BOOST_AUTO_TEST_CASE(like_wildcards_underscore_is_one_character_percent_any_run) {
+BOOST_DATA_TEST_CASE(like_wildcards_underscore_is_one_character_percent_any_run,
+                     data::make(store_backends()), backend) {
   // One run per value of param opt, ids 1..8, so each pattern's matches are known by hand.
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   const std::vector<std::string> values{"sgd", "adgd", "gd", "SGD", "s_d", "sgdx", "s?d", "[s]gd"};
   {
     Store s(db);
@@ -246,8 +254,8 @@ BOOST_AUTO_TEST_CASE(like_wildcards_underscore_is_one_character_percent_any_run)
   BOOST_TEST(match("params.opt NOT ILIKE '_gd'") == "2,3,5,6,7,8");
 }
 
-BOOST_AUTO_TEST_CASE(tags_and_attributes) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(tags_and_attributes, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   BOOST_TEST(t.match("tags.note = 'baseline'") == "1");
   BOOST_TEST(t.match("tags.note ILIKE 'baseline%'") == "1,2");
   BOOST_TEST(t.match("tag.note != 'baseline'") == "2");
@@ -271,7 +279,7 @@ BOOST_AUTO_TEST_CASE(tags_and_attributes) {
   BOOST_TEST(t.match("duration >= 0 and status = 'RUNNING'") == "3");
   BOOST_TEST(t.match("attributes.host = 'testhost'") == "1,2,3,4");
   {
-    RawDb raw(t.db);
+    RawStore raw(t.db);
     const std::string uuid = raw.text("SELECT uuid FROM runs WHERE id = 3");
     BOOST_TEST(t.match("attributes.uuid = '" + uuid + "'") == "3");
     BOOST_TEST(t.match("attributes.uuid LIKE '" + uuid.substr(0, 8) + "%'") == "3");
@@ -280,8 +288,8 @@ BOOST_AUTO_TEST_CASE(tags_and_attributes) {
   BOOST_TEST(t.match("   ") == "1,2,3,4");
 }
 
-BOOST_AUTO_TEST_CASE(and_or_precedence_and_parentheses) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(and_or_precedence_and_parentheses, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   // AND binds tighter: KILLED or (adam and cifar) = {4} + {3}.
   BOOST_TEST(t.match("status = 'KILLED' or params.train.optimizer = 'adam' and "
                      "experiment = 'cifar'") == "3,4");
@@ -299,8 +307,8 @@ BOOST_AUTO_TEST_CASE(and_or_precedence_and_parentheses) {
   BOOST_TEST(fails_at("id = 1 android = 2", 7, "expected AND, OR or the end of the filter"));
 }
 
-BOOST_AUTO_TEST_CASE(quoted_keys) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(quoted_keys, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   // One quoted segment is a bare key containing a dot, logged by any node.
   BOOST_TEST(t.match("metrics.\"class_accuracy.3\" = 0.5") == "1");
   BOOST_TEST(t.match("metrics.`class_accuracy.3` = 0.5") == "1");
@@ -332,8 +340,8 @@ BOOST_AUTO_TEST_CASE(quoted_keys) {
   BOOST_TEST(parse_field("ATTRIBUTES.Status").key == "status");
 }
 
-BOOST_AUTO_TEST_CASE(columns_sort_and_limit) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(columns_sort_and_limit, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   RunQuery q;
   q.filter = "metrics.eval.accuracy > 0 or status = 'KILLED'";
   q.sort = {"-metrics.eval.accuracy"};
@@ -444,8 +452,8 @@ BOOST_AUTO_TEST_CASE(malformed_filters_point_at_the_culprit) {
   });
 }
 
-BOOST_AUTO_TEST_CASE(injection_attempts_are_just_strings) {
-  SmallDb t;
+BOOST_DATA_TEST_CASE(injection_attempts_are_just_strings, data::make(store_backends()), backend) {
+  SmallDb t(backend);
   // The quote doubled inside the literal is part of the value: it matches run 2's param exactly
   // and nothing else (were it spliced into SQL, "OR 1=1" would match every run).
   BOOST_TEST(t.match("params.x = 'a'' OR 1=1 --'") == "2");
@@ -482,13 +490,19 @@ BOOST_AUTO_TEST_CASE(injection_attempts_are_just_strings) {
   BOOST_TEST(m1.sql == m2.sql);
 
   // The database is untouched.
-  RawDb raw(t.db);
+  RawStore raw(t.db);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs") == 4);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM params") == 12);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM tags") == 2);
-  BOOST_TEST(raw.integer("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
-                         "('runs', 'tags', 'params', 'metrics')") == 4);
-  BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+  if (raw.dialect() == Dialect::kSqlite) {
+    BOOST_TEST(raw.integer("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                           "('runs', 'tags', 'params', 'metrics')") == 4);
+    BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+  } else {
+    BOOST_TEST(raw.integer("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+                           "current_schema() AND table_name IN "
+                           "('runs', 'tags', 'params', 'metrics')") == 4);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(parse_number_accepts_only_whole_numbers) {
@@ -499,6 +513,28 @@ BOOST_AUTO_TEST_CASE(parse_number_accepts_only_whole_numbers) {
   for (const char* junk :
        {"", " 1", "1 ", "0x10", "inf", "nan", "1e", "1e+", ".", "-", "12abc", "1,5", "1e999"})
     BOOST_TEST(!parse_number(junk).has_value(), "accepted '" << junk << "'");
+}
+
+// The SQL function flowlab_number (a C function in SQLite, PL/pgSQL in PostgreSQL) reads exactly
+// the numbers parse_number reads, and the same values.
+BOOST_DATA_TEST_CASE(flowlab_number_in_sql_is_parse_number, data::make(store_backends()), backend) {
+  TempDir dir;
+  const StoreLocation where = fresh_store(backend, dir);
+  { Store create(where); }
+  const ReadOnlyDb db(where);
+  for (const char* text : {"1e-3", "-.5", "+7", "3.", "0.010", "64", "1E+2", "-0", "1e-999",
+                           "-1e-999", "", " 1", "1 ", "0x10", "inf", "nan", "1e", "1e+", ".",
+                           "-", "12abc", "1,5", "1e999", "+-1", "--1", "1.5.2"}) {
+    const auto want = parse_number(text);
+    const SqlValue got = db.execute("SELECT flowlab_number(?)", {std::string(text)}).rows.at(0).at(0);
+    BOOST_TEST_CONTEXT("flowlab_number('" << text << "')") {
+      BOOST_TEST(want.has_value() == std::holds_alternative<double>(got));
+      if (want && std::holds_alternative<double>(got)) {
+        BOOST_TEST(*want == std::get<double>(got));
+        BOOST_TEST(std::signbit(*want) == std::signbit(std::get<double>(got)));
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(tags_and_views_in_schema_3) {
@@ -562,9 +598,9 @@ std::vector<int64_t> ids_of(const QueryResult& r) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label("slow")) {
+BOOST_DATA_TEST_CASE(thousand_runs_agree_with_raw_sql, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   constexpr int kRuns = 1000;
   const char* optimizers[] = {"adam", "sgd", "rmsprop"};
   const char* lrs[] = {"0.1", "3e-2", "0.01", "0.003", "1e-3"};  // mixed spellings on purpose
@@ -609,14 +645,14 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
   }
   BOOST_TEST_MESSAGE("built " << kRuns << " runs in " << seconds_since(t0) << " s");
 
-  RawDb raw(db);
+  RawStore raw(db);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs") == kRuns);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM metrics") == 100 * kRuns);
   // Final values recomputed from the raw rows: the highest step per series.
   const std::string last =
       "WITH last AS (SELECT run_id, node, key, value FROM (SELECT m.*, ROW_NUMBER() OVER "
       "(PARTITION BY run_id, node, key ORDER BY step DESC, id DESC) AS rn FROM metrics m) "
-      "WHERE rn = 1) ";
+      "AS ranked WHERE rn = 1) ";
 
   const ReadOnlyDb ro(db);
   auto timed = [&](const std::string& what, const RunQuery& q) {
@@ -678,7 +714,7 @@ BOOST_AUTO_TEST_CASE(thousand_runs_agree_with_raw_sql, *boost::unit_test::label(
               {"params.train.lr < 0.05 and params.train.batch_size >= 64", "id", {"id"}, 0});
     const auto want = raw.ints(
         "SELECT r.id FROM runs r WHERE "
-        "(SELECT CAST(value AS REAL) FROM params WHERE run_id = r.id AND key = 'train.lr') < 0.05 "
+        "(SELECT CAST(value AS DOUBLE PRECISION) FROM params WHERE run_id = r.id AND key = 'train.lr') < 0.05 "
         "AND "
         "(SELECT CAST(value AS INTEGER) FROM params WHERE run_id = r.id AND key = "
         "'train.batch_size') >= 64 "

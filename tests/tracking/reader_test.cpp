@@ -8,13 +8,20 @@
 #include <string>
 #include <vector>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
 using flowlab::testing::TempDir;
+using flowlab::testing::fresh_store;
+using flowlab::testing::RawStore;
+using flowlab::testing::store_backends;
+namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
 namespace {
@@ -42,11 +49,12 @@ std::vector<int64_t> ids_of(const std::vector<RunInfo>& runs) {
 
 BOOST_AUTO_TEST_SUITE(tracking_reader)
 
-BOOST_AUTO_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name) {
+BOOST_DATA_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name, data::make(store_backends()), backend) {
   TempDir dir;
+  const StoreLocation db = fresh_store(backend, dir);
   int64_t plain = 0, named_parent = 0, child = 0, unnamed_parent = 0, unnamed_child = 0;
   {
-    Store store(dir / "runs.db");
+    Store store(db);
     plain = add_run(store, "e", "quick");
     // Interrupted before it recorded a child: known by its name alone.
     named_parent = add_run(store, "e", sweep_parent_name("grid"), std::nullopt, RunStatus::kKilled);
@@ -55,7 +63,7 @@ BOOST_AUTO_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name) {
     child = add_run(store, "e", "grid[1]", unnamed_parent);
   }
   BOOST_TEST(sweep_parent_name("grid") == "grid (sweep)");
-  const RunReader reader(dir / "runs.db");
+  const RunReader reader(db);
   BOOST_TEST(reader.is_sweep_parent(named_parent));
   BOOST_TEST(reader.is_sweep_parent(unnamed_parent));
   BOOST_TEST(!reader.is_sweep_parent(plain));
@@ -72,16 +80,17 @@ BOOST_AUTO_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name) {
   BOOST_TEST(reader.children(plain).empty());
 }
 
-BOOST_AUTO_TEST_CASE(runs_experiments_and_the_newest_experiment) {
+BOOST_DATA_TEST_CASE(runs_experiments_and_the_newest_experiment, data::make(store_backends()), backend) {
   TempDir dir;
+  const StoreLocation db = fresh_store(backend, dir);
   int64_t a1 = 0, b1 = 0, a2 = 0;
   {
-    Store store(dir / "runs.db");
+    Store store(db);
     a1 = add_run(store, "alpha", "one");
     b1 = add_run(store, "beta", "two", std::nullopt, RunStatus::kFailed);
     a2 = add_run(store, "alpha", "three", std::nullopt, RunStatus::kRunning);
   }
-  const RunReader reader(dir / "runs.db");
+  const RunReader reader(db);
   BOOST_TEST(reader.experiments() == (std::vector<std::string>{"alpha", "beta"}),
              boost::test_tools::per_element());
   // Runs started within one clock tick: the higher id is the newer.
@@ -103,10 +112,11 @@ BOOST_AUTO_TEST_CASE(runs_experiments_and_the_newest_experiment) {
   BOOST_TEST(!reader.run(12345).has_value());
 }
 
-BOOST_AUTO_TEST_CASE(an_empty_database_has_no_newest_experiment) {
+BOOST_DATA_TEST_CASE(an_empty_database_has_no_newest_experiment, data::make(store_backends()), backend) {
   TempDir dir;
-  { Store store(dir / "runs.db"); }
-  const RunReader reader(dir / "runs.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  { Store store(db); }
+  const RunReader reader(db);
   BOOST_TEST(reader.newest_experiment() == "");
   BOOST_TEST(reader.experiments().empty());
   BOOST_TEST(reader.params({}).empty());
@@ -115,12 +125,13 @@ BOOST_AUTO_TEST_CASE(an_empty_database_has_no_newest_experiment) {
 
 // More runs than one statement binds, so the batching shows: every run's params and metrics come
 // back, attributed to the right run.
-BOOST_AUTO_TEST_CASE(params_and_final_metrics_of_many_runs_at_once) {
+BOOST_DATA_TEST_CASE(params_and_final_metrics_of_many_runs_at_once, data::make(store_backends()), backend) {
   TempDir dir;
+  const StoreLocation db = fresh_store(backend, dir);
   constexpr int kRuns = 1100;
   std::vector<int64_t> ids;
   {
-    Store store(dir / "runs.db");
+    Store store(db);
     for (int i = 0; i < kRuns; ++i) {
       const int64_t id = add_run(store, "many", "r", std::nullopt, RunStatus::kRunning);
       ids.push_back(id);
@@ -132,7 +143,7 @@ BOOST_AUTO_TEST_CASE(params_and_final_metrics_of_many_runs_at_once) {
                              {"eval", "nan", 0, std::numeric_limits<double>::quiet_NaN(), 3.0}});
     }
   }
-  const RunReader reader(dir / "runs.db");
+  const RunReader reader(db);
   const auto params = reader.params(ids);
   const auto metrics = reader.final_metrics(ids);
   BOOST_TEST(params.size() == static_cast<size_t>(kRuns - kRuns / 10));
@@ -159,11 +170,12 @@ BOOST_AUTO_TEST_CASE(params_and_final_metrics_of_many_runs_at_once) {
   BOOST_TEST(reader.params({ids[0], ids[5]}).size() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(a_metric_history_keeps_the_last_value_of_each_step) {
+BOOST_DATA_TEST_CASE(a_metric_history_keeps_the_last_value_of_each_step, data::make(store_backends()), backend) {
   TempDir dir;
+  const StoreLocation db = fresh_store(backend, dir);
   int64_t run = 0;
   {
-    Store store(dir / "runs.db");
+    Store store(db);
     run = add_run(store, "e", "r");
     store.log_metrics(run, {{"train", "loss", 2, 0.5, 1.0},
                             {"train", "loss", 0, 2.0, 1.0},
@@ -173,7 +185,7 @@ BOOST_AUTO_TEST_CASE(a_metric_history_keeps_the_last_value_of_each_step) {
                             {"eval", "loss", 1, 7.0, 1.0}});
     store.log_metrics(run, {{"train", "loss", 3, std::numeric_limits<double>::quiet_NaN(), 2.0}});
   }
-  const RunReader reader(dir / "runs.db");
+  const RunReader reader(db);
   const auto h = reader.metric_history(run, "train", "loss");
   BOOST_REQUIRE_EQUAL(h.size(), 4u);
   BOOST_TEST(h[0].step == 0);

@@ -20,18 +20,25 @@
 #include <thread>
 #include <vector>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "tests/support/process.h"
 #include "tests/support/raw_db.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
 #include "tracking/read_only_db.h"
 #include "tracking/reader.h"
 
 namespace fs = std::filesystem;
 using flowlab::testing::TempDir;
+using flowlab::testing::fresh_store;
+using flowlab::testing::RawStore;
+using flowlab::testing::store_backends;
+namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
 namespace {
@@ -222,9 +229,10 @@ BOOST_AUTO_TEST_CASE(newer_or_downgraded_schema_is_refused) {
                         [](const StoreError& e) { return message_has(e, "newer"); });
 }
 
-BOOST_AUTO_TEST_CASE(run_round_trip) {
+BOOST_DATA_TEST_CASE(run_round_trip, data::make(store_backends()), backend) {
   TempDir dir;
-  Store store(dir / "r.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store store(db);
   const int64_t parent = store.begin_run(make_start("parent", "sweep"));
   RunStart start = make_start("child", "sweep");
   start.parent_id = parent;
@@ -318,16 +326,17 @@ BOOST_AUTO_TEST_CASE(run_round_trip) {
   BOOST_TEST(arts[0].sha256 == std::string(64, 'a'));
   BOOST_TEST(arts[0].size == 12345);
 
-  RawDb raw(store.path());
+  RawStore raw(db);
   BOOST_TEST(raw.text("SELECT wall_s FROM node_executions ORDER BY id LIMIT 1") == "2.5");
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs_summary") == 2);
   BOOST_TEST(raw.integer("SELECT n_nodes FROM runs_summary WHERE run_id = " + std::to_string(id)) ==
              2);
 }
 
-BOOST_AUTO_TEST_CASE(list_runs_is_newest_first) {
+BOOST_DATA_TEST_CASE(list_runs_is_newest_first, data::make(store_backends()), backend) {
   TempDir dir;
-  Store store(dir / "r.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store store(db);
   std::vector<int64_t> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(store.begin_run(make_start("r" + std::to_string(i))));
   const auto all = store.list_runs();
@@ -366,9 +375,10 @@ BOOST_AUTO_TEST_CASE(status_strings_round_trip) {
   BOOST_TEST(raw.text("SELECT status FROM runs WHERE id = 1") == "FINISHED");
 }
 
-BOOST_AUTO_TEST_CASE(nan_and_inf_metrics_are_stored) {
+BOOST_DATA_TEST_CASE(nan_and_inf_metrics_are_stored, data::make(store_backends()), backend) {
   TempDir dir;
-  Store store(dir / "r.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store store(db);
   const int64_t id = store.begin_run(make_start("nan"));
   const double inf = std::numeric_limits<double>::infinity();
   store.log_metrics(
@@ -387,13 +397,14 @@ BOOST_AUTO_TEST_CASE(nan_and_inf_metrics_are_stored) {
   BOOST_TEST(std::isnan(fin[0].value));  // NaN survives the latest_metrics upsert too
   BOOST_TEST((std::isinf(fin[1].value) && fin[1].value < 0));
   // The encoding on disk: NULL for NaN.
-  RawDb raw(store.path());
+  RawStore raw(db);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM metrics WHERE value IS NULL") == 2);
 }
 
-BOOST_AUTO_TEST_CASE(final_metrics_takes_last_step_per_series) {
+BOOST_DATA_TEST_CASE(final_metrics_takes_last_step_per_series, data::make(store_backends()), backend) {
   TempDir dir;
-  Store store(dir / "r.db");
+  const StoreLocation db = fresh_store(backend, dir);
+  Store store(db);
   const int64_t id = store.begin_run(make_start("fin"));
   const int64_t other = store.begin_run(make_start("other"));
   // Out of order within a batch, and across batches a lower step arriving later.
@@ -424,9 +435,9 @@ BOOST_AUTO_TEST_CASE(final_metrics_takes_last_step_per_series) {
   BOOST_TEST(store.final_metrics(other + 1).empty());
 }
 
-BOOST_AUTO_TEST_CASE(metric_writer_many_threads) {
+BOOST_DATA_TEST_CASE(metric_writer_many_threads, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "r.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store store(db);
   const int64_t id = store.begin_run(make_start("threads"));
   constexpr int kThreads = 3, kRows = 5000;
@@ -455,13 +466,13 @@ BOOST_AUTO_TEST_CASE(metric_writer_many_threads) {
     BOOST_REQUIRE_EQUAL(fin.size(), 3u);
     for (const auto& f : fin) BOOST_TEST(f.step == kRows - 1);
   }
-  RawDb raw(db);
+  RawStore raw(db);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM metrics") == kThreads * kRows);
 }
 
-BOOST_AUTO_TEST_CASE(metric_writer_flush_and_destructor) {
+BOOST_DATA_TEST_CASE(metric_writer_flush_and_destructor, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "r.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store store(db);
   const int64_t id = store.begin_run(make_start("dtor"));
   // An interval and batch size that never trigger: only flush()/the destructor write.
@@ -501,15 +512,16 @@ BOOST_AUTO_TEST_CASE(metric_writer_flush_and_destructor) {
   BOOST_TEST(store.metrics(id).size() == 1126u);
 }
 
-BOOST_AUTO_TEST_CASE(metric_writer_reports_errors) {
+BOOST_DATA_TEST_CASE(metric_writer_reports_errors, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "r.db";
+  const StoreLocation db = fresh_store(backend, dir);
   { Store store(db); }
   // No such run: every batch fails the foreign key check on the writer thread.
   MetricWriter writer(db, 777, 5, 10);
   writer.log("n", "k", 0, 1.0);
   BOOST_CHECK_EXCEPTION(writer.flush(), StoreError, [](const StoreError& e) {
-    return message_has(e, "FOREIGN KEY constraint failed");
+    return message_has(e, "FOREIGN KEY constraint failed") ||  // SQLite
+           message_has(e, "violates foreign key constraint");  // PostgreSQL
   });
   BOOST_TEST(writer.rows_written() == 0);
   writer.flush();  // the error was reported once; nothing pending now
@@ -533,9 +545,9 @@ BOOST_AUTO_TEST_CASE(metric_writer_reports_errors) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db) {
+BOOST_DATA_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "r.db";
+  const StoreLocation db = fresh_store(backend, dir);
   int64_t before_id = 0;
   {  // Written and closed before the fork.
     Store store(db);
@@ -558,9 +570,9 @@ BOOST_AUTO_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db) {
   });
   BOOST_REQUIRE_EQUAL(wait_child(pid), -SIGKILL);
 
-  RawDb raw(db);
-  BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
-  BOOST_TEST(raw.column("PRAGMA foreign_key_check").empty());
+  RawStore raw(db);
+  if (raw.dialect() == Dialect::kSqlite) BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+  if (raw.dialect() == Dialect::kSqlite) BOOST_TEST(raw.column("PRAGMA foreign_key_check").empty());
 
   Store store(db);
   const auto before = store.get_run(before_id);
@@ -598,9 +610,9 @@ BOOST_AUTO_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db) {
   BOOST_TEST((store.get_run(child.id)->status == RunStatus::kKilled));
 }
 
-BOOST_AUTO_TEST_CASE(two_processes_write_concurrently) {
+BOOST_DATA_TEST_CASE(two_processes_write_concurrently, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "r.db";
+  const StoreLocation db = fresh_store(backend, dir);
   { Store store(db); }
   constexpr int kRows = 5000;
   Barrier barrier;
@@ -623,10 +635,10 @@ BOOST_AUTO_TEST_CASE(two_processes_write_concurrently) {
   barrier.release();
   for (pid_t pid : pids) BOOST_TEST(wait_child(pid) == 0);
 
-  RawDb raw(db);
+  RawStore raw(db);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM metrics") == 2 * kRows);
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM runs WHERE status = 'FINISHED'") == 2);
-  BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+  if (raw.dialect() == Dialect::kSqlite) BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
   Store store(db);
   for (const auto& run : store.list_runs()) {
     BOOST_TEST(store.metrics(run.id).size() == static_cast<size_t>(kRows));
@@ -634,9 +646,11 @@ BOOST_AUTO_TEST_CASE(two_processes_write_concurrently) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(processes_racing_to_create_a_fresh_db) {
+BOOST_DATA_TEST_CASE(processes_racing_to_create_a_fresh_db, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "fresh/r.db";
+  // SQLite: a file in a directory that does not exist yet.
+  const StoreLocation db =
+      backend == "sqlite" ? StoreLocation(dir / "fresh/r.db") : fresh_store(backend, dir);
   constexpr int kProcs = 4;
   Barrier barrier;
   std::vector<pid_t> pids;
@@ -653,9 +667,9 @@ BOOST_AUTO_TEST_CASE(processes_racing_to_create_a_fresh_db) {
   BOOST_TEST(store.list_runs().size() == static_cast<size_t>(kProcs));
 }
 
-BOOST_AUTO_TEST_CASE(one_writer_serves_several_runs_in_logging_order) {
+BOOST_DATA_TEST_CASE(one_writer_serves_several_runs_in_logging_order, data::make(store_backends()), backend) {
   TempDir dir;
-  const fs::path db = dir / "runs.db";
+  const StoreLocation db = fresh_store(backend, dir);
   Store store(db);
   const int64_t a = store.begin_run(make_start("a")), b = store.begin_run(make_start("b"));
   {

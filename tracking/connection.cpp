@@ -49,19 +49,19 @@ StoreLocation StoreLocation::parse(const std::string& uri) {
   if (starts("sqlite:")) {
     // SQLAlchemy's form, which MLflow uses: sqlite:///relative.db, sqlite:////absolute.db.
     if (!starts("sqlite:///") || uri.size() == 10)
-      throw StoreError(fmt::format(
-          "store URI '{}': a SQLite store is written sqlite:///relative/path.db or "
-          "sqlite:////absolute/path.db",
-          uri));
+      throw StoreError(
+          fmt::format("store URI '{}': a SQLite store is written sqlite:///relative/path.db or "
+                      "sqlite:////absolute/path.db",
+                      uri));
     out.sqlite_path = uri.substr(10);
     return out;
   }
   const size_t scheme = uri.find("://");
   if (scheme != std::string::npos)
-    throw StoreError(fmt::format(
-        "store URI '{}': unknown scheme '{}' (expected sqlite:///PATH or "
-        "postgresql://USER@HOST/DB)",
-        uri, uri.substr(0, scheme)));
+    throw StoreError(
+        fmt::format("store URI '{}': unknown scheme '{}' (expected sqlite:///PATH or "
+                    "postgresql://USER@HOST/DB)",
+                    uri, uri.substr(0, scheme)));
   if (uri.empty()) throw StoreError("store URI is empty (expected a path or a URI)");
   out.sqlite_path = uri;
   return out;

@@ -29,11 +29,11 @@ struct ResultSet {
 
 // Reading a cell whatever type the backend gave it (SQLite may hand back an integer for a REAL
 // column holding 3.0; PostgreSQL numeric aggregates come back as reals).
-int64_t as_int(const SqlValue& v);                  // NULL, text: 0
+int64_t as_int(const SqlValue& v);  // NULL, text: 0
 std::optional<int64_t> as_opt_int(const SqlValue& v);
-double as_real(const SqlValue& v);                  // NULL: NaN (the store writes NaN as NULL)
+double as_real(const SqlValue& v);  // NULL: NaN (the store writes NaN as NULL)
 std::optional<double> as_opt_real(const SqlValue& v);
-std::string as_text(const SqlValue& v);             // NULL: ""
+std::string as_text(const SqlValue& v);  // NULL: ""
 
 enum class Dialect { kSqlite, kPostgres };
 

@@ -94,6 +94,12 @@ struct MetricWriter::Impl {
               "(load them with: flowlab store import {})",
               e.what(), retry_seconds, spool_file.string(), spool_file.string()));
         }
+      } catch (const StoreError& e) {
+        // Not the connection (a constraint, a full disk, ...): resending will not help, but the
+        // rows are still kept.
+        spool(run, rows, seq);
+        throw StoreError(fmt::format("{}. The {} metric rows of that batch are saved in {}",
+                                     e.what(), rows.size(), spool_file.string()));
       }
       retried.fetch_add(1);
       std::this_thread::sleep_for(delay);

@@ -29,7 +29,9 @@ struct MetricWriterOptions {
 /// rows, so a batch is resent after a lost connection without being written twice. When the
 /// server stays away past retry_seconds, the batch and every later one are appended to a spool
 /// file instead, and flush() (or the next log()) throws StoreError naming the file, which
-/// `flowlab store import` loads once the server is back: a row is never silently dropped.
+/// `flowlab store import` loads once the server is back. A batch that fails for another reason
+/// (a constraint, a full disk) is not resent but spooled too, and reported the same way: a row
+/// is never silently dropped.
 class MetricWriter {
  public:
   MetricWriter(const StoreLocation& store, int64_t run_id, int flush_interval_ms = 200,

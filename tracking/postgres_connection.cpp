@@ -134,7 +134,8 @@ class PostgresConnection final : public Connection {
                    const std::vector<std::vector<SqlValue>>& rows) override {
     if (rows.empty() || columns.empty()) return;
     // Well under the protocol's 65,535 parameters per statement.
-    const size_t per_statement = std::max<size_t>(1, std::min<size_t>(1000, 30000 / columns.size()));
+    const size_t per_statement =
+        std::max<size_t>(1, std::min<size_t>(1000, 30000 / columns.size()));
     const std::string head = "INSERT INTO " + table + "(" + join(columns, ", ") + ") VALUES ";
     std::vector<SqlValue> binds;
     for (size_t begin = 0; begin < rows.size(); begin += per_statement) {
@@ -155,8 +156,8 @@ class PostgresConnection final : public Connection {
 
   void begin_write() override {
     if (read_only_)
-      throw StoreError(fmt::format("{} was opened read-only: this command does not write it",
-                                   where_.display()));
+      throw StoreError(
+          fmt::format("{} was opened read-only: this command does not write it", where_.display()));
     execute("BEGIN", {});
   }
   void commit() override { execute("COMMIT", {}); }
@@ -217,7 +218,8 @@ class PostgresConnection final : public Connection {
  private:
   void set_up_session() {
     // Notices (e.g. "relation already exists, skipping") are not the user's business.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     execute("SET client_min_messages = warning", {});
     // Text compares bytewise, as in SQLite, whatever the database's collation.
     if (read_only_) execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", {});
@@ -243,8 +245,12 @@ class PostgresConnection final : public Connection {
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     const std::string sqlstate = state ? state : "";
     PQclear(r);
-    // A server that went away (connection class 08, or a broken socket) is worth retrying.
-    if (PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01")
+    // A server that went away is worth retrying: a broken connection, connection errors (class
+    // 08), an administrator's shutdown (57P01), or an error libpq made up itself (it has no
+    // SQLSTATE: "server closed the connection unexpectedly" may come while PQstatus still says
+    // OK).
+    if (PQstatus(conn_) != CONNECTION_OK || sqlstate.empty() || sqlstate.rfind("08", 0) == 0 ||
+        sqlstate == "57P01")
       throw StoreUnavailable(fmt::format("lost the PostgreSQL store {} in \"{}\": {}",
                                          where_.display(), sql_excerpt(sql), msg));
     throw StoreError(fmt::format("{}: postgresql error in \"{}\": {}{}", where_.display(),

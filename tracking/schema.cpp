@@ -363,8 +363,8 @@ const std::vector<std::string>& postgres_schema() {
 int latest_schema_version() { return static_cast<int>(sqlite_migrations().size()); }
 
 int read_schema_version(Connection& db) {
-  if (db.dialect() == Dialect::kSqlite) return static_cast<int>(
-      as_int(db.query("PRAGMA user_version").rows.at(0).at(0)));
+  if (db.dialect() == Dialect::kSqlite)
+    return static_cast<int>(as_int(db.query("PRAGMA user_version").rows.at(0).at(0)));
   // The catalog read as a table, under the statement's snapshot: a name lookup (to_regclass)
   // goes through a cache that can still say "no such table" after another session's migration
   // committed while this one waited for the migration lock. current_schema() follows
@@ -387,15 +387,15 @@ int migrate(Connection& db, int target) {
         "{}: requested schema version {} is not supported (this build knows versions 1..{})",
         db.describe(), target, latest));
   if (postgres && target != latest)
-    throw StoreError(fmt::format(
-        "{}: a PostgreSQL store is created at the latest schema version ({}), not {}",
-        db.describe(), latest, target));
+    throw StoreError(
+        fmt::format("{}: a PostgreSQL store is created at the latest schema version ({}), not {}",
+                    db.describe(), latest, target));
   auto check_version = [&](int current) {
     if (current > latest)
-      throw StoreError(fmt::format(
-          "{}: database schema version {} is newer than this build of flowlab supports "
-          "(latest {}); upgrade flowlab to open it",
-          db.describe(), current, latest));
+      throw StoreError(
+          fmt::format("{}: database schema version {} is newer than this build of flowlab supports "
+                      "(latest {}); upgrade flowlab to open it",
+                      db.describe(), current, latest));
     if (current > target)
       throw StoreError(fmt::format(
           "{}: database is at schema version {}; refusing to downgrade it to version {}",

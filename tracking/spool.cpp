@@ -17,18 +17,21 @@ void append_to_spool(const std::filesystem::path& file, const SpooledBatch& batc
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& r : batch.rows)
     rows.push_back({r.node, r.key, r.step, fmt::format("{}", r.value), r.timestamp});
-  const nlohmann::json line = {{"store", batch.store},   {"run_id", batch.run_id},
-                               {"writer", batch.writer}, {"seq", batch.seq},
+  const nlohmann::json line = {{"store", batch.store},
+                               {"run_id", batch.run_id},
+                               {"writer", batch.writer},
+                               {"seq", batch.seq},
                                {"rows", rows}};
   // Invalid UTF-8 in a key is replaced rather than refused: losing the row would be worse.
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  const std::string text =
+      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::error_code ec;
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
   // One write() per line with O_APPEND, then fsync: the rows are the only copy there is.
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
-    throw StoreError(fmt::format("cannot write the spool file {}: {}", file.string(),
-                                 std::strerror(errno)));
+    throw StoreError(
+        fmt::format("cannot write the spool file {}: {}", file.string(), std::strerror(errno)));
   const ssize_t n = ::write(fd, text.data(), text.size());
   const int write_errno = errno;
   const bool synced = ::fsync(fd) == 0;
@@ -66,8 +69,8 @@ std::vector<SpooledBatch> read_spool(const std::filesystem::path& file) {
       out.push_back(std::move(b));
     } catch (const nlohmann::json::exception& e) {
       // A line cut short by a crash while it was appended is the only expected damage.
-      throw StoreError(fmt::format("{}:{}: not a spooled metric batch: {}", file.string(), number,
-                                   e.what()));
+      throw StoreError(
+          fmt::format("{}:{}: not a spooled metric batch: {}", file.string(), number, e.what()));
     }
   }
   return out;
@@ -77,9 +80,8 @@ ImportResult import_spool(Store& store, const std::filesystem::path& file) {
   ImportResult result;
   for (const auto& b : read_spool(file)) {
     if (!store.get_run(b.run_id))
-      throw StoreError(fmt::format(
-          "{}: run {} is not in {} (the batches were headed for {})", file.string(), b.run_id,
-          store.location().display(), b.store));
+      throw StoreError(fmt::format("{}: run {} is not in {} (the batches were headed for {})",
+                                   file.string(), b.run_id, store.location().display(), b.store));
     if (store.log_metric_batch(b.run_id, b.rows, b.writer, b.seq)) {
       ++result.batches;
       result.rows += static_cast<int64_t>(b.rows.size());

@@ -30,8 +30,8 @@ void append_to_spool(const std::filesystem::path& file, const SpooledBatch& batc
 std::vector<SpooledBatch> read_spool(const std::filesystem::path& file);
 
 struct ImportResult {
-  int64_t batches = 0, rows = 0;           // written now
-  int64_t skipped_batches = 0;             // already in the store
+  int64_t batches = 0, rows = 0;  // written now
+  int64_t skipped_batches = 0;    // already in the store
 };
 
 /// Loads a spool file into `store` (the one it was headed for, or any holding the same run

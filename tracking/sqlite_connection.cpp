@@ -158,8 +158,8 @@ class SqliteConnection final : public Connection {
 
   void begin_write() override {
     if (read_only_)
-      throw StoreError(fmt::format("{} was opened read-only: this command does not write it",
-                                   path_.string()));
+      throw StoreError(
+          fmt::format("{} was opened read-only: this command does not write it", path_.string()));
     // BEGIN IMMEDIATE takes the write lock up front, so a busy database is waited for by the busy
     // handler. (A DEFERRED transaction that reads and then writes can fail with SQLITE_BUSY at
     // once, without waiting, because waiting could deadlock.)
@@ -249,8 +249,8 @@ class SqliteConnection final : public Connection {
       std::error_code ec;
       std::filesystem::create_directories(path_.parent_path(), ec);
       if (ec)
-        throw StoreError(fmt::format("cannot create directory {}: {}",
-                                     path_.parent_path().string(), ec.message()));
+        throw StoreError(fmt::format("cannot create directory {}: {}", path_.parent_path().string(),
+                                     ec.message()));
     }
     const int rc =
         sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
@@ -297,8 +297,7 @@ ResultSet SqliteConnection::query_user_sql(const std::string& sql) {
   };
   StmtGuard st;
   const char* tail = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st.s, &tail) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st.s, &tail) != SQLITE_OK)
     throw user_error(sqlite3_errmsg(db_));
   if (!st.s) throw user_error("no SQL statement given");
   // Anything after the first statement other than blanks, comments and ';' is refused: one

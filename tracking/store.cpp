@@ -201,7 +201,8 @@ struct Store::Impl {
     values.reserve(rows.size());
     for (const auto& r : rows)
       // A row built without a timestamp gets the write time rather than 1970.
-      values.push_back({run_id, r.node, r.key, r.step, r.value, r.timestamp > 0 ? r.timestamp : now});
+      values.push_back(
+          {run_id, r.node, r.key, r.step, r.value, r.timestamp > 0 ? r.timestamp : now});
     db->insert_rows("metrics", {"run_id", "node", "key", "step", "value", "timestamp"}, values);
     if (version < 2) return;
     // Only the last row per series in this batch can affect latest_metrics, so upsert just
@@ -283,11 +284,10 @@ int64_t Store::begin_run(const RunStart& run) {
       "uuid, experiment_id, parent_id, name, status, start_time, spec_file, composed_yaml, "
       "overrides, git_commit, host, pid, seed, flowlab_version";
   std::string values = "?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?";
-  std::vector<SqlValue> binds = {random_uuid_hex(), experiment,     nullable(run.parent_id),
-                                 run.name,          now,            run.spec_file,
-                                 run.composed_yaml, run.overrides,  run.git_commit,
-                                 run.host,          run.pid,        run.seed,
-                                 run.flowlab_version};
+  std::vector<SqlValue> binds = {
+      random_uuid_hex(), experiment,        nullable(run.parent_id), run.name,       now,
+      run.spec_file,     run.composed_yaml, run.overrides,           run.git_commit, run.host,
+      run.pid,           run.seed,          run.flowlab_version};
   if (impl_->version >= 2) {
     columns += ", heartbeat";
     values += ", ?";
@@ -431,8 +431,7 @@ void Store::heartbeat(int64_t run_id) {
 std::vector<RunRow> Store::list_runs(int limit, RunView view) const {
   // id breaks ties between runs started within the same clock tick.
   std::string sql = run_columns(impl_->version) + "WHERE TRUE" +
-                    view_condition(impl_->version, view) +
-                    " ORDER BY r.start_time DESC, r.id DESC";
+                    view_condition(impl_->version, view) + " ORDER BY r.start_time DESC, r.id DESC";
   std::vector<SqlValue> binds;
   if (limit > 0) {
     sql += " LIMIT ?";
@@ -655,16 +654,16 @@ std::optional<int64_t> Store::import_run(const RunRecord& rec, std::optional<int
     return std::nullopt;  // copied before: the uuid is the run's identity in every store
   const RunRow& r = rec.run;
   const int64_t experiment = experiment_id(db, r.experiment, r.start_time);
-  const ResultSet inserted = db.query(
-      insert_run_sql(db.dialect(), impl_->version,
-                     "uuid, experiment_id, parent_id, name, status, start_time, end_time, "
-                     "spec_file, composed_yaml, overrides, git_commit, host, pid, seed, "
-                     "flowlab_version, error, heartbeat, deleted_at",
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"),
-      {r.uuid, experiment, nullable(parent_id), r.name, to_string(r.status), r.start_time,
-       nullable(r.end_time), r.spec_file, r.composed_yaml, r.overrides, r.git_commit, r.host,
-       r.pid, r.seed, r.flowlab_version, nullable(r.error), nullable(r.heartbeat),
-       nullable(r.deleted_at)});
+  const ResultSet inserted =
+      db.query(insert_run_sql(db.dialect(), impl_->version,
+                              "uuid, experiment_id, parent_id, name, status, start_time, end_time, "
+                              "spec_file, composed_yaml, overrides, git_commit, host, pid, seed, "
+                              "flowlab_version, error, heartbeat, deleted_at",
+                              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"),
+               {r.uuid, experiment, nullable(parent_id), r.name, to_string(r.status), r.start_time,
+                nullable(r.end_time), r.spec_file, r.composed_yaml, r.overrides, r.git_commit,
+                r.host, r.pid, r.seed, r.flowlab_version, nullable(r.error), nullable(r.heartbeat),
+                nullable(r.deleted_at)});
   const int64_t id = as_int(inserted.rows.at(0).at(0));
   for (const auto& [key, value] : rec.params)
     db.execute("INSERT INTO params(run_id, key, value) VALUES (?, ?, ?)", {id, key, value});

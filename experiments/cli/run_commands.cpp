@@ -13,8 +13,8 @@
 #include <CLI/CLI.hpp>
 
 #include "experiments/cli/app.h"
-#include "experiments/cli/commands.h"
 #include "experiments/cli/builtin.h"
+#include "experiments/cli/commands.h"
 #include "experiments/cli/engine_dispatch.h"
 #include "experiments/cli/record.h"
 #include "experiments/cli/runner.h"
@@ -26,7 +26,7 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_interrupts{0};
-sem_t g_quit;                // posted by the second Ctrl-C (sem_post is async-signal-safe)
+sem_t g_quit;                  // posted by the second Ctrl-C (sem_post is async-signal-safe)
 tracking::StoreLocation g_db;  // the results store, for the quitting thread
 
 extern "C" void on_interrupt(int) {

@@ -16,8 +16,8 @@
 #include "tests/support/process.h"
 #include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
-#include "tracking/query.h"
 #include "tracking/metric_writer.h"
+#include "tracking/query.h"
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;

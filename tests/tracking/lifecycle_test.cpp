@@ -17,11 +17,11 @@
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
-using flowlab::testing::RawDb;
-using flowlab::testing::TempDir;
 using flowlab::testing::fresh_store;
+using flowlab::testing::RawDb;
 using flowlab::testing::RawStore;
 using flowlab::testing::store_backends;
+using flowlab::testing::TempDir;
 namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
@@ -74,7 +74,8 @@ BOOST_AUTO_TEST_CASE(migration_5_adds_deleted_at_and_keeps_every_run_active) {
   BOOST_TEST(raw.text("SELECT COUNT(*) FROM run_attributes WHERE deleted_at IS NULL") == "2");
 }
 
-BOOST_DATA_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_brings_them_back, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_brings_them_back,
+                     data::make(store_backends()), backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -90,7 +91,8 @@ BOOST_DATA_TEST_CASE(deleted_runs_are_hidden_unless_the_view_asks_and_restore_br
   BOOST_TEST(!s.get_run(b)->deleted_at.has_value());
 }
 
-BOOST_DATA_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -103,7 +105,8 @@ BOOST_DATA_TEST_CASE(with_descendants_lists_a_sweep_below_its_parent, data::make
   BOOST_TEST((s.with_descendants({other}) == std::vector<int64_t>{other}));
 }
 
-BOOST_DATA_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else,
+                     data::make(store_backends()), backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -129,7 +132,8 @@ BOOST_DATA_TEST_CASE(purge_removes_the_runs_and_their_rows_and_nothing_else, dat
   BOOST_TEST(begin(s, "next") == c + 1);
 }
 
-BOOST_DATA_TEST_CASE(tags_are_set_together_replaced_and_deleted, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(tags_are_set_together_replaced_and_deleted, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -143,7 +147,8 @@ BOOST_DATA_TEST_CASE(tags_are_set_together_replaced_and_deleted, data::make(stor
   BOOST_TEST((s.tags(a) == std::map<std::string, std::string>{{"owner", "bo"}}));
 }
 
-BOOST_DATA_TEST_CASE(queries_hide_deleted_runs_unless_the_view_asks, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(queries_hide_deleted_runs_unless_the_view_asks, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -183,7 +188,8 @@ BOOST_AUTO_TEST_CASE(queries_work_on_a_version_4_file_that_is_not_migrated) {
   BOOST_TEST(ro.list_runs(0, RunView::kDeletedOnly).empty());
 }
 
-BOOST_DATA_TEST_CASE(readers_leave_deleted_runs_out_of_results, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(readers_leave_deleted_runs_out_of_results, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);
@@ -202,7 +208,8 @@ BOOST_DATA_TEST_CASE(readers_leave_deleted_runs_out_of_results, data::make(store
   BOOST_TEST((reader.experiments() == std::vector<std::string>{"old"}));
 }
 
-BOOST_DATA_TEST_CASE(cache_references_give_each_key_and_run_once_with_the_last_use, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(cache_references_give_each_key_and_run_once_with_the_last_use,
+                     data::make(store_backends()), backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store s(db);

@@ -522,11 +522,13 @@ BOOST_DATA_TEST_CASE(flowlab_number_in_sql_is_parse_number, data::make(store_bac
   const StoreLocation where = fresh_store(backend, dir);
   { Store create(where); }
   const ReadOnlyDb db(where);
-  for (const char* text : {"1e-3", "-.5", "+7", "3.", "0.010", "64", "1E+2", "-0", "1e-999",
-                           "-1e-999", "", " 1", "1 ", "0x10", "inf", "nan", "1e", "1e+", ".",
-                           "-", "12abc", "1,5", "1e999", "+-1", "--1", "1.5.2"}) {
+  for (const char* text :
+       {"1e-3",    "-.5", "+7",    "3.",  "0.010", "64",  "1E+2", "-0",   "1e-999",
+        "-1e-999", "",    " 1",    "1 ",  "0x10",  "inf", "nan",  "1e",   "1e+",
+        ".",       "-",   "12abc", "1,5", "1e999", "+-1", "--1",  "1.5.2"}) {
     const auto want = parse_number(text);
-    const SqlValue got = db.execute("SELECT flowlab_number(?)", {std::string(text)}).rows.at(0).at(0);
+    const SqlValue got =
+        db.execute("SELECT flowlab_number(?)", {std::string(text)}).rows.at(0).at(0);
     BOOST_TEST_CONTEXT("flowlab_number('" << text << "')") {
       BOOST_TEST(want.has_value() == std::holds_alternative<double>(got));
       if (want && std::holds_alternative<double>(got)) {
@@ -714,7 +716,8 @@ BOOST_DATA_TEST_CASE(thousand_runs_agree_with_raw_sql, data::make(store_backends
               {"params.train.lr < 0.05 and params.train.batch_size >= 64", "id", {"id"}, 0});
     const auto want = raw.ints(
         "SELECT r.id FROM runs r WHERE "
-        "(SELECT CAST(value AS DOUBLE PRECISION) FROM params WHERE run_id = r.id AND key = 'train.lr') < 0.05 "
+        "(SELECT CAST(value AS DOUBLE PRECISION) FROM params WHERE run_id = r.id AND key = "
+        "'train.lr') < 0.05 "
         "AND "
         "(SELECT CAST(value AS INTEGER) FROM params WHERE run_id = r.id AND key = "
         "'train.batch_size') >= 64 "

@@ -17,10 +17,10 @@
 #include "tracking/store.h"
 
 namespace fs = std::filesystem;
-using flowlab::testing::TempDir;
 using flowlab::testing::fresh_store;
 using flowlab::testing::RawStore;
 using flowlab::testing::store_backends;
+using flowlab::testing::TempDir;
 namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
@@ -49,7 +49,8 @@ std::vector<int64_t> ids_of(const std::vector<RunInfo>& runs) {
 
 BOOST_AUTO_TEST_SUITE(tracking_reader)
 
-BOOST_DATA_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name,
+                     data::make(store_backends()), backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   int64_t plain = 0, named_parent = 0, child = 0, unnamed_parent = 0, unnamed_child = 0;
@@ -80,7 +81,8 @@ BOOST_DATA_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name, data:
   BOOST_TEST(reader.children(plain).empty());
 }
 
-BOOST_DATA_TEST_CASE(runs_experiments_and_the_newest_experiment, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(runs_experiments_and_the_newest_experiment, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   int64_t a1 = 0, b1 = 0, a2 = 0;
@@ -112,7 +114,8 @@ BOOST_DATA_TEST_CASE(runs_experiments_and_the_newest_experiment, data::make(stor
   BOOST_TEST(!reader.run(12345).has_value());
 }
 
-BOOST_DATA_TEST_CASE(an_empty_database_has_no_newest_experiment, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(an_empty_database_has_no_newest_experiment, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   { Store store(db); }
@@ -125,7 +128,8 @@ BOOST_DATA_TEST_CASE(an_empty_database_has_no_newest_experiment, data::make(stor
 
 // More runs than one statement binds, so the batching shows: every run's params and metrics come
 // back, attributed to the right run.
-BOOST_DATA_TEST_CASE(params_and_final_metrics_of_many_runs_at_once, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(params_and_final_metrics_of_many_runs_at_once, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   constexpr int kRuns = 1100;
@@ -170,7 +174,8 @@ BOOST_DATA_TEST_CASE(params_and_final_metrics_of_many_runs_at_once, data::make(s
   BOOST_TEST(reader.params({ids[0], ids[5]}).size() == 2u);
 }
 
-BOOST_DATA_TEST_CASE(a_metric_history_keeps_the_last_value_of_each_step, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(a_metric_history_keeps_the_last_value_of_each_step,
+                     data::make(store_backends()), backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   int64_t run = 0;

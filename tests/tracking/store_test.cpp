@@ -2,7 +2,6 @@
 // background MetricWriter, and multi-process behaviour (a writer killed mid-stream, two writers
 // sharing one file). Process tests fork(); every SQLite connection the parent uses after a fork
 // is opened after it (connections must not cross fork()).
-#include "tracking/metric_writer.h"
 #include "tracking/store.h"
 
 #include <signal.h>
@@ -30,14 +29,15 @@
 #include "tests/support/raw_db.h"
 #include "tests/support/store_backends.h"
 #include "tests/support/temp_dir.h"
+#include "tracking/metric_writer.h"
 #include "tracking/read_only_db.h"
 #include "tracking/reader.h"
 
 namespace fs = std::filesystem;
-using flowlab::testing::TempDir;
 using flowlab::testing::fresh_store;
 using flowlab::testing::RawStore;
 using flowlab::testing::store_backends;
+using flowlab::testing::TempDir;
 namespace data = boost::unit_test::data;
 using namespace flowlab::tracking;
 
@@ -401,7 +401,8 @@ BOOST_DATA_TEST_CASE(nan_and_inf_metrics_are_stored, data::make(store_backends()
   BOOST_TEST(raw.integer("SELECT COUNT(*) FROM metrics WHERE value IS NULL") == 2);
 }
 
-BOOST_DATA_TEST_CASE(final_metrics_takes_last_step_per_series, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(final_metrics_takes_last_step_per_series, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store store(db);
@@ -516,13 +517,20 @@ BOOST_DATA_TEST_CASE(metric_writer_reports_errors, data::make(store_backends()),
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   { Store store(db); }
-  // No such run: every batch fails the foreign key check on the writer thread.
-  MetricWriter writer(db, 777, 5, 10);
+  // No such run: every batch fails the foreign key check on the writer thread. The rows are not
+  // dropped: they go to the spool file, which the error names.
+  MetricWriterOptions options;
+  options.flush_interval_ms = 5;
+  options.max_batch = 10;
+  options.spool_dir = dir / "spool";
+  MetricWriter writer(db, 777, options);
   writer.log("n", "k", 0, 1.0);
-  BOOST_CHECK_EXCEPTION(writer.flush(), StoreError, [](const StoreError& e) {
-    return message_has(e, "FOREIGN KEY constraint failed") ||  // SQLite
-           message_has(e, "violates foreign key constraint");  // PostgreSQL
+  BOOST_CHECK_EXCEPTION(writer.flush(), StoreError, [&](const StoreError& e) {
+    return (message_has(e, "FOREIGN KEY constraint failed") ||     // SQLite
+            message_has(e, "violates foreign key constraint")) &&  // PostgreSQL
+           message_has(e, "saved in " + (dir / "spool").string());
   });
+  BOOST_TEST(writer.rows_spooled() == 1);
   BOOST_TEST(writer.rows_written() == 0);
   writer.flush();  // the error was reported once; nothing pending now
 
@@ -545,7 +553,8 @@ BOOST_DATA_TEST_CASE(metric_writer_reports_errors, data::make(store_backends()),
   }
 }
 
-BOOST_DATA_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(writer_killed_mid_stream_leaves_consistent_db, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   int64_t before_id = 0;
@@ -667,7 +676,8 @@ BOOST_DATA_TEST_CASE(processes_racing_to_create_a_fresh_db, data::make(store_bac
   BOOST_TEST(store.list_runs().size() == static_cast<size_t>(kProcs));
 }
 
-BOOST_DATA_TEST_CASE(one_writer_serves_several_runs_in_logging_order, data::make(store_backends()), backend) {
+BOOST_DATA_TEST_CASE(one_writer_serves_several_runs_in_logging_order, data::make(store_backends()),
+                     backend) {
   TempDir dir;
   const StoreLocation db = fresh_store(backend, dir);
   Store store(db);

@@ -11,7 +11,8 @@ class App;
 namespace flowlab::cli {
 
 struct GlobalOptions {
-  std::string workspace_flag;               // --workspace (or FLOWLAB_HOME through CLI11's envname)
+  std::string workspace_flag;  // --workspace (or FLOWLAB_HOME through CLI11's envname)
+  std::string store_flag;  // --store (or FLOWLAB_STORE); commands read it through results_store()
   std::filesystem::path workspace() const;  // resolved: flag, $FLOWLAB_HOME, ./.flowlab
   int exit_code = 0;                        // a command's callback sets it
 };
@@ -25,6 +26,7 @@ void add_plot_command(CLI::App& app, GlobalOptions& global);       // plot
 void add_compress_commands(CLI::App& app, GlobalOptions& global);  // compress, decompress
 // cache du|gc, delete, restore, tag
 void add_housekeeping_commands(CLI::App& app, GlobalOptions& global);
+void add_store_commands(CLI::App& app, GlobalOptions& global);  // store info|copy|import
 // The torch-free commands above, all of them (what both programs answer).
 void add_database_commands(CLI::App& app, GlobalOptions& global);
 void add_registry_commands(CLI::App& app);  // ops, models (flowlab-engine only: they load ops)

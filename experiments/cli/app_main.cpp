@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,8 @@ Examples:
   flowlab delete 12 / restore 12 / tag 12 owner=ana       runs housekeeping
 
 Workspace: --workspace DIR, else $FLOWLAB_HOME, else ./.flowlab (runs.db, cache/).
+Results store: --store URI, else $FLOWLAB_STORE, else WORKSPACE/runs.db; a PostgreSQL store
+(postgresql://USER@HOST/DB) is shared by many machines (`flowlab store --help`).
 Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results database unusable
 (read-only workspace for run/sweep/resume, corrupt, locked past the timeout), 130 interrupted.)";
 
@@ -41,6 +44,7 @@ void add_database_commands(CLI::App& app, GlobalOptions& global) {
   add_plot_command(app, global);
   add_compress_commands(app, global);
   add_housekeeping_commands(app, global);
+  add_store_commands(app, global);
 }
 
 void configure_app(CLI::App& app, GlobalOptions& global) {
@@ -52,6 +56,20 @@ void configure_app(CLI::App& app, GlobalOptions& global) {
   app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
   app.add_option("--workspace", global.workspace_flag, "results database and cache directory")
       ->envname("FLOWLAB_HOME");
+  // Exported, so that flowlab-engine and every job a launcher starts use the same store.
+  app.add_option("--store", global.store_flag,
+                 "results store URI: sqlite:///PATH or postgresql://USER@HOST/DB (default: "
+                 "WORKSPACE/runs.db; see `flowlab store --help`)")
+      ->envname("FLOWLAB_STORE")
+      ->check([](const std::string& uri) {
+        try {
+          tracking::StoreLocation::parse(uri);
+        } catch (const tracking::StoreError& e) {
+          return std::string(e.what());
+        }
+        setenv("FLOWLAB_STORE", uri.c_str(), /*overwrite=*/1);
+        return std::string();
+      });
 }
 
 int run_app(CLI::App& app, GlobalOptions& global, int argc, char** argv) {

@@ -46,7 +46,7 @@ bool engine_command_computes(std::string_view name) { return name != "ops" && na
 std::optional<std::string> engine_command_in(int argc, const char* const* argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--workspace") {  // the only global option that takes a value
+    if (arg == "--workspace" || arg == "--store") {  // the global options that take a value
       ++i;
       continue;
     }

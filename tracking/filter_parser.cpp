@@ -71,7 +71,7 @@ std::vector<std::string> attribute_names() {
   return out;
 }
 
-const char* const kStatuses[] = {"RUNNING", "FINISHED", "FAILED", "KILLED"};
+const char* const kStatuses[] = {"RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED"};
 
 bool is_segment_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '/';

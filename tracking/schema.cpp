@@ -217,13 +217,26 @@ const std::vector<std::vector<std::string>>& sqlite_migrations() {
             DELETE FROM metric_batches WHERE run_id = OLD.id;
           END)sql",
       },
+      // 7: MLflow's SCHEDULED status, for runs a launcher has queued (Slurm array tasks). Only the
+      // CHECK constraint of runs.status changes, and it only widens: SQLite's documented way to
+      // do that without rebuilding the table (which views and foreign keys name) is to edit the
+      // stored CREATE TABLE text under writable_schema and bump schema_version so that every
+      // connection reloads it. Existing rows cannot violate the wider constraint.
+      {
+          "PRAGMA writable_schema = ON",
+          R"sql(UPDATE sqlite_schema SET sql = replace(sql,
+            'CHECK (status IN (''RUNNING'',''FINISHED'',''FAILED'',''KILLED''))',
+            'CHECK (status IN (''RUNNING'',''FINISHED'',''FAILED'',''KILLED'',''SCHEDULED''))')
+            WHERE type = 'table' AND name = 'runs')sql",
+          "PRAGMA writable_schema = OFF",
+      },
   };
   return kMigrations;
 }
 
 // PostgreSQL stores start at the latest version in one step: they are new, so there is no
 // history to replay. The tables, columns (in the same order), keys and views are SQLite's at
-// version 6, in PostgreSQL's types: BIGINT for INTEGER (64-bit ids and steps), DOUBLE PRECISION
+// version 7, in PostgreSQL's types: BIGINT for INTEGER (64-bit ids and steps), DOUBLE PRECISION
 // for REAL (REAL is 4 bytes in PostgreSQL) and BIGSERIAL ids, which are never reused (what
 // SQLite's migration 4 does by hand). Text columns collate as "C" (bytewise, like SQLite), so
 // sorting and ILIKE's case folding (ASCII only) agree with a SQLite store.
@@ -240,7 +253,7 @@ const std::vector<std::string>& postgres_schema() {
         parent_id BIGINT REFERENCES runs(id),
         name TEXT COLLATE "C" NOT NULL,
         status TEXT COLLATE "C" NOT NULL
-          CHECK (status IN ('RUNNING','FINISHED','FAILED','KILLED')),
+          CHECK (status IN ('RUNNING','FINISHED','FAILED','KILLED','SCHEDULED')),
         start_time DOUBLE PRECISION NOT NULL,
         end_time DOUBLE PRECISION,
         spec_file TEXT COLLATE "C" NOT NULL DEFAULT '',
@@ -428,7 +441,21 @@ int migrate(Connection& db, int target) {
       } else {
         for (int v = version + 1; v <= target; ++v)
           for (const auto& sql : sqlite_migrations()[static_cast<size_t>(v - 1)]) db.execute(sql);
-        // PRAGMA takes no bound parameters; `target` is an int this code chose, not user input.
+        // PRAGMA takes no bound parameters; these are ints this code chose, not user input.
+        // schema_version moves on whenever a migration edited the schema text in place (7), so
+        // that every connection re-reads it.
+        const int64_t cookie = as_int(db.query("PRAGMA schema_version").rows.at(0).at(0));
+        if (version < 7 && target >= 7) {
+          db.execute(fmt::format("PRAGMA schema_version = {}", cookie + 1));
+          if (as_int(db.query("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'runs' AND sql "
+                              "LIKE '%''SCHEDULED''%'")
+                         .rows.at(0)
+                         .at(0)) != 1)
+            throw StoreError(fmt::format(
+                "{}: migration 7 could not widen the CHECK constraint of runs.status (its "
+                "CREATE TABLE text is not the one flowlab wrote)",
+                db.describe()));
+        }
         db.execute(fmt::format("PRAGMA user_version = {}", target));
       }
     }

@@ -114,6 +114,8 @@ std::string to_string(RunStatus s) {
       return "FAILED";
     case RunStatus::kKilled:
       return "KILLED";
+    case RunStatus::kScheduled:
+      return "SCHEDULED";
   }
   throw StoreError(fmt::format("invalid RunStatus value {}", static_cast<int>(s)));
 }
@@ -123,8 +125,9 @@ RunStatus run_status_from_string(const std::string& s) {
   if (s == "FINISHED") return RunStatus::kFinished;
   if (s == "FAILED") return RunStatus::kFailed;
   if (s == "KILLED") return RunStatus::kKilled;
-  throw StoreError(
-      fmt::format("invalid run status '{}' (expected RUNNING, FINISHED, FAILED or KILLED)", s));
+  if (s == "SCHEDULED") return RunStatus::kScheduled;
+  throw StoreError(fmt::format(
+      "invalid run status '{}' (expected RUNNING, FINISHED, FAILED, KILLED or SCHEDULED)", s));
 }
 
 std::string to_string(RunView v) {
@@ -393,8 +396,9 @@ void Store::record_artifact(int64_t run_id, const ArtifactRow& a) {
 }
 
 void Store::finish_run(int64_t run_id, RunStatus status, const std::string& error) {
-  if (status == RunStatus::kRunning)
-    throw StoreError(fmt::format("finish_run({}): RUNNING is not a final status", run_id));
+  if (status == RunStatus::kRunning || status == RunStatus::kScheduled)
+    throw StoreError(
+        fmt::format("finish_run({}): {} is not a final status", run_id, to_string(status)));
   const double now = unix_now();
   Impl::WriteTxn txn(*impl_);
   const int64_t changed =
@@ -405,6 +409,18 @@ void Store::finish_run(int64_t run_id, RunStatus status, const std::string& erro
           : impl_->db->execute("UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
                                {to_string(status), now, nullable(error), run_id});
   if (changed == 0) throw StoreError(fmt::format("finish_run: no run with id {}", run_id));
+  txn.commit();
+}
+
+void Store::schedule_runs(const std::vector<int64_t>& ids) {
+  impl_->require(7, "scheduling runs needs");
+  Impl::WriteTxn txn(*impl_);
+  for (int64_t id : ids)
+    if (impl_->db->execute(
+            "UPDATE runs SET status = 'SCHEDULED', end_time = NULL, error = NULL, pid = 0, "
+            "heartbeat = NULL WHERE id = ?",
+            {id}) == 0)
+      throw StoreError(fmt::format("schedule_runs: no run with id {}", id));
   txn.commit();
 }
 

@@ -24,7 +24,9 @@
 
 namespace flowlab::tracking {
 
-enum class RunStatus { kRunning, kFinished, kFailed, kKilled };
+/// MLflow's run statuses. SCHEDULED (schema 7): recorded, waiting for a launcher's job to start
+/// it (a Slurm array task); the job makes it RUNNING.
+enum class RunStatus { kRunning, kFinished, kFailed, kKilled, kScheduled };
 std::string to_string(RunStatus s);                      // "RUNNING", "FINISHED", ...
 RunStatus run_status_from_string(const std::string& s);  // throws StoreError on junk
 
@@ -148,6 +150,9 @@ class Store {
   void record_node(int64_t run_id, const NodeExecution& exec);
   void record_artifact(int64_t run_id, const ArtifactRow& artifact);
   void finish_run(int64_t run_id, RunStatus status, const std::string& error = "");
+  /// Marks runs SCHEDULED: recorded, waiting for a launcher's job (schema 7). The job calls
+  /// restart_run when it starts them.
+  void schedule_runs(const std::vector<int64_t>& ids);
   /// Marks every run that process `pid` on `host` still has RUNNING as KILLED with `error` (a
   /// second Ctrl-C quits at once: no run may be left looking alive). Returns how many.
   int kill_runs_of_process(const std::string& host, int64_t pid, const std::string& error);

@@ -8,6 +8,7 @@
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <sqlite3.h>
 
 #include "tests/support/raw_db.h"
 #include "tests/support/store_backends.h"
@@ -225,6 +226,48 @@ BOOST_DATA_TEST_CASE(cache_references_give_each_key_and_run_once_with_the_last_u
   BOOST_TEST(refs[0].last_used == 40);
   BOOST_TEST(refs[1].run_id == b);
   BOOST_TEST(refs[1].last_used == 55);
+}
+
+BOOST_DATA_TEST_CASE(scheduled_runs_wait_for_their_job, data::make(store_backends()), backend) {
+  TempDir dir;
+  const StoreLocation db = fresh_store(backend, dir);
+  Store s(db);
+  const int64_t id = begin(s, "queued");
+  s.schedule_runs({id});
+  auto run = s.get_run(id);
+  BOOST_TEST((run->status == RunStatus::kScheduled));
+  BOOST_TEST(run->pid == 0);
+  BOOST_TEST(!run->heartbeat.has_value());
+  BOOST_TEST(
+      query_ids(db, "status = 'scheduled'", RunView::kActiveOnly) == std::vector<int64_t>{id},
+      boost::test_tools::per_element());
+  BOOST_CHECK_THROW(s.finish_run(id, RunStatus::kScheduled), StoreError);
+  BOOST_CHECK_THROW(s.schedule_runs({id + 100}), StoreError);
+  s.restart_run(id, 4242);  // the job starts it
+  BOOST_TEST((s.get_run(id)->status == RunStatus::kRunning));
+  BOOST_TEST(s.get_run(id)->pid == 4242);
+}
+
+BOOST_AUTO_TEST_CASE(migration_7_widens_the_status_check_and_keeps_every_row) {
+  TempDir dir;
+  const fs::path db = dir / "runs.db";
+  int64_t id = 0;
+  {
+    Store v6(db, 6);
+    id = begin(v6, "a");
+    v6.log_params(id, {{"lr", "0.1"}});
+    RawDb raw(db);
+    BOOST_TEST(raw.exec("UPDATE runs SET status = 'SCHEDULED'") == SQLITE_CONSTRAINT);
+  }
+  Store s(db);
+  BOOST_TEST(s.schema_version() == 7);
+  s.schedule_runs({id});
+  BOOST_TEST((s.get_run(id)->status == RunStatus::kScheduled));
+  BOOST_TEST(s.params(id).at("lr") == "0.1");
+  RawDb raw(db);
+  BOOST_TEST(raw.exec("UPDATE runs SET status = 'DONE'") == SQLITE_CONSTRAINT);  // still checked
+  BOOST_TEST(raw.text("PRAGMA integrity_check") == "ok");
+  BOOST_TEST(raw.text("SELECT lifecycle_stage FROM run_attributes") == "active");  // views intact
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,7 +22,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-openmp libgloo-dev
-  libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpq-dev postgresql slurm-wlm munge
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
   libbz2-dev liblzma-dev

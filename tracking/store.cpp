@@ -544,6 +544,18 @@ std::vector<CacheReference> Store::cache_references() const {
   return out;
 }
 
+void Store::claim_run(int64_t run_id, const std::string& host, int64_t pid) {
+  Impl::WriteTxn txn(*impl_);
+  // A SCHEDULED run starts now: its time in the queue is not its run time.
+  const double now = unix_now();
+  if (impl_->db->execute("UPDATE runs SET start_time = CASE WHEN status = 'SCHEDULED' THEN ? "
+                         "ELSE start_time END, status = 'RUNNING', end_time = NULL, error = NULL, "
+                         "host = ?, pid = ?, heartbeat = ? WHERE id = ?",
+                         {now, host, pid, now, run_id}) == 0)
+    throw StoreError(fmt::format("claim_run: no run with id {}", run_id));
+  txn.commit();
+}
+
 void Store::restart_run(int64_t run_id, int64_t pid) {
   // A resumed run is recomputed (cached nodes replay what they logged), so everything it
   // recorded before is replaced rather than duplicated; params, tags and the spec stay.

@@ -161,6 +161,10 @@ class Store {
   /// Puts a killed or failed run back to RUNNING for `flowlab resume`: its metrics, node
   /// executions and artifacts are deleted (the resumed execution records them again).
   void restart_run(int64_t run_id, int64_t pid);
+  /// Marks a run RUNNING in process `pid` on `host` (a launcher's job taking up a SCHEDULED run,
+  /// or the stage of a sweep that runs on its parent) with a fresh heartbeat; what it recorded
+  /// stays. A SCHEDULED run's start time becomes now.
+  void claim_run(int64_t run_id, const std::string& host, int64_t pid);
 
   /// Newest first; `limit` <= 0: all of them.
   std::vector<RunRow> list_runs(int limit = 20, RunView view = RunView::kActiveOnly) const;

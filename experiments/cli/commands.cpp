@@ -135,6 +135,12 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
   std::vector<int64_t> ids;
   for (const auto& r : runs) ids.push_back(r.id);
   auto headline = headlines(workspace, ids);
+  // Runs a Slurm job ran (or will run) get a column with its id: `squeue -j`, `scancel` take it.
+  std::map<int64_t, std::string> slurm_job;
+  for (const auto& r : runs)
+    if (auto tags = store.tags(r.id); tags.count("slurm.job_id"))
+      slurm_job[r.id] = tags.at("slurm.job_id");
+  if (!slurm_job.empty()) t.columns.push_back("slurm_job"), t.numeric.push_back(false);
   for (const auto& r : runs) {
     std::string seconds = r.end_time ? fmt::format("{:.1f}", *r.end_time - r.start_time) : "";
     std::vector<std::string> row{std::to_string(r.id),
@@ -146,6 +152,7 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
                                  headline[r.id],
                                  display_overrides(r.overrides)};
     if (show_deleted) row.push_back(r.deleted_at ? format_local_time(*r.deleted_at) : "");
+    if (!slurm_job.empty()) row.push_back(slurm_job.count(r.id) ? slurm_job.at(r.id) : "");
     t.add_row(std::move(row));
   }
   print(t, format, out);

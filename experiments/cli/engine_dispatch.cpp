@@ -28,6 +28,9 @@ const std::vector<EngineCommand>& engine_commands() {
       {"models",
        "list the registered model architectures (what a trainer's `model` param picks), or show "
        "one's params"},
+      {"slurm-task",
+       "run one stage (shared, child or aggregate) of a sweep submitted with --launcher slurm "
+       "(its sbatch scripts call this)"},
       {"fl-worker",
        "serve fl.federated clients for a run with launcher gloo and workers external (the node "
        "prints this command with its job directory)"},

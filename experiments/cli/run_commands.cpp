@@ -18,6 +18,7 @@
 #include "experiments/cli/engine_dispatch.h"
 #include "experiments/cli/record.h"
 #include "experiments/cli/runner.h"
+#include "experiments/cli/slurm_launcher.h"
 #include "ops/fl/fl_worker.h"
 #include "tracking/store.h"
 
@@ -118,6 +119,10 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   sw->add_option("--config-dir", *sweep_config_dir,
                  "config groups directory (default: nearest configs/)");
   sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");
+  sw->add_option("--launcher", sweep->launcher,
+                 "local (default: every child in this process) or slurm (a job array; see "
+                 "`launcher:` in the README's \"Running on a cluster\"); default: the spec's "
+                 "launcher:, else local");
   sw->callback([sweep, sweep_config_dir, &global] {
     sweep->workspace = global.workspace();
     install_interrupt_handlers(sweep->workspace);
@@ -135,12 +140,34 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   rs->add_option("-j,--jobs", resume->jobs, "most nodes running at once")
       ->check(CLI::Range(1, 1024));
   rs->add_flag("-q,--quiet", resume->quiet, "no progress lines");
+  rs->add_option("--launcher", resume->launcher,
+                 "slurm: resubmit a sweep's unfinished children (from their checkpoints) and its "
+                 "aggregates as Slurm jobs; local (default): finish them here");
   rs->callback([resume, run_id, &global] {
     resume->workspace = global.workspace();
     install_interrupt_handlers(resume->workspace);
     Registry registry = make_builtin_registry();
     global.exit_code =
         resume_run(*run_id, *resume, registry, std::cout, std::cerr, g_stop).exit_code;
+  });
+
+  // One stage of a sweep submitted with --launcher slurm: what its sbatch scripts run.
+  auto task = std::make_shared<RunOptions>();
+  auto task_sweep = std::make_shared<int64_t>(0);
+  auto task_stage = std::make_shared<std::string>();
+  auto task_index = std::make_shared<int64_t>(-1);
+  auto* st =
+      app.add_subcommand("slurm-task", std::string(engine_command_description("slurm-task")));
+  st->add_option("--sweep", *task_sweep, "the sweep's parent run id")->required();
+  st->add_option("--stage", *task_stage, "shared, child or aggregate")->required();
+  st->add_option("--index", *task_index, "child stage: the child's position (Slurm's array index)");
+  st->add_flag("-q,--quiet", task->quiet, "no progress lines");
+  st->callback([task, task_sweep, task_stage, task_index, &global] {
+    task->workspace = global.workspace();
+    install_interrupt_handlers(task->workspace);
+    Registry registry = make_builtin_registry();
+    global.exit_code = run_slurm_task(*task_sweep, *task_stage, *task_index, *task, registry,
+                                      std::cout, std::cerr, g_stop);
   });
 
   // Started by fl.federated with `launcher: gloo` (ops/fl/gloo_launcher.h), or by the user for

@@ -12,6 +12,7 @@
 #include "experiments/cli/execution.h"
 #include "experiments/cli/record.h"
 #include "experiments/cli/run_summary.h"
+#include "experiments/cli/slurm_launcher.h"
 #include "experiments/cli/table.h"
 #include "graph/sweep.h"
 #include "tracking/reader.h"
@@ -118,6 +119,9 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   const int threads = children.front().plan.threads;
   Plan aggregates = plan_aggregates(aggregate_block, options.spec.string() + " (sweep.aggregate)",
                                     registry, threads);
+  const bool on_slurm = launcher_of(options.launcher, children.front().spec) == "slurm";
+  const SlurmSettings slurm = on_slurm ? slurm_settings(children.front().spec) : SlurmSettings{};
+  const bool shared_job = on_slurm && !shared_plan(children).nodes.empty();
   if (options.dry_run) {
     Table t{{"child", "overrides", "nodes"}, {}, {true, false, true}};
     for (size_t i = 0; i < children.size(); ++i) {
@@ -127,6 +131,30 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
     }
     print(t, Format::kTable, out);
     out << fmt::format("{} children (dry run: nothing was run or recorded)\n", children.size());
+    if (on_slurm) {
+      std::vector<size_t> all(children.size());
+      for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+      const std::string name = options.spec.stem().string();
+      out << "\nThe sbatch scripts it would submit (SWEEP stands for the parent run's id):\n";
+      for (const char* stage : {"shared", "child", "aggregate"}) {
+        if (std::string(stage) == "shared" && !shared_job) continue;
+        std::string script = sbatch_script(stage, 0, name, all, slurm, options);
+        for (size_t at; (at = script.find("sweep-0")) != std::string::npos;)
+          script.replace(at, 7, "sweep-SWEEP");
+        for (size_t at; (at = script.find("--sweep 0 ")) != std::string::npos;)
+          script.replace(at, 10, "--sweep SWEEP ");
+        for (size_t at; (at = script.find("flowlab-0-")) != std::string::npos;)
+          script.replace(at, 10, "flowlab-SWEEP-");
+        for (size_t at; (at = script.find("sweep 0 (")) != std::string::npos;)
+          script.replace(at, 9, "sweep SWEEP (");
+        const std::string s = stage;
+        const std::string dependency = s == "aggregate" ? " --dependency=afterany:<child job>"
+                                       : s == "child" && shared_job
+                                           ? " --dependency=afterok:<shared job>"
+                                           : "";
+        out << fmt::format("\n--- sbatch{} {}.sbatch ---\n{}", dependency, s, script);
+      }
+    }
     return {};
   }
 
@@ -144,6 +172,7 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   if (threads > 0) summary["threads"] = threads;
   if (aggregate_block.IsDefined() && !aggregate_block.IsNull())
     summary["aggregate"] = aggregate_block;
+  if (on_slurm) summary["launcher"] = to_yaml(slurm);
   YAML::Emitter emitter;
   emitter << summary;
   start.composed_yaml = std::string(emitter.c_str()) + "\n";
@@ -169,6 +198,11 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
   for (size_t i = 0; i < children.size(); ++i)
     record_child(store, options, children[i], parent,
                  fmt::format("{}[{}]", options.spec.stem().string(), i + 1), start.git_commit);
+  if (on_slurm) {
+    std::vector<size_t> all(children.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    return submit_sweep(store, parent, start.name, all, shared_job, slurm, options, out, err);
+  }
   err << fmt::format("sweep {}: {} children of {} (workspace {})\n", parent, children.size(),
                      children.front().plan.experiment, options.workspace.string());
 
@@ -185,6 +219,10 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
 
 RunOutcome resume_run(int64_t run_id, const RunOptions& options, const Registry& registry,
                       std::ostream& out, std::ostream& err, const std::atomic<bool>& stop) {
+  if (options.launcher == "slurm") return resume_on_slurm(run_id, options, registry, out, err);
+  if (!options.launcher.empty() && options.launcher != "local")
+    throw ConfigError(SourceLocation{"command line"}, "--launcher",
+                      fmt::format("expected local or slurm, got \"{}\"", options.launcher));
   const tracking::StoreLocation db = store_of(options);
   if (db.is_sqlite() && !fs::exists(db.sqlite_path))
     throw ConfigError(SourceLocation{db.sqlite_path.string()}, "",

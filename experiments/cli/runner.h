@@ -30,6 +30,8 @@ struct RunOptions {
   int threads = 0;     // 0 = the spec's `threads` (auto = cores)
   int jobs = 0;        // most nodes at once; 0 = chosen from the thread budget
   bool quiet = false;  // no progress lines
+  /// --launcher: "local", "slurm" or "" (the spec's `launcher:`, else local). sweep and resume.
+  std::string launcher;
 };
 
 struct RunOutcome {

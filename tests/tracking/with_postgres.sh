@@ -26,9 +26,10 @@ trap cleanup EXIT
 
 "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 \
   --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; skip "initdb failed"; }
-# No TCP, socket in the data's directory; fsync off: the data is thrown away afterwards.
+# No TCP, socket in the data's directory; fsync off (the data is thrown away afterwards) unless
+# FLOWLAB_TEST_POSTGRES_FSYNC=on (benchmarks: a server as durable as a real one).
 "${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-c listen_addresses= -k $dir -c fsync=off -c max_connections=200" start >/dev/null ||
+  -o "-c listen_addresses= -k $dir -c fsync=${FLOWLAB_TEST_POSTGRES_FSYNC:-off} -c max_connections=200" start >/dev/null ||
   { cat "$dir/server.log" >&2; skip "the server did not start"; }
 "${as_owner[@]}" "$bindir/createdb" -h "$dir" -U postgres flowlab_test ||
   skip "createdb failed"

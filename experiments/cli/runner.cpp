@@ -55,14 +55,43 @@ Child child_from_record(const tracking::RunRow& run, const Registry& registry) {
   return c;
 }
 
+RunOutcome run_composed_sweep(const RunOptions& options, const Registry& registry,
+                              std::ostream& out, std::ostream& err, const std::atomic<bool>& stop,
+                              std::vector<Child> children, const SweepExpansion& sweep,
+                              const YAML::Node& aggregate_block);
+
 tracking::StoreLocation store_of(const RunOptions& options) {
   return options.store ? *options.store : results_store(options.workspace);
 }
 
-RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::ostream& out,
+namespace {
+
+// The spec's `store:` (a URI) when neither --store nor $FLOWLAB_STORE chose one.
+RunOptions with_spec_store(const RunOptions& options, const ComposedSpec& spec) {
+  RunOptions out = options;
+  const YAML::Node store = spec.root["store"];
+  const char* env = std::getenv("FLOWLAB_STORE");
+  if (out.store || (env && *env) || !store.IsDefined() || store.IsNull()) return out;
+  if (!store.IsScalar())
+    throw ConfigError(spec.where("store"), "store",
+                      "expected a store URI (sqlite:///PATH or postgresql://USER@HOST/DB)");
+  try {
+    out.store = tracking::StoreLocation::parse(store.Scalar());
+  } catch (const tracking::StoreError& e) {
+    throw ConfigError(spec.where("store"), "store", e.what());
+  }
+  // The engine and the jobs a launcher starts read it from the environment, like --store.
+  setenv("FLOWLAB_STORE", store.Scalar().c_str(), /*overwrite=*/1);
+  return out;
+}
+
+}  // namespace
+
+RunOutcome run_spec(const RunOptions& given, const Registry& registry, std::ostream& out,
                     std::ostream& err, const std::atomic<bool>& stop) {
   std::vector<Child> children;
-  children.push_back(compose_child(options, registry, options.overrides));
+  children.push_back(compose_child(given, registry, given.overrides));
+  const RunOptions options = with_spec_store(given, children.front().spec);
   if (options.print_config) {
     out << children.front().spec.to_yaml();
     return {};
@@ -82,8 +111,9 @@ RunOutcome run_spec(const RunOptions& options, const Registry& registry, std::os
   return {exit_code_of(result.status), child.run_id};
 }
 
-RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::ostream& out,
+RunOutcome run_sweep(const RunOptions& given, const Registry& registry, std::ostream& out,
                      std::ostream& err, const std::atomic<bool>& stop) {
+  const RunOptions& options = given;  // until the children are composed (then: their `store:`)
   // The primary spec's `sweep:` block, read before composition (it is not a config group).
   YAML::Node primary = load_yaml_file(options.spec);
   fs::path config_dir =
@@ -108,6 +138,14 @@ RunOutcome run_sweep(const RunOptions& options, const Registry& registry, std::o
     children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(),
                                 sweep.children[i].end());
   }
+  return run_composed_sweep(with_spec_store(given, children.front().spec), registry, out, err, stop,
+                            std::move(children), sweep, aggregate_block);
+}
+
+RunOutcome run_composed_sweep(const RunOptions& options, const Registry& registry,
+                              std::ostream& out, std::ostream& err, const std::atomic<bool>& stop,
+                              std::vector<Child> children, const SweepExpansion& sweep,
+                              const YAML::Node& aggregate_block) {
   // The children share one graph and one thread budget, so these must be the same for all.
   for (const auto& c : children)
     if (c.plan.threads != children.front().plan.threads ||

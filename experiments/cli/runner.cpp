@@ -138,8 +138,10 @@ RunOutcome run_sweep(const RunOptions& given, const Registry& registry, std::ost
     children.back().axes.assign(sweep.children[i].begin() + sweep.fixed.size(),
                                 sweep.children[i].end());
   }
-  return run_composed_sweep(with_spec_store(given, children.front().spec), registry, out, err, stop,
-                            std::move(children), sweep, aggregate_block);
+  // (Not in the call's arguments: `children` is moved there, in no particular order.)
+  const RunOptions with_store = with_spec_store(given, children.front().spec);
+  return run_composed_sweep(with_store, registry, out, err, stop, std::move(children), sweep,
+                            aggregate_block);
 }
 
 RunOutcome run_composed_sweep(const RunOptions& options, const Registry& registry,

@@ -1,6 +1,7 @@
 // What both backends share: reading cells, store locations, placeholder numbering.
 #include "tracking/connection.h"
 
+#include <cstdlib>
 #include <limits>
 
 #include <fmt/format.h>
@@ -89,6 +90,14 @@ std::string StoreLocation::display() const {
     }
   }
   return s;
+}
+
+double store_retry_seconds(double fallback) {
+  const char* env = std::getenv("FLOWLAB_STORE_RETRY_S");
+  if (!env || !*env) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(env, &end);
+  return end && *end == '\0' && v >= 0 ? v : fallback;
 }
 
 std::unique_ptr<Connection> open_connection(const StoreLocation& where, OpenMode mode) {

@@ -104,6 +104,10 @@ std::unique_ptr<Connection> open_sqlite_connection(const std::filesystem::path& 
                                                    OpenMode mode);
 std::unique_ptr<Connection> open_postgres_connection(const StoreLocation& where, OpenMode mode);
 
+/// How long a lost server is retried before an operation gives up: $FLOWLAB_STORE_RETRY_S when
+/// it is a number >= 0, else `fallback` seconds.
+double store_retry_seconds(double fallback = 60);
+
 /// Which `?`s of `sql` are placeholders (not inside '...', "..." or a comment), numbered from
 /// $1: what the PostgreSQL backend sends. Exposed for tests.
 std::string number_placeholders(const std::string& sql);

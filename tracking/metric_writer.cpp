@@ -28,13 +28,6 @@ std::string writer_id() {  // 64 random bits: unique among the writers of one st
   return fmt::format("{:08x}{:08x}", static_cast<uint32_t>(rd()), static_cast<uint32_t>(rd()));
 }
 
-double retry_seconds_from_env(double fallback) {
-  const char* env = std::getenv("FLOWLAB_STORE_RETRY_S");
-  if (!env || !*env) return fallback;
-  const auto v = parse_double(env);
-  return v && *v >= 0 ? *v : fallback;
-}
-
 }  // namespace
 
 struct MetricWriter::Impl {
@@ -168,7 +161,7 @@ MetricWriter::MetricWriter(const StoreLocation& where, int64_t run_id,
   impl_->run_id = run_id;
   impl_->interval = std::chrono::milliseconds(std::max(1, options.flush_interval_ms));
   impl_->max_batch = std::max<size_t>(1, options.max_batch);
-  impl_->retry_seconds = retry_seconds_from_env(options.retry_seconds);
+  impl_->retry_seconds = store_retry_seconds(options.retry_seconds);
   const std::filesystem::path dir = options.spool_dir.empty()
                                         ? std::filesystem::temp_directory_path() / "flowlab-spool"
                                         : options.spool_dir;

@@ -190,6 +190,28 @@ struct Store::Impl {
           db->describe(), version, latest_schema_version()));
   }
 
+  // Runs `body` (one whole transaction, or one read) again after a lost PostgreSQL server, with
+  // backoff from 50 ms to 2 s, for store_retry_seconds(); then lets StoreUnavailable through. A
+  // run thus rides out a server restart. (SQLite has no server to lose.)
+  template <typename F>
+  auto retrying(F&& body) -> decltype(body()) {
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(static_cast<int64_t>(store_retry_seconds() * 1000));
+    std::chrono::milliseconds delay(50);
+    for (;;) {
+      try {
+        return body();
+      } catch (const StoreUnavailable&) {
+        if (db->dialect() == Dialect::kSqlite || std::chrono::steady_clock::now() >= deadline)
+          throw;
+      }
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+      db->reconnect();  // a failure shows at the next attempt
+    }
+  }
+
   // `what` is the start of the sentence: "tags need", "heartbeat needs".
   void require(int needed, const char* what) const {
     if (version < needed)
@@ -279,47 +301,53 @@ std::string insert_run_sql(Dialect dialect, int version, const std::string& colu
 }  // namespace
 
 int64_t Store::begin_run(const RunStart& run) {
-  const double now = unix_now();
-  Impl::WriteTxn txn(*impl_);
-  const int64_t experiment = experiment_id(*impl_->db, run.experiment, now);
-  // Schema 1 has no heartbeat column; from 2 on a run starts with a fresh heartbeat.
-  std::string columns =
-      "uuid, experiment_id, parent_id, name, status, start_time, spec_file, composed_yaml, "
-      "overrides, git_commit, host, pid, seed, flowlab_version";
-  std::string values = "?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?";
-  std::vector<SqlValue> binds = {
-      random_uuid_hex(), experiment,        nullable(run.parent_id), run.name,       now,
-      run.spec_file,     run.composed_yaml, run.overrides,           run.git_commit, run.host,
-      run.pid,           run.seed,          run.flowlab_version};
-  if (impl_->version >= 2) {
-    columns += ", heartbeat";
-    values += ", ?";
-    binds.emplace_back(now);
-  }
-  const ResultSet rs = impl_->db->query(
-      insert_run_sql(impl_->db->dialect(), impl_->version, columns, values), binds);
-  const int64_t id = as_int(rs.rows.at(0).at(0));
-  txn.commit();
-  return id;
+  return impl_->retrying([&]() -> int64_t {
+    const double now = unix_now();
+    Impl::WriteTxn txn(*impl_);
+    const int64_t experiment = experiment_id(*impl_->db, run.experiment, now);
+    // Schema 1 has no heartbeat column; from 2 on a run starts with a fresh heartbeat.
+    std::string columns =
+        "uuid, experiment_id, parent_id, name, status, start_time, spec_file, composed_yaml, "
+        "overrides, git_commit, host, pid, seed, flowlab_version";
+    std::string values = "?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?, ?";
+    std::vector<SqlValue> binds = {
+        random_uuid_hex(), experiment,        nullable(run.parent_id), run.name,       now,
+        run.spec_file,     run.composed_yaml, run.overrides,           run.git_commit, run.host,
+        run.pid,           run.seed,          run.flowlab_version};
+    if (impl_->version >= 2) {
+      columns += ", heartbeat";
+      values += ", ?";
+      binds.emplace_back(now);
+    }
+    const ResultSet rs = impl_->db->query(
+        insert_run_sql(impl_->db->dialect(), impl_->version, columns, values), binds);
+    const int64_t id = as_int(rs.rows.at(0).at(0));
+    txn.commit();
+    return id;
+  });
 }
 
 void Store::log_params(int64_t run_id, const std::map<std::string, std::string>& params) {
-  if (params.empty()) return;
-  Impl::WriteTxn txn(*impl_);
-  for (const auto& [key, value] : params)
-    impl_->db->execute(
-        "INSERT INTO params(run_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
-        {run_id, key, value});
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    if (params.empty()) return;
+    Impl::WriteTxn txn(*impl_);
+    for (const auto& [key, value] : params)
+      impl_->db->execute(
+          "INSERT INTO params(run_id, key, value) VALUES (?, ?, ?) "
+          "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+          {run_id, key, value});
+    txn.commit();
+  });
 }
 
 void Store::log_metrics(int64_t run_id, const std::vector<MetricRow>& rows) {
-  if (rows.empty()) return;
-  const double now = unix_now();
-  Impl::WriteTxn txn(*impl_);
-  impl_->insert_metrics(run_id, rows, now);
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    if (rows.empty()) return;
+    const double now = unix_now();
+    Impl::WriteTxn txn(*impl_);
+    impl_->insert_metrics(run_id, rows, now);
+    txn.commit();
+  });
 }
 
 bool Store::log_metric_batch(int64_t run_id, const std::vector<MetricRow>& rows,
@@ -344,25 +372,29 @@ void Store::set_tag(int64_t run_id, const std::string& key, const std::string& v
 }
 
 void Store::set_tags(int64_t run_id, const std::map<std::string, std::string>& tags) {
-  if (tags.empty()) return;
-  impl_->require(3, "tags need");
-  Impl::WriteTxn txn(*impl_);
-  // Tags are mutable (MLflow semantics): setting one again replaces its value.
-  for (const auto& [key, value] : tags)
-    impl_->db->execute(
-        "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
-        {run_id, key, value});
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    if (tags.empty()) return;
+    impl_->require(3, "tags need");
+    Impl::WriteTxn txn(*impl_);
+    // Tags are mutable (MLflow semantics): setting one again replaces its value.
+    for (const auto& [key, value] : tags)
+      impl_->db->execute(
+          "INSERT INTO tags(run_id, key, value) VALUES (?, ?, ?) "
+          "ON CONFLICT(run_id, key) DO UPDATE SET value = excluded.value",
+          {run_id, key, value});
+    txn.commit();
+  });
 }
 
 bool Store::delete_tag(int64_t run_id, const std::string& key) {
-  if (impl_->version < 3) return false;  // no tags table yet, so no tag to delete
-  Impl::WriteTxn txn(*impl_);
-  const int64_t deleted =
-      impl_->db->execute("DELETE FROM tags WHERE run_id = ? AND key = ?", {run_id, key});
-  txn.commit();
-  return deleted > 0;
+  return impl_->retrying([&]() -> bool {
+    if (impl_->version < 3) return false;  // no tags table yet, so no tag to delete
+    Impl::WriteTxn txn(*impl_);
+    const int64_t deleted =
+        impl_->db->execute("DELETE FROM tags WHERE run_id = ? AND key = ?", {run_id, key});
+    txn.commit();
+    return deleted > 0;
+  });
 }
 
 namespace {
@@ -384,93 +416,113 @@ void insert_artifact(Connection& db, int64_t run_id, const ArtifactRow& a) {
 }  // namespace
 
 void Store::record_node(int64_t run_id, const NodeExecution& exec) {
-  Impl::WriteTxn txn(*impl_);
-  insert_node(*impl_->db, run_id, exec);
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    Impl::WriteTxn txn(*impl_);
+    insert_node(*impl_->db, run_id, exec);
+    txn.commit();
+  });
 }
 
 void Store::record_artifact(int64_t run_id, const ArtifactRow& a) {
-  Impl::WriteTxn txn(*impl_);
-  insert_artifact(*impl_->db, run_id, a);
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    Impl::WriteTxn txn(*impl_);
+    insert_artifact(*impl_->db, run_id, a);
+    txn.commit();
+  });
 }
 
 void Store::finish_run(int64_t run_id, RunStatus status, const std::string& error) {
-  if (status == RunStatus::kRunning || status == RunStatus::kScheduled)
-    throw StoreError(
-        fmt::format("finish_run({}): {} is not a final status", run_id, to_string(status)));
-  const double now = unix_now();
-  Impl::WriteTxn txn(*impl_);
-  const int64_t changed =
-      impl_->version >= 2
-          ? impl_->db->execute(
-                "UPDATE runs SET status = ?, end_time = ?, error = ?, heartbeat = ? WHERE id = ?",
-                {to_string(status), now, nullable(error), now, run_id})
-          : impl_->db->execute("UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
-                               {to_string(status), now, nullable(error), run_id});
-  if (changed == 0) throw StoreError(fmt::format("finish_run: no run with id {}", run_id));
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    if (status == RunStatus::kRunning || status == RunStatus::kScheduled)
+      throw StoreError(
+          fmt::format("finish_run({}): {} is not a final status", run_id, to_string(status)));
+    const double now = unix_now();
+    Impl::WriteTxn txn(*impl_);
+    const int64_t changed =
+        impl_->version >= 2
+            ? impl_->db->execute(
+                  "UPDATE runs SET status = ?, end_time = ?, error = ?, heartbeat = ? WHERE id = ?",
+                  {to_string(status), now, nullable(error), now, run_id})
+            : impl_->db->execute("UPDATE runs SET status = ?, end_time = ?, error = ? WHERE id = ?",
+                                 {to_string(status), now, nullable(error), run_id});
+    if (changed == 0) throw StoreError(fmt::format("finish_run: no run with id {}", run_id));
+    txn.commit();
+  });
 }
 
 void Store::schedule_runs(const std::vector<int64_t>& ids) {
-  impl_->require(7, "scheduling runs needs");
-  Impl::WriteTxn txn(*impl_);
-  for (int64_t id : ids)
-    if (impl_->db->execute(
-            "UPDATE runs SET status = 'SCHEDULED', end_time = NULL, error = NULL, pid = 0, "
-            "heartbeat = NULL WHERE id = ?",
-            {id}) == 0)
-      throw StoreError(fmt::format("schedule_runs: no run with id {}", id));
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    impl_->require(7, "scheduling runs needs");
+    Impl::WriteTxn txn(*impl_);
+    for (int64_t id : ids)
+      if (impl_->db->execute(
+              "UPDATE runs SET status = 'SCHEDULED', end_time = NULL, error = NULL, pid = 0, "
+              "heartbeat = NULL WHERE id = ?",
+              {id}) == 0)
+        throw StoreError(fmt::format("schedule_runs: no run with id {}", id));
+    txn.commit();
+  });
 }
 
 int Store::kill_runs_of_process(const std::string& host, int64_t pid, const std::string& error) {
-  const double now = unix_now();
-  Impl::WriteTxn txn(*impl_);
-  const int64_t changed = impl_->db->execute(
-      "UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE status = 'RUNNING' AND "
-      "host = ? AND pid = ?",
-      {now, error, host, pid});
-  txn.commit();
-  return static_cast<int>(changed);
+  return impl_->retrying([&]() -> int {
+    const double now = unix_now();
+    Impl::WriteTxn txn(*impl_);
+    const int64_t changed = impl_->db->execute(
+        "UPDATE runs SET status = 'KILLED', end_time = ?, error = ? WHERE status = 'RUNNING' AND "
+        "host = ? AND pid = ?",
+        {now, error, host, pid});
+    txn.commit();
+    return static_cast<int>(changed);
+  });
 }
 
 void Store::heartbeat(int64_t run_id) {
-  impl_->require(2, "heartbeat needs");
-  Impl::WriteTxn txn(*impl_);
-  const int64_t changed =
-      impl_->db->execute("UPDATE runs SET heartbeat = ? WHERE id = ?", {unix_now(), run_id});
-  if (changed == 0) throw StoreError(fmt::format("heartbeat: no run with id {}", run_id));
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    impl_->require(2, "heartbeat needs");
+    Impl::WriteTxn txn(*impl_);
+    const int64_t changed =
+        impl_->db->execute("UPDATE runs SET heartbeat = ? WHERE id = ?", {unix_now(), run_id});
+    if (changed == 0) throw StoreError(fmt::format("heartbeat: no run with id {}", run_id));
+    txn.commit();
+  });
 }
 
 std::vector<RunRow> Store::list_runs(int limit, RunView view) const {
-  // id breaks ties between runs started within the same clock tick.
-  std::string sql = run_columns(impl_->version) + "WHERE TRUE" +
-                    view_condition(impl_->version, view) + " ORDER BY r.start_time DESC, r.id DESC";
-  std::vector<SqlValue> binds;
-  if (limit > 0) {
-    sql += " LIMIT ?";
-    binds.emplace_back(int64_t{limit});
-  }
-  return read_runs(impl_->db->query(sql, binds));
+  return impl_->retrying([&]() -> std::vector<RunRow> {
+    // id breaks ties between runs started within the same clock tick.
+    std::string sql = run_columns(impl_->version) + "WHERE TRUE" +
+                      view_condition(impl_->version, view) + " ORDER BY r.start_time DESC, r.id DESC";
+    std::vector<SqlValue> binds;
+    if (limit > 0) {
+      sql += " LIMIT ?";
+      binds.emplace_back(int64_t{limit});
+    }
+    return read_runs(impl_->db->query(sql, binds));
+  });
 }
 
 std::optional<RunRow> Store::get_run(int64_t id) const {
-  const ResultSet rs = impl_->db->query(run_columns(impl_->version) + "WHERE r.id = ?", {id});
-  if (rs.rows.empty()) return std::nullopt;
-  return read_run(rs.rows[0]);
+  return impl_->retrying([&]() -> std::optional<RunRow> {
+    const ResultSet rs = impl_->db->query(run_columns(impl_->version) + "WHERE r.id = ?", {id});
+    if (rs.rows.empty()) return std::nullopt;
+    return read_run(rs.rows[0]);
+  });
 }
 
 std::optional<int64_t> Store::find_run(const std::string& uuid) const {
-  const ResultSet rs = impl_->db->query("SELECT id FROM runs WHERE uuid = ?", {uuid});
-  if (rs.rows.empty()) return std::nullopt;
-  return as_int(rs.rows[0][0]);
+  return impl_->retrying([&]() -> std::optional<int64_t> {
+    const ResultSet rs = impl_->db->query("SELECT id FROM runs WHERE uuid = ?", {uuid});
+    if (rs.rows.empty()) return std::nullopt;
+    return as_int(rs.rows[0][0]);
+  });
 }
 
 std::vector<RunRow> Store::children(int64_t parent_id) const {
-  return read_runs(impl_->db->query(
-      run_columns(impl_->version) + "WHERE r.parent_id = ? ORDER BY r.id", {parent_id}));
+  return impl_->retrying([&]() -> std::vector<RunRow> {
+    return read_runs(impl_->db->query(
+        run_columns(impl_->version) + "WHERE r.parent_id = ? ORDER BY r.id", {parent_id}));
+  });
 }
 
 std::vector<int64_t> Store::with_descendants(const std::vector<int64_t>& ids) const {
@@ -489,20 +541,22 @@ std::vector<int64_t> Store::with_descendants(const std::vector<int64_t>& ids) co
 }
 
 int Store::set_deleted(const std::vector<int64_t>& ids, bool deleted) {
-  impl_->require(5, "deleting runs needs");
-  const double now = unix_now();
-  Impl::WriteTxn txn(*impl_);
-  int64_t changed = 0;
-  for (int64_t id : ids)
-    changed += deleted ? impl_->db->execute(
-                             "UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                             {now, id})
-                       : impl_->db->execute(
-                             "UPDATE runs SET deleted_at = NULL WHERE id = ? AND "
-                             "deleted_at IS NOT NULL",
-                             {id});
-  txn.commit();
-  return static_cast<int>(changed);
+  return impl_->retrying([&]() -> int {
+    impl_->require(5, "deleting runs needs");
+    const double now = unix_now();
+    Impl::WriteTxn txn(*impl_);
+    int64_t changed = 0;
+    for (int64_t id : ids)
+      changed += deleted ? impl_->db->execute(
+                               "UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                               {now, id})
+                         : impl_->db->execute(
+                               "UPDATE runs SET deleted_at = NULL WHERE id = ? AND "
+                               "deleted_at IS NOT NULL",
+                               {id});
+    txn.commit();
+    return static_cast<int>(changed);
+  });
 }
 
 namespace {
@@ -519,145 +573,165 @@ std::vector<std::string> run_row_tables(int version) {
 }  // namespace
 
 int Store::purge_runs(const std::vector<int64_t>& ids) {
-  Impl::WriteTxn txn(*impl_);
-  int64_t removed = 0;
-  // Children first: a child names its parent (runs.parent_id). The rows of each run (params,
-  // metrics, nodes, artifacts, tags) go with it: ON DELETE CASCADE, and migration 4's trigger
-  // where foreign keys are off; deleted here explicitly all the same.
-  std::vector<int64_t> order = with_descendants(ids);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    for (const auto& table : run_row_tables(impl_->version))
-      impl_->db->execute("DELETE FROM " + table + " WHERE run_id = ?", {*it});
-    removed += impl_->db->execute("DELETE FROM runs WHERE id = ?", {*it});
-  }
-  txn.commit();
-  return static_cast<int>(removed);
+  return impl_->retrying([&]() -> int {
+    Impl::WriteTxn txn(*impl_);
+    int64_t removed = 0;
+    // Children first: a child names its parent (runs.parent_id). The rows of each run (params,
+    // metrics, nodes, artifacts, tags) go with it: ON DELETE CASCADE, and migration 4's trigger
+    // where foreign keys are off; deleted here explicitly all the same.
+    std::vector<int64_t> order = with_descendants(ids);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      for (const auto& table : run_row_tables(impl_->version))
+        impl_->db->execute("DELETE FROM " + table + " WHERE run_id = ?", {*it});
+      removed += impl_->db->execute("DELETE FROM runs WHERE id = ?", {*it});
+    }
+    txn.commit();
+    return static_cast<int>(removed);
+  });
 }
 
 std::vector<CacheReference> Store::cache_references() const {
-  const ResultSet rs = impl_->db->query(
-      "SELECT cache_key, run_id, MAX(COALESCE(end_time, start_time, 0)) FROM node_executions "
-      "WHERE cache_key != '' GROUP BY cache_key, run_id ORDER BY cache_key, run_id");
-  std::vector<CacheReference> out;
-  for (const auto& row : rs.rows)
-    out.push_back(CacheReference{as_text(row[0]), as_int(row[1]), as_real(row[2])});
-  return out;
+  return impl_->retrying([&]() -> std::vector<CacheReference> {
+    const ResultSet rs = impl_->db->query(
+        "SELECT cache_key, run_id, MAX(COALESCE(end_time, start_time, 0)) FROM node_executions "
+        "WHERE cache_key != '' GROUP BY cache_key, run_id ORDER BY cache_key, run_id");
+    std::vector<CacheReference> out;
+    for (const auto& row : rs.rows)
+      out.push_back(CacheReference{as_text(row[0]), as_int(row[1]), as_real(row[2])});
+    return out;
+  });
 }
 
 void Store::claim_run(int64_t run_id, const std::string& host, int64_t pid) {
-  Impl::WriteTxn txn(*impl_);
-  // A SCHEDULED run starts now: its time in the queue is not its run time.
-  const double now = unix_now();
-  if (impl_->db->execute("UPDATE runs SET start_time = CASE WHEN status = 'SCHEDULED' THEN ? "
-                         "ELSE start_time END, status = 'RUNNING', end_time = NULL, error = NULL, "
-                         "host = ?, pid = ?, heartbeat = ? WHERE id = ?",
-                         {now, host, pid, now, run_id}) == 0)
-    throw StoreError(fmt::format("claim_run: no run with id {}", run_id));
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    Impl::WriteTxn txn(*impl_);
+    // A SCHEDULED run starts now: its time in the queue is not its run time.
+    const double now = unix_now();
+    if (impl_->db->execute("UPDATE runs SET start_time = CASE WHEN status = 'SCHEDULED' THEN ? "
+                           "ELSE start_time END, status = 'RUNNING', end_time = NULL, error = NULL, "
+                           "host = ?, pid = ?, heartbeat = ? WHERE id = ?",
+                           {now, host, pid, now, run_id}) == 0)
+      throw StoreError(fmt::format("claim_run: no run with id {}", run_id));
+    txn.commit();
+  });
 }
 
 void Store::restart_run(int64_t run_id, int64_t pid) {
-  // A resumed run is recomputed (cached nodes replay what they logged), so everything it
-  // recorded before is replaced rather than duplicated; params, tags and the spec stay.
-  Impl::WriteTxn txn(*impl_);
-  for (const auto& table : run_row_tables(impl_->version))
-    if (table != "params" && table != "tags")
-      impl_->db->execute("DELETE FROM " + table + " WHERE run_id = ?", {run_id});
-  const int64_t changed =
-      impl_->version >= 2
-          ? impl_->db->execute(
-                "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ?, "
-                "heartbeat = ? WHERE id = ?",
-                {pid, unix_now(), run_id})
-          : impl_->db->execute(
-                "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ? "
-                "WHERE id = ?",
-                {pid, run_id});
-  if (changed == 0) throw StoreError(fmt::format("restart_run: no run with id {}", run_id));
-  txn.commit();
+  return impl_->retrying([&]() -> void {
+    // A resumed run is recomputed (cached nodes replay what they logged), so everything it
+    // recorded before is replaced rather than duplicated; params, tags and the spec stay.
+    Impl::WriteTxn txn(*impl_);
+    for (const auto& table : run_row_tables(impl_->version))
+      if (table != "params" && table != "tags")
+        impl_->db->execute("DELETE FROM " + table + " WHERE run_id = ?", {run_id});
+    const int64_t changed =
+        impl_->version >= 2
+            ? impl_->db->execute(
+                  "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ?, "
+                  "heartbeat = ? WHERE id = ?",
+                  {pid, unix_now(), run_id})
+            : impl_->db->execute(
+                  "UPDATE runs SET status = 'RUNNING', end_time = NULL, error = NULL, pid = ? "
+                  "WHERE id = ?",
+                  {pid, run_id});
+    if (changed == 0) throw StoreError(fmt::format("restart_run: no run with id {}", run_id));
+    txn.commit();
+  });
 }
 
 std::map<std::string, std::string> Store::params(int64_t run_id) const {
-  std::map<std::string, std::string> out;
-  for (const auto& row :
-       impl_->db->query("SELECT key, value FROM params WHERE run_id = ?", {run_id}).rows)
-    out[as_text(row[0])] = as_text(row[1]);
-  return out;
+  return impl_->retrying([&]() -> std::map<std::string, std::string> {
+    std::map<std::string, std::string> out;
+    for (const auto& row :
+         impl_->db->query("SELECT key, value FROM params WHERE run_id = ?", {run_id}).rows)
+      out[as_text(row[0])] = as_text(row[1]);
+    return out;
+  });
 }
 
 std::map<std::string, std::string> Store::tags(int64_t run_id) const {
-  if (impl_->version < 3) return {};  // no tags table yet, so no tags
-  std::map<std::string, std::string> out;
-  for (const auto& row :
-       impl_->db->query("SELECT key, value FROM tags WHERE run_id = ?", {run_id}).rows)
-    out[as_text(row[0])] = as_text(row[1]);
-  return out;
+  return impl_->retrying([&]() -> std::map<std::string, std::string> {
+    if (impl_->version < 3) return {};  // no tags table yet, so no tags
+    std::map<std::string, std::string> out;
+    for (const auto& row :
+         impl_->db->query("SELECT key, value FROM tags WHERE run_id = ?", {run_id}).rows)
+      out[as_text(row[0])] = as_text(row[1]);
+    return out;
+  });
 }
 
 std::vector<MetricRow> Store::metrics(int64_t run_id) const {
-  std::vector<MetricRow> out;
-  for (const auto& row : impl_->db
-                             ->query("SELECT node, key, step, value, timestamp FROM metrics "
-                                     "WHERE run_id = ? ORDER BY id",
-                                     {run_id})
-                             .rows)
-    out.push_back(read_metric(row));
-  return out;
+  return impl_->retrying([&]() -> std::vector<MetricRow> {
+    std::vector<MetricRow> out;
+    for (const auto& row : impl_->db
+                               ->query("SELECT node, key, step, value, timestamp FROM metrics "
+                                       "WHERE run_id = ? ORDER BY id",
+                                       {run_id})
+                               .rows)
+      out.push_back(read_metric(row));
+    return out;
+  });
 }
 
 std::vector<MetricRow> Store::final_metrics(int64_t run_id) const {
-  // Schema 1 has no summary table: derive it with the same "highest step, then latest insert"
-  // rule the summary table uses.
-  const ResultSet rs = impl_->db->query(
-      impl_->version >= 2
-          ? "SELECT node, key, step, value, timestamp FROM latest_metrics WHERE run_id = ? "
-            "ORDER BY node, key"
-          : "SELECT node, key, step, value, timestamp FROM metrics m WHERE run_id = ? AND "
-            "id = (SELECT m2.id FROM metrics m2 WHERE m2.run_id = m.run_id AND "
-            "m2.node = m.node AND m2.key = m.key ORDER BY m2.step DESC, m2.id DESC LIMIT 1) "
-            "ORDER BY node, key",
-      {run_id});
-  std::vector<MetricRow> out;
-  for (const auto& row : rs.rows) out.push_back(read_metric(row));
-  return out;
+  return impl_->retrying([&]() -> std::vector<MetricRow> {
+    // Schema 1 has no summary table: derive it with the same "highest step, then latest insert"
+    // rule the summary table uses.
+    const ResultSet rs = impl_->db->query(
+        impl_->version >= 2
+            ? "SELECT node, key, step, value, timestamp FROM latest_metrics WHERE run_id = ? "
+              "ORDER BY node, key"
+            : "SELECT node, key, step, value, timestamp FROM metrics m WHERE run_id = ? AND "
+              "id = (SELECT m2.id FROM metrics m2 WHERE m2.run_id = m.run_id AND "
+              "m2.node = m.node AND m2.key = m.key ORDER BY m2.step DESC, m2.id DESC LIMIT 1) "
+              "ORDER BY node, key",
+        {run_id});
+    std::vector<MetricRow> out;
+    for (const auto& row : rs.rows) out.push_back(read_metric(row));
+    return out;
+  });
 }
 
 std::vector<NodeExecution> Store::node_executions(int64_t run_id) const {
-  const ResultSet rs = impl_->db->query(
-      "SELECT node, op, cache_key, status, cache_hit, start_time, end_time, error "
-      "FROM node_executions WHERE run_id = ? ORDER BY id",
-      {run_id});
-  std::vector<NodeExecution> out;
-  for (const auto& row : rs.rows) {
-    NodeExecution e;
-    e.node = as_text(row[0]);
-    e.op = as_text(row[1]);
-    e.cache_key = as_text(row[2]);
-    e.status = as_text(row[3]);
-    e.cache_hit = as_int(row[4]) != 0;
-    e.start_time = as_opt_real(row[5]).value_or(0);
-    e.end_time = as_opt_real(row[6]).value_or(0);
-    e.error = as_text(row[7]);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return impl_->retrying([&]() -> std::vector<NodeExecution> {
+    const ResultSet rs = impl_->db->query(
+        "SELECT node, op, cache_key, status, cache_hit, start_time, end_time, error "
+        "FROM node_executions WHERE run_id = ? ORDER BY id",
+        {run_id});
+    std::vector<NodeExecution> out;
+    for (const auto& row : rs.rows) {
+      NodeExecution e;
+      e.node = as_text(row[0]);
+      e.op = as_text(row[1]);
+      e.cache_key = as_text(row[2]);
+      e.status = as_text(row[3]);
+      e.cache_hit = as_int(row[4]) != 0;
+      e.start_time = as_opt_real(row[5]).value_or(0);
+      e.end_time = as_opt_real(row[6]).value_or(0);
+      e.error = as_text(row[7]);
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
 }
 
 std::vector<ArtifactRow> Store::artifacts(int64_t run_id) const {
-  const ResultSet rs = impl_->db->query(
-      "SELECT node, path, kind, sha256, size FROM artifacts WHERE run_id = ? ORDER BY id",
-      {run_id});
-  std::vector<ArtifactRow> out;
-  for (const auto& row : rs.rows) {
-    ArtifactRow a;
-    a.node = as_text(row[0]);
-    a.path = as_text(row[1]);
-    a.kind = as_text(row[2]);
-    a.sha256 = as_text(row[3]);
-    a.size = as_int(row[4]);
-    out.push_back(std::move(a));
-  }
-  return out;
+  return impl_->retrying([&]() -> std::vector<ArtifactRow> {
+    const ResultSet rs = impl_->db->query(
+        "SELECT node, path, kind, sha256, size FROM artifacts WHERE run_id = ? ORDER BY id",
+        {run_id});
+    std::vector<ArtifactRow> out;
+    for (const auto& row : rs.rows) {
+      ArtifactRow a;
+      a.node = as_text(row[0]);
+      a.path = as_text(row[1]);
+      a.kind = as_text(row[2]);
+      a.sha256 = as_text(row[3]);
+      a.size = as_int(row[4]);
+      out.push_back(std::move(a));
+    }
+    return out;
+  });
 }
 
 RunRecord Store::export_run(int64_t run_id) const {

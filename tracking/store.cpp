@@ -492,7 +492,8 @@ std::vector<RunRow> Store::list_runs(int limit, RunView view) const {
   return impl_->retrying([&]() -> std::vector<RunRow> {
     // id breaks ties between runs started within the same clock tick.
     std::string sql = run_columns(impl_->version) + "WHERE TRUE" +
-                      view_condition(impl_->version, view) + " ORDER BY r.start_time DESC, r.id DESC";
+                      view_condition(impl_->version, view) +
+                      " ORDER BY r.start_time DESC, r.id DESC";
     std::vector<SqlValue> binds;
     if (limit > 0) {
       sql += " LIMIT ?";
@@ -602,15 +603,16 @@ std::vector<CacheReference> Store::cache_references() const {
   });
 }
 
-void Store::claim_run(int64_t run_id, const std::string& host, int64_t pid) {
+void Store::claim_run(int64_t run_id, const std::string& host, int64_t pid, bool start_clock) {
   return impl_->retrying([&]() -> void {
     Impl::WriteTxn txn(*impl_);
     // A SCHEDULED run starts now: its time in the queue is not its run time.
     const double now = unix_now();
-    if (impl_->db->execute("UPDATE runs SET start_time = CASE WHEN status = 'SCHEDULED' THEN ? "
-                           "ELSE start_time END, status = 'RUNNING', end_time = NULL, error = NULL, "
-                           "host = ?, pid = ?, heartbeat = ? WHERE id = ?",
-                           {now, host, pid, now, run_id}) == 0)
+    if (impl_->db->execute(
+            "UPDATE runs SET start_time = CASE WHEN status = 'SCHEDULED' AND ? = 1 THEN ? "
+            "ELSE start_time END, status = 'RUNNING', end_time = NULL, error = NULL, "
+            "host = ?, pid = ?, heartbeat = ? WHERE id = ?",
+            {int64_t{start_clock ? 1 : 0}, now, host, pid, now, run_id}) == 0)
       throw StoreError(fmt::format("claim_run: no run with id {}", run_id));
     txn.commit();
   });

@@ -163,8 +163,9 @@ class Store {
   void restart_run(int64_t run_id, int64_t pid);
   /// Marks a run RUNNING in process `pid` on `host` (a launcher's job taking up a SCHEDULED run,
   /// or the stage of a sweep that runs on its parent) with a fresh heartbeat; what it recorded
-  /// stays. A SCHEDULED run's start time becomes now.
-  void claim_run(int64_t run_id, const std::string& host, int64_t pid);
+  /// stays. With `start_clock`, a SCHEDULED run's start time becomes now (a child's time in the
+  /// queue is not its run time; a sweep's parent keeps its submission time).
+  void claim_run(int64_t run_id, const std::string& host, int64_t pid, bool start_clock = true);
 
   /// Newest first; `limit` <= 0: all of them.
   std::vector<RunRow> list_runs(int limit = 20, RunView view = RunView::kActiveOnly) const;

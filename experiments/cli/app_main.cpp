@@ -48,7 +48,8 @@ void add_database_commands(CLI::App& app, GlobalOptions& global) {
 }
 
 void configure_app(CLI::App& app, GlobalOptions& global) {
-  app.description("flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite");
+  app.description(
+      "flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite or PostgreSQL");
   app.footer(kFooter);
   app.require_subcommand(1);
   app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run

@@ -210,9 +210,10 @@ std::string sbatch_script(const std::string& stage, int64_t parent, const std::s
     if (s.array_parallelism) out += fmt::format("%{}", s.array_parallelism);
     out += "\n";
   }
-  // Time limits and scancel send SIGTERM first: flowlab stops at the next step, records the run
-  // KILLED and keeps its checkpoint; KillWait seconds later Slurm sends SIGKILL.
-  out += "#SBATCH --signal=TERM@60\n";
+  // SIGTERM to the batch shell (B:, which `exec` makes flowlab itself) 60 s before the time
+  // limit, as scancel sends it too: flowlab stops at the next step, records the run KILLED and
+  // keeps its checkpoint; KillWait seconds after a cancellation Slurm sends SIGKILL.
+  out += "#SBATCH --signal=B:TERM@60\n";
   out += "set -eu\n";
   out += "export FLOWLAB_STORE=" +
          shell_quote(store_of(options).is_sqlite()
@@ -332,7 +333,7 @@ int shared_stage(int64_t parent, const RunOptions& options, const Registry& regi
     children.push_back(child_from_record(r, registry));
   const Plan shared = shared_plan(children);
   if (shared.nodes.empty()) return 0;
-  store.claim_run(parent, host_name(), getpid());
+  store.claim_run(parent, host_name(), getpid(), /*start_clock=*/false);
   // Recorded on the parent (the node executions of what the children share); the parent ends
   // with the aggregate job.
   const GraphRun run = run_graph({&shared}, {parent}, options, registry, store, {parent}, err, stop,
@@ -376,7 +377,7 @@ int aggregate_stage(int64_t parent, const RunOptions& options, const Registry& r
                     const std::atomic<bool>& stop) {
   auto parent_run = store.get_run(parent);
   if (!parent_run) throw RunError(fmt::format("no sweep {} in the store", parent));
-  store.claim_run(parent, host_name(), getpid());
+  store.claim_run(parent, host_name(), getpid(), /*start_clock=*/false);
   // A child whose task never ran, or was ended by Slurm, gets Slurm's account of it.
   for (const auto& c : sweep_children(store, parent)) {
     if (c.status == RunStatus::kFinished || c.status == RunStatus::kFailed) continue;

@@ -1,8 +1,10 @@
 // Tests for run housekeeping in the store (migration 5): soft delete and restore, the views that
 // hide deleted runs (list_runs, queries, readers), purging rows, tags set and removed, and the
 // cache references gc reads.
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/data/monomorphic.hpp>
@@ -243,9 +245,21 @@ BOOST_DATA_TEST_CASE(scheduled_runs_wait_for_their_job, data::make(store_backend
       boost::test_tools::per_element());
   BOOST_CHECK_THROW(s.finish_run(id, RunStatus::kScheduled), StoreError);
   BOOST_CHECK_THROW(s.schedule_runs({id + 100}), StoreError);
-  s.restart_run(id, 4242);  // the job starts it
+  const double submitted = s.get_run(id)->start_time;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  s.claim_run(id, "node7", 4242);  // the job starts it: its clock starts now
   BOOST_TEST((s.get_run(id)->status == RunStatus::kRunning));
   BOOST_TEST(s.get_run(id)->pid == 4242);
+  BOOST_TEST(s.get_run(id)->host == "node7");
+  BOOST_TEST(s.get_run(id)->start_time > submitted);
+  // A sweep's parent keeps its submission time.
+  const int64_t parent = begin(s, "sweep");
+  s.schedule_runs({parent});
+  const double parent_submitted = s.get_run(parent)->start_time;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  s.claim_run(parent, "node7", 4243, /*start_clock=*/false);
+  BOOST_TEST(s.get_run(parent)->start_time == parent_submitted);
+  BOOST_TEST((s.get_run(parent)->status == RunStatus::kRunning));
 }
 
 BOOST_AUTO_TEST_CASE(migration_7_widens_the_status_check_and_keeps_every_row) {

@@ -102,8 +102,8 @@ case "${1:-help}" in
     rc=0
     ctest --test-dir "$BUILD" --output-on-failure "${args[@]}" || rc=$?
     # Tests that start services (PostgreSQL, Slurm) skip where they cannot; say why, plainly.
-    grep -h "^SKIPPED: " "$BUILD/Testing/Temporary/LastTest.log" 2>/dev/null | sort -u |
-      while read -r line; do log "$line"; done
+    { grep -h "^SKIPPED: " "$BUILD/Testing/Temporary/LastTest.log" 2>/dev/null || true; } |
+      sort -u | while read -r line; do log "$line"; done
     exit "$rc"
     ;;
   fuzz)

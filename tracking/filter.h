@@ -32,7 +32,7 @@ const Attribute* find_attribute(const std::string& name);
 // ---------------------------------------------------------------------------------------------
 // The parsed filter.
 
-enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kLike, kILike, kIn };
+enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kLike, kILike, kIn, kIsNull };
 
 struct Literal {
   std::string text;              // a string's contents, or a number as written
@@ -44,7 +44,7 @@ struct Comparison {
   Field field;
   const Attribute* attribute = nullptr;  // for attributes
   Op op = Op::kEq;
-  bool negated = false;  // NOT LIKE / NOT ILIKE / NOT IN
+  bool negated = false;  // NOT LIKE / NOT ILIKE / NOT IN / IS NOT NULL
   std::vector<Literal> values;
 };
 

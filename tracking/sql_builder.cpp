@@ -187,29 +187,73 @@ void emit_text_predicate(SqlBuilder& b, const char* column, const Comparison& c,
   b.add(" END)");
 }
 
+// The series condition for metric `f` on latest_metrics lm (after "WHERE lm.run_id = r.id AND ").
+// A one-segment key with a dot in it (metrics.`eval.accuracy`, what MLflow's docs tell users to
+// write for dotted keys) is that key logged by any node, or node "eval"'s key "accuracy".
+void emit_series(SqlBuilder& b, const Field& f) {
+  if (!f.node.empty()) {
+    b.add("lm.node = ").bind(f.node).add(" AND lm.key = ").bind(f.key);
+    return;
+  }
+  const size_t dot = f.key.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == f.key.size()) {
+    b.add("lm.key = ").bind(f.key);
+    return;
+  }
+  b.add("(lm.key = ").bind(f.key).add(" OR (lm.node = ").bind(f.key.substr(0, dot));
+  b.add(" AND lm.key = ").bind(f.key.substr(dot + 1)).add("))");
+}
+
+void emit_value(SqlBuilder& b, const Field& f);
+
+// "EXISTS (" ... ")" for one comparison. PostgreSQL gets it inside a scalar subquery, which its
+// planner leaves as a per-run check: it turns bare EXISTS into semi-joins, and planning an AND of
+// 200 of those took 18 s (500: over a minute); as subqueries, thousands plan at once.
+void open_exists(SqlBuilder& b, bool negated) {
+  if (b.dialect == Dialect::kPostgres) b.add("(SELECT ");
+  b.add_fixed(negated ? "NOT EXISTS (" : "EXISTS (");
+}
+void close_exists(SqlBuilder& b) { b.add_fixed(b.dialect == Dialect::kPostgres ? "))" : ")"); }
+
 void emit_comparison(SqlBuilder& b, const Comparison& c) {
+  if (c.op == Op::kIsNull && c.field.kind == FieldKind::kMetric) {
+    // As every metric comparison: IS NOT NULL when any matching series has a (non-NaN) value.
+    open_exists(b, !c.negated);
+    b.add("SELECT 1 FROM latest_metrics lm WHERE lm.run_id = r.id AND ");
+    emit_series(b, c.field);
+    b.add(" AND lm.value IS NOT NULL");
+    close_exists(b);
+    return;
+  }
+  if (c.op == Op::kIsNull) {  // the run has no value: no such param or tag, or SQL NULL
+    b.add("((");
+    emit_value(b, c.field);
+    b.add_fixed(c.negated ? ") IS NOT NULL)" : ") IS NULL)");
+    return;
+  }
   switch (c.field.kind) {
     case FieldKind::kMetric:
       // Any matching series satisfies it; with a node there is at most one (the primary key).
-      b.add("EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.key = ")
-          .bind(c.field.key);
-      if (!c.field.node.empty()) b.add(" AND lm.node = ").bind(c.field.node);
+      open_exists(b, false);
+      b.add("SELECT 1 FROM latest_metrics lm WHERE lm.run_id = r.id AND ");
+      emit_series(b, c.field);
       b.add(" AND ");
       emit_numeric_predicate(b, "lm.value", c);
-      b.add(")");
+      close_exists(b);
       return;
     case FieldKind::kParam:
-      b.add("EXISTS (SELECT 1 FROM params pv WHERE pv.run_id = r.id AND pv.key = ")
-          .bind(c.field.key);
+      open_exists(b, false);
+      b.add("SELECT 1 FROM params pv WHERE pv.run_id = r.id AND pv.key = ").bind(c.field.key);
       b.add(" AND ");
       emit_text_predicate(b, "pv.value", c, true);
-      b.add(")");
+      close_exists(b);
       return;
     case FieldKind::kTag:
-      b.add("EXISTS (SELECT 1 FROM tags tv WHERE tv.run_id = r.id AND tv.key = ").bind(c.field.key);
+      open_exists(b, false);
+      b.add("SELECT 1 FROM tags tv WHERE tv.run_id = r.id AND tv.key = ").bind(c.field.key);
       b.add(" AND ");
       emit_text_predicate(b, "tv.value", c, true);
-      b.add(")");
+      close_exists(b);
       return;
     case FieldKind::kAttribute:
       if (std::string(c.attribute->type) == "text")
@@ -220,34 +264,40 @@ void emit_comparison(SqlBuilder& b, const Comparison& c) {
   }
 }
 
+void emit_expr(SqlBuilder& b, const Expr& e);
+
+// Children [from, to) of an AND or OR, as a balanced tree of parentheses: a flat chain of n
+// terms is a tree n deep to SQLite, which refuses depth 1,000 ("Expression tree is too large");
+// halves keep it log2(n) deep.
+void emit_terms(SqlBuilder& b, const Expr& e, size_t from, size_t to) {
+  if (to - from == 1) {
+    emit_expr(b, e.children[from]);
+    return;
+  }
+  const size_t mid = from + (to - from) / 2;
+  b.add("(");
+  emit_terms(b, e, from, mid);
+  b.add_fixed(e.kind == Expr::kAnd ? " AND " : " OR ");
+  emit_terms(b, e, mid, to);
+  b.add(")");
+}
+
 void emit_expr(SqlBuilder& b, const Expr& e) {
   if (e.kind == Expr::kCompare) {
     emit_comparison(b, e.cmp);
     return;
   }
-  b.add("(");
-  for (size_t i = 0; i < e.children.size(); ++i) {
-    if (i) b.add_fixed(e.kind == Expr::kAnd ? " AND " : " OR ");
-    emit_expr(b, e.children[i]);
-  }
-  b.add(")");
+  emit_terms(b, e, 0, e.children.size());
 }
 
 // The value of `f` for run r, as a scalar SQL expression.
 void emit_value(SqlBuilder& b, const Field& f) {
   switch (f.kind) {
     case FieldKind::kMetric:
-      if (!f.node.empty()) {
-        b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.node = ")
-            .bind(f.node)
-            .add(" AND lm.key = ")
-            .bind(f.key)
-            .add(")");
-      } else {  // several nodes may log KEY: the most recently logged one stands for the run
-        b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND lm.key = ")
-            .bind(f.key)
-            .add(" ORDER BY lm.timestamp DESC, lm.node LIMIT 1)");
-      }
+      // Several nodes may log KEY: the most recently logged one stands for the run.
+      b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND ");
+      emit_series(b, f);
+      b.add(" ORDER BY lm.timestamp DESC, lm.node LIMIT 1)");
       return;
     case FieldKind::kParam:
       b.add("(SELECT pv.value FROM params pv WHERE pv.run_id = r.id AND pv.key = ")

@@ -25,24 +25,34 @@ using tracking::FieldKind;
 using tracking::SqlValue;
 
 const char* const kQueryHelp = R"(
-Filter (MLflow search_runs syntax; keywords in any case, keys and values case-sensitive):
+Filter (MLflow search_runs syntax; keywords in any case; keys and values case-sensitive, but
+status values in any case):
   metrics.NODE.KEY   the series' latest value (highest step), e.g. metrics.eval.accuracy
   metrics.KEY        KEY logged by any node: matches when any node's latest value matches; as a
                      column or sort key, the most recently logged one stands for the run
   params.KEY         text, e.g. params.train.lr; when both sides are numbers they compare as
-                     numbers ('0.010' = 0.01, '64' > '8'), otherwise as text
+                     numbers ('0.010' = 0.01, '64' > '8'), otherwise as text (MLflow: always text)
   tags.KEY           text, same rule as params
-  attributes.NAME    id (run_id), uuid, name (run_name), experiment, status, start_time
-                     (created), end_time, duration, parent_id, seed, host, git_commit, spec_file,
-                     overrides. The prefix may be left out: status = 'FAILED'. Times are unix
-                     seconds or local dates: start_time > '2024-05-01 12:00'
-  operators          = != < <= > >=, LIKE and ILIKE (% and _ wildcards; text only),
-                     IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE
-  combining          AND, OR (AND binds tighter), parentheses
+  attributes.NAME    id (run_id), uuid, name (run_name, `run name`), experiment, status,
+                     start_time (created), end_time, duration, parent_id, seed, host, git_commit,
+                     spec_file, overrides. The prefix may be left out: status = 'FAILED'. Times
+                     are unix seconds, MLflow's milliseconds (a number of 1e11 or more) or local
+                     dates: start_time > '2024-05-01 12:00'
+  prefixes           metrics/metric, params/param/parameters/parameter, tags/tag,
+                     attributes/attribute/attr/run; also in backquotes: `metrics`.loss
+  operators          = != < <= > >=, LIKE and ILIKE (% and _ wildcards; text only; ILIKE folds
+                     ASCII letters only), IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE,
+                     IS NULL and IS NOT NULL (whether the run has the field at all)
+  combining          AND, OR (AND binds tighter), parentheses; at most 250 comparisons
   quoting            values 'text' or "text" ('' inside is a quote); keys with special
-                     characters in backquotes or double quotes: metrics.`f1 score`,
-                     metrics."class_accuracy.3" (any node's key "class_accuracy.3")
+                     characters in backquotes or double quotes: metrics.`f1 score`. A quoted
+                     dotted metric key, metrics.`eval.accuracy` (as MLflow's docs write it),
+                     means node eval's accuracy or a key "eval.accuracy" logged by any node.
+                     Unquoted keys may use any non-ASCII letters: params.größe
   A run lacking a field (or whose metric is NaN) matches no comparison, != and NOT IN included.
+  Where flowlab differs from MLflow on purpose: the number rule for params and tags above; a
+  metric's latest value is the one at the highest step (ties: the later insert), not the latest
+  timestamp; a NaN latest value counts as missing (IS NULL).
   Deleted runs (flowlab delete) are left out: --view deleted_only or --view all shows them, and
   the attributes deleted_at and lifecycle_stage ('active' or 'deleted') describe them.
 

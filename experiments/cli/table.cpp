@@ -87,7 +87,9 @@ void print(const Table& t, Format format, std::ostream& out) {
         }
         rows.push_back(obj);
       }
-      out << rows.dump(2) << "\n";
+      // A stored name that is not valid UTF-8 (written by another tool) is shown with U+FFFD
+      // rather than failing the whole listing.
+      out << rows.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       break;
     }
     case Format::kTable: {

@@ -101,6 +101,16 @@ bool message_has(const std::exception& e, const std::string& needle) {
 
 BOOST_AUTO_TEST_SUITE(cli_query_commands)
 
+BOOST_AUTO_TEST_CASE(json_output_survives_names_that_are_not_utf8) {
+  // A run name written by another tool in Latin-1: the listing shows U+FFFD in its place instead
+  // of failing as a whole.
+  Table t{{"id", "name"}, {{"1", "caf\xe9"}, {"2", "ok"}}, {true, false}};
+  std::ostringstream out;
+  BOOST_CHECK_NO_THROW(print(t, Format::kJson, out));
+  BOOST_TEST(out.str().find("caf\xef\xbf\xbd") != std::string::npos);
+  BOOST_TEST(out.str().find("\"ok\"") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(query_table_and_formats) {
   Workspace ws;
   RunQuery q;

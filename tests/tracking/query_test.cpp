@@ -15,6 +15,7 @@
 #include <boost/test/data/monomorphic.hpp>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
+#include <fmt/format.h>
 
 #include "tests/support/raw_db.h"
 #include "tests/support/store_backends.h"
@@ -400,6 +401,56 @@ BOOST_DATA_TEST_CASE(columns_sort_and_limit, data::make(store_backends()), backe
   BOOST_CHECK_THROW(parse_columns("id,"), QuerySyntaxError);
   BOOST_TEST(parse_columns("metrics.`a,b`, id").size() == 2u);  // a comma inside quotes
   BOOST_TEST(parse_columns("metrics.`a,b`, id")[0].key == "a,b");
+}
+
+// MLflow's grammar where flowlab used to differ: IS [NOT] NULL, more entity prefixes (run.,
+// parameter(s)., backquoted), `run name`, dotted metric keys in quotes, unquoted non-ASCII keys,
+// millisecond times, and filters of thousands of clauses.
+BOOST_DATA_TEST_CASE(mlflow_grammar_gaps_are_closed, data::make(store_backends()), backend) {
+  SmallDb t(backend);
+  // IS NULL: the run has no value (no such param, tag or series; a NaN latest value; NULL).
+  BOOST_TEST(t.match("params.x IS NULL") == "3,4");
+  BOOST_TEST(t.match("params.x is not null") == "1,2");
+  BOOST_TEST(t.match("metrics.eval.accuracy IS NULL") == "3,4");   // 3's latest value is NaN
+  BOOST_TEST(t.match("metrics.accuracy IS NOT NULL") == "1,2,3");  // 3 has train.accuracy
+  BOOST_TEST(t.match("tags.note IS NOT NULL and attributes.end_time IS NOT NULL") == "1,2");
+  BOOST_TEST(t.match("attributes.end_time IS NULL") == "3");
+  BOOST_TEST(t.match("parent_id IS NULL") == "1,2,3,4");
+  BOOST_TEST(fails_at("params.x IS 'a'", 12, "expected NULL or NOT NULL after IS"));
+  // Prefixes and aliases.
+  BOOST_TEST(t.match("run.status = 'FINISHED'") == "1");
+  BOOST_TEST(t.match("parameter.x = 'plain'") == "1");
+  BOOST_TEST(t.match("parameters.train.optimizer = 'adam'") == "1,3");
+  BOOST_TEST(t.match("`metric`.eval.accuracy > 0.9") == "1");
+  BOOST_TEST(t.match("`params`.x = 'plain' and `tags`.note = 'baseline'") == "1");
+  BOOST_TEST(t.match("attributes.`run name` = 'beta'") == "2");
+  BOOST_TEST(t.match("`run name` = 'beta'") == "2");
+  BOOST_TEST(fails_at("`nope` = 1", 0, "unknown field `nope`"));
+  // A dotted metric key in quotes, as MLflow's docs write it: node.key, or a key with a dot.
+  BOOST_TEST(t.match("metrics.`eval.accuracy` > 0.9") == "1");
+  BOOST_TEST(t.match("metrics.\"eval.accuracy\" >= 0.8") == "1,2");
+  BOOST_TEST(t.match("metrics.eval.`class_accuracy.3` = 0.5") == "1");
+  BOOST_TEST(t.match("metrics.`class_accuracy.3` = 0.5") == "1");  // the key itself has a dot
+  // Unquoted non-ASCII keys.
+  {
+    Store s(t.db);
+    s.log_params(4, {{"größe", "3"}});
+  }
+  BOOST_TEST(t.match("params.größe = 3") == "4");
+  // MLflow's millisecond times: a number too large for seconds (after the year 5138).
+  BOOST_TEST(t.match("attributes.start_time > 946684800000") == "1,2,3,4");  // 2000-01-01
+  BOOST_TEST(t.match("attributes.start_time < 946684800000") == "");
+  BOOST_TEST(t.match("attributes.start_time > 946684800") == "1,2,3,4");  // seconds still work
+  // Up to 250 comparisons (nested as a balanced tree in the SQL: SQLite refuses an expression
+  // 1,000 deep); beyond that, a clear limit.
+  std::string all_and, any_or;
+  for (int i = 0; i < 250; ++i) {
+    all_and += (i ? " and " : "") + std::string("params.train.lr > 0");
+    any_or += (i ? " or " : "") + fmt::format("attributes.id = {}", i == 249 ? 2 : 1000 + i);
+  }
+  BOOST_TEST(t.match(all_and) == "1,2,3");
+  BOOST_TEST(t.match(any_or) == "2");
+  BOOST_TEST(fails_at(any_or + " or id = 5", any_or.size() + 4, "at most 250 comparisons"));
 }
 
 BOOST_AUTO_TEST_CASE(malformed_filters_point_at_the_culprit) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -16,30 +17,43 @@
 namespace flowlab::cli {
 namespace fs = std::filesystem;
 
-// `git rev-parse HEAD` in the spec's directory, run without a shell (paths may hold quotes).
-std::string git_commit_of(const fs::path& spec) {
-  std::string dir = fs::absolute(spec).parent_path().string();
+CommandResult run_command(const std::vector<std::string>& argv, bool capture_stderr) {
   int fds[2];
-  if (pipe(fds) != 0) return "";
-  pid_t pid = fork();
+  if (argv.empty() || pipe(fds) != 0) return {-1, "cannot start a command"};
+  const pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
-    int null_fd = open("/dev/null", O_WRONLY);
-    if (null_fd >= 0) dup2(null_fd, STDERR_FILENO);
+    if (capture_stderr) {
+      dup2(fds[1], STDERR_FILENO);
+    } else if (const int null_fd = open("/dev/null", O_WRONLY); null_fd >= 0) {
+      dup2(null_fd, STDERR_FILENO);
+    }
     close(fds[0]);
-    execlp("git", "git", "-C", dir.c_str(), "rev-parse", "HEAD", static_cast<char*>(nullptr));
+    close(fds[1]);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot run %s: not found\n", args[0]);
     _exit(127);
   }
   close(fds[1]);
   std::string out;
-  char buffer[128];
+  char buffer[512];
   ssize_t got;
   while ((got = read(fds[0], buffer, sizeof buffer)) > 0)
     out.append(buffer, static_cast<size_t>(got));
   close(fds[0]);
   int status = 0;
-  if (pid > 0) waitpid(pid, &status, 0);
-  if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return "";
+  if (pid < 0 || waitpid(pid, &status, 0) < 0) return {-1, "cannot start a command"};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, out};
+}
+
+// `git rev-parse HEAD` in the spec's directory, run without a shell (paths may hold quotes).
+std::string git_commit_of(const fs::path& spec) {
+  const std::string dir = fs::absolute(spec).parent_path().string();
+  auto [rc, out] = run_command({"git", "-C", dir, "rev-parse", "HEAD"}, /*capture_stderr=*/false);
+  if (rc != 0) return "";
   out.erase(out.find_last_not_of("\n\r ") + 1);
   return out;
 }

@@ -14,6 +14,13 @@ namespace flowlab::cli {
 
 /// `git rev-parse HEAD` in the spec's directory ("" outside a repository).
 std::string git_commit_of(const std::filesystem::path& spec);
+
+struct CommandResult {
+  int exit_code = 0;   // 127: not found; -1: could not start
+  std::string output;  // stdout (and stderr with capture_stderr)
+};
+/// Runs `argv` without a shell (PATH lookup) and waits for it.
+CommandResult run_command(const std::vector<std::string>& argv, bool capture_stderr);
 std::string host_name();
 
 /// The params recorded for a run: seed, threads, device, config-group choices, the spec's

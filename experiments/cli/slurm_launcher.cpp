@@ -10,7 +10,6 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -33,35 +32,6 @@ std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-// Runs `argv` (no shell) and returns (exit status, stdout + stderr).
-std::pair<int, std::string> run_command(const std::vector<std::string>& argv) {
-  int fds[2];
-  if (pipe(fds) != 0) return {-1, "pipe failed"};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: not found (is Slurm installed?)\n", args[0]);
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buffer[512];
-  ssize_t got;
-  while ((got = read(fds[0], buffer, sizeof buffer)) > 0)
-    out.append(buffer, static_cast<size_t>(got));
-  close(fds[0]);
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0) return {-1, "fork failed"};
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128, out};
 }
 
 // "0-8" / "0,3,5" for sbatch --array.
@@ -88,7 +58,7 @@ fs::path sweep_dir(const RunOptions& options, int64_t parent) {
 
 // Slurm's word on job `id` ("123_4"): "TIMEOUT (TimeLimit)", "CANCELLED (None)", ...
 std::string slurm_job_state(const std::string& id) {
-  const auto [rc, out] = run_command({"scontrol", "-o", "show", "job", id});
+  const auto [rc, out] = run_command({"scontrol", "-o", "show", "job", id}, true);
   // Without accounting (slurmdbd) Slurm keeps no record of an array task cancelled before it
   // started, nor of any job once MinJobAge has passed.
   if (rc != 0)
@@ -279,7 +249,7 @@ RunOutcome submit_sweep(tracking::Store& store, int64_t parent, const std::strin
       argv.push_back("--kill-on-invalid-dep=yes");
     }
     argv.push_back(script.string());
-    const auto [rc, text] = run_command(argv);
+    const auto [rc, text] = run_command(argv, true);
     const std::string id = trim(text).substr(0, trim(text).find(';'));
     if (rc != 0 || id.empty() || !parse_int64(id))
       throw RunError(
@@ -296,7 +266,7 @@ RunOutcome submit_sweep(tracking::Store& store, int64_t parent, const std::strin
     aggregate_job = sbatch(write("aggregate"), array_job.empty() ? "" : "afterany:" + array_job);
   } catch (const RunError& e) {
     for (const auto& id : {shared_job, array_job})
-      if (!id.empty()) run_command({"scancel", id});
+      if (!id.empty()) run_command({"scancel", id}, true);
     store.finish_run(parent, RunStatus::kFailed, e.what());
     for (size_t k = 1; k < scheduled.size(); ++k)
       store.finish_run(scheduled[k], RunStatus::kKilled, "not submitted: " + std::string(e.what()));
@@ -321,16 +291,10 @@ RunOutcome submit_sweep(tracking::Store& store, int64_t parent, const std::strin
 
 namespace {
 
-// Children of `parent` as recorded, in sweep order (the order they were recorded in).
-std::vector<tracking::RunRow> sweep_children(const tracking::Store& store, int64_t parent) {
-  return store.children(parent);
-}
-
 int shared_stage(int64_t parent, const RunOptions& options, const Registry& registry,
                  tracking::Store& store, std::ostream& err, const std::atomic<bool>& stop) {
   std::vector<Child> children;
-  for (const auto& r : sweep_children(store, parent))
-    children.push_back(child_from_record(r, registry));
+  for (const auto& r : store.children(parent)) children.push_back(child_from_record(r, registry));
   const Plan shared = shared_plan(children);
   if (shared.nodes.empty()) return 0;
   store.claim_run(parent, host_name(), getpid(), /*start_clock=*/false);
@@ -346,7 +310,7 @@ int shared_stage(int64_t parent, const RunOptions& options, const Registry& regi
 int child_stage(int64_t parent, int64_t index, const RunOptions& options, const Registry& registry,
                 tracking::Store& store, std::ostream& out, std::ostream& err,
                 const std::atomic<bool>& stop) {
-  const auto recorded = sweep_children(store, parent);
+  const auto recorded = store.children(parent);
   if (index < 0 || index >= static_cast<int64_t>(recorded.size()))
     throw ConfigError(SourceLocation{"command line"}, "--index",
                       fmt::format("sweep {} has {} children (0..{})", parent, recorded.size(),
@@ -379,7 +343,7 @@ int aggregate_stage(int64_t parent, const RunOptions& options, const Registry& r
   if (!parent_run) throw RunError(fmt::format("no sweep {} in the store", parent));
   store.claim_run(parent, host_name(), getpid(), /*start_clock=*/false);
   // A child whose task never ran, or was ended by Slurm, gets Slurm's account of it.
-  for (const auto& c : sweep_children(store, parent)) {
+  for (const auto& c : store.children(parent)) {
     if (c.status == RunStatus::kFinished || c.status == RunStatus::kFailed) continue;
     const auto tags = store.tags(c.id);
     const auto job = tags.find("slurm.job_id");
@@ -423,7 +387,7 @@ RunOutcome resume_on_slurm(int64_t parent, const RunOptions& options, const Regi
   if (!run)
     throw ConfigError(SourceLocation{"command line"}, "RUN",
                       fmt::format("no run with id {}", parent));
-  const auto children = sweep_children(store, parent);
+  const auto children = store.children(parent);
   if (children.empty())
     throw ConfigError(
         SourceLocation{"command line"}, "RUN",

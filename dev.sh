@@ -25,6 +25,7 @@ PACKAGES=(
   libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpq-dev postgresql slurm-wlm munge
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
+  libcpp-httplib-dev chromium
   libbz2-dev liblzma-dev
   librsvg2-dev
   clang-format

@@ -69,6 +69,21 @@ struct Point {
 Point summarize(double x, const Stats& stats, Agg agg, ErrorBar error);
 
 // ---------------------------------------------------------------------------------------------
+// Long series: smoothing and downsampling (the dashboard's step charts)
+
+/// TensorBoard's smoothing: an exponential moving average s_i = w s_{i-1} + (1 - w) v_i from
+/// s_{-1} = 0, divided by 1 - w^(i+1) so that early points are not pulled towards zero (a
+/// constant series stays constant). Non-finite values are passed through and skipped by the
+/// average. REQUIRES: 0 <= weight < 1 (0 returns the values unchanged).
+std::vector<double> smooth_ema(const std::vector<double>& values, double weight);
+
+/// Which of n points (in x order) to draw so that at most `max_points` remain and the picture
+/// keeps its shape: the first and last point, and in each of (max_points - 2) / 2 equal buckets
+/// of the rest the lowest and the highest y (in x order). All indices when n <= max_points.
+/// Indices ascending. REQUIRES: max_points >= 4.
+std::vector<size_t> downsample_extremes(const std::vector<double>& y, size_t max_points);
+
+// ---------------------------------------------------------------------------------------------
 // The plot model and its SVG
 
 enum class Scale { kLinear, kLog };

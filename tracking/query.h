@@ -102,6 +102,7 @@ struct RunQuery {
   std::string columns;  // empty: id, experiment, name, status + the filter's and sort's fields
   std::vector<std::string> sort;  // each parsed with parse_sort; empty: newest first
   int limit = 0;                  // <= 0: no limit
+  int64_t offset = 0;             // skip this many runs of the sorted result first (paging)
   /// Deleted runs (`flowlab delete`) are left out unless the view asks for them.
   RunView view = RunView::kActiveOnly;
 };
@@ -118,6 +119,11 @@ struct CompiledQuery {
 CompiledQuery compile_query(const RunQuery& query, int schema_version = latest_schema_version(),
                             Dialect dialect = Dialect::kSqlite);
 
+/// SELECT count(*) of the runs `query` matches (its filter and view; columns, sort, limit and
+/// offset play no part): the total behind a page of results.
+CompiledQuery compile_count(const RunQuery& query, int schema_version = latest_schema_version(),
+                            Dialect dialect = Dialect::kSqlite);
+
 struct QueryResult {
   std::vector<Field> fields;  // one per column; headings are fields[i].display()
   std::vector<std::vector<SqlValue>> rows;
@@ -125,6 +131,8 @@ struct QueryResult {
 
 /// Runs a query. Malformed input throws QuerySyntaxError before anything touches the database.
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query);
+/// How many runs `query` matches (compile_count).
+int64_t count_runs(const ReadOnlyDb& db, const RunQuery& query);
 
 /// The number a whole string spells in the filter's number syntax ([+-] digits [. digits]
 /// [e [+-] digits]), else nullopt. Used for params/tags numeric comparison; the same as

@@ -315,6 +315,27 @@ void emit_value(SqlBuilder& b, const Field& f) {
   }
 }
 
+// " WHERE <the view's runs> AND <the filter>" over runs r (joined to experiments e).
+void emit_where(SqlBuilder& b, RunView view, const std::optional<Expr>& where) {
+  // Which runs the view shows (before schema 5 no run is deleted).
+  const bool lifecycle = b.version >= 5;
+  switch (view) {
+    case RunView::kActiveOnly:
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NULL" : " WHERE TRUE");
+      break;
+    case RunView::kDeletedOnly:
+      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NOT NULL" : " WHERE FALSE");
+      break;
+    case RunView::kAll:
+      b.add(" WHERE TRUE");
+      break;
+  }
+  if (where) {
+    b.add(" AND ");
+    emit_expr(b, *where);
+  }
+}
+
 }  // namespace
 
 CompiledQuery compile_query(const RunQuery& query, int schema_version, Dialect dialect) {
@@ -360,23 +381,7 @@ CompiledQuery compile_query(const RunQuery& query, int schema_version, Dialect d
   b.add(
       "r.start_time AS start_, r.id AS id_ FROM runs r JOIN experiments e ON e.id = "
       "r.experiment_id");
-  // Which runs the view shows (before schema 5 no run is deleted).
-  const bool lifecycle = schema_version >= 5;
-  switch (query.view) {
-    case RunView::kActiveOnly:
-      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NULL" : " WHERE TRUE");
-      break;
-    case RunView::kDeletedOnly:
-      b.add_fixed(lifecycle ? " WHERE r.deleted_at IS NOT NULL" : " WHERE FALSE");
-      break;
-    case RunView::kAll:
-      b.add(" WHERE TRUE");
-      break;
-  }
-  if (where) {
-    b.add(" AND ");
-    emit_expr(b, *where);
-  }
+  emit_where(b, query.view, where);
   b.add(") AS q ORDER BY ");
   for (size_t i = 0; i < sort.size(); ++i) {
     const char* dir = sort[i].descending ? " DESC, " : " ASC, ";
@@ -390,7 +395,20 @@ CompiledQuery compile_query(const RunQuery& query, int schema_version, Dialect d
   }
   b.add("start_ DESC, id_ DESC");
   if (query.limit > 0) b.add(" LIMIT ").bind(int64_t{query.limit});
+  if (query.offset > 0) {
+    // SQLite needs a LIMIT before OFFSET; PostgreSQL refuses a negative one.
+    if (query.limit <= 0 && b.dialect == Dialect::kSqlite) b.add(" LIMIT -1");
+    b.add(" OFFSET ").bind(query.offset);
+  }
   return b.finish(std::move(columns));
+}
+
+CompiledQuery compile_count(const RunQuery& query, int schema_version, Dialect dialect) {
+  const std::optional<Expr> where = filter::parse(query.filter);
+  SqlBuilder b(schema_version, dialect);
+  b.add("SELECT count(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id");
+  emit_where(b, query.view, where);
+  return b.finish({Field{FieldKind::kAttribute, "", "count"}});
 }
 
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query) {
@@ -402,6 +420,12 @@ QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query) {
                     db.schema_version()));
   ResultSet rs = db.execute(q.sql, q.binds);
   return QueryResult{std::move(q.columns), std::move(rs.rows)};
+}
+
+int64_t count_runs(const ReadOnlyDb& db, const RunQuery& query) {
+  CompiledQuery q = compile_count(query, db.schema_version(), db.dialect());
+  ResultSet rs = db.execute(q.sql, q.binds);
+  return std::get<int64_t>(rs.rows.at(0).at(0));
 }
 
 }  // namespace flowlab::tracking

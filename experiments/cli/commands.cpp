@@ -116,8 +116,12 @@ int64_t resolve_run(const tracking::Store& store, const std::string& run) {
     return runs.front().id;
   }
   const auto id = parse_int64(run);
-  if (!id)
-    throw ConfigError(command_line, "RUN", "expected a run id or 'last', got \"" + run + "\"");
+  if (!id) {
+    // A run's uuid (as `flowlab store copy` keeps it across stores, and MLflow names runs).
+    if (auto by_uuid = store.find_run(run)) return *by_uuid;
+    throw ConfigError(command_line, "RUN",
+                      "expected a run id, a run's uuid or 'last', got \"" + run + "\"");
+  }
   if (!store.get_run(*id))
     throw ConfigError(command_line, "RUN", fmt::format("no run with id {}", *id));
   return *id;

@@ -7,6 +7,7 @@
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/engine_dispatch.h"
+#include "ui/ui_command.h"
 
 int main(int argc, char** argv) {
   using namespace flowlab;
@@ -23,5 +24,6 @@ int main(int argc, char** argv) {
   cli::configure_app(app, global);
   cli::add_engine_forwarders(app, argv);  // listed by --help; exec the engine if ever reached
   cli::add_database_commands(app, global);
+  cli::add_ui_command(app, global);
   return cli::run_app(app, global, argc, argv);
 }

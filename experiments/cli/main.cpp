@@ -5,6 +5,7 @@
 #include "experiments/cli/app.h"
 #include "experiments/cli/engine_dispatch.h"
 #include "ops/torch_runtime.h"
+#include "ui/ui_command.h"
 
 int main(int argc, char** argv) {
   using namespace flowlab;
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   cli::configure_app(app, global);
   cli::add_run_commands(app, global);
   cli::add_database_commands(app, global);
+  cli::add_ui_command(app, global);
   cli::add_registry_commands(app);
   return cli::run_app(app, global, argc, argv);
 }

@@ -178,7 +178,12 @@ Table compare_table(const fs::path& workspace, const std::vector<std::string>& r
   if (refs.size() < 2)
     throw ConfigError(SourceLocation{"command line"}, "compare",
                       fmt::format("expected at least two runs to compare, got {}", refs.size()));
-  const tracking::Store store(prepared_database(workspace), tracking::Store::Access::kReadOnly);
+  return compare_table(prepared_database(workspace), refs, all, format);
+}
+
+Table compare_table(const tracking::StoreLocation& where, const std::vector<std::string>& refs,
+                    bool all, Format format) {
+  const tracking::Store store(where, tracking::Store::Access::kReadOnly);
   struct RunData {
     tracking::RunRow row;
     std::map<std::string, std::string> params, tags;

@@ -31,6 +31,9 @@ void run_sql(const std::filesystem::path& workspace, const std::string& sql, For
 /// in a table, full precision for csv/json).
 Table compare_table(const std::filesystem::path& workspace, const std::vector<std::string>& runs,
                     bool all, Format format = Format::kTable);
+/// The same over a store whose schema is current (the `flowlab ui` API).
+Table compare_table(const tracking::StoreLocation& store, const std::vector<std::string>& runs,
+                    bool all, Format format = Format::kTable);
 void compare_runs(const std::filesystem::path& workspace, const std::vector<std::string>& runs,
                   bool all, Format format, std::ostream& out);
 

@@ -2,7 +2,9 @@
 // and the SVG (balanced, escaped, labelled, legend placed off the data, log axes refusing <= 0).
 #include "plot/plot.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <regex>
 #include <string>
 #include <vector>
@@ -358,6 +360,57 @@ BOOST_AUTO_TEST_CASE(nothing_to_plot_is_an_error) {
   PlotSpec spec;
   spec.series = {Series{"empty", {}}};
   BOOST_TEST(contains(render_error(spec), "nothing to plot"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(plot_long_series)
+
+BOOST_AUTO_TEST_CASE(smoothing_is_the_debiased_moving_average) {
+  // Unrolled by hand: s = w s + (1 - w) v from 0, divided by 1 - w^k after k finite values.
+  const double nan = std::nan("");
+  const auto s = smooth_ema({1, 2, nan, 3}, 0.5);
+  BOOST_TEST(s[0] == 0.5 / 0.5, tt::tolerance(1e-12));
+  BOOST_TEST(s[1] == (0.25 + 1.0) / 0.75, tt::tolerance(1e-12));
+  BOOST_TEST(std::isnan(s[2]));
+  BOOST_TEST(s[3] == (0.625 + 1.5) / 0.875, tt::tolerance(1e-12));
+  // A constant stays constant (the debiasing), and weight 0 changes nothing.
+  for (double v : smooth_ema(std::vector<double>(50, 7.25), 0.99))
+    BOOST_TEST(v == 7.25, tt::tolerance(1e-12));
+  const std::vector<double> raw{3, -1, 4, 1, -5};
+  BOOST_TEST(smooth_ema(raw, 0) == raw, tt::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(downsampling_keeps_ends_and_every_buckets_extremes) {
+  BOOST_TEST(downsample_extremes({1, 2, 3}, 4).size() == 3u);
+  // A million noisy points with a spike and a dip somewhere in the middle.
+  std::vector<double> y(1000000);
+  uint64_t state = 12345;
+  for (auto& v : y) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    v = static_cast<double>(state >> 40) / 16777216.0;
+  }
+  y[123457] = 50, y[876543] = -50;
+  const size_t max_points = 2000;
+  const auto keep = downsample_extremes(y, max_points);
+  BOOST_TEST(keep.size() <= max_points);
+  BOOST_TEST(keep.size() >= max_points - 2);  // every bucket holds distinct min and max
+  BOOST_TEST(keep.front() == 0u);
+  BOOST_TEST(keep.back() == y.size() - 1);
+  for (size_t i = 1; i < keep.size(); ++i) BOOST_TEST_REQUIRE(keep[i - 1] < keep[i]);
+  BOOST_TEST(std::count(keep.begin(), keep.end(), 123457u) == 1);
+  BOOST_TEST(std::count(keep.begin(), keep.end(), 876543u) == 1);
+  // Brute force over each bucket (the same split: (max_points - 2) / 2 equal parts of the
+  // interior): its lowest and highest values are among the kept ones.
+  const size_t buckets = (max_points - 2) / 2, interior = y.size() - 2;
+  std::vector<bool> kept(y.size());
+  for (size_t k : keep) kept[k] = true;
+  for (size_t b = 0; b < buckets; b += 97) {
+    const size_t from = 1 + b * interior / buckets, to = 1 + (b + 1) * interior / buckets;
+    const auto [lo, hi] = std::minmax_element(y.begin() + from, y.begin() + to);
+    BOOST_TEST(kept[lo - y.begin()]);
+    BOOST_TEST(kept[hi - y.begin()]);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -148,6 +148,25 @@ Response error_response(int status, const std::string& message) {
   return json_response(json{{"error", message}}, status);
 }
 
+// The answer for an exception out of the API: the user's mistakes are 400 (a filter's caret
+// message with the offending position), a store that cannot be reached 503, anything else 500.
+Response error_response_for(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const tracking::QuerySyntaxError& e) {
+    return json_response(
+        json{{"error", e.what()}, {"position", e.position()}, {"option", e.key_path()}}, 400);
+  } catch (const ConfigError& e) {
+    return error_response(400, e.what());
+  } catch (const tracking::StoreUnavailable& e) {
+    return error_response(503, e.what());
+  } catch (const tracking::StoreError& e) {
+    return error_response(500, e.what());
+  } catch (const std::exception& e) {
+    return error_response(500, e.what());
+  }
+}
+
 // Readers are opened on first need, one per concurrent request, and kept: a page then costs
 // its queries, not a connection.
 struct Api::Impl {

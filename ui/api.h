@@ -12,6 +12,7 @@
 //   step GET /api/chart/sweep.svg?parent=ID&y=&x=&group=&logx=&logy=       metric against a param
 //   GET /api/compare?runs=1,2                                         runs side by side
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -82,7 +83,11 @@ class Api {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A JSON error body {error, ...}.
+/// A JSON error body {error}.
 Response error_response(int status, const std::string& message);
+/// The answer for an exception out of an endpoint: the user's mistakes (ConfigError) are 400 (a
+/// malformed filter adds the offending `position` and the `option`), a store that cannot be
+/// reached 503, anything else 500.
+Response error_response_for(std::exception_ptr error);
 
 }  // namespace flowlab::ui

@@ -26,29 +26,6 @@ bool is_loopback(const std::string& host) {
 
 namespace {
 
-// The answer for an exception out of the API: the user's mistakes are 400 (a filter's caret
-// message with the offending position), a store that cannot be reached 503, anything else 500.
-Response error_for(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const tracking::QuerySyntaxError& e) {
-    Response r = error_response(400, e.what());
-    auto j = nlohmann::json::parse(r.body);
-    j["position"] = e.position();
-    j["option"] = e.key_path();
-    r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return r;
-  } catch (const ConfigError& e) {
-    return error_response(400, e.what());
-  } catch (const tracking::StoreUnavailable& e) {
-    return error_response(503, e.what());
-  } catch (const tracking::StoreError& e) {
-    return error_response(500, e.what());
-  } catch (const std::exception& e) {
-    return error_response(500, e.what());
-  }
-}
-
 void send(const Response& from, httplib::Response& to) {
   to.status = from.status;
   for (const auto& [k, v] : from.headers) to.set_header(k, v);
@@ -104,7 +81,7 @@ struct Server::Impl {
     try {
       r = call();
     } catch (...) {
-      r = error_for(std::current_exception());
+      r = error_response_for(std::current_exception());
     }
     send(r, res);
   }

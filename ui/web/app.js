@@ -302,9 +302,16 @@ function gantt(nodes) {
   return box;
 }
 
+// A chart drawn by the server; data-loaded says it arrived (the browser test checks it).
+function chartImage(id, alt) {
+  const img = el('img', {class: 'chart', id, alt});
+  img.addEventListener('load', () => { img.dataset.loaded = '1'; });
+  return img;
+}
+
 // A step chart with smoothing and log-axis controls, for `runs` and one series.
 function historyChart(runs, series) {
-  const img = el('img', {class: 'chart', id: 'history-chart', alt: 'metric against step'});
+  const img = chartImage('history-chart', 'metric against step');
   const select = el('select', {id: 'chart-series', 'aria-label': 'metric'});
   for (const s of series) select.append(el('option', {value: s.node + '\u0000' + s.key}, s.node + '.' + s.key));
   const smooth = el('input', {type: 'range', id: 'smooth', min: 0, max: 0.99, step: 0.01, value: 0});
@@ -327,7 +334,7 @@ function historyChart(runs, series) {
 
 // The sweep chart: a metric (or a family, NODE.KEY@*) against a param over the children.
 function sweepChart(parentId, page) {
-  const img = el('img', {class: 'chart', id: 'sweep-chart', alt: 'metric against a param'});
+  const img = chartImage('sweep-chart', 'metric against a param');
   const families = new Set(page.metric_keys.filter((k) => /@[-+0-9.eE]+$/.test(k)).map((k) => k.replace(/@[^@]*$/, '@*')));
   const ys = [...page.metric_keys.filter((k) => !/@[-+0-9.eE]+$/.test(k)), ...families];
   const y = el('select', {id: 'sweep-y', 'aria-label': 'y'}, ys.map((k) => el('option', {value: k}, k)));
@@ -374,7 +381,7 @@ async function runView(id) {
   if (r.error) parts.push(el('section', {}, el('h2', {}, 'Error'), el('pre', {class: 'error-box', id: 'run-error'}, r.error)));
 
   const curves = d.metrics.filter((m) => m.points > 1);
-  parts.push(el('section', {}, el('h2', {}, 'Curves'), historyChart([r.id], curves)));
+  if (curves.length) parts.push(el('section', {}, el('h2', {}, 'Curves'), historyChart([r.id], curves)));
   if (d.children.length) {
     const page = await api('/api/runs?' + query({parent: r.id, limit: 1000}));
     parts.push(el('section', {}, el('h2', {}, `Sweep: ${d.children.length} runs`), sweepChart(r.id, page)));

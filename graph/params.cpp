@@ -24,41 +24,41 @@ std::string to_string(ParamType t) {
   return "?";
 }
 
-std::string to_string(const ScalarValue& v) {
-  struct Visitor {
-    std::string operator()(int64_t x) const { return std::to_string(x); }
-    std::string operator()(double x) const { return fmt::format("{:.17g}", x); }
-    std::string operator()(bool x) const { return x ? "true" : "false"; }
-    std::string operator()(const std::string& x) const { return x; }
-  };
-  return std::visit(Visitor{}, v);
-}
+namespace {
 
-std::string to_string(const ParamValue& v) {
-  struct Visitor {
-    std::string operator()(int64_t x) const { return to_string(ScalarValue(x)); }
-    std::string operator()(double x) const { return to_string(ScalarValue(x)); }
-    std::string operator()(bool x) const { return to_string(ScalarValue(x)); }
-    std::string operator()(const std::string& x) const { return x; }
-    // Strings inside lists and maps are quoted so that ["a, b"] and ["a", "b"] differ.
-    static std::string item(const ScalarValue& s) {
-      if (auto str = std::get_if<std::string>(&s)) return fmt::format("\"{}\"", *str);
-      return to_string(s);
-    }
-    std::string operator()(const ParamList& l) const {
-      std::string out = "[";
-      for (size_t i = 0; i < l.items.size(); ++i) out += (i ? ", " : "") + item(l.items[i]);
-      return out + "]";
-    }
-    std::string operator()(const ParamMap& m) const {
-      std::string out = "{";
-      for (const auto& [k, value] : m.items)
-        out += (out.size() > 1 ? ", " : "") + fmt::format("\"{}\": {}", k, item(value));
-      return out + "}";
-    }
-  };
-  return std::visit(Visitor{}, v);
-}
+// Text for a value; `shortest`: doubles in the shortest form that reads back exactly ("0.1"),
+// else with 17 significant digits ("0.10000000000000001", the form cache keys were built from).
+struct TextVisitor {
+  bool shortest;
+  std::string operator()(int64_t x) const { return std::to_string(x); }
+  std::string operator()(double x) const {
+    return shortest ? fmt::format("{}", x) : fmt::format("{:.17g}", x);
+  }
+  std::string operator()(bool x) const { return x ? "true" : "false"; }
+  std::string operator()(const std::string& x) const { return x; }
+  // Strings inside lists and maps are quoted so that ["a, b"] and ["a", "b"] differ.
+  std::string item(const ScalarValue& s) const {
+    if (auto str = std::get_if<std::string>(&s)) return fmt::format("\"{}\"", *str);
+    return std::visit(*this, s);
+  }
+  std::string operator()(const ParamList& l) const {
+    std::string out = "[";
+    for (size_t i = 0; i < l.items.size(); ++i) out += (i ? ", " : "") + item(l.items[i]);
+    return out + "]";
+  }
+  std::string operator()(const ParamMap& m) const {
+    std::string out = "{";
+    for (const auto& [k, value] : m.items)
+      out += (out.size() > 1 ? ", " : "") + fmt::format("\"{}\": {}", k, item(value));
+    return out + "}";
+  }
+};
+
+}  // namespace
+
+std::string to_string(const ScalarValue& v) { return std::visit(TextVisitor{false}, v); }
+std::string to_string(const ParamValue& v) { return std::visit(TextVisitor{false}, v); }
+std::string display_text(const ParamValue& v) { return std::visit(TextVisitor{true}, v); }
 
 static std::string number(double x) { return fmt::format("{}", x); }
 

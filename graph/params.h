@@ -31,6 +31,10 @@ using ParamValue = std::variant<int64_t, double, bool, std::string, ParamList, P
 /// Equal values give equal text, so it is what cache keys hash.
 std::string to_string(const ScalarValue& v);
 std::string to_string(const ParamValue& v);
+/// As the user would write it: doubles in the shortest text that reads back as the same number
+/// ("0.1", where to_string, which cache keys hash, writes "0.10000000000000001"). What runs
+/// record as params and tables show.
+std::string display_text(const ParamValue& v);
 
 struct ParamSpec {
   std::string name;

@@ -103,6 +103,8 @@ struct RunQuery {
   std::vector<std::string> sort;  // each parsed with parse_sort; empty: newest first
   int limit = 0;                  // <= 0: no limit
   int64_t offset = 0;             // skip this many runs of the sorted result first (paging)
+  /// Also count every run the filter matches (QueryResult::total), in the same statement.
+  bool with_total = false;
   /// Deleted runs (`flowlab delete`) are left out unless the view asks for them.
   RunView view = RunView::kActiveOnly;
 };
@@ -127,10 +129,19 @@ CompiledQuery compile_count(const RunQuery& query, int schema_version = latest_s
 struct QueryResult {
   std::vector<Field> fields;  // one per column; headings are fields[i].display()
   std::vector<std::vector<SqlValue>> rows;
+  std::optional<int64_t> total;  // with RunQuery::with_total: how many runs matched in all
 };
 
 /// Runs a query. Malformed input throws QuerySyntaxError before anything touches the database.
 QueryResult run_query(const ReadOnlyDb& db, const RunQuery& query);
+/// For each metric, param or tag `filter` names that no run recorded: "no run has
+/// metrics.eval.acuracy; did you mean metrics.eval.accuracy?" (the closest recorded name, when
+/// one is close). What an empty answer says instead of nothing.
+std::vector<std::string> unknown_field_notes(const ReadOnlyDb& db, const std::string& filter);
+/// A --columns list with patterns expanded: an item with '*' (params.*, metrics.eval.*,
+/// params.train.*) becomes every recorded name it matches, sorted; other items stay as written.
+/// The store decides what exists, so this runs before compile_query.
+std::string expand_column_patterns(const ReadOnlyDb& db, const std::string& columns);
 /// How many runs `query` matches (compile_count).
 int64_t count_runs(const ReadOnlyDb& db, const RunQuery& query);
 

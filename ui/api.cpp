@@ -234,8 +234,9 @@ Response Api::runs(const Params& params) const {
 
   Impl::Lease reader(*impl_);
   const auto& db = reader->db();
+  q.with_total = true;
   const tracking::QueryResult page = tracking::run_query(db, q);
-  const int64_t total = tracking::count_runs(db, q);
+  const int64_t total = *page.total;
 
   std::vector<int64_t> ids;
   for (const auto& row : page.rows) ids.push_back(std::get<int64_t>(row[0]));
@@ -503,15 +504,8 @@ Response Api::compare(const Params& params) const {
   for (int64_t id : ids) refs.push_back(std::to_string(id));
   if (refs.size() < 2)
     throw ConfigError(SourceLocation{"request"}, "runs", "expected at least two runs to compare");
-  const cli::Table t =
-      cli::compare_table(impl_->options.store, refs, /*all=*/true, cli::Format::kJson);
-  json out{{"runs", json::array()}, {"rows", json::array()}};
-  // compare_table's first three rows are experiment, name and status; its columns "run ID".
-  for (size_t c = 1; c < t.columns.size(); ++c)
-    out["runs"].push_back({{"id", ids[c - 1]},
-                           {"experiment", t.rows.at(0).at(c)},
-                           {"name", t.rows.at(1).at(c)},
-                           {"status", t.rows.at(2).at(c)}});
+  json out = cli::compare_json(
+      cli::compare_table(impl_->options.store, refs, /*all=*/true, cli::Format::kJson));
   // The series any of them logged, for overlaid curves.
   std::set<std::pair<std::string, std::string>> series;
   {
@@ -521,16 +515,6 @@ Response Api::compare(const Params& params) const {
   }
   out["series"] = json::array();
   for (const auto& [node, key] : series) out["series"].push_back({{"node", node}, {"key", key}});
-  for (size_t r = 3; r < t.rows.size(); ++r) {
-    json values = json::object();
-    std::set<std::string> distinct;
-    for (size_t c = 1; c < t.columns.size(); ++c) {
-      values[std::to_string(ids[c - 1])] = t.rows[r][c];
-      distinct.insert(t.rows[r][c]);
-    }
-    out["rows"].push_back(
-        {{"field", t.rows[r][0]}, {"differs", distinct.size() > 1}, {"values", values}});
-  }
   return json_response(out);
 }
 

@@ -74,8 +74,8 @@ class Api {
   /// SVG of `y` (a metric, or a family NODE.KEY@*) against `x` (a param) over sweep `parent`'s
   /// children, grouped by `group`, repeats aggregated as `flowlab plot` does (agg, error).
   Response sweep_chart(const Params& params) const;
-  /// {runs: [{id, name, experiment, status}], rows: [{field, differs, values: {"ID": text}}]}: the
-  /// rows of `flowlab compare --all`, keyed by run id.
+  /// `flowlab compare --all --format json` (cli::compare_json: {runs, params, tags, metrics}, each
+  /// keyed by run id) and the series any of the runs logged: {series: [{node, key}]}.
   Response compare(const Params& params) const;
 
  private:

@@ -113,7 +113,14 @@ int64_t resolve_run(const tracking::Store& store, const std::string& run) {
   if (run == "last") {
     auto runs = store.list_runs(1);
     if (runs.empty()) throw ConfigError(command_line, "RUN", "there are no runs yet");
-    return runs.front().id;
+    // What the last command made: after a sweep, the sweep (its newest run is a child).
+    tracking::RunRow last = runs.front();
+    while (last.parent_id) {
+      auto parent = store.get_run(*last.parent_id);
+      if (!parent) break;
+      last = *parent;
+    }
+    return last.id;
   }
   const auto id = parse_int64(run);
   if (!id) {
@@ -329,7 +336,7 @@ std::string type_name(const ParamSpec& p) {
 Table param_table(const std::vector<ParamSpec>& specs) {
   Table params{{"param", "type", "default", "allowed", "doc"}, {}, {}};
   for (const auto& p : specs) {
-    std::string def = p.default_value ? to_string(*p.default_value) : "(required)";
+    std::string def = p.default_value ? display_text(*p.default_value) : "(required)";
     if (p.type == ParamType::kFloat && p.default_value)
       def = format_number(std::get<double>(*p.default_value), 6);
     if (p.inherit_from_spec) def += " (or spec's " + p.name + ")";

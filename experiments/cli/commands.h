@@ -24,7 +24,8 @@ tracking::StoreLocation existing_results_store(const std::filesystem::path& work
 bool run_process_alive(const tracking::RunRow& run);
 std::string display_status(const tracking::RunRow& run);
 
-/// The id of RUN, a run id, a run's uuid or "last" (the newest run). Throws ConfigError (key "RUN")
+/// The id of RUN, a run id, a run's uuid or "last" (the newest run, or after a sweep the sweep's
+/// parent: the top-level run the last command made). Throws ConfigError (key "RUN")
 /// for anything else and for a run that does not exist.
 int64_t resolve_run(const tracking::Store& store, const std::string& run);
 

@@ -11,8 +11,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/commands.h"
 #include "tracking/reader.h"
@@ -59,8 +61,10 @@ status values in any case):
 Sort: --sort=-KEY descending, --sort=KEY or +KEY ascending, or --sort 'KEY DESC'; repeat the
 option or separate keys with commas (should a -KEY ever be taken for an option, write
 --sort=-KEY). Runs lacking a sort key come last; ties go to the newest run.
-Columns: --columns id,name,metrics.eval.accuracy (same key syntax). Default: id, experiment,
-name, status and every key the filter and sort mention.
+Columns: --columns id,name,metrics.eval.accuracy (same key syntax); '*' patterns expand to every
+recorded name they match: --columns 'id,params.*,metrics.eval.*'. Default: id, experiment, name,
+status and every key the filter and sort mention. A filter naming a metric or param no run has
+says so (with the closest recorded name) instead of printing an empty table.
 
 Examples:
   flowlab query "metrics.eval.accuracy > 0.85 and params.defaults.model = 'cnn'"
@@ -121,10 +125,13 @@ std::string cell_text(const SqlValue& v, Format format, bool is_time) {
 
 }  // namespace
 
-Table query_table(const fs::path& workspace, const tracking::RunQuery& query, Format format) {
+Table query_table(const fs::path& workspace, const tracking::RunQuery& given, Format format) {
+  tracking::RunQuery query = given;
+  const bool patterns = query.columns.find('*') != std::string::npos;
   // Parse before touching the disk: a typo is reported even without a database.
-  tracking::compile_query(query);
+  if (!patterns) tracking::compile_query(query);
   const tracking::ReadOnlyDb db(prepared_database(workspace));
+  if (patterns) query.columns = tracking::expand_column_patterns(db, query.columns);
   const tracking::QueryResult result = tracking::run_query(db, query);
   Table t;
   std::vector<bool> is_time;
@@ -148,7 +155,15 @@ Table query_table(const fs::path& workspace, const tracking::RunQuery& query, Fo
 
 void query_runs(const fs::path& workspace, const tracking::RunQuery& query, Format format,
                 std::ostream& out) {
-  print(query_table(workspace, query, format), format, out);
+  const Table t = query_table(workspace, query, format);
+  if (t.rows.empty()) {
+    // Say why when the filter names something no run recorded (a typo, usually).
+    const tracking::ReadOnlyDb db(prepared_database(workspace));
+    const auto notes = tracking::unknown_field_notes(db, query.filter);
+    for (const auto& note : notes) std::cerr << "flowlab: " << note << "\n";
+    if (!notes.empty() && format == Format::kTable) return;
+  }
+  print(t, format, out);
 }
 
 Table sql_table(const fs::path& workspace, const std::string& sql) {
@@ -248,8 +263,48 @@ Table compare_table(const tracking::StoreLocation& where, const std::vector<std:
   return t;
 }
 
+nlohmann::json compare_json(const Table& t) {
+  // Columns are "run ID"; the first rows experiment, name and status (compare_table).
+  std::vector<std::string> ids;
+  nlohmann::json out{{"runs", nlohmann::json::array()},
+                     {"params", nlohmann::json::object()},
+                     {"tags", nlohmann::json::object()},
+                     {"metrics", nlohmann::json::object()}};
+  for (size_t c = 1; c < t.columns.size(); ++c) {
+    ids.push_back(t.columns[c].substr(4));
+    out["runs"].push_back({{"id", std::stoll(ids.back())},
+                           {"experiment", t.rows.at(0).at(c)},
+                           {"name", t.rows.at(1).at(c)},
+                           {"status", t.rows.at(2).at(c)}});
+  }
+  for (size_t r = 3; r < t.rows.size(); ++r) {
+    const std::string& field = t.rows[r][0];
+    const size_t dot = field.find('.');
+    const std::string kind = field.substr(0, dot), key = field.substr(dot + 1);
+    nlohmann::json values = nlohmann::json::object();
+    for (size_t c = 1; c < t.columns.size(); ++c) {
+      const std::string& v = t.rows[r][c];
+      if (kind == "metrics") {
+        auto number = parse_double(v);
+        values[ids[c - 1]] = number ? nlohmann::json(*number) : nlohmann::json();
+      } else {
+        values[ids[c - 1]] = v;
+      }
+    }
+    out[kind][key] = values;
+  }
+  return out;
+}
+
 void compare_runs(const fs::path& workspace, const std::vector<std::string>& runs, bool all,
                   Format format, std::ostream& out) {
+  if (format == Format::kJson) {
+    // Keyed by run id, so a script reads result["metrics"]["eval.accuracy"]["12"].
+    out << compare_json(compare_table(workspace, runs, all, format))
+               .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+        << "\n";
+    return;
+  }
   print(compare_table(workspace, runs, all, format), format, out);
   if (format == Format::kTable && !all)
     out << "(params and tags equal in every run are left out; --all shows them)\n";

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "experiments/cli/table.h"
 #include "tracking/query.h"
 
@@ -34,6 +36,12 @@ Table compare_table(const std::filesystem::path& workspace, const std::vector<st
 /// The same over a store whose schema is current (the `flowlab ui` API).
 Table compare_table(const tracking::StoreLocation& store, const std::vector<std::string>& runs,
                     bool all, Format format = Format::kTable);
+/// compare_table's rows as JSON keyed by run id (what compare --format json prints and the
+/// dashboard's compare view reads).
+nlohmann::json compare_json(const Table& table);
+/// Prints the table; as JSON (compare_json), keyed by run id: {runs: [{id, experiment, name,
+/// status}], params: {KEY: {"ID": text}}, tags: {...}, metrics: {"NODE.KEY": {"ID": number or
+/// null}}}.
 void compare_runs(const std::filesystem::path& workspace, const std::vector<std::string>& runs,
                   bool all, Format format, std::ostream& out);
 

@@ -89,7 +89,7 @@ std::map<std::string, std::string> run_params(const Plan& plan, const ComposedSp
   for (const auto& node : plan.nodes) {
     params[node.name + ".op"] = node.op->name;
     for (const auto& [name, value] : node.params.values())
-      params[node.name + "." + name] = to_string(value);
+      params[node.name + "." + name] = display_text(value);
   }
   return params;
 }

@@ -3,14 +3,17 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "experiments/cli/app.h"
 #include "experiments/cli/builtin.h"
@@ -68,6 +71,48 @@ void install_interrupt_handlers(const std::filesystem::path& workspace) {
   std::signal(SIGTERM, on_interrupt);
 }
 
+// What `run`/`sweep --format json` print on stdout (the tables go to stderr): the run's id, uuid,
+// status, exit code and final metrics ("node.key": value; NaN as null); for a sweep, each child.
+nlohmann::json outcome_json(const RunOptions& options, const RunOutcome& outcome) {
+  nlohmann::json out{{"run_id", outcome.run_id}, {"exit_code", outcome.exit_code}};
+  if (outcome.run_id == 0) return out;
+  const tracking::Store store(store_of(options), tracking::Store::Access::kReadOnly);
+  auto describe = [&](const tracking::RunRow& row) {
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& m : store.final_metrics(row.id))
+      metrics[m.node + "." + m.key] =
+          std::isfinite(m.value) ? nlohmann::json(m.value) : nlohmann::json();
+    return nlohmann::json{{"run_id", row.id},
+                          {"uuid", row.uuid},
+                          {"name", row.name},
+                          {"status", tracking::to_string(row.status)},
+                          {"metrics", metrics}};
+  };
+  const auto row = store.get_run(outcome.run_id);
+  if (!row) return out;
+  out.update(describe(*row));
+  out["exit_code"] = outcome.exit_code;
+  const auto children = store.children(row->id);
+  if (!children.empty()) {
+    out["children"] = nlohmann::json::array();
+    for (const auto& c : children) out["children"].push_back(describe(c));
+  }
+  return out;
+}
+
+// Runs `body` with the human-readable report on stdout (table) or on stderr, followed by the
+// outcome as JSON on stdout (json).
+int report_outcome(const RunOptions& options, const std::string& format,
+                   const std::function<RunOutcome(std::ostream&)>& body) {
+  const bool json = parse_format(format) == Format::kJson;
+  const RunOutcome outcome = body(json ? std::cerr : std::cout);
+  if (json)
+    std::cout << outcome_json(options, outcome)
+                     .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << std::endl;
+  return outcome.exit_code;
+}
+
 }  // namespace
 
 void add_run_commands(CLI::App& app, GlobalOptions& global) {
@@ -90,12 +135,19 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--config-dir", *config_dir,
                   "config groups directory (default: nearest configs/)");
   cmd->add_flag("-q,--quiet", run->quiet, "no progress lines");
-  cmd->callback([run, config_dir, &global] {
+  auto run_format = std::make_shared<std::string>("table");
+  cmd->add_option("--format", *run_format,
+                  "table (default) or json: the run id, status and final metrics as JSON on "
+                  "stdout (the report goes to stderr)")
+      ->check(CLI::IsMember({"table", "json"}));
+  cmd->callback([run, config_dir, run_format, &global] {
     run->workspace = global.workspace();
     install_interrupt_handlers(run->workspace);
     run->config_dir = *config_dir;
     Registry registry = make_builtin_registry();
-    global.exit_code = run_spec(*run, registry, std::cout, std::cerr, g_stop).exit_code;
+    global.exit_code = report_outcome(*run, *run_format, [&](std::ostream& out) {
+      return run_spec(*run, registry, out, std::cerr, g_stop);
+    });
   });
 
   auto sweep = std::make_shared<RunOptions>();
@@ -123,12 +175,19 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
                  "local (default: every child in this process) or slurm (a job array; see "
                  "`launcher:` in the README's \"Running on a cluster\"); default: the spec's "
                  "launcher:, else local");
-  sw->callback([sweep, sweep_config_dir, &global] {
+  auto sweep_format = std::make_shared<std::string>("table");
+  sw->add_option("--format", *sweep_format,
+                 "table (default) or json: the parent's and each child's id, status and final "
+                 "metrics as JSON on stdout (the report goes to stderr)")
+      ->check(CLI::IsMember({"table", "json"}));
+  sw->callback([sweep, sweep_config_dir, sweep_format, &global] {
     sweep->workspace = global.workspace();
     install_interrupt_handlers(sweep->workspace);
     sweep->config_dir = *sweep_config_dir;
     Registry registry = make_builtin_registry();
-    global.exit_code = run_sweep(*sweep, registry, std::cout, std::cerr, g_stop).exit_code;
+    global.exit_code = report_outcome(*sweep, *sweep_format, [&](std::ostream& out) {
+      return run_sweep(*sweep, registry, out, std::cerr, g_stop);
+    });
   });
 
   auto resume = std::make_shared<RunOptions>();

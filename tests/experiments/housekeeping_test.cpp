@@ -404,7 +404,7 @@ BOOST_AUTO_TEST_CASE(a_bad_run_is_a_clear_error_and_changes_nothing) {
   BOOST_TEST(contains(e, "no run with id 99"));
   BOOST_TEST(!w.store.get_run(a)->deleted_at.has_value());  // not even the good one
   e = flowlab::testing::config_error_of([&] { delete_runs(w.ws, {"abc"}, true, out); });
-  BOOST_TEST(contains(e, "expected a run id or 'last'"));
+  BOOST_TEST(contains(e, "expected a run id, a run's uuid or 'last'"));
   BOOST_TEST(w.store.get_run(a).has_value());
   e = flowlab::testing::config_error_of([&] { restore_runs(w.ws, {"7"}, out); });
   BOOST_TEST(contains(e, "no run with id 7"));

@@ -423,6 +423,15 @@ BOOST_DATA_TEST_CASE(columns_sort_and_limit, data::make(store_backends()), backe
   some.filter = "metrics.eval.accuracy > 0 or status = 'KILLED'";
   BOOST_TEST(t.count(all_runs) == 4);
   BOOST_TEST(t.count(some) == 3);
+  // The same totals counted in the page's own statement, also past the end.
+  for (int64_t offset : {0, 2, 7}) {
+    some.with_total = true, some.limit = 2, some.offset = offset;
+    const auto r = t.run(some);
+    BOOST_TEST(r.rows.size() == (offset == 0 ? 2u : offset == 2 ? 1u : 0u));
+    BOOST_TEST_REQUIRE(r.total.has_value());
+    BOOST_TEST(*r.total == 3);
+    for (const auto& row : r.rows) BOOST_TEST(row.size() == r.fields.size());
+  }
 
   BOOST_CHECK_THROW(parse_sort("-metrics.x desc"), QuerySyntaxError);  // direction twice
   BOOST_CHECK_THROW(parse_columns("id,"), QuerySyntaxError);

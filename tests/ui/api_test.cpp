@@ -217,15 +217,12 @@ BOOST_FIXTURE_TEST_CASE(compare_is_keyed_by_run_id, ApiFixture) {
   const json d =
       json::parse(api.compare({{"runs", std::to_string(a) + "," + std::to_string(b)}}).body);
   BOOST_TEST(d["runs"][0]["id"].get<int64_t>() == a);
-  std::map<std::string, json> rows;
-  for (const auto& r : d["rows"]) rows[r["field"]] = r;
-  BOOST_TEST(rows.at("params.data.limit_train")["differs"].get<bool>());
-  BOOST_TEST(rows.at("params.data.limit_train")["values"][std::to_string(b)] == "10000");
-  BOOST_TEST(!rows.at("params.train.lr")["differs"].get<bool>());
-  BOOST_TEST(
-      std::stod(rows.at("metrics.eval.accuracy")["values"][std::to_string(b)].get<std::string>()) ==
-          0.5 + 0.1 * 4 + 0.01,
-      boost::test_tools::tolerance(1e-12));
+  const std::string sa = std::to_string(a), sb = std::to_string(b);
+  BOOST_TEST(d["params"]["data.limit_train"][sa] == "100");
+  BOOST_TEST(d["params"]["data.limit_train"][sb] == "10000");
+  BOOST_TEST(d["params"]["train.lr"][sa] == d["params"]["train.lr"][sb]);
+  BOOST_TEST(d["metrics"]["eval.accuracy"][sb].get<double>() == 0.5 + 0.1 * 4 + 0.01,
+             boost::test_tools::tolerance(1e-12));
   BOOST_TEST(d["series"].size() == 4u);  // accuracy and three certified_accuracy@r
 }
 

@@ -177,7 +177,9 @@ async function runsView(params) {
       }
       throw e;
     }
-    errorBox.hidden = true;
+    // An empty answer says which names no run recorded (with a did-you-mean).
+    errorBox.hidden = !page.notes.length;
+    errorBox.textContent = page.notes.join('\n');
     const children = new Map();
     for (const id of state.expanded) {
       const kids = await api('/api/runs?' + query({parent: id, sort: state.sort, limit: 1000}));
@@ -428,17 +430,24 @@ async function compareView(params) {
   const d = await api('/api/compare?' + query({runs: ids.join(',')}));
   const onlyDiff = el('input', {type: 'checkbox', id: 'only-differences', checked: true});
   const table = el('table', {class: 'grid', id: 'compare'});
+  // Rows: params and tags (marked where the runs differ), then every metric.
+  const rows = [];
+  for (const kind of ['params', 'tags', 'metrics'])
+    for (const [key, values] of Object.entries(d[kind])) {
+      const distinct = new Set(d.runs.map((r) => JSON.stringify(values[r.id] ?? null)));
+      rows.push({field: kind + '.' + key, metric: kind === 'metrics', differs: distinct.size > 1, values});
+    }
   function render() {
     const head = el('tr', {}, el('th', {}, 'field'),
       d.runs.map((r) => el('th', {}, el('a', {href: '#/run/' + r.id}, `${r.id} ${r.name}`))));
     const body = el('tbody');
     body.append(el('tr', {}, el('td', {}, 'status'), d.runs.map((r) => el('td', {}, statusBadge(r.status)))));
-    for (const row of d.rows) {
-      const metric = row.field.startsWith('metrics.');
-      if (onlyDiff.checked && !row.differs && !metric) continue;
-      body.append(el('tr', {class: row.differs && !metric ? 'differs' : '', dataset: {field: row.field}},
+    for (const row of rows) {
+      if (onlyDiff.checked && !row.differs && !row.metric) continue;
+      body.append(el('tr', {class: row.differs && !row.metric ? 'differs' : '', dataset: {field: row.field}},
         el('td', {}, row.field),
-        d.runs.map((r) => el('td', {class: metric ? 'num' : ''}, metric ? formatNumber(Number(row.values[r.id]) || row.values[r.id]) : row.values[r.id]))));
+        d.runs.map((r) => el('td', {class: row.metric ? 'num' : ''},
+          row.metric ? formatNumber(row.values[r.id]) : (row.values[r.id] ?? '')))));
     }
     table.replaceChildren(el('thead', {}, head), body);
   }

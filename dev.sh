@@ -18,6 +18,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # clang-format runs the test suite's format check (tests/check_format.sh; skipped without it).
 # wordnet-base: the WordNet 3.0 database dataset.wordnet_kg builds its knowledge graph from.
 # libbz2-dev, liblzma-dev: bzip2 and xz, the general-purpose coders codec.pc_rans measures beside its own.
+# libcpp-httplib-dev: the HTTP server behind `flowlab ui`; chromium: its browser test (headless).
 # libgloo-dev: the Gloo headers that LibTorch's c10d process group needs (fl.federated launcher: gloo).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git

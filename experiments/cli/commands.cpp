@@ -16,6 +16,8 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "experiments/cli/app.h"
+#include "tracking/query.h"
+#include "tracking/read_only_db.h"
 #include "tracking/reader.h"
 #include "tracking/store.h"
 
@@ -134,18 +136,78 @@ int64_t resolve_run(const tracking::Store& store, const std::string& run) {
   return *id;
 }
 
+namespace {
+
+// A filter value in single quotes ('' for a quote inside).
+std::string quoted_value(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
 void list_runs(const fs::path& workspace, int limit, Format format, std::ostream& out,
                tracking::RunView view) {
+  RunListing listing;
+  listing.limit = limit;
+  listing.view = view;
+  listing.all = true;  // every run, as before the listing had options
+  list_runs(workspace, listing, format, out);
+}
+
+void list_runs(const fs::path& workspace, const RunListing& listing, Format format,
+               std::ostream& out) {
   auto store = open_existing(workspace);
+  const std::string status = listing.status;
+  const bool stale = status == "STALE";
+  // Which runs: a filter in the query grammar, so that listing and `flowlab query` agree.
+  std::vector<std::string> terms;
+  if (listing.parent)
+    terms.push_back(fmt::format("parent_id = {}", *listing.parent));
+  else if (!listing.all)
+    terms.push_back("parent_id IS NULL");
+  if (!status.empty()) terms.push_back("status = " + quoted_value(stale ? "RUNNING" : status));
+  if (!listing.experiment.empty())
+    terms.push_back("experiment = " + quoted_value(listing.experiment));
+  tracking::RunQuery q;
+  q.filter = join(terms, " and ");
+  q.columns = "id";
+  q.view = listing.view;
+  // STALE is decided per run (is its process alive?): take every RUNNING one, then keep those.
+  q.limit = stale ? 0 : listing.limit;
+  tracking::ensure_current_schema(store.location());
+  const tracking::ReadOnlyDb db(store.location());
+  std::vector<tracking::RunRow> runs;
+  for (const auto& row : tracking::run_query(db, q).rows) {
+    auto r = store.get_run(std::get<int64_t>(row[0]));
+    if (!r || (stale && display_status(*r) != "STALE")) continue;
+    runs.push_back(std::move(*r));
+    if (static_cast<int>(runs.size()) == listing.limit) break;
+  }
+
   Table t{{"id", "experiment", "name", "status", "started", "seconds", "accuracy", "overrides"},
           {},
           {true, false, false, false, false, true, true, false}};
-  const bool show_deleted = view != tracking::RunView::kActiveOnly;
+  const bool show_deleted = listing.view != tracking::RunView::kActiveOnly;
   if (show_deleted) t.columns.push_back("deleted"), t.numeric.push_back(false);
-  const auto runs = store.list_runs(limit, view);
   std::vector<int64_t> ids;
   for (const auto& r : runs) ids.push_back(r.id);
   auto headline = headlines(workspace, ids);
+  // A sweep's parent says how many runs it holds, by status: `runs --parent ID` lists them.
+  std::map<int64_t, std::vector<std::string>> child_statuses;
+  if (!ids.empty()) {
+    std::string in;
+    std::vector<tracking::SqlValue> binds;
+    for (int64_t id : ids) in += (in.empty() ? "?" : ", ?"), binds.emplace_back(id);
+    for (const auto& row : db.execute("SELECT parent_id, status FROM run_attributes WHERE "
+                                      "deleted_at IS NULL AND parent_id IN (" +
+                                          in + ")",
+                                      binds)
+                               .rows)
+      child_statuses[std::get<int64_t>(row[0])].push_back(std::get<std::string>(row[1]));
+  }
+  if (!child_statuses.empty()) t.columns.push_back("runs"), t.numeric.push_back(false);
   // Runs a Slurm job ran (or will run) get a column with its id: `squeue -j`, `scancel` take it.
   std::map<int64_t, std::string> slurm_job;
   for (const auto& r : runs)
@@ -163,10 +225,18 @@ void list_runs(const fs::path& workspace, int limit, Format format, std::ostream
                                  headline[r.id],
                                  display_overrides(r.overrides)};
     if (show_deleted) row.push_back(r.deleted_at ? format_local_time(*r.deleted_at) : "");
+    if (!child_statuses.empty()) {
+      auto it = child_statuses.find(r.id);
+      row.push_back(it == child_statuses.end()
+                        ? ""
+                        : fmt::format("{} ({})", it->second.size(), children_counts(it->second)));
+    }
     if (!slurm_job.empty()) row.push_back(slurm_job.count(r.id) ? slurm_job.at(r.id) : "");
     t.add_row(std::move(row));
   }
   print(t, format, out);
+  if (format == Format::kTable && !listing.all && !listing.parent && !child_statuses.empty())
+    out << "(sweeps are folded: `flowlab runs --parent ID` lists one's runs, --all every run)\n";
 }
 
 void show_run(const fs::path& workspace, const std::string& run, Format format, std::ostream& out,

@@ -1,6 +1,7 @@
 #pragma once
 // The read-only commands: `runs`, `show`, `ops`.
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -29,8 +30,20 @@ std::string display_status(const tracking::RunRow& run);
 /// for anything else and for a run that does not exist.
 int64_t resolve_run(const tracking::Store& store, const std::string& run);
 
-/// The newest `limit` runs of `view` (deleted runs are hidden unless the view asks for them; any
-/// view but the default adds a `deleted` column with the time of deletion).
+/// What `flowlab runs` lists: top-level runs (sweeps folded, with their runs counted by status)
+/// unless `all` or `parent`; newest first, at most `limit`.
+struct RunListing {
+  int limit = 20;
+  tracking::RunView view = tracking::RunView::kActiveOnly;
+  std::optional<int64_t> parent;  // a sweep's runs
+  std::string status;             // RUNNING, FINISHED, FAILED, KILLED, SCHEDULED or STALE
+  std::string experiment;
+  bool all = false;  // sweeps' runs too, unfolded
+};
+void list_runs(const std::filesystem::path& workspace, const RunListing& listing, Format format,
+               std::ostream& out);
+/// The newest `limit` runs of `view`, every run (children too) (deleted runs are hidden unless the
+/// view asks for them; any view but the default adds a `deleted` column with the time of deletion).
 void list_runs(const std::filesystem::path& workspace, int limit, Format format, std::ostream& out,
                tracking::RunView view = tracking::RunView::kActiveOnly);
 /// RUN is a run id or "last". Throws ConfigError for an unknown run. A deleted run is shown too,

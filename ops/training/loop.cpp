@@ -106,6 +106,8 @@ LoopResult run_training(OpContext& ctx, Trainer& trainer, const LoopOptions& o) 
   auto last_checkpoint = start, window_start = start;
   int64_t last_checkpoint_step = st.step;
   const int64_t first_step = st.step;
+  constexpr int64_t kStepsBeforeEta = 3;
+  auto rate_start = start;
   auto save = [&] {
     ctx.save_checkpoint([&](const fs::path& dir) {
       trainer.save(dir);
@@ -144,11 +146,17 @@ LoopResult run_training(OpContext& ctx, Trainer& trainer, const LoopOptions& o) 
       trainer.on_epoch_end(ctx, step / o.steps_per_epoch);
       if (checkpointing && step < o.steps) save();
     }
-    const double spent = seconds_since(start);
-    const double eta = spent / (step - first_step) * (o.steps - step);
+    // The first steps pay for warm-up (allocations, kernel selection, a cold cache): the rate
+    // is measured from the end of the first step, and only shown once three more have run.
+    if (step == first_step + 1) rate_start = Clock::now();
+    const int64_t timed = step - (first_step + 1);
+    const std::string eta =
+        timed >= kStepsBeforeEta
+            ? format_duration(seconds_since(rate_start) / timed * (o.steps - step))
+            : std::string("…");
     ctx.progress(static_cast<double>(step) / o.steps,
                  fmt::format("{}{} loss {:.4f} ETA {}", o.label.empty() ? "" : o.label + " ",
-                             trainer.position(step), r.loss, format_duration(eta)));
+                             trainer.position(step), r.loss, eta));
   }
   result.train_seconds = st.seconds_before + seconds_since(start);
   return result;

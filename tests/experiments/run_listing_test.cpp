@@ -1,0 +1,112 @@
+// `flowlab runs` (folded sweeps, --parent/--status/--experiment/--all), `show last` after a
+// sweep, runs named by uuid, `query --columns` patterns, the note an empty query gives, and
+// `compare --format json` keyed by run id: over the store of tests/support/ui_fixture.h, whose
+// runs are known by construction.
+#include <sstream>
+
+#include <boost/test/unit_test.hpp>
+#include <nlohmann/json.hpp>
+
+#include "experiments/cli/commands.h"
+#include "experiments/cli/query_commands.h"
+#include "tests/support/ui_fixture.h"
+#include "tracking/query.h"
+#include "tracking/read_only_db.h"
+#include "tracking/reader.h"
+#include "tracking/store.h"
+
+using flowlab::testing::UiFixture;
+using namespace flowlab::cli;
+namespace tracking = flowlab::tracking;
+
+namespace {
+
+// The first column of a CSV listing (the run ids), in order.
+std::vector<int64_t> listed(const UiFixture& f, RunListing listing) {
+  std::ostringstream out;
+  list_runs(f.workspace, listing, Format::kCsv, out);
+  std::istringstream in(out.str());
+  std::string line;
+  std::getline(in, line);  // heading
+  std::vector<int64_t> ids;
+  while (std::getline(in, line)) ids.push_back(std::stoll(line.substr(0, line.find(','))));
+  return ids;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_run_listing)
+
+BOOST_FIXTURE_TEST_CASE(runs_folds_sweeps_and_filters, UiFixture) {
+  RunListing l;
+  BOOST_TEST(listed(*this, l) == (std::vector<int64_t>{bad_utf8, stale, hostile, sweep, baseline}),
+             boost::test_tools::per_element());
+  std::ostringstream table;
+  list_runs(workspace, l, Format::kTable, table);
+  BOOST_TEST(table.str().find("6 (6 FINISHED)") != std::string::npos);  // the sweep's runs
+  BOOST_TEST(table.str().find("--parent ID") != std::string::npos);
+
+  l.parent = sweep;
+  std::vector<int64_t> kids(children.rbegin(), children.rend());  // newest first
+  BOOST_TEST(listed(*this, l) == kids, boost::test_tools::per_element());
+  l = RunListing{};
+  l.status = "FAILED";
+  BOOST_TEST(listed(*this, l) == std::vector<int64_t>{hostile}, boost::test_tools::per_element());
+  l.status = "STALE";
+  BOOST_TEST(listed(*this, l) == std::vector<int64_t>{stale}, boost::test_tools::per_element());
+  l = RunListing{};
+  l.all = true;
+  l.experiment = "fmnist";
+  BOOST_TEST(listed(*this, l).size() == 11u);
+  l.experiment = "it's not there";
+  BOOST_TEST(listed(*this, l).empty());
+  l = RunListing{};
+  l.limit = 2;
+  BOOST_TEST(listed(*this, l) == (std::vector<int64_t>{bad_utf8, stale}),
+             boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(last_is_what_the_last_command_made_and_uuids_name_runs, UiFixture) {
+  tracking::Store s(store);
+  BOOST_TEST(resolve_run(s, "last") == bad_utf8);
+  // A sweep started after it: its newest run is a child, and `last` is the sweep.
+  tracking::RunStart p;
+  p.experiment = "e", p.name = tracking::sweep_parent_name("again");
+  const int64_t parent = s.begin_run(p);
+  tracking::RunStart c = p;
+  c.name = "child", c.parent_id = parent;
+  s.begin_run(c);
+  s.begin_run(c);
+  BOOST_TEST(resolve_run(s, "last") == parent);
+  BOOST_TEST(resolve_run(s, s.get_run(baseline)->uuid) == baseline);
+  BOOST_CHECK_THROW(resolve_run(s, "no-such-uuid"), flowlab::ConfigError);
+}
+
+BOOST_FIXTURE_TEST_CASE(column_patterns_and_unknown_names, UiFixture) {
+  const tracking::ReadOnlyDb db(store);
+  BOOST_TEST(tracking::expand_column_patterns(db, "id, params.data.*,metrics.eval.cert*") ==
+             "id,params.data.limit_train,metrics.eval.`certified_accuracy@0`,"
+             "metrics.eval.`certified_accuracy@0.5`,metrics.eval.`certified_accuracy@1`");
+  BOOST_TEST(tracking::expand_column_patterns(db, "params.nothing*") == "");
+  const auto notes = tracking::unknown_field_notes(
+      db, "metrics.eval.acuracy > 0.5 and params.data.limit_trian = 10 and params.seed = 1");
+  BOOST_TEST_REQUIRE(notes.size() == 2u);
+  BOOST_TEST(notes[0] == "no run has metrics.eval.acuracy; did you mean metrics.eval.accuracy?");
+  BOOST_TEST(notes[1] ==
+             "no run has params.data.limit_trian; did you mean params.data.limit_train?");
+  BOOST_TEST(
+      tracking::unknown_field_notes(db, "metrics.accuracy > 0 and status = 'FAILED'").empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(compare_json_is_keyed_by_run_id, UiFixture) {
+  const auto j = compare_json(compare_table(
+      store, {std::to_string(children[0]), std::to_string(children[1])}, true, Format::kJson));
+  const std::string a = std::to_string(children[0]), b = std::to_string(children[1]);
+  BOOST_TEST(j["runs"][1]["id"].get<int64_t>() == children[1]);
+  BOOST_TEST(j["params"]["seed"][a] == "0");
+  BOOST_TEST(j["params"]["seed"][b] == "1");
+  BOOST_TEST(j["metrics"]["eval.accuracy"][b].get<double>() == 0.5 + 0.1 * 2 + 0.01,
+             boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -272,11 +272,10 @@ Response Api::runs(const Params& params) const {
   const auto run_params = reader->params(ids);
   const auto metrics = reader->final_metrics(ids);
 
-  json out{{"total", total},
-           {"offset", offset},
-           {"limit", limit},
-           {"folded", folded},
-           {"runs", json::array()}};
+  json out{{"total", total},   {"offset", offset},      {"limit", limit},
+           {"folded", folded}, {"runs", json::array()}, {"notes", json::array()}};
+  // An empty answer says which names in the filter no run recorded (typos, usually).
+  if (total == 0) out["notes"] = tracking::unknown_field_notes(db, filter);
   std::map<std::string, int> metric_count;
   std::map<std::string, std::set<std::string>> param_values;
   for (const auto& row : page.rows) {
@@ -506,15 +505,22 @@ Response Api::compare(const Params& params) const {
     throw ConfigError(SourceLocation{"request"}, "runs", "expected at least two runs to compare");
   json out = cli::compare_json(
       cli::compare_table(impl_->options.store, refs, /*all=*/true, cli::Format::kJson));
-  // The series any of them logged, for overlaid curves.
-  std::set<std::pair<std::string, std::string>> series;
-  {
-    Impl::Lease reader(*impl_);
-    for (const auto& [id, metrics] : reader->final_metrics(ids))
-      for (const auto& m : metrics) series.insert({m.node, m.key});
-  }
+  // The series any of them logged more than once (a curve to overlay), with the most points
+  // one run has.
+  Impl::Lease reader(*impl_);
+  std::vector<SqlValue> binds(ids.begin(), ids.end());
+  const auto counts = reader->db().execute(
+      "SELECT node, key, max(n) FROM (SELECT run_id, node, key, count(*) AS n FROM run_metrics "
+      "WHERE run_id IN (" +
+          placeholders(ids.size()) +
+          ") GROUP BY run_id, node, key) AS c "
+          "GROUP BY node, key HAVING max(n) > 1 ORDER BY node, key",
+      binds);
   out["series"] = json::array();
-  for (const auto& [node, key] : series) out["series"].push_back({{"node", node}, {"key", key}});
+  for (const auto& row : counts.rows)
+    out["series"].push_back({{"node", std::get<std::string>(row[0])},
+                             {"key", std::get<std::string>(row[1])},
+                             {"points", std::get<int64_t>(row[2])}});
   return json_response(out);
 }
 

@@ -52,8 +52,9 @@ class Api {
 
   /// A page of runs: {total, offset, limit, folded, runs: [{id, uuid, experiment, name, status,
   /// start_time, end_time, parent_id, children: {STATUS: n}, params: {k: v}, metrics: {"node.key":
-  /// v}}], metric_keys, param_keys}. `filter` is MLflow's grammar (tracking/query.h); `sort` one
-  /// key as `flowlab query --sort` takes it; `limit` 1-1000 (default 100). Without a filter and
+  /// v}}], metric_keys, param_keys, notes} (notes, for an empty page: what the filter names that
+  /// no run recorded, with a did-you-mean). `filter` is MLflow's grammar (tracking/query.h); `sort`
+  /// one key as `flowlab query --sort` takes it; `limit` 1-1000 (default 100). Without a filter and
   /// parent, only top-level runs (sweeps folded: their children are `parent=ID`) unless fold=0.
   /// status is STALE for a RUNNING run whose process is gone. A malformed filter or sort answers
   /// 400 with {error, option, position}.
@@ -75,7 +76,8 @@ class Api {
   /// children, grouped by `group`, repeats aggregated as `flowlab plot` does (agg, error).
   Response sweep_chart(const Params& params) const;
   /// `flowlab compare --all --format json` (cli::compare_json: {runs, params, tags, metrics}, each
-  /// keyed by run id) and the series any of the runs logged: {series: [{node, key}]}.
+  /// keyed by run id) and the series any of them logged more than once: {series: [{node, key,
+  /// points}]}.
   Response compare(const Params& params) const;
 
  private:

@@ -21,10 +21,11 @@ Examples:
   flowlab run experiments/quickstart.yaml --cfg           print the composed spec only
   flowlab sweep experiments/quickstart.yaml train.lr=0.01,0.001 seed='range(0,3)'
   flowlab resume 12                                       finish a killed run or sweep
-  flowlab runs                                            recent runs as a table
+  flowlab runs                                            recent runs as a table (sweeps folded)
   flowlab show last --format json                         one run: config, metrics, timings
   flowlab query "metrics.eval.accuracy > 0.85" --sort=-metrics.eval.accuracy
   flowlab plot --y eval.accuracy --x data.limit_train --group train.model --png
+  flowlab ui                                              the web dashboard on http://127.0.0.1:8080/
   flowlab ops train.classifier                            an op's params and docs
   flowlab cache du                                        cache size by op and age
   flowlab cache gc --dry-run                              what cleaning the cache would remove

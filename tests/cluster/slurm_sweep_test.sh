@@ -60,7 +60,7 @@ computed=$(pg_sql "SELECT COUNT(*) FROM node_executions n JOIN runs r ON r.id = 
                    WHERE (r.id = $parent OR r.parent_id = $parent) AND n.node = 'data'
                    AND n.cache_hit = 0")
 [ "$computed" = 1 ] || fail "the shared dataset node was computed $computed times, not once"
-"$F" --store "$PG" runs --limit 5 | grep -q "slurm_job" || fail "flowlab runs shows no Slurm job ids"
+"$F" --store "$PG" runs --all --limit 5 | grep -q "slurm_job" || fail "flowlab runs shows no Slurm job ids"
 awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "local sweep %.1f s, Slurm sweep %.1f s (submission to the end of its aggregate job)\n", b - a, c - b }'
 
 echo "== 2. scancel of one array task, then resume --launcher slurm"

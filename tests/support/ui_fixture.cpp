@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "tracking/query.h"
+#include "tracking/read_only_db.h"
 #include "tracking/reader.h"
 #include "tracking/store.h"
 
@@ -98,6 +100,16 @@ UiFixture::UiFixture() {
 
   bad_utf8 = s.begin_run(start("fmnist", "caf\xc3 \xff name"));
   s.finish_run(bad_utf8, RunStatus::kFinished);
+}
+
+std::vector<int64_t> UiFixture::query_ids(const std::string& filter) const {
+  ReadOnlyDb db(store);
+  RunQuery q;
+  q.filter = filter;
+  q.columns = "id";
+  std::vector<int64_t> ids;
+  for (const auto& row : run_query(db, q).rows) ids.push_back(std::get<int64_t>(row[0]));
+  return ids;
 }
 
 }  // namespace flowlab::testing

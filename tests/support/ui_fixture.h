@@ -41,6 +41,9 @@ struct UiFixture {
   std::filesystem::path secret;        // the file outside the workspace the links point at
 
   UiFixture();
+  /// The run ids `flowlab query FILTER` lists, in its order (newest first): what the dashboard's
+  /// runs table must show for the same filter.
+  std::vector<int64_t> query_ids(const std::string& filter) const;
 };
 
 }  // namespace flowlab::testing

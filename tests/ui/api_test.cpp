@@ -39,17 +39,6 @@ struct ApiFixture : UiFixture {
     for (const auto& r : page["runs"]) out.push_back(r["id"].get<int64_t>());
     return out;
   }
-  // The ids `flowlab query` gives for the same filter (same default order: newest first).
-  std::vector<int64_t> query_ids(const std::string& filter) const {
-    flowlab::tracking::ReadOnlyDb db(store);
-    flowlab::tracking::RunQuery q;
-    q.filter = filter;
-    q.columns = "id";
-    std::vector<int64_t> out;
-    for (const auto& row : flowlab::tracking::run_query(db, q).rows)
-      out.push_back(std::get<int64_t>(row[0]));
-    return out;
-  }
 };
 
 std::string file_text(const fs::path& p) {
@@ -129,6 +118,11 @@ BOOST_FIXTURE_TEST_CASE(malformed_filters_answer_400_with_a_caret, ApiFixture) {
   r = answer({{"filter", "name = "}, {"parent", std::to_string(sweep)}});
   BOOST_TEST(r.status == 400);
   BOOST_TEST(json::parse(r.body)["position"].get<size_t>() == 7u);
+  // Well-formed but naming what no run has: an empty page that says so.
+  const json empty = json::parse(answer({{"filter", "metrics.eval.acuracy > 0.5"}}).body);
+  BOOST_TEST(empty["total"].get<int>() == 0);
+  BOOST_TEST(empty["notes"][0].get<std::string>() ==
+             "no run has metrics.eval.acuracy; did you mean metrics.eval.accuracy?");
   BOOST_TEST(answer({{"sort", "-metrics."}}).status == 400);
   BOOST_TEST(answer({{"limit", "100000"}}).status == 400);
   BOOST_TEST(answer({{"offset", "-1"}}).status == 400);
@@ -223,7 +217,11 @@ BOOST_FIXTURE_TEST_CASE(compare_is_keyed_by_run_id, ApiFixture) {
   BOOST_TEST(d["params"]["train.lr"][sa] == d["params"]["train.lr"][sb]);
   BOOST_TEST(d["metrics"]["eval.accuracy"][sb].get<double>() == 0.5 + 0.1 * 4 + 0.01,
              boost::test_tools::tolerance(1e-12));
-  BOOST_TEST(d["series"].size() == 4u);  // accuracy and three certified_accuracy@r
+  BOOST_TEST(d["series"].empty());  // one value per series: no curve to overlay
+  const json e =
+      json::parse(api.compare({{"runs", std::to_string(baseline) + "," + std::to_string(a)}}).body);
+  BOOST_TEST_REQUIRE(e["series"].size() == 1u);  // baseline's train.loss
+  BOOST_TEST(e["series"][0]["points"].get<int>() == UiFixture::kLossSteps);
 }
 
 BOOST_FIXTURE_TEST_CASE(charts_are_svg_with_every_point_or_its_extremes, ApiFixture) {

@@ -455,7 +455,7 @@ async function compareView(params) {
   render();
   app.replaceChildren(el('h1', {}, `Comparing ${d.runs.length} runs`),
     el('div', {class: 'toolbar'}, el('label', {}, onlyDiff, ' only params that differ')), table,
-    el('section', {}, el('h2', {}, 'Curves overlaid'), historyChart(d.runs.map((r) => r.id), d.series)));
+    d.series.length ? el('section', {}, el('h2', {}, 'Curves overlaid'), historyChart(d.runs.map((r) => r.id), d.series)) : null);
   ready('compare');
 }
 

@@ -1,9 +1,14 @@
 #include "common/text.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 #include <charconv>
+#include <clocale>
 #include <cmath>
 #include <cstdlib>
+#include <cwctype>
 #include <system_error>
 
 namespace flowlab {
@@ -65,6 +70,59 @@ std::string csv_field(std::string_view text) {
   std::string out = "\"";
   for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
+}
+
+std::string fold_case(std::string_view text) {
+  // One C.UTF-8 locale object for the process (newlocale is not free); never freed.
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // ASCII: no table needed
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+      ++i;
+      continue;
+    }
+    // Decode one code point by hand (mbrtowc would need the thread's locale).
+    const int extra = c >= 0xF8 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
+    char32_t cp = extra == 3 ? c & 0x07 : extra == 2 ? c & 0x0F : c & 0x1F;
+    bool valid = extra > 0;  // a continuation byte cannot start a character
+    for (int k = 1; valid && k <= extra; ++k) {
+      if (i + k >= text.size()) {
+        valid = false;
+        break;
+      }
+      const unsigned char cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xC0) != 0x80) valid = false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (!valid || utf8 == static_cast<locale_t>(0)) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    const auto lower = static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), utf8));
+    // Encode; the lower-case form may take another number of bytes.
+    if (lower < 0x80) {
+      out += static_cast<char>(lower);
+    } else if (lower < 0x800) {
+      out += static_cast<char>(0xC0 | (lower >> 6));
+      out += static_cast<char>(0x80 | (lower & 0x3F));
+    } else if (lower < 0x10000) {
+      out += static_cast<char>(0xE0 | (lower >> 12));
+      out += static_cast<char>(0x80 | ((lower >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (lower & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (lower >> 18));
+      out += static_cast<char>(0x80 | ((lower >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((lower >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (lower & 0x3F));
+    }
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return out;
 }
 
 std::string trim(std::string_view text) {

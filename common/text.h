@@ -34,6 +34,11 @@ std::string csv_field(std::string_view text);
 /// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
 std::string trim(std::string_view text);
 
+/// UTF-8 `text` with every letter in lower case, by Unicode's simple case mapping (glibc's
+/// C.UTF-8 tables: "ÜNÏCÖDÉ" -> "ünïcödé", "ΣΩ" -> "σω"); bytes that are not valid UTF-8 are kept
+/// as they are. What ILIKE folds on both sides.
+std::string fold_case(std::string_view text);
+
 /// Terminal columns of UTF-8 `text`: one per code point (continuation bytes take none). Right for
 /// the Latin, Greek and symbol characters flowlab prints; wide CJK glyphs would count as one.
 size_t display_width(std::string_view text);

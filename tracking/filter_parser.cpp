@@ -557,6 +557,15 @@ class Parser {
     if (c.field.kind == FieldKind::kMetric) type = "real";
     if (c.attribute) type = c.attribute->type;
     const std::string shown = c.field.display();
+    // MLflow names runs by their hex id: attributes.run_id IN ('4f2a...', ...) means the uuid.
+    const bool all_text = std::none_of(c.values.begin(), c.values.end(),
+                                       [](const Literal& v) { return v.number.has_value(); });
+    if (c.attribute && std::string(c.attribute->name) == "id" && all_text && !like &&
+        (c.op == Op::kEq || c.op == Op::kNe || c.op == Op::kIn)) {
+      c.attribute = find_attribute("uuid");
+      c.field.key = "uuid";
+      return;
+    }
     if (type == "time")
       for (auto& v : c.values)
         // MLflow's times are milliseconds. Seconds this large would be after the year 5138, so
@@ -576,7 +585,7 @@ class Parser {
                    shown + ", got '" + v.text + "'");
         }
         fail(v.pos, "expected a number for " + shown + ", got '" + v.text + "'" +
-                        (shown == "id" ? " (MLflow's hex run id is attributes.uuid here)" : ""));
+                        (shown == "id" ? " (or the runs' uuids, every value quoted)" : ""));
       }
     }
     if (c.attribute && std::string(c.attribute->name) == "status" && !like) {

@@ -37,7 +37,8 @@
 //                     deleted_at (a time, NULL unless deleted) and lifecycle_stage ('active' or
 //                     'deleted', MLflow's name) matter with RunQuery::view other than active.
 // A run without the field (or with a NaN metric) matches no comparison, != and NOT IN included.
-// LIKE is case-sensitive with % and _ wildcards; ILIKE is the same, ASCII case-insensitive.
+// LIKE is case-sensitive with % and _ wildcards; ILIKE is the same, folding Unicode case
+// (fold_case: "ÜNÏCÖDÉ" matches "ünïcödé").
 // LIKE and ILIKE apply to text fields only; metrics take numbers only.
 //
 // Safety: a filter only chooses among SQL fragments written in sql_builder.cpp; every key and

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "tracking/filter.h"
 #include "tracking/query.h"
 #include "tracking/store.h"
@@ -135,24 +136,30 @@ void emit_numeric_predicate(SqlBuilder& b, const char* column, const Comparison&
 void emit_text_predicate(SqlBuilder& b, const char* column, const Comparison& c,
                          bool numeric_aware) {
   if (c.op == Op::kLike || c.op == Op::kILike) {
-    b.add("(").add_fixed(column);
+    // ILIKE folds Unicode case on both sides: the pattern here (fold_case), the column in SQL
+    // (SQLite: flowlab_fold, the same function; PostgreSQL: lower() under ICU's root collation,
+    // since the store's "C" collation folds ASCII only).
     const std::string& pattern = c.values.front().text;
+    const bool fold = c.op == Op::kILike;
+    b.add("(");
     if (b.dialect == Dialect::kPostgres) {
-      // PostgreSQL's LIKE is case-sensitive and its ILIKE folds case by the column's collation
-      // ("C": ASCII only, as SQLite's LIKE). ESCAPE '' turns off the backslash escape that SQLite
-      // does not have.
-      if (c.op == Op::kLike)
-        b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ");
+      // PostgreSQL's LIKE is case-sensitive; ESCAPE '' turns off the backslash escape that
+      // SQLite does not have.
+      if (fold)
+        b.add("lower(").add_fixed(column).add(" COLLATE \"und-x-icu\")");
       else
-        b.add_fixed(c.negated ? " NOT ILIKE " : " ILIKE ");
-      b.bind(pattern).add(" ESCAPE '')");
+        b.add_fixed(column);
+      b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ");
+      b.bind(fold ? fold_case(pattern) : pattern).add(" ESCAPE '')");
       return;
     }
-    if (c.op == Op::kLike) {
-      b.add_fixed(c.negated ? " NOT GLOB " : " GLOB ").bind(like_to_glob(pattern));
-    } else {
-      b.add_fixed(c.negated ? " NOT LIKE " : " LIKE ").bind(pattern);
-    }
+    // SQLite's GLOB is its case-sensitive matcher (its LIKE folds ASCII only).
+    if (fold)
+      b.add("flowlab_fold(").add_fixed(column).add(")");
+    else
+      b.add_fixed(column);
+    b.add_fixed(c.negated ? " NOT GLOB " : " GLOB ")
+        .bind(like_to_glob(fold ? fold_case(pattern) : pattern));
     b.add(")");
     return;
   }

@@ -40,6 +40,19 @@ std::string sql_excerpt(const std::string& sql) {
                                sql_excerpt(sql), msg, code));
 }
 
+// flowlab_fold(x): text x in lower case by Unicode's simple mapping (fold_case), for ILIKE;
+// NULL stays NULL.
+void sql_flowlab_fold(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const std::string folded =
+      fold_case(std::string_view(p, static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+  sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+}
+
 // flowlab_number(x): x when it is a number, the number a text spells, else NULL.
 void sql_flowlab_number(sqlite3_context* ctx, int, sqlite3_value** argv) {
   switch (sqlite3_value_type(argv[0])) {
@@ -118,6 +131,9 @@ class SqliteConnection final : public Connection {
     sqlite3_create_function_v2(db_, "flowlab_number", 1,
                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
                                sql_flowlab_number, nullptr, nullptr, nullptr);
+    sqlite3_create_function_v2(db_, "flowlab_fold", 1,
+                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                               sql_flowlab_fold, nullptr, nullptr, nullptr);
   }
 
   ~SqliteConnection() override {

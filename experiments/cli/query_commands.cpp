@@ -35,7 +35,8 @@ status values in any case):
   params.KEY         text, e.g. params.train.lr; when both sides are numbers they compare as
                      numbers ('0.010' = 0.01, '64' > '8'), otherwise as text (MLflow: always text)
   tags.KEY           text, same rule as params
-  attributes.NAME    id (run_id), uuid, name (run_name, `run name`), experiment, status,
+  attributes.NAME    id (run_id; quoted values are uuids: run_id IN ('4f2a...')), uuid,
+                     name (run_name, `run name`), experiment, status,
                      start_time (created), end_time, duration, parent_id, seed, host, git_commit,
                      spec_file, overrides. The prefix may be left out: status = 'FAILED'. Times
                      are unix seconds, MLflow's milliseconds (a number of 1e11 or more) or local
@@ -43,7 +44,7 @@ status values in any case):
   prefixes           metrics/metric, params/param/parameters/parameter, tags/tag,
                      attributes/attribute/attr/run; also in backquotes: `metrics`.loss
   operators          = != < <= > >=, LIKE and ILIKE (% and _ wildcards; text only; ILIKE folds
-                     ASCII letters only), IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE,
+                     Unicode case: 'ÜNÏCÖDÉ' matches 'ünïcödé'), IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE,
                      IS NULL and IS NOT NULL (whether the run has the field at all)
   combining          AND, OR (AND binds tighter), parentheses; at most 250 comparisons
   quoting            values 'text' or "text" ('' inside is a quote); keys with special

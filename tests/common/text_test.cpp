@@ -76,4 +76,15 @@ BOOST_AUTO_TEST_CASE(display_width_counts_code_points) {
   BOOST_TEST(display_width("…") == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(fold_case_is_unicode_lower_case) {
+  BOOST_TEST(flowlab::fold_case("ÜNÏCÖDÉ") == "ünïcödé");
+  BOOST_TEST(flowlab::fold_case("ΣΩ Straße ABC") == "σω straße abc");
+  BOOST_TEST(flowlab::fold_case("ЖЁЛТЫЙ") == "жёлтый");
+  BOOST_TEST(flowlab::fold_case("a\xff\xc3"
+                                "b") ==
+             "a\xff\xc3"
+             "b");  // not UTF-8: kept byte for byte
+  BOOST_TEST(flowlab::fold_case("") == "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -449,6 +449,26 @@ BOOST_DATA_TEST_CASE(mlflow_grammar_gaps_are_closed, data::make(store_backends()
   BOOST_TEST(t.match("params.x is not null") == "1,2");
   BOOST_TEST(t.match("metrics.eval.accuracy IS NULL") == "3,4");   // 3's latest value is NaN
   BOOST_TEST(t.match("metrics.accuracy IS NOT NULL") == "1,2,3");  // 3 has train.accuracy
+  // ILIKE folds Unicode case, on both backends.
+  {
+    Store s(t.db);
+    const int64_t u = s.begin_run(start("mnist", "Übung ünïcödé Σ"));
+    BOOST_TEST(t.match("name ILIKE '%ÜNÏCÖDÉ%'") == std::to_string(u));
+    BOOST_TEST(t.match("name ILIKE 'übung%σ'") == std::to_string(u));
+    BOOST_TEST(t.match("name LIKE '%ÜNÏCÖDÉ%'").empty());  // LIKE keeps case
+    BOOST_TEST(t.match("name NOT ILIKE '%Ü%' and name ILIKE '%a%'") == "1,2,3");
+    s.purge_runs({u});
+  }
+  // MLflow's run_id is the hex id: quoted values of run_id are the runs' uuids.
+  {
+    Store s(t.db);
+    const std::string u1 = s.get_run(1)->uuid, u3 = s.get_run(3)->uuid;
+    BOOST_TEST(t.match("attributes.run_id IN ('" + u1 + "', '" + u3 + "')") == "1,3");
+    BOOST_TEST(t.match("run_id = '" + u3 + "'") == "3");
+    BOOST_TEST(t.match("run_id != '" + u3 + "'") == "1,2,4");
+    BOOST_TEST(t.match("run_id IN (1, 3)") == "1,3");  // numbers: flowlab's integer ids
+    BOOST_CHECK_THROW(t.match("run_id > 'abc'"), QuerySyntaxError);
+  }
   BOOST_TEST(t.match("tags.note IS NOT NULL and attributes.end_time IS NOT NULL") == "1,2");
   BOOST_TEST(t.match("attributes.end_time IS NULL") == "3");
   BOOST_TEST(t.match("parent_id IS NULL") == "1,2,3,4");
@@ -502,7 +522,7 @@ BOOST_AUTO_TEST_CASE(malformed_filters_point_at_the_culprit) {
   BOOST_TEST(fails_at("metrics.acc LIKE 'a%'", 12, "LIKE and ILIKE compare text"));
   BOOST_TEST(fails_at("metrics.acc > 'high'", 14, "expected a number for metrics.acc"));
   BOOST_TEST(fails_at("start_time > 'yesterday'", 13, "local date"));
-  BOOST_TEST(fails_at("attributes.run_id = 'ab12'", 20, "attributes.uuid"));
+  BOOST_TEST(fails_at("attributes.run_id > 'ab12'", 20, "the runs' uuids"));
   BOOST_TEST(fails_at("status = 'DONE'", 9, "unknown run status 'DONE'"));
   BOOST_TEST(fails_at("status IN ('FINISHED', 'DONE')", 23, "unknown run status"));
   BOOST_TEST(fails_at("(metrics.a > 1", 14, "expected ')' to close the '(' at column 1"));

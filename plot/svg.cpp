@@ -177,7 +177,7 @@ struct Axis {
   Scale scale = Scale::kLinear;
   double lo = 0, hi = 1;        // data limits
   double px_lo = 0, px_hi = 1;  // pixels for lo and hi
-  std::vector<double> ticks, minor;
+  std::vector<double> ticks;
   std::vector<std::string> labels;
 
   double t(double v) const { return scale == Scale::kLog ? std::log10(v) : v; }
@@ -217,18 +217,8 @@ void set_ticks(Axis& axis, int max_ticks) {
       return std::fabs(m - 1) < 1e-9 || std::fabs(m - 2) < 1e-9 || std::fabs(m - 5) < 1e-9;
     });
     axis.labels = one_two_five ? log_tick_labels(axis.ticks) : linear_tick_labels(axis.ticks);
-    // Unlabelled 2..9 marks show the axis is logarithmic when few decades are in view.
-    axis.minor.clear();
-    const int k_lo = static_cast<int>(std::floor(std::log10(axis.lo)));
-    const int k_hi = static_cast<int>(std::ceil(std::log10(axis.hi)));
-    if (k_hi - k_lo <= 6)
-      for (int k = k_lo; k <= k_hi; ++k)
-        for (int m = 2; m <= 9; ++m) {
-          const double v = scaled(m, k);
-          const bool is_major = std::any_of(axis.ticks.begin(), axis.ticks.end(),
-                                            [&](double t) { return std::fabs(t - v) <= 1e-9 * v; });
-          if (v > axis.lo && v < axis.hi && !is_major) axis.minor.push_back(v);
-        }
+    // No unlabelled marks: every tick drawn has its number (a bare mark between 10 and 100
+    // reads as a value nobody can name).
   } else {
     axis.ticks = nice_ticks(axis.lo, axis.hi, max_ticks);
     axis.labels = linear_tick_labels(axis.ticks);
@@ -373,7 +363,6 @@ Layout make_layout(const PlotSpec& spec, const Axis& x_limits, const Axis& y_lim
     std::sort(l.x.ticks.begin(), l.x.ticks.end());
     l.x.labels =
         l.x.scale == Scale::kLog ? log_tick_labels(l.x.ticks) : linear_tick_labels(l.x.ticks);
-    l.x.minor.clear();
   }
   if (spec.x_categories.empty() && (spec.x_ticks.empty() || l.x.ticks.empty())) {
     // As many ticks as fit with their labels side by side, a gap of 1.5 em between them.
@@ -677,13 +666,8 @@ std::string render_svg(const PlotSpec& spec) {
   std::string tick_marks;
   for (double t : l.x.ticks)
     tick_marks += fmt::format("M{} {}v{}", num(l.x.to_px(t)), num(l.plot.y1), num(kTickLength));
-  for (double t : l.x.minor)
-    tick_marks += fmt::format("M{} {}v{}", num(l.x.to_px(t)), num(l.plot.y1), num(kTickLength / 2));
   for (double t : l.y.ticks)
     tick_marks += fmt::format("M{} {}h{}", num(l.plot.x0), num(l.y.to_px(t)), num(-kTickLength));
-  for (double t : l.y.minor)
-    tick_marks +=
-        fmt::format("M{} {}h{}", num(l.plot.x0), num(l.y.to_px(t)), num(-kTickLength / 2));
   svg.leaf("path", {{"d", tick_marks}, {"fill", "none"}});
   svg.close();
 

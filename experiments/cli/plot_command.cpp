@@ -33,7 +33,7 @@ struct PlotOptions {
   bool log_x = false, log_y = false;
   std::string title, x_label, y_label;
   std::string size = "800x500";
-  std::string output;  // default: derived from the names, in the current directory
+  std::string output;  // default: derived from the names, in WORKSPACE/plots/
   bool png = false;
   std::string data;  // --data FILE.csv|FILE.json
 };
@@ -110,7 +110,9 @@ void run_plot(const PlotOptions& o, const GlobalOptions& global, std::ostream& o
     if (data.x_is_suffix && !x_name.empty() && x_name.back() == '@') x_name.pop_back();
     std::string name = join(data.y_names, "_") + "-vs-" + x_name;
     if (!data.group_names.empty()) name += "-by-" + data.group_names.front();
-    svg_path = slug(name) + ".svg";
+    // In the workspace, beside the results it draws (not wherever the command was typed).
+    svg_path = global.workspace() / "plots" / (slug(name) + ".svg");
+    fs::create_directories(svg_path.parent_path());
   }
   write_text(svg_path, svg);
   std::string written = svg_path.string();
@@ -179,7 +181,8 @@ void add_plot_command(CLI::App& app, GlobalOptions& global) {
                   "x axis label (default: the x name; for a family its key, e.g. accuracy@)");
   cmd->add_option("--ylabel", o->y_label, "y axis label (default: the y name)");
   cmd->add_option("--size", o->size, "image size in pixels, WIDTHxHEIGHT")->capture_default_str();
-  cmd->add_option("-o,--output", o->output, "SVG file (default: Y-vs-X[-by-GROUP].svg here)");
+  cmd->add_option("-o,--output", o->output,
+                  "SVG file (default: WORKSPACE/plots/Y-vs-X[-by-GROUP].svg)");
   cmd->add_flag("--png", o->png,
                 png_supported() ? "also write a PNG (2x) next to the SVG"
                                 : "also write a PNG (not available in this build)");

@@ -519,6 +519,24 @@ PlotData load_plot_data(const tracking::StoreLocation& db_path, const PlotQuery&
     return obs;
   };
 
+  // The cache key each run's node had: runs that reused one computation (a shared node, or a
+  // seed the node does not depend on) are one observation, not repeats.
+  std::map<std::pair<int64_t, std::string>, std::string> computed_by;
+  if (!sel.runs.empty()) {
+    std::string in;
+    std::vector<tracking::SqlValue> binds;
+    for (const auto& r : sel.runs) in += in.empty() ? "?" : ", ?", binds.emplace_back(r.id);
+    for (const auto& row :
+         reader.db()
+             .execute("SELECT run_id, node, cache_key FROM node_executions WHERE cache_key != '' "
+                      "AND run_id IN (" +
+                          in + ")",
+                      binds)
+             .rows)
+      computed_by[{std::get<int64_t>(row[0]), std::get<std::string>(row[1])}] =
+          std::get<std::string>(row[2]);
+  }
+
   // Observations per series (the y's index, the group values, the node for a family of any
   // node), then per x.
   using GroupKey = std::vector<std::string>;
@@ -573,10 +591,17 @@ PlotData load_plot_data(const tracking::StoreLocation& db_path, const PlotQuery&
                                                    : display_value(key.second[i]));
     if (node_group) shown.push_back(node);
     Series series{join(shown, ", "), {}};
+    const std::string y_node = y.any_node() ? "" : split_metric(y.name).first;
     for (const auto& [xv, obs] : by_series[key]) {
       std::vector<double> values;
       PlotRow row;
-      for (const auto& o : obs) values.push_back(o.y), row.run_ids.push_back(o.run_id);
+      std::set<std::string> computations;
+      for (const auto& o : obs) {
+        row.run_ids.push_back(o.run_id);
+        auto it = computed_by.find({o.run_id, o.node.empty() ? y_node : o.node});
+        if (it != computed_by.end() && !computations.insert(it->second).second) continue;
+        values.push_back(o.y);
+      }
       row.series = series.name;
       row.stats = describe(values);
       row.point = summarize(xv, row.stats, q.agg, q.error);

@@ -364,6 +364,30 @@ BOOST_AUTO_TEST_CASE(run_ids_parse_lists_and_ranges) {
     BOOST_CHECK_THROW(parse_run_ids(bad), ConfigError);
 }
 
+// Without -o the figure goes to the workspace's plots/ folder, not the current directory.
+BOOST_AUTO_TEST_CASE(plot_command_writes_into_the_workspace_by_default) {
+  Workspace ws;
+  CLI::App app;
+  GlobalOptions global;
+  global.workspace_flag = ws.dir.path().string();
+  add_plot_command(app, global);
+  std::vector<const char*> argv = {"flowlab",       "plot", "--y",
+                                   "eval.accuracy", "--x",  "data.limit_train"};
+  std::ostringstream captured;
+  auto* old = std::cout.rdbuf(captured.rdbuf());
+  const fs::path cwd = fs::current_path();
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (...) {
+    std::cout.rdbuf(old);
+    throw;
+  }
+  std::cout.rdbuf(old);
+  const fs::path svg = ws.dir / "plots" / "eval.accuracy-vs-data.limit_train.svg";
+  BOOST_TEST(fs::exists(svg), captured.str());
+  BOOST_TEST(!fs::exists(cwd / "eval.accuracy-vs-data.limit_train.svg"));
+}
+
 // The command itself, parsed by CLI11 as main() would: files written and the summary printed.
 BOOST_AUTO_TEST_CASE(plot_command_writes_svg_data_and_summary) {
   Workspace ws;
@@ -760,6 +784,32 @@ BOOST_AUTO_TEST_CASE(plot_command_draws_two_families) {
   BOOST_CHECK_THROW(run({"--y", "robust_legs.accuracy@*", "robust_ptd.accuracy@*"}),
                     CLI::ParseError);
   BOOST_CHECK_THROW(run({"--y", "robust_legs.accuracy@*", "--x", "model"}), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(runs_that_reused_one_computation_are_one_point) {
+  // Three seeds of a node that does not depend on the seed share its cache key: one observation
+  // (0.7), not three repeats with std 0; a fourth run computed anew (0.9) is the second.
+  testing::TempDir dir;
+  const fs::path db = dir / "runs.db";
+  tracking::Store store(db);
+  std::vector<int64_t> ids;
+  for (int seed : {0, 1, 2, 3}) {
+    const int64_t id = Workspace::add_run(
+        store, "cached", {{"data.limit_train", "100"}, {"seed", std::to_string(seed)}},
+        {{"eval", "accuracy", 0, seed == 3 ? 0.9 : 0.7, 0}});
+    store.record_node(id, {"eval", "eval.classifier", seed == 3 ? "k-new" : "k-shared", "FINISHED",
+                           seed != 0, 0, 1, ""});
+    ids.push_back(id);
+  }
+  PlotQuery q;
+  q.y = {"eval.accuracy"};
+  q.x = "data.limit_train";
+  q.experiment = "cached";
+  const PlotData data = load_plot_data(db, q);
+  BOOST_TEST_REQUIRE(data.rows.size() == 1u);
+  BOOST_TEST(data.rows[0].stats.n == 2u);
+  BOOST_TEST(data.rows[0].stats.mean == 0.8, tt::tolerance(1e-12));
+  BOOST_TEST(data.rows[0].run_ids.size() == 4u);  // every run is behind the point
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -356,6 +356,28 @@ BOOST_AUTO_TEST_CASE(explicit_x_ticks_replace_the_automatic_ones) {
   BOOST_TEST(!contains(svg, ">1000</text>"));
 }
 
+BOOST_AUTO_TEST_CASE(every_tick_on_a_log_axis_is_labelled) {
+  // Three decades on x, four on y: as many tick marks as tick labels (no bare minor marks).
+  PlotSpec spec;
+  spec.series = {line("", {{1, 0.01}, {30, 0.5}, {1000, 10}})};
+  spec.x_scale = Scale::kLog;
+  spec.y_scale = Scale::kLog;
+  const std::string svg = render_svg(spec);
+  const std::regex path(R"re(<path d="((?:M[-0-9.]+ [-0-9.]+[vh]-?[0-9.]+)+)")re");
+  std::smatch m;
+  BOOST_TEST_REQUIRE(std::regex_search(svg, m, path));
+  const std::string ticks = m[1];
+  const auto count = [](const std::string& text, const std::regex& re) {
+    return std::distance(std::sregex_iterator(text.begin(), text.end(), re),
+                         std::sregex_iterator());
+  };
+  const long marks = count(ticks, std::regex("M"));
+  const size_t labels_at = svg.find("<g font-size=\"", svg.find(m[0]));
+  const std::string labels = svg.substr(labels_at, svg.find("</g>", labels_at) - labels_at);
+  BOOST_TEST(marks == count(labels, std::regex("<text")));
+  BOOST_TEST(marks >= 6);
+}
+
 BOOST_AUTO_TEST_CASE(nothing_to_plot_is_an_error) {
   PlotSpec spec;
   spec.series = {Series{"empty", {}}};

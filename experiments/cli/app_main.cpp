@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "experiments/cli/app.h"
+#include "experiments/cli/table.h"
 #include "tracking/store.h"
 
 #ifndef FLOWLAB_VERSION
@@ -56,6 +57,9 @@ void configure_app(CLI::App& app, GlobalOptions& global) {
   app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run
                       // SPEC`
   app.set_version_flag("--version", std::string("flowlab ") + FLOWLAB_VERSION);
+  app.add_flag_function(
+      "--wide", [](int64_t) { set_wide_output(true); },
+      "tables at full width (by default a table printed on a terminal is cut to its width)");
   app.add_option("--workspace", global.workspace_flag, "results database and cache directory")
       ->envname("FLOWLAB_HOME");
   // Exported, so that flowlab-engine and every job a launcher starts use the same store.

@@ -1,13 +1,18 @@
 #include "experiments/cli/table.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
+#include <iostream>
 #include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <sys/ioctl.h>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -92,30 +97,89 @@ void print(const Table& t, Format format, std::ostream& out) {
       out << rows.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       break;
     }
-    case Format::kTable: {
-      std::vector<size_t> width(t.columns.size());
-      for (size_t c = 0; c < t.columns.size(); ++c) width[c] = display_width(t.columns[c]);
-      for (const auto& row : t.rows)
-        for (size_t c = 0; c < row.size() && c < width.size(); ++c)
-          width[c] = std::max(width[c], display_width(row[c]));
-      auto line = [&](const std::vector<std::string>& cells) {
-        std::string text;
-        for (size_t c = 0; c < width.size(); ++c) {
-          std::string v = c < cells.size() ? cells[c] : "";
-          std::string pad(width[c] - display_width(v), ' ');
-          text += (c ? "  " : "") + (is_numeric(c) ? pad + v : v + pad);
-        }
-        text.erase(text.find_last_not_of(' ') + 1);
-        out << text << "\n";
-      };
-      line(t.columns);
-      std::vector<std::string> rule;
-      for (size_t w : width) rule.push_back(std::string(w, '-'));
-      line(rule);
-      for (const auto& row : t.rows) line(row);
+    case Format::kTable:
+      print_table(t, out, &out == &std::cout ? terminal_columns() : 0);
       break;
-    }
   }
+}
+
+namespace {
+
+bool g_wide = false;
+
+// The first `width` columns' worth of UTF-8 `text`, the last of them "…" when cut.
+std::string cut(const std::string& text, size_t width) {
+  if (display_width(text) <= width) return text;
+  std::string out;
+  size_t columns = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool starts = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    if (starts && ++columns == width) break;  // room for the ellipsis
+    out += text[i];
+  }
+  return out + "…";
+}
+
+}  // namespace
+
+void set_wide_output(bool wide) { g_wide = wide; }
+
+size_t terminal_columns() {
+  if (g_wide || !isatty(STDOUT_FILENO)) return 0;
+  winsize ws{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS"))
+    if (auto n = parse_int64(c); n && *n > 0) return static_cast<size_t>(*n);
+  return 0;
+}
+
+std::vector<size_t> fit_widths(std::vector<size_t> width, const std::vector<bool>& numeric,
+                               size_t columns) {
+  if (columns == 0 || width.empty()) return width;
+  auto total = [&] {
+    size_t sum = 2 * (width.size() - 1);
+    for (size_t w : width) sum += w;
+    return sum;
+  };
+  // Narrow the widest text column, one column at a time, down to 8 (numbers are never cut).
+  constexpr size_t kNarrowest = 8;
+  while (total() > columns) {
+    size_t widest = width.size();
+    for (size_t c = 0; c < width.size(); ++c) {
+      const bool is_number = c < numeric.size() && numeric[c];
+      if (!is_number && width[c] > kNarrowest &&
+          (widest == width.size() || width[c] > width[widest]))
+        widest = c;
+    }
+    if (widest == width.size()) break;  // nothing left to narrow: the line stays too wide
+    --width[widest];
+  }
+  return width;
+}
+
+void print_table(const Table& t, std::ostream& out, size_t columns) {
+  auto is_numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
+  std::vector<size_t> width(t.columns.size());
+  for (size_t c = 0; c < t.columns.size(); ++c) width[c] = display_width(t.columns[c]);
+  for (const auto& row : t.rows)
+    for (size_t c = 0; c < row.size() && c < width.size(); ++c)
+      width[c] = std::max(width[c], display_width(row[c]));
+  width = fit_widths(width, t.numeric, columns);
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (size_t c = 0; c < width.size(); ++c) {
+      std::string v = cut(c < cells.size() ? cells[c] : "", width[c]);
+      std::string pad(width[c] - std::min(width[c], display_width(v)), ' ');
+      text += (c ? "  " : "") + (is_numeric(c) ? pad + v : v + pad);
+    }
+    text.erase(text.find_last_not_of(' ') + 1);
+    out << text << "\n";
+  };
+  line(t.columns);
+  std::vector<std::string> rule;
+  for (size_t w : width) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : t.rows) line(row);
 }
 
 }  // namespace flowlab::cli

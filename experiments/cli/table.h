@@ -19,7 +19,22 @@ struct Table {
   void add_row(std::vector<std::string> row) { rows.push_back(std::move(row)); }
 };
 
+/// Prints `table`. A table for std::cout on a terminal is fitted to its width (terminal_columns):
+/// the widest text columns are cut with "…", numbers never; piped output and --wide keep every
+/// character.
 void print(const Table& table, Format format, std::ostream& out);
+
+/// The aligned text table, fitted to `columns` (0: no limit).
+void print_table(const Table& table, std::ostream& out, size_t columns);
+
+/// Column widths that fit `columns` with two spaces between columns: the widest non-numeric
+/// column is narrowed first, none below 8; unchanged when `columns` is 0 or nothing can give.
+std::vector<size_t> fit_widths(std::vector<size_t> width, const std::vector<bool>& numeric,
+                               size_t columns);
+
+/// The terminal's width when stdout is one and --wide was not given (set_wide_output), else 0.
+size_t terminal_columns();
+void set_wide_output(bool wide);
 
 /// Unix seconds as local "YYYY-MM-DD HH:MM:SS".
 std::string format_local_time(double unix_seconds);

@@ -7,8 +7,10 @@
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/query_commands.h"
+#include "experiments/cli/table.h"
 #include "tests/support/ui_fixture.h"
 #include "tracking/query.h"
 #include "tracking/read_only_db.h"
@@ -107,6 +109,30 @@ BOOST_FIXTURE_TEST_CASE(compare_json_is_keyed_by_run_id, UiFixture) {
   BOOST_TEST(j["params"]["seed"][b] == "1");
   BOOST_TEST(j["metrics"]["eval.accuracy"][b].get<double>() == 0.5 + 0.1 * 2 + 0.01,
              boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(tables_fit_the_terminal_and_numbers_are_never_cut) {
+  Table t{{"id", "name", "overrides", "accuracy"}, {}, {true, false, false, true}};
+  t.add_row({"12", "a-rather-long-run-name-of-forty-chars-xx", "train.lr=0.1 model=cnn seed=3",
+             "0.9123"});
+  t.add_row({"1234567", "short", "", "0.5"});
+  std::ostringstream fitted, full;
+  print_table(t, fitted, 50);
+  print_table(t, full, 0);
+  std::istringstream lines(fitted.str());
+  std::string line;
+  while (std::getline(lines, line)) BOOST_TEST(flowlab::display_width(line) <= 50u, line);
+  BOOST_TEST(fitted.str().find("1234567") != std::string::npos);  // numbers whole
+  BOOST_TEST(fitted.str().find("0.9123") != std::string::npos);
+  BOOST_TEST(fitted.str().find("…") != std::string::npos);  // text cut, marked
+  BOOST_TEST(full.str().find("a-rather-long-run-name-of-forty-chars-xx") != std::string::npos);
+  // Widths: the widest text column gives first, none below 8; numbers keep theirs.
+  BOOST_TEST(fit_widths({7, 40, 29, 8}, {true, false, false, true}, 50) ==
+                 (std::vector<size_t>{7, 14, 15, 8}),
+             boost::test_tools::per_element());
+  BOOST_TEST(fit_widths({7, 40, 29, 8}, {true, false, false, true}, 10) ==
+                 (std::vector<size_t>{7, 8, 8, 8}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

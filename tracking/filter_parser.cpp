@@ -72,7 +72,7 @@ std::vector<std::string> attribute_names() {
   return out;
 }
 
-const char* const kStatuses[] = {"RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED"};
+const char* const kStatuses[] = {"RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED", "STALE"};
 
 // Letters, digits, _ - / and any non-ASCII byte (UTF-8: params.größe needs no quotes).
 bool is_segment_char(char c) {
@@ -593,8 +593,9 @@ class Parser {
         std::string upper = v.text;
         for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         if (std::find(std::begin(kStatuses), std::end(kStatuses), upper) == std::end(kStatuses))
-          fail(v.pos, "unknown run status '" + v.text +
-                          "': expected RUNNING, FINISHED, FAILED, KILLED or SCHEDULED (any case)");
+          fail(v.pos,
+               "unknown run status '" + v.text +
+                   "': expected RUNNING, FINISHED, FAILED, KILLED, SCHEDULED or STALE (any case)");
         v.text = upper;
       }
     }

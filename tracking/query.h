@@ -33,7 +33,9 @@
 //                     status, start_time (= created), end_time, duration, parent_id, seed, host,
 //                     git_commit, spec_file, overrides. Times are unix seconds; a time may also be
 //                     written as a local date string: attributes.start_time > '2024-05-01 12:00'.
-//                     status values are checked (RUNNING, FINISHED, FAILED, KILLED; any case).
+//                     status values are checked (RUNNING, FINISHED, FAILED, KILLED, SCHEDULED,
+//                     STALE; any case). STALE is a RUNNING run without a heartbeat for
+//                     kStaleAfterSeconds (its process is gone): it is no longer RUNNING.
 //                     deleted_at (a time, NULL unless deleted) and lifecycle_stage ('active' or
 //                     'deleted', MLflow's name) matter with RunQuery::view other than active.
 // A run without the field (or with a NaN metric) matches no comparison, != and NOT IN included.
@@ -53,6 +55,9 @@
 #include "tracking/store.h"
 
 namespace flowlab::tracking {
+
+/// A RUNNING run silent this long (it beats every 5 s) is STALE in filters and columns.
+constexpr double kStaleAfterSeconds = 60;
 
 /// A malformed filter, column list or sort key. what() shows the text with a caret under the
 /// offending token; position() is its byte offset in the text.

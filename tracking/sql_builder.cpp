@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/text.h"
 #include "tracking/filter.h"
 #include "tracking/query.h"
@@ -73,9 +74,21 @@ const char* op_sql(Op op) {
 
 class SqlBuilder {
  public:
-  SqlBuilder(int schema_version, Dialect d) : version(schema_version), dialect(d) {}
+  SqlBuilder(int schema_version, Dialect d)
+      : version(schema_version),
+        dialect(d),
+        // STALE, as `flowlab runs` shows it: RUNNING without a sign of life for a minute (runs
+        // beat every 5 s). The time is this query's, written into the SQL (not a user's value).
+        status_sql_(fmt::format("(CASE WHEN r.status = 'RUNNING' AND COALESCE(r.heartbeat, "
+                                "r.start_time) < {:.3f} THEN 'STALE' ELSE r.status END)",
+                                unix_now() - kStaleAfterSeconds)) {}
   const int version;      // the database's schema version: which attribute SQL applies
   const Dialect dialect;  // SQLite's GLOB is PostgreSQL's LIKE
+
+  // An attribute's SQL: its text, but the status with STALE derived.
+  const char* attribute_sql(const filter::Attribute& a) const {
+    return std::string(a.name) == "status" ? status_sql_.c_str() : a.sql_at(version);
+  }
 
   template <size_t N>
   SqlBuilder& add(const char (&fixed)[N]) {
@@ -103,6 +116,7 @@ class SqlBuilder {
  private:
   std::string sql_;
   std::vector<SqlValue> binds_;
+  const std::string status_sql_;
 };
 
 // `IN (?, ?, ...)` over `values`, each bound as produced by `as_value`.
@@ -270,9 +284,9 @@ void emit_comparison(SqlBuilder& b, const Comparison& c) {
       return;
     case FieldKind::kAttribute:
       if (std::string(c.attribute->type) == "text")
-        emit_text_predicate(b, c.attribute->sql_at(b.version), c, false);
+        emit_text_predicate(b, b.attribute_sql(*c.attribute), c, false);
       else
-        emit_numeric_predicate(b, c.attribute->sql_at(b.version), c);
+        emit_numeric_predicate(b, b.attribute_sql(*c.attribute), c);
       return;
   }
 }
@@ -323,7 +337,7 @@ void emit_value(SqlBuilder& b, const Field& f) {
           .add(")");
       return;
     case FieldKind::kAttribute:
-      b.add_fixed(find_attribute(f.key)->sql_at(b.version));
+      b.add_fixed(b.attribute_sql(*find_attribute(f.key)));
       return;
   }
 }

@@ -167,7 +167,9 @@ void list_runs(const fs::path& workspace, const RunListing& listing, Format form
     terms.push_back(fmt::format("parent_id = {}", *listing.parent));
   else if (!listing.all)
     terms.push_back("parent_id IS NULL");
-  if (!status.empty()) terms.push_back("status = " + quoted_value(stale ? "RUNNING" : status));
+  // STALE: the filter knows silent runs; a dead process on this host shows sooner (its pid).
+  if (!status.empty())
+    terms.push_back(stale ? "status IN ('RUNNING', 'STALE')" : "status = " + quoted_value(status));
   if (!listing.experiment.empty())
     terms.push_back("experiment = " + quoted_value(listing.experiment));
   tracking::RunQuery q;

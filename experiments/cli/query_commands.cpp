@@ -38,7 +38,9 @@ status values in any case):
   attributes.NAME    id (run_id; quoted values are uuids: run_id IN ('4f2a...')), uuid,
                      name (run_name, `run name`), experiment, status,
                      start_time (created), end_time, duration, parent_id, seed, host, git_commit,
-                     spec_file, overrides. The prefix may be left out: status = 'FAILED'. Times
+                     spec_file, overrides. The prefix may be left out: status = 'FAILED'.
+                     status = 'STALE': RUNNING but silent for a minute (its process is gone, as
+                     `flowlab runs` shows it); such a run no longer matches 'RUNNING'. Times
                      are unix seconds, MLflow's milliseconds (a number of 1e11 or more) or local
                      dates: start_time > '2024-05-01 12:00'
   prefixes           metrics/metric, params/param/parameters/parameter, tags/tag,

@@ -459,6 +459,19 @@ BOOST_DATA_TEST_CASE(mlflow_grammar_gaps_are_closed, data::make(store_backends()
     BOOST_TEST(t.match("name NOT ILIKE '%Ü%' and name ILIKE '%a%'") == "1,2,3");
     s.purge_runs({u});
   }
+  // STALE: RUNNING and silent for over a minute; no longer RUNNING (as `flowlab runs` shows).
+  {
+    Store s(t.db);
+    const int64_t z = s.begin_run(start("mnist", "zombie"));
+    RawStore(t.db).exec(
+        "UPDATE runs SET heartbeat = heartbeat - 3600, start_time = start_time - 3600 WHERE id = " +
+        std::to_string(z));
+    BOOST_TEST(t.match("status = 'STALE'") == std::to_string(z));
+    BOOST_TEST(t.match("status = 'stale' or status = 'KILLED'") == "4," + std::to_string(z));
+    BOOST_TEST(t.match("status = 'RUNNING'") == "3");  // gamma beat just now
+    BOOST_TEST(t.match("status != 'STALE' and status IN ('RUNNING', 'FAILED')") == "2,3");
+    s.purge_runs({z});
+  }
   // MLflow's run_id is the hex id: quoted values of run_id are the runs' uuids.
   {
     Store s(t.db);

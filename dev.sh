@@ -3,6 +3,7 @@
 #   ./dev.sh quickstart   install what is missing, build (Release), run experiments/quickstart.yaml
 #   ./dev.sh test         install what is missing, build, run the whole test suite (ctest)
 #   ./dev.sh build        install what is missing and build only
+#   ./dev.sh install      build, then put flowlab on PATH (PREFIX=/usr/local) with bash/zsh completion
 #   ./dev.sh test --sanitize  the whole suite built with AddressSanitizer + UBSan (build-asan/)
 #   ./dev.sh fuzz [SECONDS|-runs=N] [TARGET...]  build and run the libFuzzer targets (fuzz/)
 # Each step is skipped when already done: packages are installed only if missing, CMake configures
@@ -116,8 +117,15 @@ case "${1:-help}" in
     ensure_packages
     build
     ;;
+  install)
+    # flowlab and flowlab-engine into PREFIX/bin (default /usr/local), completion for bash/zsh.
+    ensure_packages
+    build
+    cmake --install "$BUILD" --prefix "${PREFIX:-/usr/local}"
+    log "installed: $(command -v flowlab || echo "${PREFIX:-/usr/local}/bin/flowlab") (bash completion in new shells)"
+    ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -1303,7 +1303,8 @@ class Composer {
     fs::path dir = entry.group.empty() ? spec_.config_dir : group_dir(entry.group);
     if (spec_.config_dir.empty())
       throw ConfigError(entry.where, "defaults",
-                        "no configs/ directory found next to the spec or above it");
+                        "no configs/ directory found next to the spec or above it (the spec is "
+                        "outside a flowlab project): pass --config-dir DIR");
     if (!entry.group.empty() && !is_directory_quietly(dir)) {
       if (entry.optional) return false;
       throw ConfigError(entry.where, "defaults", "unknown config group '" + entry.group + "'",

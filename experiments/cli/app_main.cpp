@@ -1,9 +1,13 @@
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/table.h"
 #include "tracking/store.h"
@@ -26,7 +30,7 @@ Examples:
   flowlab show last --format json                         one run: config, metrics, timings
   flowlab query "metrics.eval.accuracy > 0.85" --sort=-metrics.eval.accuracy
   flowlab plot --y eval.accuracy --x data.limit_train --group train.model --png
-  flowlab ui                                              the web dashboard on http://127.0.0.1:8080/
+  flowlab ui                                              the web dashboard: http://127.0.0.1:8080
   flowlab ops train.classifier                            an op's params and docs
   flowlab cache du                                        cache size by op and age
   flowlab cache gc --dry-run                              what cleaning the cache would remove
@@ -37,6 +41,45 @@ Results store: --store URI, else $FLOWLAB_STORE, else WORKSPACE/runs.db; a Postg
 (postgresql://USER@HOST/DB) is shared by many machines (`flowlab store --help`).
 Exit codes: 0 ok, 1 a node failed, 2 bad spec or command line, 3 results database unusable
 (read-only workspace for run/sweep/resume, corrupt, locked past the timeout), 130 interrupted.)";
+
+// CLI11 2.1 prints each description on one line (178 columns for `flowlab run --help`): these
+// are wrapped to the terminal, at most 100 columns, continuation lines under the first.
+class WrappingFormatter : public CLI::Formatter {
+ public:
+  std::string make_option_desc(const CLI::Option* option) const override {
+    return wrap(CLI::Formatter::make_option_desc(option), column_width_);
+  }
+  std::string make_description(const CLI::App* app) const override {
+    std::string text = CLI::Formatter::make_description(app);
+    const bool newline = !text.empty() && text.back() == '\n';
+    return wrap(text, 0) + (newline ? "\n" : "");
+  }
+  std::string make_subcommand(const CLI::App* sub) const override {
+    std::stringstream out;
+    CLI::detail::format_help(out, sub->get_display_name(true),
+                             wrap(sub->get_description(), column_width_), column_width_);
+    return out.str();
+  }
+
+ private:
+  // `text` in lines that fit beside an `indent`-column name column.
+  static std::string wrap(const std::string& text, size_t indent) {
+    const size_t terminal = terminal_columns();
+    const size_t columns = terminal == 0 ? 100 : std::min<size_t>(terminal, 100);
+    const size_t room = columns > indent + 20 ? columns - indent : 20;
+    std::string out, line;
+    std::istringstream words(text);
+    std::string word;
+    while (words >> word) {
+      if (!line.empty() && display_width(line) + 1 + display_width(word) > room) {
+        out += line + "\n";
+        line.clear();
+      }
+      line += (line.empty() ? "" : " ") + word;
+    }
+    return out + line;
+  }
+};
 
 }  // namespace
 
@@ -52,6 +95,7 @@ void add_database_commands(CLI::App& app, GlobalOptions& global) {
 void configure_app(CLI::App& app, GlobalOptions& global) {
   app.description(
       "flowlab: declarative ML experiments on a dataflow graph, recorded in SQLite or PostgreSQL");
+  app.formatter(std::make_shared<WrappingFormatter>());  // subcommands inherit it
   app.footer(kFooter);
   app.require_subcommand(1);
   app.fallthrough();  // `flowlab run SPEC --workspace DIR` as well as `flowlab --workspace DIR run

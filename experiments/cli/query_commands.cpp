@@ -46,8 +46,9 @@ status values in any case):
   prefixes           metrics/metric, params/param/parameters/parameter, tags/tag,
                      attributes/attribute/attr/run; also in backquotes: `metrics`.loss
   operators          = != < <= > >=, LIKE and ILIKE (% and _ wildcards; text only; ILIKE folds
-                     Unicode case: 'ÜNÏCÖDÉ' matches 'ünïcödé'), IN ('a', 'b') and NOT IN (...), NOT LIKE, NOT ILIKE,
-                     IS NULL and IS NOT NULL (whether the run has the field at all)
+                     Unicode case: 'ÜNÏCÖDÉ' matches 'ünïcödé'), IN ('a', 'b') and NOT IN (...),
+                     NOT LIKE, NOT ILIKE, IS NULL and IS NOT NULL (whether the run has the
+                     field at all)
   combining          AND, OR (AND binds tighter), parentheses; at most 250 comparisons
   quoting            values 'text' or "text" ('' inside is a quote); keys with special
                      characters in backquotes or double quotes: metrics.`f1 score`. A quoted

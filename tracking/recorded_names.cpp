@@ -27,12 +27,25 @@ std::vector<Field> recorded_fields(const ReadOnlyDb& db, FieldKind kind) {
   return out;
 }
 
-// Glob match: '*' stands for any run of characters.
-bool glob_match(const char* pattern, const char* text) {
-  if (*pattern == '\0') return *text == '\0';
-  if (*pattern == '*')
-    return glob_match(pattern + 1, text) || (*text && glob_match(pattern, text + 1));
-  return *text == *pattern && glob_match(pattern + 1, text + 1);
+// Glob match: '*' stands for any run of characters. Iterative (a '*' only ever moves forward),
+// so patterns with many stars stay linear-ish rather than backtracking exponentially.
+bool glob_match(const std::string& pattern, const std::string& text) {
+  size_t p = 0, t = 0, star = std::string::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p, ++t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 }  // namespace
@@ -65,7 +78,7 @@ std::string expand_column_patterns(const ReadOnlyDb& db, const std::string& colu
       const std::string pattern = item.substr(dot + 1);
       for (const Field& f : recorded_fields(db, kind)) {
         const std::string name = kind == FieldKind::kMetric ? f.node + "." + f.key : f.key;
-        if (glob_match(pattern.c_str(), name.c_str())) expanded.push_back(f.display());
+        if (glob_match(pattern, name)) expanded.push_back(f.display());
       }
     } else if (!item.empty()) {
       expanded.push_back(item);

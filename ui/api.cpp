@@ -123,21 +123,30 @@ std::string placeholders(size_t n) {
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(); }
 
-// Whether `path` (absolute, as registered) may be served: lexically normal (no "." or ".."), every
-// component a real directory or file (no symbolic link anywhere: its canonical path is itself), a
-// regular file, inside one of `roots`.
+// Whether `path` (absolute, as registered) may be served: lexically normal (no "." or ".."), a
+// regular file, inside one of `roots` (as given or resolved) with no symbolic link anywhere below
+// the root (a link above it, such as a symlinked home directory, is fine).
 bool servable(const fs::path& path, const std::vector<fs::path>& roots) {
   if (!path.is_absolute() || path.lexically_normal() != path) return false;
-  std::error_code ec;
-  const fs::path real = fs::canonical(path, ec);
-  if (ec || real != path) return false;
   struct stat st {};
   if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
   for (const auto& root : roots) {
-    const fs::path r = fs::weakly_canonical(root, ec);
-    if (ec) continue;
-    const auto rel = real.lexically_relative(r);
-    if (!rel.empty() && *rel.begin() != "..") return true;
+    std::error_code ec;
+    for (const fs::path& r :
+         {fs::absolute(root, ec).lexically_normal(), fs::weakly_canonical(root, ec)}) {
+      const fs::path rel = path.lexically_relative(r);
+      if (rel.empty() || *rel.begin() == "..") continue;
+      fs::path at = r;
+      bool linked = false;
+      for (const auto& part : rel) {
+        at /= part;
+        if (lstat(at.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) {
+          linked = true;
+          break;
+        }
+      }
+      if (!linked) return true;
+    }
   }
   return false;
 }

@@ -89,7 +89,8 @@ void add_ui_command(CLI::App& app, GlobalOptions& global) {
       server.stop();
     });
     server.serve();
-    if (!signalled) kill(getpid(), SIGTERM);  // wake the stopper, which is waiting for a signal
+    // Wake the stopper (waiting for a signal) when serving ended some other way.
+    if (!signalled) pthread_kill(stopper.native_handle(), SIGTERM);
     stopper.join();
     std::cout << "flowlab ui: stopped" << std::endl;
   });

@@ -120,6 +120,13 @@ std::string cut(const std::string& text, size_t width) {
   return out + "…";
 }
 
+// Control characters (escape sequences in a stored name) must not reach the terminal: '?'.
+std::string printable(std::string text) {
+  for (char& ch : text)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return text;
+}
+
 }  // namespace
 
 void set_wide_output(bool wide) { g_wide = wide; }
@@ -168,7 +175,7 @@ void print_table(const Table& t, std::ostream& out, size_t columns) {
   auto line = [&](const std::vector<std::string>& cells) {
     std::string text;
     for (size_t c = 0; c < width.size(); ++c) {
-      std::string v = cut(c < cells.size() ? cells[c] : "", width[c]);
+      std::string v = cut(printable(c < cells.size() ? cells[c] : ""), width[c]);
       std::string pad(width[c] - std::min(width[c], display_width(v)), ' ');
       text += (c ? "  " : "") + (is_numeric(c) ? pad + v : v + pad);
     }

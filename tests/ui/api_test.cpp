@@ -206,6 +206,20 @@ BOOST_FIXTURE_TEST_CASE(artifacts_only_registered_regular_files_in_the_workspace
   BOOST_TEST(!available.at(outside.string()));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_workspace_reached_through_a_link_still_serves, ApiFixture) {
+  // A link above the root (a symlinked home directory) is fine; one below it is not.
+  fs::create_directory_symlink(workspace, dir / "alias");
+  const fs::path via = dir / "alias" / "cache" / "model.pt";
+  flowlab::tracking::Store(store).record_artifact(baseline,
+                                                  {"train", via.string(), "model", "", 14});
+  const Api aliased(ApiOptions{store, {dir / "alias"}});
+  BOOST_TEST(aliased.artifact(baseline, via.string()).status == 200);
+  const fs::path link_via = dir / "alias" / "cache" / "link.pt";
+  flowlab::tracking::Store(store).record_artifact(baseline,
+                                                  {"train", link_via.string(), "model", "", 14});
+  BOOST_TEST(aliased.artifact(baseline, link_via.string()).status == 403);
+}
+
 BOOST_FIXTURE_TEST_CASE(compare_is_keyed_by_run_id, ApiFixture) {
   const int64_t a = children[0], b = children[5];
   const json d =

@@ -83,6 +83,15 @@ BOOST_FIXTURE_TEST_CASE(only_get_is_answered, HttpFixture) {
   BOOST_TEST(client.Get(path_of_run(baseline))->status == 200);  // still there
 }
 
+BOOST_AUTO_TEST_CASE(loopback_means_a_loopback_address_or_localhost) {
+  for (const char* yes : {"127.0.0.1", "127.9.8.7", "::1", "[::1]", "localhost", "LocalHost"})
+    BOOST_TEST(ui::is_loopback(yes), yes);
+  // Names that only look like one are DNS names an attacker may own.
+  for (const char* no : {"127.evil.example", "localhost.evil.example", "10.0.0.1", "0.0.0.0", "",
+                         "[::2]", "128.0.0.1"})
+    BOOST_TEST(!ui::is_loopback(no), no);
+}
+
 BOOST_FIXTURE_TEST_CASE(loopback_server_answers_loopback_host_names_only, HttpFixture) {
   // A web page elsewhere reaching 127.0.0.1 through its own DNS name (rebinding) sends its Host.
   auto evil = client.Get("/api/runs", {{"Host", "attacker.example:" + std::to_string(port)}});

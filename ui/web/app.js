@@ -99,6 +99,11 @@ function go(path, params) {
 
 let pollTimer = null;
 function stopPolling() { if (pollTimer) clearTimeout(pollTimer); pollTimer = null; }
+
+// Each navigation bumps this; a view still loading when the user moved on sees a newer value
+// after its await and stops (no painting over the new page, no timers left behind).
+let generation = 0;
+function stale(mine) { return mine !== generation; }
 function setLive(text) { document.getElementById('live').textContent = text; }
 function ready(view) { document.body.dataset.ready = view; }
 
@@ -122,9 +127,12 @@ function chooseColumns(spec, page) {
   return chosen;
 }
 
+// Own keys only: a run without a param named "constructor" must not show Object's.
+function own(map, key) { return Object.hasOwn(map, key) ? map[key] : undefined; }
+
 function columnValue(run, column) {
-  if (column.startsWith('metrics.')) return run.metrics[column.slice(8)];
-  return run.params[column.slice(7)];
+  if (column.startsWith('metrics.')) return own(run.metrics, column.slice(8));
+  return own(run.params, column.slice(7));
 }
 
 function sortFieldOf(column) {
@@ -162,11 +170,16 @@ async function runsView(params) {
     table);
 
   let page = null;
+  const mine = generation;
   async function load() {
     stopPolling();
+    let fresh;
     try {
-      page = await api('/api/runs?' + query({filter: state.filter, sort: state.sort, offset: state.offset, limit: 100}));
+      fresh = await api('/api/runs?' + query({filter: state.filter, sort: state.sort, offset: state.offset, limit: 100}));
+      if (stale(mine)) return;
+      page = fresh;
     } catch (e) {
+      if (stale(mine)) return;
       if (e.status === 400) {
         errorBox.hidden = false;
         errorBox.textContent = e.message;
@@ -185,6 +198,7 @@ async function runsView(params) {
       const kids = await api('/api/runs?' + query({parent: id, sort: state.sort, limit: 1000}));
       children.set(id, kids.runs);
     }
+    if (stale(mine)) return;
     render(children);
     const running = page.runs.some((r) => r.status === 'RUNNING') ||
       [...children.values()].some((rs) => rs.some((r) => r.status === 'RUNNING'));
@@ -369,7 +383,9 @@ function sweepChart(parentId, page) {
 
 async function runView(id) {
   const app = document.getElementById('app');
+  const mine = generation;
   const d = await api('/api/runs/' + encodeURIComponent(id));
+  if (stale(mine)) return;
   const r = d.run;
   const meta = [['id', r.id], ['uuid', r.uuid], ['experiment', r.experiment],
     ['parent', r.parent_id === null ? '' : el('a', {href: '#/run/' + r.parent_id}, 'run ' + r.parent_id)],
@@ -386,6 +402,7 @@ async function runView(id) {
   if (curves.length) parts.push(el('section', {}, el('h2', {}, 'Curves'), historyChart([r.id], curves)));
   if (d.children.length) {
     const page = await api('/api/runs?' + query({parent: r.id, limit: 1000}));
+    if (stale(mine)) return;
     parts.push(el('section', {}, el('h2', {}, `Sweep: ${d.children.length} runs`), sweepChart(r.id, page)));
     parts.push(el('section', {}, el('h2', {}, 'Runs of this sweep'),
       el('p', {}, el('a', {href: '#/?' + query({filter: 'parent_id = ' + r.id})}, 'open in the runs table'))));
@@ -427,14 +444,16 @@ async function compareView(params) {
     ready('compare');
     return;
   }
+  const mine = generation;
   const d = await api('/api/compare?' + query({runs: ids.join(',')}));
+  if (stale(mine)) return;
   const onlyDiff = el('input', {type: 'checkbox', id: 'only-differences', checked: true});
   const table = el('table', {class: 'grid', id: 'compare'});
   // Rows: params and tags (marked where the runs differ), then every metric.
   const rows = [];
   for (const kind of ['params', 'tags', 'metrics'])
     for (const [key, values] of Object.entries(d[kind])) {
-      const distinct = new Set(d.runs.map((r) => JSON.stringify(values[r.id] ?? null)));
+      const distinct = new Set(d.runs.map((r) => JSON.stringify(own(values, r.id) ?? null)));
       rows.push({field: kind + '.' + key, metric: kind === 'metrics', differs: distinct.size > 1, values});
     }
   function render() {
@@ -447,7 +466,7 @@ async function compareView(params) {
       body.append(el('tr', {class: row.differs && !row.metric ? 'differs' : '', dataset: {field: row.field}},
         el('td', {}, row.field),
         d.runs.map((r) => el('td', {class: row.metric ? 'num' : ''},
-          row.metric ? formatNumber(row.values[r.id]) : (row.values[r.id] ?? '')))));
+          row.metric ? formatNumber(own(row.values, r.id)) : (own(row.values, r.id) ?? '')))));
     }
     table.replaceChildren(el('thead', {}, head), body);
   }
@@ -463,6 +482,7 @@ async function compareView(params) {
 // Routing
 
 async function render() {
+  ++generation;
   stopPolling();
   setLive('');
   delete document.body.dataset.ready;

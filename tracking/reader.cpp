@@ -174,6 +174,18 @@ std::map<int64_t, std::vector<FinalMetric>> RunReader::final_metrics(
   return out;
 }
 
+std::map<int64_t, std::map<std::string, int64_t>> RunReader::child_status_counts(
+    const std::vector<int64_t>& ids) const {
+  std::map<int64_t, std::map<std::string, int64_t>> out;
+  for_each_row_of(db_, ids,
+                  "SELECT a.parent_id, a.status, count(*) FROM run_attributes a WHERE TRUE" +
+                      active_only(db_) + " AND a.parent_id IN ",
+                  " GROUP BY a.parent_id, a.status", [&](const std::vector<SqlValue>& row) {
+                    out[as_int(row[0])][as_text(row[1])] = as_int(row[2]);
+                  });
+  return out;
+}
+
 std::vector<MetricPoint> RunReader::metric_history(int64_t run_id, const std::string& node,
                                                    const std::string& key) const {
   const ResultSet rs = db_.execute(

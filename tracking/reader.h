@@ -95,6 +95,11 @@ class RunReader {
   /// entry.
   std::map<int64_t, std::vector<FinalMetric>> final_metrics(const std::vector<int64_t>& ids) const;
 
+  /// How many children each of `ids` has, by stored status (deleted children left out): parent
+  /// id -> status -> count, in a few queries however many ids. Runs without children: no entry.
+  std::map<int64_t, std::map<std::string, int64_t>> child_status_counts(
+      const std::vector<int64_t>& ids) const;
+
   /// Every step run `run_id` logged of series (node, key), ascending; a step logged more than
   /// once keeps its last value (the rule final_metrics follows). Reads the metrics table: the
   /// run_metrics view does not carry the insert order that decides which value of a step is last.

@@ -197,7 +197,7 @@ struct Api::Impl {
     }
     ~Lease() {
       // A reader that saw the store fail is dropped, so the next request opens a fresh one.
-      if (std::uncaught_exceptions() > 0) return;
+      if (std::uncaught_exceptions() > exceptions_) return;
       std::lock_guard<std::mutex> lock(impl_.mutex);
       impl_.idle.push_back(std::move(reader_));
     }
@@ -206,6 +206,7 @@ struct Api::Impl {
 
    private:
     const Impl& impl_;
+    const int exceptions_ = std::uncaught_exceptions();  // those in flight when leased
     std::unique_ptr<tracking::RunReader> reader_;
   };
 };
@@ -231,7 +232,11 @@ Response Api::runs(const Params& params) const {
   const bool folded = !parent && filter.empty() && param(params, "fold", "1") != "0";
 
   tracking::RunQuery q;
-  q.view = tracking::run_view_from_string(param(params, "view", "active_only"));
+  const std::string view = param(params, "view", "active_only");
+  if (view != "active_only" && view != "deleted_only" && view != "all")
+    throw ConfigError(SourceLocation{"request"}, "view",
+                      "expected active_only, deleted_only or all, got \"" + view + "\"");
+  q.view = tracking::run_view_from_string(view);
   std::string scope = parent   ? fmt::format("parent_id = {}", *parent)
                       : folded ? "parent_id IS NULL"
                                : "";
@@ -269,15 +274,8 @@ Response Api::runs(const Params& params) const {
       r.heartbeat = real_of(row[3]);
       shown_status[std::get<int64_t>(row[0])] = cli::display_status(r);
     }
-    const auto kids = db.execute(
-        "SELECT parent_id, status, count(*) FROM run_attributes WHERE deleted_at IS NULL AND "
-        "parent_id IN " +
-            in + " GROUP BY parent_id, status",
-        binds);
-    for (const auto& row : kids.rows)
-      children[std::get<int64_t>(row[0])][std::get<std::string>(row[1])] =
-          std::get<int64_t>(row[2]);
   }
+  for (const auto& [parent, counts] : reader->child_status_counts(ids)) children[parent] = counts;
   const auto run_params = reader->params(ids);
   const auto metrics = reader->final_metrics(ids);
 

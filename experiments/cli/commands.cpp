@@ -197,18 +197,7 @@ void list_runs(const fs::path& workspace, const RunListing& listing, Format form
   for (const auto& r : runs) ids.push_back(r.id);
   auto headline = headlines(workspace, ids);
   // A sweep's parent says how many runs it holds, by status: `runs --parent ID` lists them.
-  std::map<int64_t, std::vector<std::string>> child_statuses;
-  if (!ids.empty()) {
-    std::string in;
-    std::vector<tracking::SqlValue> binds;
-    for (int64_t id : ids) in += (in.empty() ? "?" : ", ?"), binds.emplace_back(id);
-    for (const auto& row : db.execute("SELECT parent_id, status FROM run_attributes WHERE "
-                                      "deleted_at IS NULL AND parent_id IN (" +
-                                          in + ")",
-                                      binds)
-                               .rows)
-      child_statuses[std::get<int64_t>(row[0])].push_back(std::get<std::string>(row[1]));
-  }
+  const auto child_statuses = tracking::RunReader(store.location()).child_status_counts(ids);
   if (!child_statuses.empty()) t.columns.push_back("runs"), t.numeric.push_back(false);
   // Runs a Slurm job ran (or will run) get a column with its id: `squeue -j`, `scancel` take it.
   std::map<int64_t, std::string> slurm_job;
@@ -229,9 +218,12 @@ void list_runs(const fs::path& workspace, const RunListing& listing, Format form
     if (show_deleted) row.push_back(r.deleted_at ? format_local_time(*r.deleted_at) : "");
     if (!child_statuses.empty()) {
       auto it = child_statuses.find(r.id);
-      row.push_back(it == child_statuses.end()
+      std::vector<std::string> statuses;
+      if (it != child_statuses.end())
+        for (const auto& [status, n] : it->second) statuses.insert(statuses.end(), n, status);
+      row.push_back(statuses.empty()
                         ? ""
-                        : fmt::format("{} ({})", it->second.size(), children_counts(it->second)));
+                        : fmt::format("{} ({})", statuses.size(), children_counts(statuses)));
     }
     if (!slurm_job.empty()) row.push_back(slurm_job.count(r.id) ? slurm_job.at(r.id) : "");
     t.add_row(std::move(row));

@@ -34,6 +34,26 @@ bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
+// `flowlab plot ARGS` over `workspace`, parsed by CLI11 as main() would; what it printed.
+std::string run_plot_command(const fs::path& workspace, const std::vector<std::string>& args) {
+  CLI::App app;
+  GlobalOptions global;
+  global.workspace_flag = workspace.string();
+  add_plot_command(app, global);
+  std::vector<const char*> argv = {"flowlab", "plot"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream captured;
+  auto* old = std::cout.rdbuf(captured.rdbuf());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (...) {
+    std::cout.rdbuf(old);
+    throw;
+  }
+  std::cout.rdbuf(old);
+  return captured.str();
+}
+
 // Accuracy that grows with the training-set size and depends on the model, plus 0.01 per seed:
 // over seeds 0, 1, 2 the mean is base + 0.01 and the sample std exactly 0.01.
 double base_accuracy(const std::string& model, int size) {
@@ -367,56 +387,28 @@ BOOST_AUTO_TEST_CASE(run_ids_parse_lists_and_ranges) {
 // Without -o the figure goes to the workspace's plots/ folder, not the current directory.
 BOOST_AUTO_TEST_CASE(plot_command_writes_into_the_workspace_by_default) {
   Workspace ws;
-  CLI::App app;
-  GlobalOptions global;
-  global.workspace_flag = ws.dir.path().string();
-  add_plot_command(app, global);
-  std::vector<const char*> argv = {"flowlab",       "plot", "--y",
-                                   "eval.accuracy", "--x",  "data.limit_train"};
-  std::ostringstream captured;
-  auto* old = std::cout.rdbuf(captured.rdbuf());
   const fs::path cwd = fs::current_path();
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
+  const std::string out =
+      run_plot_command(ws.dir.path(), {"--y", "eval.accuracy", "--x", "data.limit_train"});
   const fs::path svg = ws.dir / "plots" / "eval.accuracy-vs-data.limit_train.svg";
-  BOOST_TEST(fs::exists(svg), captured.str());
+  BOOST_TEST(fs::exists(svg), out);
   BOOST_TEST(!fs::exists(cwd / "eval.accuracy-vs-data.limit_train.svg"));
 }
 
 // The command itself, parsed by CLI11 as main() would: files written and the summary printed.
 BOOST_AUTO_TEST_CASE(plot_command_writes_svg_data_and_summary) {
   Workspace ws;
-  CLI::App app;
-  GlobalOptions global;
-  global.workspace_flag = ws.dir.path().string();
-  add_plot_command(app, global);
   const fs::path svg = ws.dir / "out" / "acc.svg";
   const fs::path csv = ws.dir / "points.csv";
-  std::vector<std::string> args = {
-      "plot",   "--y", "eval.accuracy", "--x",    "data.limit_train", "--group", "train.model",
-      "--logx", "-o",  svg.string(),    "--data", csv.string()};
+  std::vector<std::string> args = {"--y",        "eval.accuracy", "--x",       "data.limit_train",
+                                   "--group",    "train.model",   "--logx",    "-o",
+                                   svg.string(), "--data",        csv.string()};
   if (png_supported()) args.push_back("--png");
-  std::vector<const char*> argv = {"flowlab"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-
-  std::ostringstream captured;
-  auto* old = std::cout.rdbuf(captured.rdbuf());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (...) {
-    std::cout.rdbuf(old);
-    throw;
-  }
-  std::cout.rdbuf(old);
+  const std::string captured = run_plot_command(ws.dir.path(), args);
 
   BOOST_TEST(fs::file_size(svg) > 1000u);
-  BOOST_TEST(contains(captured.str(), "wrote " + svg.string()));
-  BOOST_TEST(contains(captured.str(), "2 groups, 6 points, 18 runs (experiment 'sizes')"));
+  BOOST_TEST(contains(captured, "wrote " + svg.string()));
+  BOOST_TEST(contains(captured, "2 groups, 6 points, 18 runs (experiment 'sizes')"));
   std::ifstream in(csv);
   std::string header, first;
   std::getline(in, header);
@@ -747,22 +739,7 @@ BOOST_AUTO_TEST_CASE(plot_command_draws_two_families) {
   const fs::path svg = ws.dir / "robust.svg";
   const fs::path csv = ws.dir / "robust.csv";
   auto run = [&](const std::vector<std::string>& args) {
-    CLI::App app;
-    GlobalOptions global;
-    global.workspace_flag = ws.dir.path().string();
-    add_plot_command(app, global);
-    std::vector<const char*> argv = {"flowlab", "plot"};
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream captured;
-    auto* old = std::cout.rdbuf(captured.rdbuf());
-    try {
-      app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (...) {
-      std::cout.rdbuf(old);
-      throw;
-    }
-    std::cout.rdbuf(old);
-    return captured.str();
+    return run_plot_command(ws.dir.path(), args);
   };
   const std::string out =
       run({"--y", "robust_legs.accuracy@*", "--y", "robust_ptd.accuracy@*", "--xlabel", "amplitude",

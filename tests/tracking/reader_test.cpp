@@ -79,6 +79,11 @@ BOOST_DATA_TEST_CASE(a_sweep_parent_has_children_or_the_sweep_parent_name,
       ids_of(reader.children(unnamed_parent)) == (std::vector<int64_t>{unnamed_child, child}),
       boost::test_tools::per_element());
   BOOST_TEST(reader.children(plain).empty());
+  // Children counted by status, per parent; parents without children have no entry.
+  const auto counts = reader.child_status_counts({plain, unnamed_parent, named_parent});
+  BOOST_TEST(counts.size() == 1u);
+  BOOST_TEST(counts.at(unnamed_parent).size() == 1u);
+  BOOST_TEST(counts.at(unnamed_parent).begin()->second == 2);
 }
 
 BOOST_DATA_TEST_CASE(runs_experiments_and_the_newest_experiment, data::make(store_backends()),

@@ -127,6 +127,7 @@ BOOST_FIXTURE_TEST_CASE(malformed_filters_answer_400_with_a_caret, ApiFixture) {
   BOOST_TEST(answer({{"limit", "100000"}}).status == 400);
   BOOST_TEST(answer({{"offset", "-1"}}).status == 400);
   BOOST_TEST(answer({{"parent", "x"}}).status == 400);
+  BOOST_TEST(answer({{"view", "everything"}}).status == 400);
 }
 
 BOOST_FIXTURE_TEST_CASE(the_api_never_writes, ApiFixture) {

@@ -31,6 +31,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 /// or a line break; as it is otherwise.
 std::string csv_field(std::string_view text);
 
+/// `text` up to its first line break (all of it when it has none): the gist of a library's
+/// multi-line exception message (LibTorch's carry a C++ backtrace after the first line).
+std::string first_line(std::string_view text);
+
 /// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
 std::string trim(std::string_view text);
 

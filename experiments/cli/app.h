@@ -30,6 +30,8 @@ void add_store_commands(CLI::App& app, GlobalOptions& global);  // store info|co
 // The torch-free commands above, all of them (what both programs answer).
 void add_database_commands(CLI::App& app, GlobalOptions& global);
 void add_registry_commands(CLI::App& app);  // ops, models (flowlab-engine only: they load ops)
+// export (flowlab-engine only: it loads and traces a model)
+void add_export_command(CLI::App& app, GlobalOptions& global);
 
 // What both programs share around their commands: the description, examples, version flag and
 // --workspace; then parsing, and every exception mapped to its exit code (main()'s only

@@ -16,7 +16,7 @@
 #include "common/file_io.h"
 #include "experiments/cli/app.h"
 #include "experiments/cli/commands.h"
-#include "graph/cache.h"
+#include "experiments/cli/node_output.h"
 #include "ops/pc/circuit_model.h"
 #include "ops/pc/container.h"
 
@@ -31,11 +31,10 @@ struct CompressOptions {
   bool naive = false;
 };
 
-// CIRCUIT is a folder with circuit.json, or RUN[:NODE] (a run id or "last"; NODE defaults to the
-// run's train.pc node): the node's entry in the workspace's cache.
+// CIRCUIT is a folder with circuit.json, or RUN[:NODE] (a run id, uuid or "last"; NODE defaults
+// to the run's train.pc node): the node's entry in the workspace's cache.
 fs::path locate_circuit(const std::string& circuit, const fs::path& workspace) {
   if (fs::is_directory(circuit)) return circuit;
-  const SourceLocation where{"command line"};
   const auto colon = circuit.find(':');
   const std::string run = circuit.substr(0, colon);
   const std::string node = colon == std::string::npos ? "" : circuit.substr(colon + 1);
@@ -44,36 +43,15 @@ fs::path locate_circuit(const std::string& circuit, const fs::path& workspace) {
         return std::isdigit(static_cast<unsigned char>(ch));
       }));
   if (!run_like)
-    throw ConfigError(where, "--circuit",
+    throw ConfigError(SourceLocation{"command line"}, "--circuit",
                       fmt::format("\"{}\" is not a folder (with circuit.json and params.bin) nor "
                                   "RUN[:NODE]",
                                   circuit));
-  const tracking::StoreLocation db = results_store(workspace);
-  if (db.is_sqlite() && !fs::exists(db.sqlite_path))
-    throw ConfigError(where, "--circuit",
-                      fmt::format("\"{}\" is neither a circuit folder nor a run of {} (no results "
-                                  "database there; pass --workspace)",
-                                  circuit, workspace.string()));
-  const tracking::Store store(db, tracking::Store::Access::kReadOnly);
-  const int64_t id = resolve_run(store, run);
-  std::vector<tracking::NodeExecution> found;
-  for (auto& e : store.node_executions(id))
-    if ((node.empty() ? e.op == "train.pc" : e.node == node) && e.status == "FINISHED")
-      found.push_back(std::move(e));
-  if (found.empty())
-    throw ConfigError(where, "--circuit",
-                      fmt::format("run {} has no finished {} (a sweep's circuits are in its "
-                                  "children: `flowlab runs`)",
-                                  id, node.empty() ? "train.pc node" : "node \"" + node + "\""));
-  if (found.size() > 1)
-    throw ConfigError(where, "--circuit",
-                      fmt::format("run {} has {} train.pc nodes: name one, as {}:{}", id,
-                                  found.size(), id, found.front().node));
-  const auto dir = NodeCache(workspace / "cache").entry(found.front().cache_key) / "output";
-  if (!fs::is_directory(dir))
-    throw RunError(fmt::format("run {}'s circuit ({}) is no longer in the cache ({}): run it again",
-                               id, found.front().node, dir.string()));
-  return dir;
+  const NodeChoice train_pc{[&node](const tracking::NodeExecution& e, const fs::path&) {
+                              return !node.empty() || e.op == "train.pc";
+                            },
+                            "train.pc node"};
+  return find_node_output(workspace, run, node, train_pc, "--circuit").dir;
 }
 
 std::shared_ptr<const ops::pc::CircuitModel> load_circuit(const std::string& circuit,

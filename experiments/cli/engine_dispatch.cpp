@@ -28,6 +28,9 @@ const std::vector<EngineCommand>& engine_commands() {
       {"models",
        "list the registered model architectures (what a trainer's `model` param picks), or show "
        "one's params"},
+      {"export",
+       "write a run's trained model as TorchScript (weights and forward) with Python and C++ "
+       "loaders, for use outside flowlab"},
       {"slurm-task",
        "run one stage (shared, child or aggregate) of a sweep submitted with --launcher slurm "
        "(its sbatch scripts call this)"},

@@ -22,5 +22,6 @@ int main(int argc, char** argv) {
   cli::add_database_commands(app, global);
   cli::add_ui_command(app, global);
   cli::add_registry_commands(app);
+  cli::add_export_command(app, global);
   return cli::run_app(app, global, argc, argv);
 }

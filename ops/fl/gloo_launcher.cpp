@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/text.h"
 #include "datasets/classification_data.h"
 #include "graph/op.h"
 #include "ops/classifier.h"
@@ -101,8 +102,6 @@ struct GlooServer::Impl {
     throw RunError(fmt::format("the Gloo exchange failed {} (timeout_s = {}): {}", during,
                                job.timeout_s, first_line(e.what())));
   }
-
-  static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 };
 
 GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir, bool spawn)
@@ -120,7 +119,7 @@ GlooServer::GlooServer(FederatedJob job, const fs::path& job_dir, bool spawn)
     s.store = c10::make_intrusive<c10d::TCPStore>(job.master_addr, options);
   } catch (const std::exception& e) {
     throw RunError(fmt::format("cannot start the Gloo rendezvous on {}:{}: {}", job.master_addr,
-                               job.master_port, Impl::first_line(e.what())));
+                               job.master_port, first_line(e.what())));
   }
   job.master_port = s.store->getPort();
   s.job = job;

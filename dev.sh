@@ -20,6 +20,7 @@ BUILD="${FLOWLAB_BUILD_DIR:-$ROOT/build}"
 # wordnet-base: the WordNet 3.0 database dataset.wordnet_kg builds its knowledge graph from.
 # libbz2-dev, liblzma-dev: bzip2 and xz, the general-purpose coders codec.pc_rans measures beside its own.
 # libcpp-httplib-dev: the HTTP server behind `flowlab ui`; chromium: its browser test (headless).
+# python3-torch: the Python peers of bench/ and the test of the Python loader `flowlab export` writes.
 # libgloo-dev: the Gloo headers that LibTorch's c10d process group needs (fl.federated launcher: gloo).
 PACKAGES=(
   g++ cmake ninja-build pkg-config git
@@ -27,7 +28,7 @@ PACKAGES=(
   libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpq-dev postgresql slurm-wlm munge
   libboost-test-dev libboost-math-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev libssl-dev
-  libcpp-httplib-dev chromium
+  libcpp-httplib-dev chromium python3-torch
   libbz2-dev liblzma-dev
   librsvg2-dev
   clang-format

@@ -50,7 +50,7 @@ fs::path locate_circuit(const std::string& circuit, const fs::path& workspace) {
   const NodeChoice train_pc{[&node](const tracking::NodeExecution& e, const fs::path&) {
                               return !node.empty() || e.op == "train.pc";
                             },
-                            "train.pc node"};
+                            "train.pc node", "train.pc nodes", fmt::format("as {}:NODE", run)};
   return find_node_output(workspace, run, node, train_pc, "--circuit").dir;
 }
 

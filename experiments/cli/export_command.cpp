@@ -43,7 +43,8 @@ void export_run(const ExportOptions& o, const fs::path& workspace, std::ostream&
   const NodeChoice model_node{[](const tracking::NodeExecution&, const fs::path& dir) {
                                 return ops::holds_saved_model(dir);
                               },
-                              "node with a trained model"};
+                              "node with a trained model", "nodes with a trained model",
+                              "with --node NODE"};
   const NodeOutput found = find_node_output(workspace, o.run, o.node, model_node, "RUN");
   const tracking::Store store(existing_results_store(workspace),
                               tracking::Store::Access::kReadOnly);

@@ -45,8 +45,8 @@ NodeOutput find_node_output(const fs::path& workspace, const std::string& run,
     std::vector<std::string> candidates;
     for (const auto& e : found) candidates.push_back(e.node);
     throw ConfigError(where, key,
-                      fmt::format("run {} has {} {}s ({}): name one", id, found.size(), choice.what,
-                                  fmt::join(candidates, ", ")));
+                      fmt::format("run {} has {} {} ({}): name one {}", id, found.size(),
+                                  choice.plural, fmt::join(candidates, ", "), choice.name_one));
   }
   NodeOutput out{id, found.front(), output_of(found.front())};
   if (!fs::is_directory(out.dir))

@@ -17,10 +17,11 @@ struct NodeOutput {
 };
 
 /// Which of a run's finished nodes a command can use: `accepts` says whether one is (given the
-/// execution and its output folder); `what` names such nodes in messages ("train.pc node").
+/// execution and its output folder); `what` and `plural` name such nodes in messages ("train.pc
+/// node", "train.pc nodes"); `name_one` says how to pick one ("with --node NODE").
 struct NodeChoice {
   std::function<bool(const tracking::NodeExecution&, const std::filesystem::path& dir)> accepts;
-  std::string what;
+  std::string what, plural, name_one;
 };
 
 /// RUN's (an id, uuid or "last") node `node`, or when `node` is empty its only node `choice`

@@ -19,7 +19,7 @@ class DistMult : public KgeNetwork {
 
   QueryFactors query_factors(const torch::Tensor& heads, const torch::Tensor& relations) override {
     const auto q = entity_.index_select(0, heads) * relation_.index_select(0, relations);
-    return {q, torch::zeros({q.size(0)}, q.options())};
+    return {q, torch::zeros_like(q.select(1, 0))};  // any batch size when traced
   }
   EntityFactors entity_factors() override {
     return {entity_, torch::zeros({entity_.size(0)}, entity_.options())};

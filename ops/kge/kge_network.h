@@ -50,7 +50,8 @@ struct KgeNetwork : Network {
     const QueryFactors q = query_factors(heads, relations);
     EntityFactors e = entity_factors();
     if (tails.defined()) e = {e.v.index_select(0, tails), e.bias.index_select(0, tails)};
-    const auto ones_q = torch::ones({q.u.size(0), 1}, q.u.options());
+    // ones_like, not ones({B, 1}): an exported (traced) model then takes any batch size.
+    const auto ones_q = torch::ones_like(q.bias).unsqueeze(1);
     const auto ones_e = torch::ones({e.v.size(0), 1}, e.v.options());
     return torch::cat({q.u, q.bias.unsqueeze(1), ones_q}, 1)
         .matmul(torch::cat({e.v, ones_e, e.bias.unsqueeze(1)}, 1).t());

@@ -152,6 +152,13 @@ torch::jit::Module trace(Traceable& t, const torch::Tensor& example, const std::
   return traced;
 }
 
+// The gist of a TorchScript interpreter error: its "RuntimeError: ..." line (the message starts
+// with the failing operation's source), else its first line.
+std::string interpreter_error(const std::string& what) {
+  const auto at = what.rfind("RuntimeError: ");
+  return at == std::string::npos ? first_line(what) : first_line(what.substr(at));
+}
+
 std::string serialized(const torch::jit::Module& m) {
   std::ostringstream bytes;
   m.save(bytes);
@@ -180,7 +187,7 @@ double check_trace(const std::string& bytes, Traceable& t, at::Generator& g,
       throw RunError(fmt::format(
           "the traced {} fails on a batch of {} (traced with {}): its forward fixes a size "
           "the tracer cannot follow, so it cannot be exported this way ({})",
-          what, n, kTraceBatch, first_line(e.what())));
+          what, n, kTraceBatch, interpreter_error(e.what())));
     }
     if (got.sizes() != expected.sizes())
       throw RunError(fmt::format("the traced {} gives shape [{}] on a batch of {}, flowlab [{}]",

@@ -71,50 +71,56 @@ if __name__ == "__main__":
     sys.exit(check())
 )PY";
 
-constexpr const char* kCpp =
-    R"CPP(// @TITLE@
-          //
-          // Exported by `flowlab export` from run @RUN@ (@UUID@), node "@NODE@" (op @OP@).
-          // Architecture: @ARCH@ (@PARAMS@), @PARAMETERS@ parameters.
-          // Input:  @INPUT@
-          // Output: @OUTPUT@
-          //
-          // model.pt is TorchScript (weights and forward), so this needs only LibTorch:
-          //   cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/libtorch   (Debian's libtorch-dev:
-          //   no prefix) cmake --build build && ./build/load_model
-          // Run as it is, it checks the export: example.pt's input batch @EXAMPLE@ through model.pt
-          // must give the output flowlab computed for it.
+// Not delimited "CPP": clang-format would format a raw string so delimited as C++ code.
+constexpr const char* kCpp = R"SOURCE(// @TITLE@
+//
+// Exported by `flowlab export` from run @RUN@ (@UUID@), node "@NODE@" (op @OP@).
+// Architecture: @ARCH@ (@PARAMS@), @PARAMETERS@ parameters.
+// Input:  @INPUT@
+// Output: @OUTPUT@
+//
+// model.pt is TorchScript (weights and forward), so this needs only LibTorch:
+//   cmake -S . -B build -DCMAKE_PREFIX_PATH=/path/to/libtorch   (Debian's libtorch-dev: no prefix)
+//   cmake --build build && ./build/load_model [EXPORT_FOLDER]
+// Run as it is, it checks the export: example.pt's input batch @EXAMPLE@ through model.pt must give
+// the output flowlab computed for it.
 #include <torch/script.h>
 
 #include <cstdio>
 #include <string>
 
-          int main(int argc, char** argv) {
-            const std::string dir = argc > 1 ? argv[1] : EXPORT_DIR;  // EXPORT_DIR: set by
-                                                                      // CMakeLists.txt
-            torch::jit::Module model = torch::jit::load(dir + "/model.pt");
-            model.eval();
-            torch::jit::Module example = torch::jit::load(dir + "/example.pt");
-            const torch::Tensor inputs = example.attr("inputs").toTensor();
-            const torch::Tensor expected = example.attr("outputs").toTensor();
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : EXPORT_DIR;  // EXPORT_DIR: set by CMakeLists.txt
+  torch::jit::Module model, example;
+  try {
+    model = torch::jit::load(dir + "/model.pt");
+    example = torch::jit::load(dir + "/example.pt");
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    std::fprintf(stderr, "cannot load %s/model.pt or example.pt: %s\n", dir.c_str(),
+                 what.substr(0, what.find('\n')).c_str());
+    return 2;
+  }
+  model.eval();
+  const torch::Tensor inputs = example.attr("inputs").toTensor();
+  const torch::Tensor expected = example.attr("outputs").toTensor();
 
-            torch::NoGradGuard no_grad;
-            const torch::Tensor got = model.forward({inputs}).toTensor();
-            if (got.sizes() != expected.sizes()) {
-              std::printf("MISMATCH: output shape differs from flowlab's\n");
-              return 1;
-            }
-            const double difference = (got - expected).abs().max().item<double>();
-            const double tolerance = @TOLERANCE @ * (1 + expected.abs().max().item<double>());
-            const bool ok = difference <= tolerance;
-            std::printf(
-                "%s: %lld examples -> %lld outputs each, max |difference| from flowlab %.3g "
-                "(tolerance %.3g)\n",
-                ok ? "ok" : "MISMATCH", static_cast<long long>(inputs.size(0)),
-                static_cast<long long>(got.numel() / got.size(0)), difference, tolerance);
-            return ok ? 0 : 1;
-          }
-)CPP";
+  torch::NoGradGuard no_grad;
+  const torch::Tensor got = model.forward({inputs}).toTensor();
+  if (got.sizes() != expected.sizes()) {
+    std::printf("MISMATCH: output shape differs from flowlab's\n");
+    return 1;
+  }
+  const double difference = (got - expected).abs().max().item<double>();
+  const double tolerance = @TOLERANCE@ * (1 + expected.abs().max().item<double>());
+  const bool ok = difference <= tolerance;
+  std::printf("%s: %lld examples -> %lld outputs each, max |difference| from flowlab %.3g "
+              "(tolerance %.3g)\n",
+              ok ? "ok" : "MISMATCH", static_cast<long long>(inputs.size(0)),
+              static_cast<long long>(got.numel() / got.size(0)), difference, tolerance);
+  return ok ? 0 : 1;
+}
+)SOURCE";
 
 constexpr const char* kCmake =
     R"CMAKE(# Builds load_model.cpp against LibTorch: -DCMAKE_PREFIX_PATH=/path/to/libtorch for a downloaded

@@ -1531,13 +1531,19 @@ class Composer {
 
 }  // namespace
 
-fs::path find_config_dir(const fs::path& spec_file) {
-  fs::path dir = fs::absolute(spec_file).parent_path();
+fs::path find_project_root(const fs::path& start) {
+  fs::path dir = fs::absolute(start).lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();  // "a/b/" -> "a/b"
   while (true) {
-    if (is_directory_quietly(dir / "configs")) return dir / "configs";
+    if (is_directory_quietly(dir / "configs")) return dir;
     if (dir == dir.root_path() || dir.empty()) return {};
     dir = dir.parent_path();
   }
+}
+
+fs::path find_config_dir(const fs::path& spec_file) {
+  const fs::path root = find_project_root(fs::absolute(spec_file).parent_path());
+  return root.empty() ? fs::path() : root / "configs";
 }
 
 ComposedSpec compose(const ComposeOptions& options) {

@@ -76,7 +76,13 @@ ComposedSpec compose_text(const std::string& yaml, const std::string& virtual_fi
                           const std::filesystem::path& config_dir,
                           const std::vector<std::string>& overrides);
 
-/// The first `configs/` directory in the spec's directory or one of its parents; empty if none.
+/// A flowlab project's root: the first folder, from `start` upward, that holds a `configs/`
+/// directory (as git finds a repository by its .git); empty if none. Both the config groups
+/// (ROOT/configs) and the workspace (ROOT/.flowlab) are found through it: from the spec's folder
+/// for run and sweep, from the current directory for the other commands.
+std::filesystem::path find_project_root(const std::filesystem::path& start);
+
+/// ROOT/configs for the spec's project root (found from the spec's folder); empty if none.
 std::filesystem::path find_config_dir(const std::filesystem::path& spec_file);
 
 /// The most values (scalars, nulls, lists and maps, each counted once) that a spec file may hold

@@ -13,8 +13,14 @@ namespace flowlab::cli {
 struct GlobalOptions {
   std::string workspace_flag;  // --workspace (or FLOWLAB_HOME through CLI11's envname)
   std::string store_flag;  // --store (or FLOWLAB_STORE); commands read it through results_store()
-  std::filesystem::path workspace() const;  // resolved: flag, $FLOWLAB_HOME, ./.flowlab
-  int exit_code = 0;                        // a command's callback sets it
+  /// Resolved: the flag, $FLOWLAB_HOME, else the project's .flowlab (the project root found from
+  /// the current directory, as git finds a repository), else ./.flowlab.
+  std::filesystem::path workspace() const;
+  /// The same for run and sweep, whose project is the spec's (found from the spec's folder, or
+  /// --config-dir's parent): its config groups and its workspace come from one root.
+  std::filesystem::path workspace_for_spec(const std::filesystem::path& spec,
+                                           const std::filesystem::path& config_dir) const;
+  int exit_code = 0;  // a command's callback sets it
 };
 
 // Installers, one per command family. Callbacks throw ConfigError for bad input (exit 2) and

@@ -104,7 +104,10 @@ void configure_app(CLI::App& app, GlobalOptions& global) {
   app.add_flag_function(
       "--wide", [](int64_t) { set_wide_output(true); },
       "tables at full width (by default a table printed on a terminal is cut to its width)");
-  app.add_option("--workspace", global.workspace_flag, "results database and cache directory")
+  app.add_option("--workspace", global.workspace_flag,
+                 "results database and cache directory (default: .flowlab at the project's root, "
+                 "the folder holding configs/ found upward from the spec for run and sweep, from "
+                 "the current directory otherwise; ./.flowlab outside a project)")
       ->envname("FLOWLAB_HOME");
   // Exported, so that flowlab-engine and every job a launcher starts use the same store.
   app.add_option("--store", global.store_flag,

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "experiments/cli/app.h"
+#include "graph/compose.h"
 #include "tracking/query.h"
 #include "tracking/read_only_db.h"
 #include "tracking/reader.h"
@@ -51,10 +52,11 @@ std::map<int64_t, std::string> headlines(const fs::path& workspace,
 
 }  // namespace
 
-fs::path resolve_workspace(const std::string& flag) {
+fs::path resolve_workspace(const std::string& flag, const fs::path& start) {
   if (!flag.empty()) return flag;
   if (const char* home = std::getenv("FLOWLAB_HOME"); home && *home) return home;
-  return fs::current_path() / ".flowlab";
+  const fs::path root = find_project_root(start);
+  return (root.empty() ? fs::current_path() : root) / ".flowlab";
 }
 
 tracking::StoreLocation results_store(const fs::path& workspace) {
@@ -72,7 +74,16 @@ tracking::StoreLocation existing_results_store(const fs::path& workspace) {
   return where;
 }
 
-fs::path GlobalOptions::workspace() const { return resolve_workspace(workspace_flag); }
+fs::path GlobalOptions::workspace() const {
+  return resolve_workspace(workspace_flag, fs::current_path());
+}
+
+fs::path GlobalOptions::workspace_for_spec(const fs::path& spec, const fs::path& config_dir) const {
+  // The project is where the config groups are: --config-dir's parent when given.
+  return resolve_workspace(workspace_flag, config_dir.empty()
+                                               ? fs::absolute(spec).parent_path()
+                                               : fs::absolute(config_dir).parent_path());
+}
 
 bool run_process_alive(const tracking::RunRow& run) {
   if (run.status != tracking::RunStatus::kRunning) return false;

@@ -11,8 +11,11 @@
 
 namespace flowlab::cli {
 
-/// --workspace, else $FLOWLAB_HOME, else ./.flowlab.
-std::filesystem::path resolve_workspace(const std::string& flag);
+/// --workspace, else $FLOWLAB_HOME, else PROJECT/.flowlab where PROJECT is the project root found
+/// from `start` (graph/compose.h: the nearest folder holding configs/; `start` is the spec's
+/// folder for run and sweep, the current directory otherwise), else ./.flowlab outside a project.
+std::filesystem::path resolve_workspace(const std::string& flag,
+                                        const std::filesystem::path& start);
 
 /// The results store: $FLOWLAB_STORE when set (--store sets it, so that the engine and the jobs a
 /// launcher starts inherit it), else WORKSPACE/runs.db. Throws StoreError for a malformed URI.

@@ -141,9 +141,9 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
                   "stdout (the report goes to stderr)")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->callback([run, config_dir, run_format, &global] {
-    run->workspace = global.workspace();
-    install_interrupt_handlers(run->workspace);
     run->config_dir = *config_dir;
+    run->workspace = global.workspace_for_spec(run->spec, run->config_dir);
+    install_interrupt_handlers(run->workspace);
     Registry registry = make_builtin_registry();
     global.exit_code = report_outcome(*run, *run_format, [&](std::ostream& out) {
       return run_spec(*run, registry, out, std::cerr, g_stop);
@@ -181,9 +181,9 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
                  "metrics as JSON on stdout (the report goes to stderr)")
       ->check(CLI::IsMember({"table", "json"}));
   sw->callback([sweep, sweep_config_dir, sweep_format, &global] {
-    sweep->workspace = global.workspace();
-    install_interrupt_handlers(sweep->workspace);
     sweep->config_dir = *sweep_config_dir;
+    sweep->workspace = global.workspace_for_spec(sweep->spec, sweep->config_dir);
+    install_interrupt_handlers(sweep->workspace);
     Registry registry = make_builtin_registry();
     global.exit_code = report_outcome(*sweep, *sweep_format, [&](std::ostream& out) {
       return run_sweep(*sweep, registry, out, std::cerr, g_stop);

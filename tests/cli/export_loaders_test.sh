@@ -13,8 +13,16 @@ cd "$WORK" || exit 1
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-"$FLOWLAB" run "$ROOT/tests/data/specs/tiny.yaml" model=cnn nodes.train.params.width=8 \
-  nodes.train.params.epochs=1 -q > run.log 2>&1 || { cat run.log; echo "FAIL: the run"; exit 1; }
+# A project of its own (its configs/ a copy of flowlab's), the run started in a subfolder: the
+# workspace is the project's .flowlab, which export (a database command) finds from the root.
+mkdir -p project/experiments
+cp -r "$ROOT/configs" project/configs
+cp "$ROOT/tests/data/specs/tiny.yaml" project/experiments/
+(cd project/experiments && "$FLOWLAB" run tiny.yaml model=cnn nodes.train.params.width=8 \
+  nodes.train.params.epochs=1 -q) > run.log 2>&1 || { cat run.log; echo "FAIL: the run"; exit 1; }
+[ -f project/.flowlab/runs.db ] || fail "the run recorded into the project's workspace"
+[ ! -e project/experiments/.flowlab ] || fail "no workspace in the subfolder the run started in"
+cd project || exit 1
 
 "$FLOWLAB" export last --to exported > export.log 2>&1 || { cat export.log; fail "export"; }
 grep -q "^model    classifier/cnn" export.log || fail "the summary names the model: $(cat export.log)"
@@ -27,7 +35,7 @@ if /usr/bin/python3 -c "import torch" 2> /dev/null; then
   /usr/bin/python3 exported/load_model.py > py.log 2>&1 || fail "load_model.py: $(cat py.log)"
   grep -q "^ok: (4, 1, 28, 28) -> (4, 10)" py.log || fail "load_model.py says ok: $(cat py.log)"
   # The forward is code in the file, and the weights are named parameters.
-  /usr/bin/python3 - "$WORK/exported" > code.log 2>&1 << 'PY' || fail "TorchScript code: $(cat code.log)"
+  /usr/bin/python3 - "$WORK/project/exported" > code.log 2>&1 << 'PY' || fail "TorchScript code: $(cat code.log)"
 import sys, torch
 m = torch.jit.load(sys.argv[1] + "/model.pt")
 assert "_convolution" in m.code and "max_pool2d" in m.code, m.code
@@ -51,9 +59,9 @@ p = sys.argv[1]
 b = bytearray(open(p, 'rb').read())
 open(p, 'wb').write(b[: len(b) // 2])
 " damaged/model.pt
-  ./loader-build/load_model "$WORK/damaged" > damaged.log 2>&1
+  ./loader-build/load_model "$PWD/damaged" > damaged.log 2>&1
   [ $? -eq 2 ] || fail "a truncated model.pt: exit 2: $(cat damaged.log)"
-  grep -q "^cannot load $WORK/damaged/model.pt" damaged.log || fail "says so: $(cat damaged.log)"
+  grep -q "^cannot load $PWD/damaged/model.pt" damaged.log || fail "says so: $(cat damaged.log)"
 else
   tail -20 cmake.log
   fail "the C++ loader builds"

@@ -321,10 +321,13 @@ void emit_expr(SqlBuilder& b, const Expr& e) {
 void emit_value(SqlBuilder& b, const Field& f) {
   switch (f.kind) {
     case FieldKind::kMetric:
-      // Several nodes may log KEY: the most recently logged one stands for the run.
       b.add("(SELECT lm.value FROM latest_metrics lm WHERE lm.run_id = r.id AND ");
       emit_series(b, f);
-      b.add(" ORDER BY lm.timestamp DESC, lm.node LIMIT 1)");
+      // NODE.KEY is one row (the table's primary key), found without a sort: sorting a page by
+      // a metric over 25,000 matching runs took 70 ms with ORDER BY ... LIMIT 1, 24 without.
+      // A bare KEY may be logged by several nodes: the most recently logged one stands for it.
+      if (f.node.empty()) b.add(" ORDER BY lm.timestamp DESC, lm.node LIMIT 1");
+      b.add(")");
       return;
     case FieldKind::kParam:
       b.add("(SELECT pv.value FROM params pv WHERE pv.run_id = r.id AND pv.key = ")

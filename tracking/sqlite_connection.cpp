@@ -125,6 +125,12 @@ class SqliteConnection final : public Connection {
       // Belt and braces: the open flag already forbids writes; query_only also refuses them in
       // statements that would otherwise only fail when they reach the file.
       execute("PRAGMA query_only=ON");
+      // Readers (queries, the dashboard, plots) jump around a large file: a filter matching
+      // 10,000 of 100,000 runs reads 10,000 scattered rows. Through SQLite's default 2 MB page
+      // cache each is a read() call; mapped, a memory access (measured on 100,000 runs / 10 M
+      // metric rows: such a filter 58 -> 23 ms). Address space only: pages are the OS's cache.
+      execute("PRAGMA mmap_size=1073741824");
+      execute("PRAGMA cache_size=-65536");  // 64 MB at most, taken only as pages are read
     } else {
       open_read_write();
     }

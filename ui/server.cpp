@@ -95,13 +95,19 @@ void close_connection(int fd) {
 // lines a byte at a time) with its timeouts.
 class ConnectionStream : public httplib::Stream {
  public:
+  using Clock = std::chrono::steady_clock;
   ConnectionStream(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
   bool has_buffered() const { return begin_ < end_; }
-  bool is_readable() const override { return has_buffered() || wait(POLLIN); }
-  bool is_writable() const override { return wait(POLLOUT); }
+  /// Reads for the next request must be done by `deadline` (writes are not bounded by it).
+  void start_request(Clock::time_point deadline) { read_deadline_ = deadline; }
+  /// Whether a read failed because the request's deadline passed: httplib then answers 400 and
+  /// would go on reading the rest as a new request; the connection must be closed instead.
+  bool expired() const { return expired_; }
+  bool is_readable() const override { return has_buffered() || wait_to_read(); }
+  bool is_writable() const override { return wait(POLLOUT, timeout_ms_); }
   ssize_t read(char* ptr, size_t size) override {
     if (!has_buffered()) {
-      if (!wait(POLLIN)) return -1;
+      if (!wait_to_read()) return -1;
       const ssize_t n = recv(fd_, buffer_, sizeof buffer_, 0);
       if (n <= 0) return n;
       begin_ = 0, end_ = static_cast<size_t>(n);
@@ -112,7 +118,7 @@ class ConnectionStream : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
   ssize_t write(const char* ptr, size_t size) override {
-    if (!wait(POLLOUT)) return -1;
+    if (!wait(POLLOUT, timeout_ms_)) return -1;
     return send(fd_, ptr, size, MSG_NOSIGNAL);
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -124,9 +130,20 @@ class ConnectionStream : public httplib::Stream {
   int socket() const override { return fd_; }
 
  private:
-  bool wait(short events) const {
+  bool wait(short events, int timeout_ms) const {
     pollfd p{fd_, events, 0};
-    return poll(&p, 1, timeout_ms_) > 0 && !(p.revents & (POLLERR | POLLNVAL));
+    return poll(&p, 1, timeout_ms) > 0 && !(p.revents & (POLLERR | POLLNVAL));
+  }
+  // The read timeout, or less when the request's deadline comes first (none left: fail).
+  bool wait_to_read() const {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(read_deadline_ - Clock::now())
+            .count();
+    if (left > 0 && wait(POLLIN, static_cast<int>(std::min<int64_t>(timeout_ms_, left))))
+      return true;
+    // Cut short by the deadline rather than by a silence of the full read timeout.
+    if (left <= timeout_ms_) expired_ = true;
+    return false;
   }
   void address(int (*get)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
     sockaddr_storage a{};
@@ -146,6 +163,8 @@ class ConnectionStream : public httplib::Stream {
     ip = text;
   }
   int fd_, timeout_ms_;
+  Clock::time_point read_deadline_ = Clock::time_point::max();
+  mutable bool expired_ = false;
   char buffer_[4096];
   size_t begin_ = 0, end_ = 0;
 };
@@ -234,6 +253,7 @@ class WaitingRoom {
 class DashboardHttp : public httplib::Server {
  public:
   std::function<void(int)> park;  // set before listening
+  std::chrono::seconds request_timeout{30};
 
   // One or more requests on a connection that has bytes to read.
   void serve_ready(int fd) {
@@ -245,7 +265,10 @@ class DashboardHttp : public httplib::Server {
         return;
       }
       bool closed = false;
-      if (!process_request(stream, left == 1, closed, [](httplib::Request&) {}) || closed) break;
+      stream.start_request(ConnectionStream::Clock::now() + request_timeout);
+      if (!process_request(stream, left == 1, closed, [](httplib::Request&) {}) || closed ||
+          stream.expired())
+        break;
     }
     close_connection(fd);
   }
@@ -372,6 +395,7 @@ struct Server::Impl {
     });
     http.set_payload_max_length(options.max_body_bytes);
     http.set_read_timeout(options.read_timeout_s);
+    http.request_timeout = std::chrono::seconds(options.request_timeout_s);
     http.set_write_timeout(options.read_timeout_s * 2);
     http.set_keep_alive_timeout(options.read_timeout_s);
     const int threads = options.threads;

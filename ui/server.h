@@ -18,7 +18,11 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port (tests)
   int threads = 16;
   size_t max_body_bytes = 1 << 20;
-  int read_timeout_s = 5;
+  int read_timeout_s = 5;  // the longest silence while a request arrives
+  /// The longest a request's head and body may take to arrive in all: a client that sends a
+  /// byte now and then (never silent for read_timeout_s) is cut off after this, not served a
+  /// worker forever ("slowloris").
+  int request_timeout_s = 30;
 };
 
 /// Whether `host` only listens on this machine: 127.0.0.0/8, ::1 or "localhost".

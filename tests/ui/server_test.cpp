@@ -1,10 +1,11 @@
 // The dashboard over real HTTP on a loopback port (ui/server.h): what it refuses, the headers it
 // sends, artifact downloads, and that oversized bodies and thousands of idle connections do not
-// take it down.
+// take it down, nor does a request trickled in byte by byte.
 #include "ui/server.h"
 
 #include <fcntl.h>
 #include <httplib.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -192,6 +193,61 @@ BOOST_FIXTURE_TEST_CASE(ten_thousand_idle_connections_do_not_block_requests, Htt
     BOOST_TEST(seconds < 4.0);
   }
   BOOST_TEST(client.Get("/api/runs")->status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_trickled_byte_by_byte_is_cut_off_at_its_deadline) {
+  // Slowloris: a header line every 0.4 s is never silent for the 1 s read timeout, so without a
+  // deadline for the whole request it would hold a worker for as long as it likes.
+  UiFixture data;
+  ui::Api api{ui::ApiOptions{data.store, {data.workspace}}};
+  ui::ServerOptions options{"127.0.0.1", 0, 2, 1 << 20, 1};
+  options.request_timeout_s = 2;
+  ui::Server server{api, options};
+  const int port = server.bind();
+  std::thread serving{[&] { server.serve(); }};
+  struct StopOnExit {
+    ui::Server& server;
+    std::thread& thread;
+    ~StopOnExit() {
+      server.stop();
+      thread.join();
+    }
+  } stopper{server, serving};
+
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_TEST_REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_TEST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string head = "GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  BOOST_TEST_REQUIRE(send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
+                     static_cast<ssize_t>(head.size()));
+  const auto t0 = std::chrono::steady_clock::now();
+  double closed_after = -1;
+  for (int i = 0; i < 25 && closed_after < 0; ++i) {  // 10 s of trickling at most
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 400) > 0) {
+      char buffer[4096];
+      if (recv(fd, buffer, sizeof buffer, 0) <= 0)
+        closed_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      continue;
+    }
+    const std::string line = "X-Slow-" + std::to_string(i) + ": y\r\n";
+    if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) < 0)
+      closed_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  close(fd);
+  BOOST_TEST_MESSAGE("the trickling connection was closed after " << closed_after << " s");
+  BOOST_TEST(closed_after >= 1.5);  // not before its deadline (2 s)...
+  BOOST_TEST(closed_after <= 4.0);  // ...but soon after it
+  // And a normal request is answered.
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5, 0);
+  auto r = client.Get("/api/runs?limit=1");
+  BOOST_TEST_REQUIRE(static_cast<bool>(r));
+  BOOST_TEST(r->status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,9 @@
 // The dashboard's JSON API (api.h): pages of runs, one run, artifacts, charts, comparisons.
 #include "ui/api.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -149,6 +152,27 @@ bool servable(const fs::path& path, const std::vector<fs::path>& roots) {
     }
   }
   return false;
+}
+
+// Opens a file servable() accepts, then checks the descriptor: a regular file, and the very file
+// (device and inode) the path names once it has been checked again. Between a check and an open
+// by path, a directory on the way could be swapped for a link out of the roots; a file opened
+// through such a swap is another inode than the one the checked path names.
+std::shared_ptr<const int> open_servable(const fs::path& path, const std::vector<fs::path>& roots) {
+  if (!servable(path, roots)) return nullptr;
+  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  std::shared_ptr<const int> handle(new int(fd), [](const int* p) {
+    close(*p);
+    delete p;
+  });
+  struct stat opened {};
+  struct stat named {};
+  if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) return nullptr;
+  if (!servable(path, roots) || lstat(path.c_str(), &named) != 0 || named.st_dev != opened.st_dev ||
+      named.st_ino != opened.st_ino)
+    return nullptr;
+  return handle;
 }
 
 }  // namespace
@@ -407,7 +431,8 @@ Response Api::artifact(int64_t id, const std::string& path) const {
                   [&](const tracking::ArtifactRow& a) { return a.path == path; });
   if (!registered)
     return error_response(404, fmt::format("run {} registered no artifact at that path", id));
-  if (!servable(path, impl_->options.artifact_roots))
+  auto opened = open_servable(path, impl_->options.artifact_roots);
+  if (!opened)
     return error_response(
         403,
         "the artifact is not a regular file reached without symbolic links inside an "
@@ -415,6 +440,7 @@ Response Api::artifact(int64_t id, const std::string& path) const {
   Response r;
   r.content_type = "application/octet-stream";
   r.file = path;
+  r.file_descriptor = std::move(opened);
   // Downloaded, never rendered: an SVG or HTML artifact must not run in the dashboard's origin.
   std::string name = fs::path(path).filename().string();
   name.erase(std::remove_if(name.begin(), name.end(),

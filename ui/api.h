@@ -32,6 +32,9 @@ struct Response {
   std::map<std::string, std::string> headers;  // extra headers (Content-Disposition, ...)
   /// Non-empty: send this file as the body (artifact downloads), not `body`.
   std::filesystem::path file;
+  /// That file, already opened and checked: the body is read from this descriptor, never from
+  /// the path again, so a directory swapped for a link after the check cannot redirect it.
+  std::shared_ptr<const int> file_descriptor;
 };
 
 /// Where the API reads: the results store, and the directories artifact downloads may come from

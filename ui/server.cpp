@@ -55,23 +55,21 @@ void send(const Response& from, httplib::Response& to) {
     to.set_content(from.body, from.content_type);
     return;
   }
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(from.file, ec);
-  auto in = std::make_shared<std::ifstream>(from.file, std::ios::binary);
-  if (ec || !*in) {
+  // The descriptor the API opened and checked; never the path again.
+  struct stat st {};
+  if (!from.file_descriptor || fstat(*from.file_descriptor, &st) != 0) {
     send(error_response(404, "the artifact's file cannot be read"), to);
     return;
   }
-  to.set_content_provider(size, from.content_type,
-                          [in](size_t offset, size_t length, httplib::DataSink& sink) {
-                            std::vector<char> buffer(std::min<size_t>(length, 1 << 16));
-                            in->seekg(static_cast<std::streamoff>(offset));
-                            in->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-                            const auto got = static_cast<size_t>(in->gcount());
-                            if (got == 0) return false;
-                            sink.write(buffer.data(), got);
-                            return true;
-                          });
+  to.set_content_provider(
+      static_cast<size_t>(st.st_size), from.content_type,
+      [fd = from.file_descriptor](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::vector<char> buffer(std::min<size_t>(length, 1 << 16));
+        const ssize_t got = pread(*fd, buffer.data(), buffer.size(), static_cast<off_t>(offset));
+        if (got <= 0) return false;
+        sink.write(buffer.data(), static_cast<size_t>(got));
+        return true;
+      });
 }
 
 Params params_of(const httplib::Request& req) {

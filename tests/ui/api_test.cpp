@@ -2,10 +2,15 @@
 // construction (tests/support/ui_fixture.h).
 #include "ui/api.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 #include <nlohmann/json.hpp>
@@ -19,6 +24,7 @@
 namespace fs = std::filesystem;
 using flowlab::ConfigError;
 using flowlab::testing::UiFixture;
+using flowlab::testing::write_file;
 using flowlab::ui::Api;
 using flowlab::ui::ApiOptions;
 using flowlab::ui::Response;
@@ -205,6 +211,47 @@ BOOST_FIXTURE_TEST_CASE(artifacts_only_registered_regular_files_in_the_workspace
   BOOST_TEST(available.at(model.string()));
   BOOST_TEST(!available.at(link_out.string()));
   BOOST_TEST(!available.at(outside.string()));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_directory_swapped_for_a_link_never_redirects_a_download, ApiFixture) {
+  // While downloads are asked for, another thread keeps swapping the artifact's directory for a
+  // link to a directory outside the workspace holding a file of the same name. A download is
+  // either refused or the real file, never the outside one: the API checks, opens, and checks
+  // the opened file against the path again, and the body is read from that descriptor.
+  const fs::path real = workspace / "cache" / "swapped", parked = workspace / "cache" / "parked";
+  write_file(real / "a.pt", "inside");
+  write_file(dir / "decoy" / "a.pt", "OUTSIDE");
+  flowlab::tracking::Store(store).record_artifact(
+      baseline, {"train", (real / "a.pt").string(), "model", "", 6});
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    std::error_code ec;
+    while (!stop) {
+      fs::rename(real, parked, ec);
+      fs::create_directory_symlink(dir / "decoy", real, ec);
+      fs::remove(real, ec);
+      fs::rename(parked, real, ec);
+      std::this_thread::sleep_for(std::chrono::microseconds(100));  // some downloads succeed
+    }
+  });
+  int served = 0, refused = 0, leaked = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const Response r = api.artifact(baseline, (real / "a.pt").string());
+    if (r.status != 200) {
+      ++refused;
+      continue;
+    }
+    ++served;
+    BOOST_TEST_REQUIRE(static_cast<bool>(r.file_descriptor));
+    char buffer[16] = {};
+    const ssize_t got = pread(*r.file_descriptor, buffer, sizeof buffer, 0);
+    if (std::string(buffer, got > 0 ? static_cast<size_t>(got) : 0) != "inside") ++leaked;
+  }
+  stop = true;
+  swapper.join();
+  BOOST_TEST_MESSAGE(served << " served, " << refused << " refused while swapping");
+  BOOST_TEST(leaked == 0);
+  BOOST_TEST(served > 0);  // the swapping did not simply make every request fail
 }
 
 BOOST_FIXTURE_TEST_CASE(a_workspace_reached_through_a_link_still_serves, ApiFixture) {

@@ -1,6 +1,7 @@
 #include "common/text.h"
 
 #include <locale.h>
+#include <wchar.h>
 #include <wctype.h>
 
 #include <algorithm>
@@ -72,9 +73,47 @@ std::string csv_field(std::string_view text) {
   return out + "\"";
 }
 
-std::string fold_case(std::string_view text) {
-  // One C.UTF-8 locale object for the process (newlocale is not free); never freed.
+namespace {
+
+// One C.UTF-8 locale object for the process (newlocale is not free); never freed.
+locale_t utf8_locale() {
   static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  return utf8;
+}
+
+// The code point starting at text[i] and its length in bytes (by hand: mbrtowc would need the
+// thread's locale); length 0 when the bytes there are not a valid UTF-8 sequence.
+std::pair<char32_t, size_t> decode_at(std::string_view text, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return {c, 1};
+  const int extra = c >= 0xF8 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
+  if (extra <= 0) return {0, 0};  // a continuation byte cannot start a character
+  char32_t cp = extra == 3 ? c & 0x07 : extra == 2 ? c & 0x0F : c & 0x1F;
+  for (int k = 1; k <= extra; ++k) {
+    if (i + k >= text.size()) return {0, 0};
+    const unsigned char cc = static_cast<unsigned char>(text[i + k]);
+    if ((cc & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  return {cp, static_cast<size_t>(extra) + 1};
+}
+
+// Columns one code point takes on a terminal: wcwidth under C.UTF-8 (glibc has no wcwidth_l, so
+// the thread's locale is switched around the call, which uselocale keeps to this thread).
+size_t columns_of(char32_t cp) {
+  if (cp < 0x80) return 1;
+  const locale_t utf8 = utf8_locale();
+  if (utf8 == static_cast<locale_t>(0)) return 1;
+  const locale_t before = uselocale(utf8);
+  const int w = wcwidth(static_cast<wchar_t>(cp));
+  uselocale(before);
+  return w < 0 ? 1 : static_cast<size_t>(w);  // unprintable: shown as one replacement glyph
+}
+
+}  // namespace
+
+std::string fold_case(std::string_view text) {
+  const locale_t utf8 = utf8_locale();
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
@@ -85,20 +124,8 @@ std::string fold_case(std::string_view text) {
       ++i;
       continue;
     }
-    // Decode one code point by hand (mbrtowc would need the thread's locale).
-    const int extra = c >= 0xF8 ? -1 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
-    char32_t cp = extra == 3 ? c & 0x07 : extra == 2 ? c & 0x0F : c & 0x1F;
-    bool valid = extra > 0;  // a continuation byte cannot start a character
-    for (int k = 1; valid && k <= extra; ++k) {
-      if (i + k >= text.size()) {
-        valid = false;
-        break;
-      }
-      const unsigned char cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) valid = false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (!valid || utf8 == static_cast<locale_t>(0)) {
+    const auto [cp, length] = decode_at(text, i);
+    if (length == 0 || utf8 == static_cast<locale_t>(0)) {
       out += static_cast<char>(c);
       ++i;
       continue;
@@ -120,7 +147,7 @@ std::string fold_case(std::string_view text) {
       out += static_cast<char>(0x80 | ((lower >> 6) & 0x3F));
       out += static_cast<char>(0x80 | (lower & 0x3F));
     }
-    i += static_cast<size_t>(extra) + 1;
+    i += length;
   }
   return out;
 }
@@ -138,9 +165,31 @@ std::string trim(std::string_view text) {
 }
 
 size_t display_width(std::string_view text) {
+  size_t columns = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto [cp, length] = decode_at(text, i);
+    columns += length == 0 ? 1 : columns_of(cp);
+    i += length == 0 ? 1 : length;
+  }
+  return columns;
+}
+
+size_t code_points(std::string_view text) {
   size_t n = 0;
   for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
+}
+
+size_t prefix_fitting(std::string_view text, size_t columns) {
+  size_t used = 0, i = 0;
+  while (i < text.size()) {
+    const auto [cp, length] = decode_at(text, i);
+    const size_t step = length == 0 ? 1 : length, width = length == 0 ? 1 : columns_of(cp);
+    if (used + width > columns) break;
+    used += width;
+    i += step;
+  }
+  return i;
 }
 
 bool NaturalLess::less(const std::string& a, const std::string& b) {

@@ -43,9 +43,18 @@ std::string trim(std::string_view text);
 /// as they are. What ILIKE folds on both sides.
 std::string fold_case(std::string_view text);
 
-/// Terminal columns of UTF-8 `text`: one per code point (continuation bytes take none). Right for
-/// the Latin, Greek and symbol characters flowlab prints; wide CJK glyphs would count as one.
+/// Terminal columns of UTF-8 `text`, as a terminal lays it out (glibc's wcwidth in C.UTF-8): one
+/// for most characters, two for wide East Asian characters and emoji ("日本" is 4), none for
+/// combining marks ("e" + U+0301 is 1). Bytes that are not valid UTF-8 take one column each.
 size_t display_width(std::string_view text);
+
+/// Code points of UTF-8 `text` (continuation bytes take none): where a count of characters, not
+/// of columns, is meant.
+size_t code_points(std::string_view text);
+
+/// Bytes of the longest prefix of UTF-8 `text` that takes at most `columns` terminal columns,
+/// ending between whole characters (a combining mark stays with its letter).
+size_t prefix_fitting(std::string_view text, size_t columns);
 
 /// Orders labels value by value: finite numbers first, as numbers ("2" < "16"; ties by text,
 /// "8" < "8.0"), then anything else as text. A strict weak ordering, as std::map requires (NaN and

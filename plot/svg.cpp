@@ -165,9 +165,9 @@ std::string ellipsize(const std::string& s, size_t max_code_points) {
 // the image.
 std::string fit_width(const std::string& s, double font, double max_px) {
   if (text_width(s, font) <= max_px) return s;
-  size_t code_points = display_width(s);
-  while (code_points > 1) {
-    std::string cut = ellipsize(s, --code_points);
+  size_t count = code_points(s);
+  while (count > 1) {
+    std::string cut = ellipsize(s, --count);
     if (text_width(cut, font) <= max_px) return cut;
   }
   return "…";

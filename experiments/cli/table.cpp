@@ -110,14 +110,8 @@ bool g_wide = false;
 // The first `width` columns' worth of UTF-8 `text`, the last of them "…" when cut.
 std::string cut(const std::string& text, size_t width) {
   if (display_width(text) <= width) return text;
-  std::string out;
-  size_t columns = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool starts = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-    if (starts && ++columns == width) break;  // room for the ellipsis
-    out += text[i];
-  }
-  return out + "…";
+  // Whole characters, one column left for the ellipsis (a wide one may leave one more blank).
+  return text.substr(0, prefix_fitting(text, width > 0 ? width - 1 : 0)) + "…";
 }
 
 // Control characters (escape sequences in a stored name) must not reach the terminal: '?'.

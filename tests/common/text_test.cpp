@@ -69,11 +69,30 @@ BOOST_AUTO_TEST_CASE(join_and_trim) {
   BOOST_TEST(trim("x") == "x");
 }
 
-BOOST_AUTO_TEST_CASE(display_width_counts_code_points) {
+BOOST_AUTO_TEST_CASE(display_width_counts_terminal_columns) {
   BOOST_TEST(display_width("") == 0u);
   BOOST_TEST(display_width("abc") == 3u);
-  BOOST_TEST(display_width("±0.5 ×10⁻⁶") == 10u);  // 2- and 3-byte sequences count once
+  BOOST_TEST(display_width("±0.5 ×10⁻⁶") == 10u);  // 2- and 3-byte sequences, one column each
   BOOST_TEST(display_width("…") == 1u);
+  // East Asian wide characters take two columns (Unicode's East_Asian_Width W/F), combining
+  // marks none, a bad byte one.
+  BOOST_TEST(display_width("日本語") == 6u);
+  BOOST_TEST(display_width("ｶﾀ") == 2u);              // halfwidth katakana: narrow
+  BOOST_TEST(display_width("ＡＢ") == 4u);            // fullwidth Latin: wide
+  BOOST_TEST(display_width("e\u0301t\u00e9") == 3u);  // e + combining acute, t, precomposed é
+  BOOST_TEST(display_width("a\xff"
+                           "b") == 3u);
+  BOOST_TEST(flowlab::code_points("日本語") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(prefix_fitting_keeps_whole_characters) {
+  using flowlab::prefix_fitting;
+  BOOST_TEST(prefix_fitting("abc", 2) == 2u);
+  BOOST_TEST(prefix_fitting("日本語", 5) == 6u);  // two characters (4 columns); the third won't fit
+  BOOST_TEST(prefix_fitting("日本語", 6) == 9u);
+  BOOST_TEST(prefix_fitting("日本語", 1) == 0u);
+  BOOST_TEST(prefix_fitting("e\u0301x", 1) == 3u);  // the mark stays with its letter
+  BOOST_TEST(prefix_fitting("", 4) == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(fold_case_is_unicode_lower_case) {

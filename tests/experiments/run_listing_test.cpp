@@ -116,6 +116,7 @@ BOOST_AUTO_TEST_CASE(tables_fit_the_terminal_and_numbers_are_never_cut) {
   t.add_row({"12", "a-rather-long-run-name-of-forty-chars-xx", "train.lr=0.1 model=cnn seed=3",
              "0.9123"});
   t.add_row({"1234567", "short", "", "0.5"});
+  t.add_row({"8", "画像分類の実験、学習率を変える長い名前", "模型=卷积网络", "0.7"});  // wide
   std::ostringstream fitted, full;
   print_table(t, fitted, 50);
   print_table(t, full, 0);
@@ -126,6 +127,14 @@ BOOST_AUTO_TEST_CASE(tables_fit_the_terminal_and_numbers_are_never_cut) {
   BOOST_TEST(fitted.str().find("0.9123") != std::string::npos);
   BOOST_TEST(fitted.str().find("…") != std::string::npos);  // text cut, marked
   BOOST_TEST(full.str().find("a-rather-long-run-name-of-forty-chars-xx") != std::string::npos);
+  // Wide characters count two columns each: every row of the full table is as wide as the header
+  // (aligned), and so is every row of the fitted one.
+  std::istringstream full_lines(full.str()), fitted_lines(fitted.str());
+  std::vector<size_t> full_widths, fitted_widths;
+  while (std::getline(full_lines, line)) full_widths.push_back(flowlab::display_width(line));
+  while (std::getline(fitted_lines, line)) fitted_widths.push_back(flowlab::display_width(line));
+  for (size_t w : full_widths) BOOST_TEST(w == full_widths.front());
+  for (size_t w : fitted_widths) BOOST_TEST(w == fitted_widths.front());
   // Widths: the widest text column gives first, none below 8; numbers keep theirs.
   BOOST_TEST(fit_widths({7, 40, 29, 8}, {true, false, false, true}, 50) ==
                  (std::vector<size_t>{7, 14, 15, 8}),

@@ -154,25 +154,65 @@ bool servable(const fs::path& path, const std::vector<fs::path>& roots) {
   return false;
 }
 
-// Opens a file servable() accepts, then checks the descriptor: a regular file, and the very file
-// (device and inode) the path names once it has been checked again. Between a check and an open
-// by path, a directory on the way could be swapped for a link out of the roots; a file opened
-// through such a swap is another inode than the one the checked path names.
+// Opens `rel` (a relative path, no "..") below the directory `root` one component at a time,
+// each with O_NOFOLLOW from the descriptor of the one before: no symbolic link below the root is
+// ever followed, whatever is swapped on disk meanwhile (a link above the root, in `root` itself,
+// is fine). -1 unless the last component is a regular file. O_NONBLOCK: a FIFO put there must not
+// block the worker in open().
+int open_beneath(const fs::path& root, const fs::path& rel) {
+  int dir = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  std::vector<std::string> parts;
+  for (const auto& part : rel) parts.push_back(part.string());
+  for (size_t i = 0; i < parts.size() && dir >= 0; ++i) {
+    const bool last = i + 1 == parts.size();
+    if (parts[i] == ".." || parts[i] == "." || parts[i].empty()) {
+      close(dir);
+      return -1;
+    }
+    const int next = openat(dir, parts[i].c_str(),
+                            last ? O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+                                 : O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close(dir);
+    dir = next;
+    struct stat st {};
+    // O_PATH | O_NOFOLLOW may hand back the link itself rather than fail: only a directory goes on.
+    if (!last && dir >= 0 && (fstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+      close(dir);
+      return -1;
+    }
+    if (last && dir >= 0) {
+      if (fstat(dir, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(dir);
+        return -1;
+      }
+      return dir;
+    }
+  }
+  if (dir >= 0) close(dir);
+  return -1;
+}
+
+// The artifact's file, opened below one of the roots without following a link (open_beneath),
+// so the download is the file that was checked: a directory swapped for a link after servable()
+// looked cannot redirect it. The body is then read from this descriptor, never the path again.
 std::shared_ptr<const int> open_servable(const fs::path& path, const std::vector<fs::path>& roots) {
-  if (!servable(path, roots)) return nullptr;
-  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return nullptr;
-  std::shared_ptr<const int> handle(new int(fd), [](const int* p) {
-    close(*p);
-    delete p;
-  });
-  struct stat opened {};
-  struct stat named {};
-  if (fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) return nullptr;
-  if (!servable(path, roots) || lstat(path.c_str(), &named) != 0 || named.st_dev != opened.st_dev ||
-      named.st_ino != opened.st_ino)
-    return nullptr;
-  return handle;
+  if (!path.is_absolute() || path.lexically_normal() != path) return nullptr;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    for (const fs::path& r :
+         {fs::absolute(root, ec).lexically_normal(), fs::weakly_canonical(root, ec)}) {
+      const fs::path rel = path.lexically_relative(r);
+      if (rel.empty() || *rel.begin() == ".." || rel == ".") continue;
+      const int fd = open_beneath(r, rel);
+      if (fd < 0) continue;
+      return std::shared_ptr<const int>(new int(fd), [](const int* p) {
+        close(*p);
+        delete p;
+      });
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace

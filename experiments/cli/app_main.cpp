@@ -106,8 +106,9 @@ void configure_app(CLI::App& app, GlobalOptions& global) {
       "tables at full width (by default a table printed on a terminal is cut to its width)");
   app.add_option("--workspace", global.workspace_flag,
                  "results database and cache directory (default: .flowlab at the project's root, "
-                 "the folder holding configs/ found upward from the spec for run and sweep, from "
-                 "the current directory otherwise; ./.flowlab outside a project)")
+                 "the folder holding configs/ found upward from the spec for run and sweep "
+                 "(--config-dir's parent when given), from the current directory otherwise; "
+                 "./.flowlab outside a project)")
       ->envname("FLOWLAB_HOME");
   // Exported, so that flowlab-engine and every job a launcher starts use the same store.
   app.add_option("--store", global.store_flag,

@@ -52,10 +52,11 @@ std::map<int64_t, std::string> headlines(const fs::path& workspace,
 
 }  // namespace
 
-fs::path resolve_workspace(const std::string& flag, const fs::path& start) {
+fs::path resolve_workspace(const std::string& flag, const fs::path& project_root) {
   if (!flag.empty()) return flag;
   if (const char* home = std::getenv("FLOWLAB_HOME"); home && *home) return home;
-  const fs::path root = find_project_root(start);
+  // No project given (a spec outside any): the current directory's, where `flowlab runs` looks.
+  fs::path root = project_root.empty() ? find_project_root(fs::current_path()) : project_root;
   return (root.empty() ? fs::current_path() : root) / ".flowlab";
 }
 
@@ -74,14 +75,13 @@ tracking::StoreLocation existing_results_store(const fs::path& workspace) {
   return where;
 }
 
-fs::path GlobalOptions::workspace() const {
-  return resolve_workspace(workspace_flag, fs::current_path());
-}
+fs::path GlobalOptions::workspace() const { return resolve_workspace(workspace_flag, {}); }
 
 fs::path GlobalOptions::workspace_for_spec(const fs::path& spec, const fs::path& config_dir) const {
-  // The project is where the config groups are: --config-dir's parent when given.
+  // The project is where the config groups are: --config-dir's parent when given, else the root
+  // found from the spec's folder.
   return resolve_workspace(workspace_flag, config_dir.empty()
-                                               ? fs::absolute(spec).parent_path()
+                                               ? find_project_root(fs::absolute(spec).parent_path())
                                                : fs::absolute(config_dir).parent_path());
 }
 

@@ -11,11 +11,11 @@
 
 namespace flowlab::cli {
 
-/// --workspace, else $FLOWLAB_HOME, else PROJECT/.flowlab where PROJECT is the project root found
-/// from `start` (graph/compose.h: the nearest folder holding configs/; `start` is the spec's
-/// folder for run and sweep, the current directory otherwise), else ./.flowlab outside a project.
+/// --workspace, else $FLOWLAB_HOME, else PROJECT/.flowlab: `project_root` when given (run and
+/// sweep: the spec's project, graph/compose.h's find_project_root, or --config-dir's parent), else
+/// the project found from the current directory, else ./.flowlab outside any project.
 std::filesystem::path resolve_workspace(const std::string& flag,
-                                        const std::filesystem::path& start);
+                                        const std::filesystem::path& project_root);
 
 /// The results store: $FLOWLAB_STORE when set (--store sets it, so that the engine and the jobs a
 /// launcher starts inherit it), else WORKSPACE/runs.db. Throws StoreError for a malformed URI.

@@ -23,12 +23,24 @@ NodeOutput find_node_output(const fs::path& workspace, const std::string& run,
     return cache.entry(e.cache_key) / "output";
   };
   std::vector<tracking::NodeExecution> found;
-  std::vector<std::string> names;
+  std::vector<std::string> names, gone;  // gone: finished, but no longer in the cache
   for (auto& e : store.node_executions(id)) {
     if (!node.empty() && e.node != node) continue;
     names.push_back(e.node);
-    if (e.status == "FINISHED" && choice.accepts(e, output_of(e))) found.push_back(std::move(e));
+    // A node served from the cache computed its output as much as one that ran (a repeated run
+    // records CACHED).
+    if (e.status != "FINISHED" && e.status != "CACHED") continue;
+    const fs::path dir = output_of(e);
+    if (!fs::is_directory(dir))
+      gone.push_back(e.node);
+    else if (choice.accepts(e, dir))
+      found.push_back(std::move(e));
   }
+  if (found.empty() && !gone.empty())  // what it was cannot be told any more: say what happened
+    throw RunError(fmt::format(
+        "the output of run {}'s {} {} is no longer in the cache ({}; `flowlab cache gc` or a "
+        "deleted cache): run it again",
+        id, gone.size() == 1 ? "node" : "nodes", fmt::join(gone, ", "), cache.dir().string()));
   if (found.empty()) {
     if (!node.empty() && names.empty())
       throw ConfigError(where, key, fmt::format("run {} has no node \"{}\"", id, node));
@@ -48,11 +60,7 @@ NodeOutput find_node_output(const fs::path& workspace, const std::string& run,
                       fmt::format("run {} has {} {} ({}): name one {}", id, found.size(),
                                   choice.plural, fmt::join(candidates, ", "), choice.name_one));
   }
-  NodeOutput out{id, found.front(), output_of(found.front())};
-  if (!fs::is_directory(out.dir))
-    throw RunError(fmt::format("run {}'s {} ({}) is no longer in the cache ({}): run it again", id,
-                               choice.what, out.execution.node, out.dir.string()));
-  return out;
+  return NodeOutput{id, found.front(), output_of(found.front())};
 }
 
 }  // namespace flowlab::cli

@@ -17,8 +17,8 @@ struct NodeOutput {
 };
 
 /// Which of a run's finished nodes a command can use: `accepts` says whether one is (given the
-/// execution and its output folder); `what` and `plural` name such nodes in messages ("train.pc
-/// node", "train.pc nodes"); `name_one` says how to pick one ("with --node NODE").
+/// execution and its output folder, which exists); `what` and `plural` name such nodes in messages
+/// ("train.pc node", "train.pc nodes"); `name_one` says how to pick one ("with --node NODE").
 struct NodeChoice {
   std::function<bool(const tracking::NodeExecution&, const std::filesystem::path& dir)> accepts;
   std::string what, plural, name_one;
@@ -26,8 +26,8 @@ struct NodeChoice {
 
 /// RUN's (an id, uuid or "last") node `node`, or when `node` is empty its only node `choice`
 /// accepts. Throws ConfigError under `key` for an unknown run, no such node, a node that is not
-/// what the command needs, or several candidates (naming them); RunError when the node's output
-/// has left the cache since.
+/// what the command needs, or several candidates (naming them); RunError when no candidate is
+/// left but finished nodes whose outputs have left the cache since (naming them).
 NodeOutput find_node_output(const std::filesystem::path& workspace, const std::string& run,
                             const std::string& node, const NodeChoice& choice,
                             const std::string& key);

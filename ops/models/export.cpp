@@ -161,7 +161,11 @@ std::string interpreter_error(const std::string& what) {
 
 std::string serialized(const torch::jit::Module& m) {
   std::ostringstream bytes;
-  m.save(bytes);
+  try {
+    m.save(bytes);
+  } catch (const std::exception& e) {  // LibTorch's messages carry a backtrace: the first line
+    throw RunError(fmt::format("cannot serialize the traced model: {}", first_line(e.what())));
+  }
   return bytes.str();
 }
 
@@ -173,7 +177,12 @@ double tolerance_for(const torch::Tensor& expected) {
 double check_trace(const std::string& bytes, Traceable& t, at::Generator& g,
                    const std::string& what) {
   std::istringstream in(bytes);
-  torch::jit::Module loaded = torch::jit::load(in);
+  torch::jit::Module loaded;
+  try {
+    loaded = torch::jit::load(in);
+  } catch (const std::exception& e) {
+    throw RunError(fmt::format("the traced {} does not load back: {}", what, first_line(e.what())));
+  }
   loaded.eval();
   double worst = 0;
   for (int64_t n : kCheckBatches) {

@@ -1,5 +1,7 @@
 #include "ops/models/export_loaders.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace flowlab::ops {
@@ -7,14 +9,32 @@ namespace flowlab::ops {
 namespace {
 
 // Templates use @NAME@ placeholders rather than fmt's braces, which Python and C++ are full of.
-std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [name, value] : values) {
-    const std::string key = "@" + name + "@";
-    for (size_t at = text.find(key); at != std::string::npos;
-         at = text.find(key, at + value.size()))
-      text.replace(at, key.size(), value);
+// One pass over the template: a value that itself holds "@OP@" is written as it is.
+std::string fill(const std::string& text,
+                 const std::vector<std::pair<std::string, std::string>>& values) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t at = text.find('@', i);
+    if (at == std::string::npos) break;
+    out.append(text, i, at - i);
+    const size_t end = text.find('@', at + 1);
+    const auto value = end == std::string::npos
+                           ? values.end()
+                           : std::find_if(values.begin(), values.end(), [&](const auto& v) {
+                               return text.compare(at + 1, end - at - 1, v.first) == 0 &&
+                                      v.first.size() == end - at - 1;
+                             });
+    if (value == values.end()) {
+      out += '@';
+      i = at + 1;
+    } else {
+      out += value->second;
+      i = end + 1;
+    }
   }
-  return text;
+  out.append(text, std::min(i, text.size()), std::string::npos);
+  return out;
 }
 
 constexpr const char* kPython = R"PY(r"""@TITLE@
@@ -172,12 +192,14 @@ cmake --build build && ./build/load_model
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> loader_files(const LoaderFacts& f) {
-  // Stored names and params are free text: one line each, and never the end of a docstring.
+  // Stored names and params are free text (a database can hold anything): one line each, and
+  // nothing that could end a string or comment of the generated code, so no quote or backslash.
   const auto safe = [](std::string text) {
-    for (char& c : text)
+    for (char& c : text) {
       if (c == '\n' || c == '\r') c = ' ';
-    for (size_t at = text.find(R"(""")"); at != std::string::npos; at = text.find(R"(""")", at))
-      text.replace(at, 3, "'''");
+      if (c == '"') c = '\'';
+      if (c == '\\') c = '/';
+    }
     return text;
   };
   std::vector<std::pair<std::string, std::string>> values = {

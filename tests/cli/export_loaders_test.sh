@@ -3,10 +3,12 @@
 # export it, then run the loaders it wrote, which use only PyTorch (Debian's python3-torch) and
 # LibTorch (built with the CMakeLists.txt the export ships): each feeds example.pt through model.pt
 # and must reproduce flowlab's output. Also the command's refusals (exit 2, nothing replaced).
-# Usage: export_loaders_test.sh FLOWLAB SOURCE_DIR
+# Usage: export_loaders_test.sh FLOWLAB SOURCE_DIR [TORCH_DIR]   (TORCH_DIR: the LibTorch flowlab
+# was built with, as CMake's Torch_DIR; the C++ loader is built against it)
 set -u
 FLOWLAB=$1
 ROOT=$2
+TORCH_DIR=${3:-}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -23,6 +25,12 @@ cp "$ROOT/tests/data/specs/tiny.yaml" project/experiments/
 [ -f project/.flowlab/runs.db ] || fail "the run recorded into the project's workspace"
 [ ! -e project/experiments/.flowlab ] || fail "no workspace in the subfolder the run started in"
 cd project || exit 1
+
+# The same run again: every node now comes from the cache (recorded CACHED), and its model
+# exports all the same.
+(cd experiments && "$FLOWLAB" run tiny.yaml model=cnn nodes.train.params.width=8 \
+  nodes.train.params.epochs=1 -q) > rerun.log 2>&1 || { cat rerun.log; fail "the second run"; }
+grep -q "CACHED" rerun.log || "$FLOWLAB" show last | grep -q CACHED || fail "the second run was cached"
 
 "$FLOWLAB" export last --to exported > export.log 2>&1 || { cat export.log; fail "export"; }
 grep -q "^model    classifier/cnn" export.log || fail "the summary names the model: $(cat export.log)"
@@ -47,7 +55,10 @@ else
 fi
 
 # C++: the shipped CMakeLists.txt against the LibTorch flowlab itself was built with.
-if cmake -S exported -B loader-build -G Ninja -DCMAKE_BUILD_TYPE=Release > cmake.log 2>&1 &&
+torch_dir=()
+[ -n "$TORCH_DIR" ] && torch_dir=(-DTorch_DIR="$TORCH_DIR")
+if cmake -S exported -B loader-build -G Ninja -DCMAKE_BUILD_TYPE=Release "${torch_dir[@]}" \
+  > cmake.log 2>&1 &&
   cmake --build loader-build >> cmake.log 2>&1; then
   ./loader-build/load_model > cpp.log 2>&1 || fail "load_model (C++): $(cat cpp.log)"
   grep -q "^ok: 4 examples -> 10 outputs each" cpp.log || fail "load_model says ok: $(cat cpp.log)"
@@ -75,8 +86,13 @@ grep -q "pass --force" refuse.log || fail "the refusal says --force: $(cat refus
 [ "$(sha256sum exported/model.pt)" = "$before" ] || fail "the refused export changed model.pt"
 "$FLOWLAB" export last --node data --to other > refuse.log 2>&1
 [ $? -eq 2 ] || fail "a node without a model exits 2"
-grep -q 'node "data" of run 1 is not a finished node with a trained model' refuse.log ||
+grep -q 'node "data" of run 2 is not a finished node with a trained model' refuse.log ||
   fail "the refusal names the node: $(cat refuse.log)"
+
+# The model's cache entry gone (`flowlab cache gc`, a deleted workspace cache): said so.
+rm -rf .flowlab/cache
+"$FLOWLAB" export last --to gone > refuse.log 2>&1 && fail "export without the cache entry"
+grep -q "the output of run 2.s nodes data, train, eval is no longer in the cache" refuse.log || fail "says the model left the cache: $(cat refuse.log)"
 
 [ $failures -eq 0 ] && echo "export loaders: all checks passed"
 exit $((failures > 0))

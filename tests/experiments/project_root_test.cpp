@@ -87,9 +87,17 @@ BOOST_AUTO_TEST_CASE(run_and_database_commands_find_one_workspace_anywhere_in_th
     BOOST_TEST(global.workspace_for_spec(t.experiments / "spec.yaml", "") ==
                t.project / ".flowlab");
     BOOST_TEST(global.workspace() == t.elsewhere / ".flowlab");
-    // --config-dir makes its parent the project.
-    BOOST_TEST(global.workspace_for_spec(t.experiments / "spec.yaml", t.elsewhere / "configs") ==
+  }
+  {
+    // Inside the project: --config-dir makes its parent the project (whatever the folder is
+    // called), and a spec outside every project records where `flowlab runs` here looks.
+    ProjectRootScope in(t.deep);
+    fs::create_directories(t.elsewhere / "groups");
+    flowlab::testing::write_file(t.elsewhere / "loose.yaml", "experiment: y\n");
+    BOOST_TEST(global.workspace_for_spec(t.experiments / "spec.yaml", t.elsewhere / "groups") ==
                t.elsewhere / ".flowlab");
+    BOOST_TEST(global.workspace_for_spec(t.elsewhere / "loose.yaml", "") == t.project / ".flowlab");
+    BOOST_TEST(global.workspace() == t.project / ".flowlab");
   }
 }
 

@@ -5,8 +5,6 @@
 // tracer would freeze to one batch size is refused, and so is a graph network.
 #include "ops/models/export.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -22,8 +20,10 @@
 #include "ops/classifier_net.h"
 #include "ops/dsd_models.h"
 #include "ops/kge/kge_network.h"
+#include "ops/models/export_loaders.h"
 #include "ops/models/model.h"
 #include "ops/models/saved_model.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -35,11 +35,11 @@ const flowlab::Registry& export_registry() {
   return r;
 }
 
+// A fresh path under one temporary folder, removed when the test program ends.
 fs::path export_scratch(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("flowlab_export_test_" + std::to_string(getpid())) / name;
+  static const flowlab::testing::TempDir scratch;
+  const fs::path dir = scratch / name;
   fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
   return dir;
 }
 
@@ -246,6 +246,37 @@ BOOST_AUTO_TEST_CASE(graph_networks_and_frozen_batch_sizes_are_refused) {
         return std::string(e.what()).find("on a batch of 1 (traced with 2)") != std::string::npos;
       });
   BOOST_TEST(!fs::exists(frozen_out / "model.pt"));
+}
+
+BOOST_AUTO_TEST_CASE(stored_text_cannot_break_out_of_the_generated_loaders) {
+  // Names and params come from a database, which can hold anything: a node name that would close
+  // the Python docstring and run code, a backslash, a placeholder of the template itself.
+  flowlab::ops::LoaderFacts facts;
+  facts.title = "t";
+  facts.node = R"(""+str(__import__("os").system("id"))+r"")";
+  facts.op = "@RUN@ \\ \n";
+  facts.params = "a=\"\"\"b\"\"\"\nc=1";
+  facts.run_id = "12";
+  // Triple quotes of a loader written for plain values: the docstrings' own.
+  const auto triple_quotes = [](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = text.find(R"(""")"); at != std::string::npos; at = text.find(R"(""")", at + 3))
+      ++n;
+    return n;
+  };
+  flowlab::ops::LoaderFacts plain;
+  plain.title = "t", plain.node = "train", plain.op = "train.classifier", plain.run_id = "12";
+  const size_t docstring_quotes = triple_quotes(flowlab::ops::loader_files(plain).front().second);
+  BOOST_TEST(docstring_quotes >= 2u);
+  for (const auto& [name, text] : flowlab::ops::loader_files(facts)) {
+    if (name == "CMakeLists.txt") continue;  // no placeholders
+    BOOST_TEST_CONTEXT(name) {
+      // The op written as it is (its "@RUN@" not expanded), its backslash made harmless.
+      BOOST_TEST(text.find("@RUN@ / ") != std::string::npos);
+      BOOST_TEST(text.find("system(\"id\")") == std::string::npos);  // quotes made single
+    }
+    if (name == "load_model.py") BOOST_TEST(triple_quotes(text) == docstring_quotes);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -196,11 +196,11 @@ BOOST_FIXTURE_TEST_CASE(ten_thousand_idle_connections_do_not_block_requests, Htt
 }
 
 BOOST_AUTO_TEST_CASE(a_request_trickled_byte_by_byte_is_cut_off_at_its_deadline) {
-  // Slowloris: a header line every 0.4 s is never silent for the 1 s read timeout, so without a
+  // Slowloris: a header line every 0.2 s is never silent for the 5 s read timeout, so without a
   // deadline for the whole request it would hold a worker for as long as it likes.
   UiFixture data;
   ui::Api api{ui::ApiOptions{data.store, {data.workspace}}};
-  ui::ServerOptions options{"127.0.0.1", 0, 2, 1 << 20, 1};
+  ui::ServerOptions options{"127.0.0.1", 0, 2, 1 << 20, 5};
   options.request_timeout_s = 2;
   ui::Server server{api, options};
   const int port = server.bind();
@@ -226,9 +226,9 @@ BOOST_AUTO_TEST_CASE(a_request_trickled_byte_by_byte_is_cut_off_at_its_deadline)
                      static_cast<ssize_t>(head.size()));
   const auto t0 = std::chrono::steady_clock::now();
   double closed_after = -1;
-  for (int i = 0; i < 25 && closed_after < 0; ++i) {  // 10 s of trickling at most
+  for (int i = 0; i < 50 && closed_after < 0; ++i) {  // 10 s of trickling at most
     pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 400) > 0) {
+    if (poll(&p, 1, 200) > 0) {
       char buffer[4096];
       if (recv(fd, buffer, sizeof buffer, 0) <= 0)
         closed_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -241,7 +241,7 @@ BOOST_AUTO_TEST_CASE(a_request_trickled_byte_by_byte_is_cut_off_at_its_deadline)
   close(fd);
   BOOST_TEST_MESSAGE("the trickling connection was closed after " << closed_after << " s");
   BOOST_TEST(closed_after >= 1.5);  // not before its deadline (2 s)...
-  BOOST_TEST(closed_after <= 4.0);  // ...but soon after it
+  BOOST_TEST(closed_after < 5.0);   // ...but before a read timeout could have closed it
   // And a normal request is answered.
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(5, 0);

@@ -126,34 +126,6 @@ std::string placeholders(size_t n) {
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(); }
 
-// Whether `path` (absolute, as registered) may be served: lexically normal (no "." or ".."), a
-// regular file, inside one of `roots` (as given or resolved) with no symbolic link anywhere below
-// the root (a link above it, such as a symlinked home directory, is fine).
-bool servable(const fs::path& path, const std::vector<fs::path>& roots) {
-  if (!path.is_absolute() || path.lexically_normal() != path) return false;
-  struct stat st {};
-  if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  for (const auto& root : roots) {
-    std::error_code ec;
-    for (const fs::path& r :
-         {fs::absolute(root, ec).lexically_normal(), fs::weakly_canonical(root, ec)}) {
-      const fs::path rel = path.lexically_relative(r);
-      if (rel.empty() || *rel.begin() == "..") continue;
-      fs::path at = r;
-      bool linked = false;
-      for (const auto& part : rel) {
-        at /= part;
-        if (lstat(at.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) {
-          linked = true;
-          break;
-        }
-      }
-      if (!linked) return true;
-    }
-  }
-  return false;
-}
-
 // Opens `rel` (a relative path, no "..") below the directory `root` one component at a time,
 // each with O_NOFOLLOW from the descriptor of the one before: no symbolic link below the root is
 // ever followed, whatever is swapped on disk meanwhile (a link above the root, in `root` itself,
@@ -193,9 +165,11 @@ int open_beneath(const fs::path& root, const fs::path& rel) {
   return -1;
 }
 
-// The artifact's file, opened below one of the roots without following a link (open_beneath),
-// so the download is the file that was checked: a directory swapped for a link after servable()
-// looked cannot redirect it. The body is then read from this descriptor, never the path again.
+// The artifact's file, if it may be served: `path` (absolute, as registered) lexically normal,
+// inside one of `roots` (as given or resolved), a regular file reached without a symbolic link
+// below the root (a link above it, such as a symlinked home directory, is fine). Opened below the
+// root without following a link (open_beneath), so no check-then-open gap exists: a directory
+// swapped for a link cannot redirect the download, which is read from this descriptor.
 std::shared_ptr<const int> open_servable(const fs::path& path, const std::vector<fs::path>& roots) {
   if (!path.is_absolute() || path.lexically_normal() != path) return nullptr;
   for (const auto& root : roots) {
@@ -446,13 +420,14 @@ Response Api::run(int64_t id) const {
                             {"error", n.error}});
   out["artifacts"] = json::array();
   for (const auto& a : store.artifacts(id))
-    out["artifacts"].push_back({{"node", a.node},
-                                {"path", a.path},
-                                {"name", fs::path(a.path).filename().string()},
-                                {"kind", a.kind},
-                                {"size", a.size},
-                                {"sha256", a.sha256},
-                                {"available", servable(a.path, impl_->options.artifact_roots)}});
+    out["artifacts"].push_back(
+        {{"node", a.node},
+         {"path", a.path},
+         {"name", fs::path(a.path).filename().string()},
+         {"kind", a.kind},
+         {"size", a.size},
+         {"sha256", a.sha256},
+         {"available", open_servable(a.path, impl_->options.artifact_roots) != nullptr}});
   out["children"] = json::array();
   for (const auto& c : store.children(id)) {
     if (c.deleted_at) continue;

@@ -100,12 +100,20 @@ nlohmann::json outcome_json(const RunOptions& options, const RunOutcome& outcome
   return out;
 }
 
-// Runs `body` with the human-readable report on stdout (table) or on stderr, followed by the
-// outcome as JSON on stdout (json).
-int report_outcome(const RunOptions& options, const std::string& format,
-                   const std::function<RunOutcome(std::ostream&)>& body) {
+// What run and sweep do alike: the spec's project gives the workspace (the root of its config
+// groups), Ctrl-C records the run KILLED, and the human-readable report goes to stdout (table) or
+// to stderr, followed by the outcome as JSON on stdout (json).
+using SpecRunner = RunOutcome (*)(const RunOptions&, const Registry&, std::ostream&, std::ostream&,
+                                  const std::atomic<bool>&);
+int run_in_project(RunOptions& options, const std::string& config_dir, const std::string& format,
+                   const GlobalOptions& global, SpecRunner runner) {
+  options.config_dir = config_dir;
+  options.workspace = global.workspace_for_spec(options.spec, options.config_dir);
+  install_interrupt_handlers(options.workspace);
+  const Registry registry = make_builtin_registry();
   const bool json = parse_format(format) == Format::kJson;
-  const RunOutcome outcome = body(json ? std::cerr : std::cout);
+  const RunOutcome outcome =
+      runner(options, registry, json ? std::cerr : std::cout, std::cerr, g_stop);
   if (json)
     std::cout << outcome_json(options, outcome)
                      .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -132,8 +140,10 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("-j,--jobs", run->jobs,
                   "most nodes running at once (default: as the budget allows)")
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--config-dir", *config_dir,
-                  "config groups directory (default: nearest configs/)");
+  cmd->add_option(
+      "--config-dir", *config_dir,
+      "config groups directory (default: configs/ at the spec's project root); its parent "
+      "is then the project");
   cmd->add_flag("-q,--quiet", run->quiet, "no progress lines");
   auto run_format = std::make_shared<std::string>("table");
   cmd->add_option("--format", *run_format,
@@ -141,13 +151,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
                   "stdout (the report goes to stderr)")
       ->check(CLI::IsMember({"table", "json"}));
   cmd->callback([run, config_dir, run_format, &global] {
-    run->config_dir = *config_dir;
-    run->workspace = global.workspace_for_spec(run->spec, run->config_dir);
-    install_interrupt_handlers(run->workspace);
-    Registry registry = make_builtin_registry();
-    global.exit_code = report_outcome(*run, *run_format, [&](std::ostream& out) {
-      return run_spec(*run, registry, out, std::cerr, g_stop);
-    });
+    global.exit_code = run_in_project(*run, *config_dir, *run_format, global, run_spec);
   });
 
   auto sweep = std::make_shared<RunOptions>();
@@ -168,8 +172,10 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
   sw->add_option("-j,--jobs", sweep->jobs,
                  "most nodes running at once (default: as many as the thread budget holds)")
       ->check(CLI::Range(1, 1024));
-  sw->add_option("--config-dir", *sweep_config_dir,
-                 "config groups directory (default: nearest configs/)");
+  sw->add_option(
+      "--config-dir", *sweep_config_dir,
+      "config groups directory (default: configs/ at the spec's project root); its parent "
+      "is then the project");
   sw->add_flag("-q,--quiet", sweep->quiet, "no progress lines");
   sw->add_option("--launcher", sweep->launcher,
                  "local (default: every child in this process) or slurm (a job array; see "
@@ -181,13 +187,7 @@ Example: flowlab sweep experiments/quickstart.yaml model=cnn,mlp nodes.train.par
                  "metrics as JSON on stdout (the report goes to stderr)")
       ->check(CLI::IsMember({"table", "json"}));
   sw->callback([sweep, sweep_config_dir, sweep_format, &global] {
-    sweep->config_dir = *sweep_config_dir;
-    sweep->workspace = global.workspace_for_spec(sweep->spec, sweep->config_dir);
-    install_interrupt_handlers(sweep->workspace);
-    Registry registry = make_builtin_registry();
-    global.exit_code = report_outcome(*sweep, *sweep_format, [&](std::ostream& out) {
-      return run_sweep(*sweep, registry, out, std::cerr, g_stop);
-    });
+    global.exit_code = run_in_project(*sweep, *sweep_config_dir, *sweep_format, global, run_sweep);
   });
 
   auto resume = std::make_shared<RunOptions>();
